@@ -1,0 +1,48 @@
+"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``--screenshot``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="magnus-desktop",
+        description="Options workstation. With no command it opens the window on the offline demo "
+        "(replay of real recorded 2018 SPXW option chains).",
+    )
+    parser.add_argument("--db-url", help="SQLAlchemy URL (postgresql://user:pw@host/db); default: SQLite in the user data dir")
+    parser.add_argument("--screenshot", metavar="PATH", help="render the main window to a PNG and exit")
+    parser.add_argument("--replay-date", type=_iso_date, metavar="YYYY-MM-DD", help="advance the replay to this date first")
+    parser.add_argument("--theme", choices=("light", "dark"), help="override the saved theme")
+    sub = parser.add_subparsers(dest="command")
+    from magnus_desktop.cli_scan import add_scan_parser
+
+    add_scan_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "scan":
+        from magnus_desktop.cli_scan import run_scan
+
+        return run_scan(args)
+    from magnus_desktop.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

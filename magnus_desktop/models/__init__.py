@@ -1,0 +1,1 @@
+"""Domain values (frozen dataclasses) and ORM tables. No Qt, no I/O."""

@@ -1,0 +1,211 @@
+"""Domain values shared by every layer.
+
+Units (everywhere): prices in USD per share unless a name ends in ``_cents``; ``iv`` is an annualised
+decimal (0.20 = 20 %); ``theta`` per calendar day per share; ``vega`` per 1 vol point; ``dte`` in
+calendar days; quantities are signed (short < 0); a missing price is ``nan``, never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Right = Literal["C", "P"]
+
+#: Canonical columns of an option-chain table (``pandas.DataFrame``) produced by every chain loader.
+#: ``quote_date`` and ``expiry`` are ``datetime64`` (day precision), ``right`` is ``"C"``/``"P"``,
+#: ``und_price`` is the underlying's price at the quote, prices in USD per share (NaN when missing),
+#: ``volume``/``open_interest`` float64 (NaN when the source has none).
+CHAIN_COLUMNS: tuple[str, ...] = (
+    "underlying",
+    "quote_date",
+    "und_price",
+    "expiry",
+    "strike",
+    "right",
+    "bid",
+    "ask",
+    "last",
+    "volume",
+    "open_interest",
+)
+
+#: Columns of a scanner result, in display/export order (see ``analytics.scanner``).
+SCAN_COLUMNS: tuple[str, ...] = (
+    "underlying",
+    "expiry",
+    "dte",
+    "strike",
+    "right",
+    "bid",
+    "ask",
+    "mid",
+    "spread_pct",
+    "open_interest",
+    "iv",
+    "delta",
+    "prob_otm",
+    "return_on_collateral",
+    "annualized_return",
+    "score",
+)
+
+NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class OptionContract:
+    """One listed option.
+
+    Attributes:
+        underlying: root/ticker as quoted (``"SPXW"``).
+        expiry: last trading day.
+        strike: USD.
+        right: ``"C"`` or ``"P"``.
+        multiplier: shares (or index units) per contract; 100 for US equity and SPX options.
+    """
+
+    underlying: str
+    expiry: date
+    strike: float
+    right: Right
+    multiplier: int = 100
+
+    @property
+    def local_symbol(self) -> str:
+        """OCC-style symbol, e.g. ``SPXW  180131P02600000``."""
+        return f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right}{round(self.strike * 1000):08d}"
+
+    def dte(self, as_of: date) -> int:
+        """Calendar days from ``as_of`` to expiry (0 on expiry day, negative after)."""
+        return (self.expiry - as_of).days
+
+    def describe(self) -> str:
+        """Human label, e.g. ``SPXW 2018-01-31 2600 P``."""
+        return f"{self.underlying} {self.expiry.isoformat()} {self.strike:g} {self.right}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One daily OHLCV bar (USD per share; ``volume`` in shares, NaN for an index)."""
+
+    symbol: str
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float = NAN
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Latest daily quote of a symbol as of a replay date.
+
+    ``as_of`` is the date of the bar used; it is earlier than the requested date when the
+    recorded series ends before it (``stale`` is then True).
+    """
+
+    symbol: str
+    as_of: date
+    last: float
+    prev_close: float
+    volume: float
+    stale: bool = False
+
+    @property
+    def change(self) -> float:
+        return self.last - self.prev_close
+
+    @property
+    def change_pct(self) -> float:
+        """Percent change versus the previous close (5.0 = +5 %); NaN without a previous close."""
+        if not self.prev_close or math.isnan(self.prev_close):
+            return NAN
+        return (self.last / self.prev_close - 1.0) * 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """An executed (paper or broker) trade.
+
+    Attributes:
+        qty: signed contracts (sell < 0).
+        price: USD per share (premium per share for options).
+        commission: USD, total for the fill (>= 0).
+        order_ref: idempotent client order reference.
+    """
+
+    contract: OptionContract
+    qty: int
+    price: float
+    commission: float
+    fill_date: date
+    order_ref: str
+    account_id: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """A marked option position as shown in the Positions dock.
+
+    Greeks are position-level, shares-equivalent: ``delta`` = per-share delta x qty x multiplier
+    (shares), ``gamma`` likewise per 1 USD, ``theta`` USD per calendar day, ``vega`` USD per vol point.
+    ``collateral`` is the cash secured (USD) by a short put: strike x multiplier x |qty|.
+    ``pct_max_profit`` is the share of the opening credit already captured (short) or NaN (long).
+    """
+
+    contract: OptionContract
+    qty: int
+    avg_cost: float
+    mark: float
+    market_value: float
+    unrealized_pnl: float
+    delta: float
+    gamma: float
+    theta: float
+    vega: float
+    iv: float
+    dte: int
+    pct_max_profit: float
+    collateral: float
+    und_price: float = NAN
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """Account totals (USD) at a replay date. ``buying_power`` = cash - collateral used."""
+
+    as_of: date
+    cash: float
+    market_value: float
+    net_liquidation: float
+    collateral_used: float
+    buying_power: float
+    realized_pnl: float
+    unrealized_pnl: float
+    net_delta: float
+    theta_per_day: float
+    positions: tuple[PositionSnapshot, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistItem:
+    """One symbol of a watchlist. ``exchange`` as given by TradingView (``"NASDAQ"``) or ``""``;
+    ``section`` is the ``###Section`` header it was imported under, or ``""``."""
+
+    symbol: str
+    exchange: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """A named, ordered list of symbols (``position`` orders the lists among themselves)."""
+
+    watchlist_id: int
+    name: str
+    position: int
+    items: tuple[WatchlistItem, ...] = ()

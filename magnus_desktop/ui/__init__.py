@@ -1,0 +1,1 @@
+"""Qt user interface: main window, docks, dialogs, view models."""

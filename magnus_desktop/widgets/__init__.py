@@ -1,0 +1,1 @@
+"""Reusable Qt widgets: table models/views and charts. They never call services."""
