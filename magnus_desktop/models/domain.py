@@ -209,3 +209,27 @@ class Watchlist:
     name: str
     position: int
     items: tuple[WatchlistItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTicket:
+    """An order as the trader confirmed it.
+
+    Attributes:
+        action: ``"SELL"`` (to open a short / close a long) or ``"BUY"``.
+        qty: contracts, > 0 (the sign comes from ``action``).
+        limit_price: USD per share; ``nan`` = fill at the quoted bid (sell) / ask (buy).
+        order_ref: idempotent client reference; a second submission with the same ref is ignored.
+    """
+
+    contract: OptionContract
+    action: Literal["SELL", "BUY"]
+    qty: int
+    limit_price: float
+    order_ref: str
+    trade_date: date
+    account_id: int = 1
+
+    @property
+    def signed_qty(self) -> int:
+        return -self.qty if self.action == "SELL" else self.qty
