@@ -1,0 +1,197 @@
+"""Option-chain loaders on the bundled SPXW file, the shared-data layouts and broken input."""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from magnus_desktop.models.domain import CHAIN_COLUMNS
+from magnus_desktop.services.chains import (
+    ChainFormatError,
+    QuoteDateNotFoundError,
+    chain_for_date,
+    load_chain,
+    quote_dates,
+)
+from magnus_desktop.services.paths import DATA_RESOURCES_DIR
+
+BUNDLED_SPXW = DATA_RESOURCES_DIR / "options_chains" / "optopsy_SPXW_2018_monthlies.csv"
+
+
+def raw_rows(path: Path) -> list[dict[str, str]]:
+    """The file read with the csv module, header names stripped (independent of pandas)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def us_date(text: str) -> pd.Timestamp:
+    month, day, year = (int(x) for x in text.split("/"))
+    return pd.Timestamp(year, month, day)
+
+
+@pytest.fixture(scope="module")
+def spxw() -> pd.DataFrame:
+    return load_chain(BUNDLED_SPXW)
+
+
+def test_bundled_spxw_has_canonical_columns_and_types(spxw: pd.DataFrame) -> None:
+    assert tuple(spxw.columns) == CHAIN_COLUMNS
+    assert len(spxw) == len(raw_rows(BUNDLED_SPXW))
+    for col in ("quote_date", "expiry"):
+        assert pd.api.types.is_datetime64_any_dtype(spxw[col])
+        assert (spxw[col] == spxw[col].dt.normalize()).all()
+    for col in ("und_price", "strike", "bid", "ask", "last", "volume", "open_interest"):
+        assert spxw[col].dtype == np.float64, col
+    assert set(spxw["right"]) == {"C", "P"}
+    assert set(spxw["underlying"]) == {"SPXW"}
+
+
+def test_bundled_spxw_rows_match_raw_csv(spxw: pd.DataFrame) -> None:
+    rows = raw_rows(BUNDLED_SPXW)
+    for i in (0, 5000, len(rows) - 1):
+        raw, got = rows[i], spxw.iloc[i]
+        assert got["quote_date"] == us_date(raw["quotedate"])
+        assert got["expiry"] == us_date(raw["expiration"])
+        assert got["right"] == raw["type"][0].upper()
+        assert got["strike"] == float(raw["strike"])
+        assert got["und_price"] == float(raw["underlying_last"])
+        assert got["bid"] == float(raw["bid"])
+        assert got["open_interest"] == float(raw["openinterest"])
+
+
+def test_missing_prices_are_nan_never_zero(spxw: pd.DataFrame) -> None:
+    rows = raw_rows(BUNDLED_SPXW)
+    zero_ask = sum(float(r["ask"]) <= 0 for r in rows)
+    zero_last = sum(float(r["last"]) <= 0 for r in rows)
+    assert zero_ask > 0 and zero_last > 0  # the file really has such rows
+    assert spxw["ask"].isna().sum() == zero_ask
+    assert spxw["last"].isna().sum() == zero_last
+    assert (spxw["ask"].dropna() > 0).all() and (spxw["last"].dropna() > 0).all()
+
+
+def test_quote_dates_and_chain_for_date(spxw: pd.DataFrame) -> None:
+    days = quote_dates(spxw)
+    raw_days = sorted({us_date(r["quotedate"]).date() for r in raw_rows(BUNDLED_SPXW)})
+    assert days == raw_days
+    latest = chain_for_date(spxw)
+    assert set(latest["quote_date"].dt.date) == {days[-1]}
+    first = chain_for_date(spxw, days[0])
+    assert len(first) == int((spxw["quote_date"].dt.date == days[0]).sum())
+
+
+def test_date_not_in_chain_names_the_available_range(spxw: pd.DataFrame) -> None:
+    with pytest.raises(QuoteDateNotFoundError) as info:
+        chain_for_date(spxw, date(2018, 1, 1))  # a holiday: no quotes
+    assert isinstance(info.value, ChainFormatError) and isinstance(info.value, KeyError)
+    assert "2018-01-02 .. 2018-02-28" in str(info.value)
+    assert "2018-01-01" in str(info.value)
+
+
+def test_bundled_spxw_loads_well_under_a_second() -> None:
+    start = time.perf_counter()
+    load_chain(BUNDLED_SPXW)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_historicaloptiondata_layout(shared_data: Path) -> None:
+    path = shared_data / "options_chains" / "optopsy_A_agilent_2016-01-05.csv"
+    df, rows = load_chain(path), raw_rows(path)
+    assert tuple(df.columns) == CHAIN_COLUMNS and len(df) == len(rows)
+    assert quote_dates(df) == [date(2016, 1, 5)]  # from the ' DataDate' column (leading space)
+    raw, got = rows[7], df.iloc[7]
+    assert got["underlying"] == raw["UnderlyingSymbol"] == "A"
+    assert got["expiry"] == us_date(raw["Expiration"])
+    assert (got["strike"], got["ask"]) == (float(raw["Strike"]), float(raw["Ask"]))
+    assert got["und_price"] == pytest.approx(40.55)
+
+
+def test_cboe_eod_layout_uses_root_and_underlying_mid(shared_data: Path) -> None:
+    path = shared_data / "options_chains" / "optopsy_VIX_options_cboe_2016-06-01.csv"
+    df, rows = load_chain(path), raw_rows(path)
+    assert len(df) == len(rows)
+    assert set(df["underlying"]) == {r["root"] for r in rows} == {"VIX", "BVZ"}
+    for i in (0, 400, len(rows) - 1):
+        raw, got = rows[i], df.iloc[i]
+        mid = (float(raw["underlying_bid_eod"]) + float(raw["underlying_ask_eod"])) / 2
+        assert got["und_price"] == pytest.approx(mid)
+        assert got["bid"] == float(raw["bid_eod"])
+        assert got["right"] == raw["option_type"]
+    assert (df["expiry"] == df["quote_date"]).sum() == sum(r["expiration"] == r["quote_date"] for r in rows)
+
+
+def test_yfinance_layout_many_tickers_and_dates(shared_data: Path) -> None:
+    path = shared_data / "options_chains" / "options_screener_yf_chain_history_2026-08.csv"
+    df, rows = load_chain(path), raw_rows(path)
+    assert len(df) == len(rows) and df["last"].isna().all()
+    assert quote_dates(df) == sorted({date.fromisoformat(r["date"]) for r in rows})
+    dte = (df["expiry"] - df["quote_date"]).dt.days.to_numpy()
+    assert (dte == np.array([int(r["dte"]) for r in rows])).all()  # vendor's own dte column
+    day = chain_for_date(df, date(2026, 8, 20))
+    assert set(day["underlying"]) == {r["ticker"] for r in rows if r["date"] == "2026-08-20"}
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "chain.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+SPXW_HEADER = "underlying,underlying_last, exchange,optionroot,optionext,type,expiration,quotedate,strike,last,bid,ask,volume,openinterest"
+GOOD_ROW = "SPXW,2695.79,W,X,,put,01/31/2018,01/02/2018,2600,3.1,3.0,3.2,10,100"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file"),
+        (b"\x00\x01\x02\xffbinary\x00" * 50, "not a text CSV"),
+        ("\ufeff" + SPXW_HEADER + "\r\n", "no data rows"),
+    ],
+)
+def test_unusable_files_raise_chain_format_error(tmp_path: Path, content: bytes | str, expected: str) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(ChainFormatError, match=expected) as info:
+        load_chain(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ChainFormatError, match="file not found"):
+        load_chain(tmp_path / "nope.csv")
+
+
+def test_unknown_layout_names_closest_layout_and_missing_columns(tmp_path: Path) -> None:
+    header = SPXW_HEADER.replace(",bid,ask", ",bidprice,ask")
+    path = write(tmp_path, header + "\n" + GOOD_ROW + "\n")
+    with pytest.raises(ChainFormatError) as info:
+        load_chain(path)
+    msg = str(info.value)
+    assert "closest is 'optopsy'" in msg and "missing columns: bid" in msg and str(path) in msg
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "column"),
+    [
+        (GOOD_ROW.replace("01/02/2018", "2018-13-45"), "quote_date"),
+        (GOOD_ROW.replace("01/31/2018", ""), "expiry"),
+        (GOOD_ROW.replace(",2600,", ",abc,"), "strike"),
+        (GOOD_ROW.replace(",put,", ",straddle,"), "right"),
+    ],
+)
+def test_bad_required_value_reports_line(tmp_path: Path, bad_row: str, column: str) -> None:
+    path = write(tmp_path, "\n".join([SPXW_HEADER, GOOD_ROW, GOOD_ROW, bad_row, GOOD_ROW]) + "\n")
+    with pytest.raises(ChainFormatError, match=rf"bad {column}.*line 4"):
+        load_chain(path)
+
+
+def test_bad_optional_number_becomes_nan(tmp_path: Path) -> None:
+    path = write(tmp_path, "\n".join([SPXW_HEADER, GOOD_ROW, GOOD_ROW.replace(",3.0,3.2,", ",n/a,3.2,")]) + "\n")
+    df = load_chain(path)
+    assert df["bid"].iloc[0] == 3.0 and np.isnan(df["bid"].iloc[1])
+    assert df["right"].tolist() == ["P", "P"]
