@@ -233,3 +233,14 @@ class OrderTicket:
     @property
     def signed_qty(self) -> int:
         return -self.qty if self.action == "SELL" else self.qty
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A stored trading account. ``kind`` is ``"demo"``, ``"ib"`` or ``"robinhood"``;
+    ``starting_cash`` in USD."""
+
+    account_id: int
+    name: str
+    kind: str
+    starting_cash: float
