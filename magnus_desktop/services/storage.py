@@ -226,6 +226,7 @@ class Database:
         orig = exc.orig
         detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         where = self.describe()
+        where = where[0].upper() + where[1:]
         if isinstance(exc, IntegrityError):
             return ConstraintViolation(f"{where} refused the change ({detail}); nothing was stored.")
         if self._backend == "sqlite":
@@ -290,16 +291,16 @@ def _resolve_url(url: str | None, sqlite_path: Path | None) -> URL:
         return URL.create("sqlite", database=str(path))
     try:
         parsed = make_url(url.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # no chaining: the parser's message repeats the URL, password included
         raise DatabaseUnavailable(
             "The database URL in Settings is not valid. Use sqlite:///path/to/file.sqlite3 or "
             "postgresql://user:password@host:5432/dbname."
         ) from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    if backend in {"postgresql", "postgres"} and driver in {"psycopg2", "postgres", "postgresql"}:
+    # explicit drivers: SQLAlchemy 2.1's default for postgresql:// is psycopg 3, ours is psycopg2
+    if parsed.drivername in {"postgresql", "postgres", "postgresql+psycopg2"}:
         return parsed.set(drivername="postgresql+psycopg2")
-    if backend == "sqlite" and driver in {"pysqlite", "sqlite"}:
+    if parsed.drivername in {"sqlite", "sqlite+pysqlite"}:
         return parsed
     raise DatabaseUnavailable(
         f"Unsupported database {parsed.render_as_string(hide_password=True)}: use sqlite:///file "
@@ -333,7 +334,7 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     try:
         cur.execute("PRAGMA foreign_keys=ON")
         mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()
-        if mode and str(mode[0]).lower() != "wal":
+        if mode and str(mode[0]).lower() not in {"wal", "memory"}:
             log.warning("SQLite journal_mode is %s, not WAL (read-only or in-memory database)", mode[0])
     finally:
         cur.close()
