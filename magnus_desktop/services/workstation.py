@@ -1,0 +1,378 @@
+"""The application's services wired together on one asyncio loop (no Qt here).
+
+``Workstation`` owns the database, the replay market data, the replay clock, the paper broker, the
+demo account, the scanner and the watchlists. Blocking work never runs on the loop's thread: database
+calls go to a one-thread DB executor, numerical work (marking, IV, scans) to a one-thread compute
+executor. Results come back to the loop and are published as psygnal events.
+
+Events (payloads):
+    date_changed(date)                   replay day changed
+    account_changed(AccountSummary)      positions and totals at the replay day
+    equity_changed(list[(date, net_liq USD, pnl USD)])   account curve up to the replay day
+    scan_changed(ScanOutcome)            ranked wheel opportunities at the replay day
+    quotes_changed(dict[str, Quote | None])  watchlist quotes (None = no recorded data)
+    watchlists_changed(list[Watchlist])
+    order_filled(Fill)
+    notice(str)                          something the trader should read (errors included)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+from psygnal import Signal
+
+from magnus_desktop.analytics.scanner import ScanParams, scan
+from magnus_desktop.models.domain import (
+    AccountSummary,
+    Fill,
+    OptionContract,
+    OrderTicket,
+    Quote,
+    Watchlist,
+    WatchlistItem,
+)
+from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.paper_broker import OrderRejected, PaperBroker
+from magnus_desktop.services.portfolio import account_summary, equity_curve
+from magnus_desktop.services.replay import ReplayClock
+from magnus_desktop.services.repositories import AccountRepo, TradeRepo, WatchlistRepo
+from magnus_desktop.services.settings import Settings, SettingsStore
+from magnus_desktop.services.storage import Database, StorageError
+from magnus_desktop.services.tradingview import load_tradingview
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEMO_ACCOUNT = "Demo (paper, replay)"
+#: The demo account's opening trades: short SPXW Jan-31-2018 puts sold on 2018-01-02 at the
+#: recorded bid of that day (the price comes from the chain, not from here).
+DEMO_SEED: tuple[tuple[float, int], ...] = ((2550.0, 1), (2600.0, 1), (2650.0, 1))
+DEMO_SEED_EXPIRY = date(2018, 1, 31)
+DEFAULT_WATCHLIST = "Replay symbols"
+DEFAULT_WATCHLIST_ITEMS = (
+    WatchlistItem("SPX", "SP"),
+    WatchlistItem("SPY", "AMEX"),
+    WatchlistItem("VIX", "CBOE"),
+    WatchlistItem("AAPL", "NASDAQ"),
+    WatchlistItem("GOOG", "NASDAQ"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    day: date
+    params: ScanParams
+    rows: pd.DataFrame
+
+
+def scan_params_from_settings(settings: Settings) -> ScanParams:
+    s = settings.scanner
+    return ScanParams(
+        right=s.right,
+        dte_min=s.dte_min,
+        dte_max=s.dte_max,
+        delta_min=s.delta_min,
+        delta_max=s.delta_max,
+        min_open_interest=s.min_open_interest,
+        max_spread_pct=s.max_spread_pct,
+        min_annualized_return=s.min_annualized_return,
+        premium_source=s.premium_source,
+        rate=settings.risk_free_rate,
+        div_yield=settings.dividend_yield,
+        top=None,
+    )
+
+
+class Workstation:
+    """All services of one app session. Create it inside the running loop; ``await start()``."""
+
+    date_changed = Signal(object)
+    account_changed = Signal(object)
+    equity_changed = Signal(object)
+    scan_changed = Signal(object)
+    quotes_changed = Signal(object)
+    watchlists_changed = Signal(object)
+    order_filled = Signal(object)
+    notice = Signal(str)
+
+    def __init__(self, settings_store: SettingsStore, settings: Settings, *, db_url: str | None = None,
+                 market: ReplayMarketData | None = None) -> None:
+        self.settings_store = settings_store
+        self.settings = settings
+        self.db_url = db_url if db_url is not None else settings.db_url
+        self.market = market or ReplayMarketData.from_resources()
+        self.db: Database | None = None
+        self.db_problem: str | None = None
+        self.account_id = 0
+        self.fills: list[Fill] = []
+        self.watchlists: list[Watchlist] = []
+        self.scan_params = scan_params_from_settings(settings)
+        self.clock: ReplayClock | None = None
+        self.broker = PaperBroker(self.market, commission_per_contract=settings.commission_per_contract)
+        self.last_summary: AccountSummary | None = None
+        self.last_scan: ScanOutcome | None = None
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="magnus-db")
+        self._compute_pool = ThreadPoolExecutor(1, thread_name_prefix="magnus-compute")
+        self._equity_cache: dict[date, tuple[date, float, float]] = {}
+        self._fills_generation = 0
+        self._dirty = False
+        self._refresh_task: asyncio.Task[None] | None = None
+        self.refreshed = asyncio.Event()
+
+    # ---- plumbing -------------------------------------------------------------------------
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db_pool, fn, *args)
+
+    async def _compute(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._compute_pool, fn, *args)
+
+    @property
+    def day(self) -> date:
+        assert self.clock is not None, "start() first"
+        return self.clock.current
+
+    # ---- start / stop ---------------------------------------------------------------------
+    async def start(self, replay_date: date | None = None) -> None:
+        """Open the database (migrate), load the replay calendar, seed the demo account, refresh."""
+        await self._open_database()
+        days = await self._compute(self.market.trading_days)
+        self.clock = ReplayClock(days, speed=self.settings.replay_speed)
+        self.clock.date_changed.connect(self._on_clock_date_changed)
+        account = await self._db(
+            AccountRepo(self.db).get_or_create, DEMO_ACCOUNT, "demo", self.settings.demo_starting_cash
+        )
+        self.account_id = account.account_id
+        self.starting_cash = account.starting_cash
+        self.fills = await self._db(TradeRepo(self.db).fills, self.account_id)
+        if not self.fills:
+            await self._seed_demo()
+        await self._load_watchlists()
+        target = replay_date or self.settings.replay_date
+        if target is not None:
+            self.clock.jump(target)
+        self.date_changed.emit(self.clock.current)
+        self._schedule_refresh()
+
+    async def _open_database(self) -> None:
+        try:
+            self.db = await self._db(Database.open, self.db_url)  # migrates to head
+        except StorageError as exc:
+            self.db_problem = (f"{exc} Working on a temporary in-memory database for this session: "
+                               "nothing you do now will be saved.")
+            log.warning(self.db_problem)
+            self.db = await self._db(Database.open, "sqlite://")
+            self.notice.emit(self.db_problem)
+
+    async def aclose(self) -> None:
+        if self.clock is not None:
+            await self.clock.aclose()
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+        if self.db is not None:
+            await self._db(self.db.close)
+        self._db_pool.shutdown(wait=False)
+        self._compute_pool.shutdown(wait=False)
+
+    # ---- replay-driven refresh ------------------------------------------------------------
+    def _on_clock_date_changed(self, day: date) -> None:
+        self.date_changed.emit(day)
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        """Coalesce: a refresh runs for the latest day; days passed meanwhile are skipped."""
+        self._dirty = True
+        self.refreshed.clear()
+        if self._refresh_task is None or self._refresh_task.done():
+            self._refresh_task = asyncio.get_running_loop().create_task(self._refresh_loop())
+
+    async def _refresh_loop(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self._refresh(self.day)
+            except Exception as exc:  # keep the replay alive; tell the trader
+                log.exception("refresh failed")
+                self.notice.emit(f"Could not update the panels for {self.day}: {exc}")
+        self.refreshed.set()
+
+    async def _refresh(self, day: date) -> None:
+        summary, curve = await self._mark_account(day)
+        self.last_summary = summary
+        self.account_changed.emit(summary)
+        self.equity_changed.emit(curve)
+        outcome = await self._compute(self._scan, day, self.scan_params)
+        self.last_scan = outcome
+        self.scan_changed.emit(outcome)
+        self.quotes_changed.emit(await self._compute(self._quotes, day))
+
+    async def _mark_account(self, day: date) -> tuple[AccountSummary, list[tuple[date, float, float]]]:
+        """Mark the account at ``day`` and extend the cached equity curve (computed off the loop;
+        the fills list and the cache are only touched on the loop thread)."""
+        days = self.clock.days if self.clock else [day]
+        missing = [d for d in days if d <= day and d not in self._equity_cache]
+        generation = self._fills_generation
+        summary, rows = await self._compute(self._mark, tuple(self.fills), day, missing, days)
+        if generation == self._fills_generation:  # fills unchanged meanwhile: rows are current
+            self._equity_cache.update((row[0], row) for row in rows)
+        return summary, [self._equity_cache[d] for d in days if d <= day and d in self._equity_cache]
+
+    def _mark(self, fills: tuple[Fill, ...], day: date, missing: list[date],
+              days: list[date]) -> tuple[AccountSummary, list[tuple[date, float, float]]]:
+        kwargs: dict[str, Any] = dict(starting_cash=self.starting_cash, rate=self.settings.risk_free_rate,
+                                      div_yield=self.settings.dividend_yield)
+        summary = account_summary(fills, day, self.market, days, **kwargs)
+        return summary, equity_curve(fills, missing, self.market, days, **kwargs)
+
+    def _scan(self, day: date, params: ScanParams) -> ScanOutcome:
+        return ScanOutcome(day, params, scan(self.market.chain(day), params, as_of=day))
+
+    def _quotes(self, day: date) -> dict[str, Quote | None]:
+        symbols = {item.symbol for wl in self.watchlists for item in wl.items}
+        return {s: self.market.quote(s, day) for s in sorted(symbols)}
+
+    # ---- scanner --------------------------------------------------------------------------
+    async def rescan(self, params: ScanParams) -> ScanOutcome:
+        self.scan_params = params
+        outcome = await self._compute(self._scan, self.day, params)
+        self.last_scan = outcome
+        self.scan_changed.emit(outcome)
+        return outcome
+
+    # ---- orders (paper) -------------------------------------------------------------------
+    def new_ticket(self, contract: OptionContract, action: str, qty: int, limit_price: float = float("nan")) -> OrderTicket:
+        return OrderTicket(contract=contract, action=action, qty=qty, limit_price=limit_price,  # type: ignore[arg-type]
+                           order_ref=uuid.uuid4().hex, trade_date=self.day, account_id=self.account_id)
+
+    async def place_order(self, ticket: OrderTicket) -> Fill:
+        """Fill ``ticket`` on the demo account at the recorded quote and store it.
+
+        Raises:
+            OrderRejected: the reason, for the trader (nothing is stored).
+            StorageError: the fill could not be saved (nothing is stored).
+        """
+        summary, _curve = await self._mark_account(self.day)
+        fill = self.broker.fill(ticket, summary)
+        stored = await self._db(TradeRepo(self.db).record_fill, ticket, fill)
+        if stored:
+            self.fills.append(fill)
+            self._invalidate_from(fill.fill_date)
+            self.order_filled.emit(fill)
+            self._schedule_refresh()
+        return fill
+
+    async def _seed_demo(self) -> None:
+        assert self.clock is not None
+        first = self.clock.days[0]
+        chain = await self._compute(self.market.chain, first)
+        underlying = str(chain["underlying"].iloc[0]) if len(chain) else "SPXW"
+        summary = account_summary([], first, self.market, self.clock.days, starting_cash=self.starting_cash,
+                                  rate=self.settings.risk_free_rate)
+        repo = TradeRepo(self.db)
+        for strike, qty in DEMO_SEED:
+            ticket = replace(self.new_ticket(OptionContract(underlying, DEMO_SEED_EXPIRY, strike, "P"), "SELL", qty),
+                             trade_date=first)
+            try:
+                fill = self.broker.fill(ticket, summary)
+            except OrderRejected as exc:
+                log.warning("demo seed %s skipped: %s", ticket.contract.describe(), exc)
+                continue
+            if await self._db(repo.record_fill, ticket, fill):
+                self.fills.append(fill)
+        self._fills_generation += 1
+        self._equity_cache.clear()
+
+    async def reset_demo(self) -> None:
+        """Delete the demo account's trades and open the seed positions again."""
+        await self._db(AccountRepo(self.db).delete_account_trades, self.account_id)
+        self.fills = []
+        await self._seed_demo()
+        self._schedule_refresh()
+        self.notice.emit("Demo account reset to its opening positions.")
+
+    def _invalidate_from(self, day: date) -> None:
+        self._fills_generation += 1
+        for d in [d for d in self._equity_cache if d >= day]:
+            del self._equity_cache[d]
+
+    # ---- watchlists -----------------------------------------------------------------------
+    async def _load_watchlists(self) -> None:
+        repo = WatchlistRepo(self.db)
+        lists = await self._db(repo.list)
+        if not lists:
+            wl_id = await self._db(repo.create, DEFAULT_WATCHLIST)
+            await self._db(repo.add_items, wl_id, DEFAULT_WATCHLIST_ITEMS)
+            lists = await self._db(repo.list)
+        self.watchlists = lists
+        self.watchlists_changed.emit(lists)
+
+    async def _watchlist_op(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a repository call, reload the lists, refresh quotes; errors become a notice."""
+        try:
+            result = await self._db(fn, *args)
+        except (StorageError, ValueError) as exc:
+            self.notice.emit(str(exc))
+            return None
+        self.watchlists = await self._db(WatchlistRepo(self.db).list)
+        self.watchlists_changed.emit(self.watchlists)
+        if self.clock is not None:
+            self.quotes_changed.emit(await self._compute(self._quotes, self.day))
+        return result
+
+    async def create_watchlist(self, name: str) -> int | None:
+        return await self._watchlist_op(WatchlistRepo(self.db).create, name)
+
+    async def rename_watchlist(self, watchlist_id: int, name: str) -> None:
+        await self._watchlist_op(WatchlistRepo(self.db).rename, watchlist_id, name)
+
+    async def delete_watchlist(self, watchlist_id: int) -> None:
+        await self._watchlist_op(WatchlistRepo(self.db).delete, watchlist_id)
+
+    async def move_watchlist(self, watchlist_id: int, position: int) -> None:
+        await self._watchlist_op(WatchlistRepo(self.db).move, watchlist_id, position)
+
+    async def add_symbols(self, watchlist_id: int, items: Sequence[WatchlistItem]) -> int | None:
+        return await self._watchlist_op(WatchlistRepo(self.db).add_items, watchlist_id, list(items))
+
+    async def remove_symbol(self, watchlist_id: int, item: WatchlistItem) -> None:
+        await self._watchlist_op(WatchlistRepo(self.db).remove_item, watchlist_id, item.symbol, item.exchange)
+
+    async def move_symbol(self, watchlist_id: int, symbol: str, position: int) -> None:
+        await self._watchlist_op(WatchlistRepo(self.db).move_item, watchlist_id, symbol, position)
+
+    async def import_tradingview(self, path: Path) -> str:
+        """Import a TradingView export as a new list named after the file. Returns a summary line.
+
+        Raises:
+            WatchlistFormatError: the file is not a TradingView list (nothing is stored).
+        """
+        parsed = await self._compute(load_tradingview, path)
+        name = self._free_name(parsed.name_hint or path.stem)
+        wl_id = await self._watchlist_op(WatchlistRepo(self.db).create, name)
+        if wl_id is None:
+            return f"Could not create the list {name!r}."
+        added = await self.add_symbols(wl_id, parsed.items)
+        skipped = f", {len(parsed.skipped)} entries skipped" if parsed.skipped else ""
+        return f"Imported {added} symbols into {name!r} ({len(parsed.sections)} sections{skipped})."
+
+    def _free_name(self, base: str) -> str:
+        taken = {wl.name for wl in self.watchlists}
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        return name
+
+    # ---- settings -------------------------------------------------------------------------
+    async def save_settings(self) -> None:
+        if self.clock is not None:
+            self.settings.replay_date = self.clock.current
+        await self._db(self.settings_store.save, self.settings)

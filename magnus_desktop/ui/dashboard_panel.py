@@ -1,0 +1,87 @@
+"""Dashboard dock: account value and P&L over the replay, with SPX and VIX for context."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from magnus_desktop.models.domain import AccountSummary
+from magnus_desktop.ui.theme import chart_colors
+from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.charts import TimeSeriesChart
+from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
+from magnus_desktop.widgets.table_model import pnl_color
+
+CARDS = (
+    ("net_liquidation", "Account value"),
+    ("total_pnl", "Total P&L"),
+    ("day_pnl", "Day P&L"),
+    ("buying_power", "Buying power"),
+    ("spx", "SPX"),
+    ("vix", "VIX"),
+)
+
+
+class DashboardPanel(QWidget):
+    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        cards = QFrame(self)
+        grid = QGridLayout(cards)
+        grid.setContentsMargins(4, 4, 4, 4)
+        self.cards: dict[str, QLabel] = {}
+        for i, (key, title) in enumerate(CARDS):
+            caption, value = QLabel(title), QLabel("—")
+            font = value.font()
+            font.setPointSizeF(font.pointSizeF() * 1.5)
+            font.setBold(True)
+            value.setFont(font)
+            value.setObjectName(f"card_{key}")
+            grid.addWidget(caption, 0, i)
+            grid.addWidget(value, 1, i)
+            self.cards[key] = value
+        self.equity_chart = TimeSeriesChart("Account value (USD)", "USD", self)
+        self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(cards)
+        layout.addWidget(self.equity_chart, 3)
+        layout.addWidget(self.market_chart, 2)
+        self.apply_theme(vm.ws.settings.theme)
+        vm.equity_changed.connect(self._on_vm_equity_changed)
+        vm.account_changed.connect(self._on_vm_account_changed)
+
+    def apply_theme(self, theme: str) -> None:
+        colors = chart_colors(theme)
+        self.equity_chart.apply_colors(colors)
+        self.market_chart.apply_colors(colors)
+
+    def _set_card(self, key: str, text: str, signed_value: float | None = None) -> None:
+        label = self.cards[key]
+        label.setText(text)
+        color = pnl_color(signed_value) if signed_value is not None else None
+        label.setStyleSheet(f"color: {color.name()}" if color is not None else "")
+
+    def _on_vm_equity_changed(self, curve: list[tuple[date, float, float]]) -> None:
+        if not curve:
+            return
+        days = [row[0] for row in curve]
+        self.equity_chart.set_series("Net liquidation", days, [row[1] for row in curve])
+        total = curve[-1][2]
+        day_pnl = curve[-1][1] - curve[-2][1] if len(curve) > 1 else float("nan")
+        self._set_card("total_pnl", fmt_money(total), total)
+        self._set_card("day_pnl", fmt_money(day_pnl), day_pnl)
+        market = self.vm.ws.market
+        self.market_chart.set_series("SPX", days, [market.und_price(d) for d in days])
+
+    def _on_vm_account_changed(self, summary: AccountSummary) -> None:
+        self._set_card("net_liquidation", fmt_money(summary.net_liquidation))
+        self._set_card("buying_power", fmt_money(summary.buying_power, 0))
+        market = self.vm.ws.market
+        self._set_card("spx", fmt_num(market.und_price(summary.as_of)))
+        vix = market.quote("VIX", summary.as_of)
+        if vix is None:
+            self._set_card("vix", "—")
+        else:
+            self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1, scale=1.0)})", vix.change)

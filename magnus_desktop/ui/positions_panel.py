@@ -1,0 +1,94 @@
+"""Positions dock: open option positions marked at the replay day, with portfolio totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
+from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
+from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
+from magnus_desktop.widgets.table_view import RecordTableView
+
+COLUMNS = (
+    Column("symbol", "Contract", str, numeric=False, tooltip="Underlying, expiry, strike, right"),
+    Column("qty", "Qty", fmt_signed_int, tooltip="Contracts, signed (short < 0)"),
+    Column("avg_cost", "Avg cost", fmt_num, tooltip="Average opening price, USD per share"),
+    Column("mark", "Mark", fmt_num, tooltip="Mid of the recorded bid/ask, USD per share"),
+    Column("market_value", "Mkt value", fmt_money, tooltip="qty × mark × multiplier, USD"),
+    Column("unrealized_pnl", "Unrl. P&L", fmt_money, color=pnl_color, tooltip="(mark − avg cost) × qty × multiplier, USD"),
+    Column("pct_max_profit", "% max profit", fmt_pct, tooltip="Share of the opening credit captured (short positions)"),
+    Column("delta", "Delta", lambda v: fmt_num(v, 1), tooltip="Position delta in shares (Δ × qty × multiplier)"),
+    Column("gamma", "Gamma", lambda v: fmt_num(v, 3), tooltip="Position gamma, shares per 1 USD move"),
+    Column("theta", "Theta/day", fmt_money, color=pnl_color, tooltip="USD per calendar day"),
+    Column("vega", "Vega", fmt_money, tooltip="USD per 1 vol point"),
+    Column("iv", "IV", fmt_pct, tooltip="Implied volatility from the mark (our Black-Scholes solver)"),
+    Column("dte", "DTE", fmt_int, tooltip="Calendar days to expiry"),
+    Column("und_price", "Underlying", fmt_num, tooltip="SPX level on the replay day"),
+    Column("collateral", "Collateral", lambda v: fmt_money(v, 0), tooltip="Cash secured: strike × multiplier × |qty| for short puts"),
+)
+
+TOTALS = (
+    ("net_liquidation", "Net liquidation", fmt_money),
+    ("cash", "Cash", fmt_money),
+    ("unrealized_pnl", "Unrealized P&L", fmt_money),
+    ("realized_pnl", "Realized P&L", fmt_money),
+    ("net_delta", "Net delta (sh)", lambda v: fmt_num(v, 1)),
+    ("theta_per_day", "Theta / day", fmt_money),
+    ("collateral_used", "Collateral used", lambda v: fmt_money(v, 0)),
+    ("buying_power", "Buying power", lambda v: fmt_money(v, 0)),
+)
+
+
+def position_record(p: PositionSnapshot) -> dict[str, Any]:
+    c = p.contract
+    return {
+        "key": c.local_symbol, "symbol": c.describe(), "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
+        "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl, "pct_max_profit": p.pct_max_profit,
+        "delta": p.delta, "gamma": p.gamma, "theta": p.theta, "vega": p.vega, "iv": p.iv, "dte": p.dte,
+        "und_price": p.und_price, "collateral": p.collateral,
+    }
+
+
+class PositionsPanel(QWidget):
+    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = RecordTableModel(COLUMNS, key=lambda r: r["key"], parent=self)
+        self.table = RecordTableView(self.model, self)
+        self.header = QLabel("Demo account (paper, replay of recorded SPXW quotes)")
+        self.empty = QLabel("No open positions. Sell a put from the Scanner (double-click a row).")
+        self.empty.setVisible(False)
+        totals = QFrame(self)
+        totals.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(totals)
+        grid.setContentsMargins(8, 4, 8, 4)
+        self.total_labels: dict[str, QLabel] = {}
+        for i, (key, title, _fmt) in enumerate(TOTALS):
+            name, value = QLabel(title + ":"), QLabel("—")
+            value.setObjectName(f"total_{key}")
+            font = value.font()
+            font.setBold(True)
+            value.setFont(font)
+            grid.addWidget(name, i // 4, (i % 4) * 2)
+            grid.addWidget(value, i // 4, (i % 4) * 2 + 1)
+            self.total_labels[key] = value
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(totals)
+        vm.account_changed.connect(self._on_vm_account_changed)
+
+    def _on_vm_account_changed(self, summary: AccountSummary) -> None:
+        self.model.set_records([position_record(p) for p in summary.positions])
+        self.empty.setVisible(not summary.positions)
+        self.header.setText(f"Demo account (paper) — marked at recorded EOD quotes of {fmt_date(summary.as_of)}")
+        for key, _title, fmt in TOTALS:
+            value = getattr(summary, key)
+            label = self.total_labels[key]
+            label.setText(fmt(value))
+            color = pnl_color(value) if key in ("unrealized_pnl", "realized_pnl") else None
+            label.setStyleSheet(f"color: {color.name()}" if color is not None else "")

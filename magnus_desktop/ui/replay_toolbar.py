@@ -1,0 +1,80 @@
+"""Replay controls: play/pause, step a day back/forward, speed, jump to a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QToolBar, QWidget
+
+from magnus_desktop.ui.view_model import WorkstationViewModel
+
+SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
+
+
+class ReplayToolbar(QToolBar):
+    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+        super().__init__("Replay", parent)
+        self.setObjectName("toolbar_replay")
+        self.vm = vm
+        self.addWidget(QLabel(" Replay (recorded EOD data) "))
+        self.back_action = self._action("◀ Day", "Step back one trading day", "Ctrl+Left", lambda: vm.step(-1))
+        self.play_action = self._action("▶ Play", "Play / pause the replay", "Space", self._toggle)
+        self.forward_action = self._action("Day ▶", "Step forward one trading day", "Ctrl+Right", lambda: vm.step(1))
+        self.addSeparator()
+        self.addWidget(QLabel(" Speed "))
+        self.speed = QComboBox(self)
+        self.speed.setObjectName("replay_speed")
+        for s in SPEEDS:
+            self.speed.addItem(f"{s:g} days/s", s)
+        current = vm.ws.settings.replay_speed
+        self.speed.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - current)))
+        self.speed.currentIndexChanged.connect(lambda _i: vm.set_speed(float(self.speed.currentData())))
+        self.addWidget(self.speed)
+        self.addSeparator()
+        self.addWidget(QLabel(" Date "))
+        self.date_edit = QDateEdit(self)
+        self.date_edit.setObjectName("replay_date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.editingFinished.connect(self._on_date_edited)
+        self.addWidget(self.date_edit)
+        self.day_label = QLabel("")
+        self.addWidget(self.day_label)
+        vm.date_changed.connect(self._on_vm_date_changed)
+        vm.playing_changed.connect(self._on_vm_playing_changed)
+
+    def _action(self, text: str, tip: str, shortcut: str, slot: object) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(f"{tip} ({shortcut})")
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def set_range(self, first: date, last: date) -> None:
+        self.date_edit.setDateRange(QDate(first.year, first.month, first.day), QDate(last.year, last.month, last.day))
+
+    def _toggle(self) -> None:
+        clock = self.vm.ws.clock
+        if clock is not None and clock.is_playing:
+            self.vm.pause()
+        else:
+            self.vm.play()
+
+    def _on_date_edited(self) -> None:
+        d = self.date_edit.date()
+        self.vm.jump(date(d.year(), d.month(), d.day()))
+
+    def _on_vm_date_changed(self, day: date) -> None:
+        self.date_edit.blockSignals(True)
+        self.date_edit.setDate(QDate(day.year, day.month, day.day))
+        self.date_edit.blockSignals(False)
+        clock = self.vm.ws.clock
+        if clock is not None:
+            days = clock.days
+            self.day_label.setText(f"  {day:%a %d %b %Y} · day {days.index(day) + 1} of {len(days)}")
+
+    def _on_vm_playing_changed(self, playing: bool) -> None:
+        self.play_action.setText("⏸ Pause" if playing else "▶ Play")

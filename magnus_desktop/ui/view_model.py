@@ -1,0 +1,135 @@
+"""The one view model between the Qt widgets and the asyncio services.
+
+It subscribes to the :class:`Workstation`'s psygnal events and re-emits them as Qt signals (the
+loop runs on the GUI thread under qasync, so delivery is direct); user actions arrive as
+``@asyncSlot`` coroutines that await the services. Widgets never call services themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
+
+from magnus_desktop.analytics.scanner import ScanParams
+from magnus_desktop.models.domain import OrderTicket, WatchlistItem
+from magnus_desktop.services.paper_broker import OrderRejected
+from magnus_desktop.services.storage import StorageError
+from magnus_desktop.services.tradingview import WatchlistFormatError
+from magnus_desktop.services.workstation import Workstation
+
+log = logging.getLogger(__name__)
+
+
+class WorkstationViewModel(QObject):
+    date_changed = Signal(object)
+    playing_changed = Signal(bool)
+    account_changed = Signal(object)
+    equity_changed = Signal(object)
+    scan_changed = Signal(object)
+    quotes_changed = Signal(object)
+    watchlists_changed = Signal(object)
+    order_filled = Signal(object)
+    order_rejected = Signal(str)
+    notice = Signal(str)
+    started = Signal()
+
+    def __init__(self, workstation: Workstation, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ws = workstation
+        ws = workstation
+        ws.date_changed.connect(self.date_changed.emit)
+        ws.account_changed.connect(self.account_changed.emit)
+        ws.equity_changed.connect(self.equity_changed.emit)
+        ws.scan_changed.connect(self.scan_changed.emit)
+        ws.quotes_changed.connect(self.quotes_changed.emit)
+        ws.watchlists_changed.connect(self.watchlists_changed.emit)
+        ws.order_filled.connect(self.order_filled.emit)
+        ws.notice.connect(self.notice.emit)
+
+    def attach_clock(self) -> None:
+        """Forward the replay clock's play state (the clock exists once ``start`` ran)."""
+        if self.ws.clock is not None:
+            self.ws.clock.playing_changed.connect(self.playing_changed.emit)
+
+    # ---- replay -----------------------------------------------------------------------------
+    def play(self) -> None:
+        if self.ws.clock is not None:
+            self.ws.clock.play()
+
+    def pause(self) -> None:
+        if self.ws.clock is not None:
+            self.ws.clock.pause()
+
+    def step(self, n: int) -> None:
+        if self.ws.clock is not None:
+            self.ws.clock.step(n)
+
+    def jump(self, day: object) -> None:
+        if self.ws.clock is not None:
+            self.ws.clock.jump(day)  # type: ignore[arg-type]
+
+    def set_speed(self, days_per_second: float) -> None:
+        self.ws.settings.replay_speed = days_per_second
+        if self.ws.clock is not None:
+            self.ws.clock.speed = days_per_second
+
+    # ---- actions ------------------------------------------------------------------------------
+    @asyncSlot(object)
+    async def rescan(self, params: ScanParams) -> None:
+        await self.ws.rescan(params)
+
+    @asyncSlot(object)
+    async def place_order(self, ticket: OrderTicket) -> None:
+        try:
+            fill = await self.ws.place_order(ticket)
+        except OrderRejected as exc:
+            self.order_rejected.emit(str(exc))
+            return
+        except StorageError as exc:
+            self.order_rejected.emit(f"The fill could not be saved, so no order was placed: {exc}")
+            return
+        side = "Sold" if fill.qty < 0 else "Bought"
+        self.notice.emit(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")
+
+    @asyncSlot()
+    async def reset_demo(self) -> None:
+        await self.ws.reset_demo()
+
+    @asyncSlot(str)
+    async def create_watchlist(self, name: str) -> None:
+        await self.ws.create_watchlist(name)
+
+    @asyncSlot(int, str)
+    async def rename_watchlist(self, watchlist_id: int, name: str) -> None:
+        await self.ws.rename_watchlist(watchlist_id, name)
+
+    @asyncSlot(int)
+    async def delete_watchlist(self, watchlist_id: int) -> None:
+        await self.ws.delete_watchlist(watchlist_id)
+
+    @asyncSlot(int, int)
+    async def move_watchlist(self, watchlist_id: int, position: int) -> None:
+        await self.ws.move_watchlist(watchlist_id, position)
+
+    @asyncSlot(int, object)
+    async def add_symbols(self, watchlist_id: int, items: list[WatchlistItem]) -> None:
+        await self.ws.add_symbols(watchlist_id, items)
+
+    @asyncSlot(int, object)
+    async def remove_symbol(self, watchlist_id: int, item: WatchlistItem) -> None:
+        await self.ws.remove_symbol(watchlist_id, item)
+
+    @asyncSlot(int, str, int)
+    async def move_symbol(self, watchlist_id: int, symbol: str, position: int) -> None:
+        await self.ws.move_symbol(watchlist_id, symbol, position)
+
+    @asyncSlot(str)
+    async def import_tradingview(self, path: str) -> None:
+        try:
+            message = await self.ws.import_tradingview(Path(path))
+        except (WatchlistFormatError, OSError) as exc:
+            message = f"Import failed: {exc}"
+        self.notice.emit(message)

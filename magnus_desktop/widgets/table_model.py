@@ -1,0 +1,156 @@
+"""A column-declared table model that coalesces updates.
+
+Producers call :meth:`RecordTableModel.set_records` as often as they like; the model keeps only the
+latest records and applies them on a timer (``flush_hz``, default 8 Hz): when the row keys are
+unchanged it emits ``dataChanged`` once per contiguous run of changed rows, otherwise it resets.
+The sort role (``SORT_ROLE``) returns raw values, so sorting is numeric, not by display text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from magnus_desktop.widgets.formatting import fmt_num
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+Record = Mapping[str, Any]
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+GAIN = QColor("#2e9d57")
+LOSS = QColor("#d9534f")
+
+
+def pnl_color(value: Any) -> QColor | None:
+    """Green for a gain, red for a loss, default for zero/missing."""
+    if not isinstance(value, (int, float)) or math.isnan(value) or value == 0:
+        return None
+    return GAIN if value > 0 else LOSS
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: ``key`` into the record, header ``title``, display ``fmt``, optional colour."""
+
+    key: str
+    title: str
+    fmt: Callable[[Any], str] = fmt_num
+    numeric: bool = True
+    tooltip: str = ""
+    color: Callable[[Any], QColor | None] | None = None
+
+
+class RecordTableModel(QAbstractTableModel):
+    def __init__(self, columns: Sequence[Column], key: Callable[[Record], Any], *, flush_hz: float = 8.0,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._key = key
+        self._records: list[Record] = []
+        self._keys: list[Any] = []
+        self._pending: list[Record] | None = None
+        self._bold_keys: set[Any] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(int(1000 / flush_hz), 1))
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
+
+    # ---- updates ----------------------------------------------------------------------------
+    def set_records(self, records: Sequence[Record]) -> None:
+        """Queue ``records`` (replacing any queued ones); applied on the next flush tick."""
+        self._pending = list(records)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_bold(self, keys: set[Any]) -> None:
+        self._bold_keys = set(keys)
+
+    def flush(self) -> None:
+        """Apply the queued records now."""
+        records, self._pending = self._pending, None
+        if records is None:
+            return
+        keys = [self._key(r) for r in records]
+        if keys != self._keys:
+            self.beginResetModel()
+            self._records, self._keys = records, keys
+            self.endResetModel()
+            return
+        changed = [i for i, (old, new) in enumerate(zip(self._records, records, strict=True)) if old != new]
+        self._records = records
+        for start, end in _runs(changed):
+            self.dataChanged.emit(self.index(start, 0), self.index(end, len(self.columns) - 1))
+
+    def record(self, row: int) -> Record:
+        return self._records[row]
+
+    def records(self) -> list[Record]:
+        return list(self._records)
+
+    # ---- Qt model API -----------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        col = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return col.tooltip or None
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._records):
+            return None
+        record = self._records[index.row()]
+        col = self.columns[index.column()]
+        value = record.get(col.key)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.fmt(value)
+        if role == SORT_ROLE:
+            return _sort_value(value)
+        if role == RECORD_ROLE:
+            return record
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(_RIGHT if col.numeric else _LEFT)
+        if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
+            color = col.color(value)
+            return QBrush(color) if color is not None else None
+        if role == Qt.ItemDataRole.FontRole and self._key(record) in self._bold_keys:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+def _sort_value(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return -math.inf
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, str)):
+        return value
+    return str(value)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of sorted row numbers: [1,2,3,7] -> [(1,3),(7,7)]."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
