@@ -123,7 +123,7 @@ def scan(chain: pd.DataFrame, params: ScanParams, as_of: date | None = None) -> 
     abs_delta = np.abs(c["delta"])
     c = _take(c, (abs_delta >= params.delta_min) & (abs_delta <= params.delta_max))
     c["score"] = c["annualized_return"] * c["prob_otm"] * (1.0 - np.minimum(c["spread_pct"], 1.0))
-    return _ranked(c, params.top)
+    return _ranked(c, params.top, chain["underlying"].to_numpy(dtype=object))
 
 
 def _candidates(chain: pd.DataFrame, params: ScanParams, as_of: date | None) -> dict[str, np.ndarray]:
@@ -142,8 +142,7 @@ def _candidates(chain: pd.DataFrame, params: ScanParams, as_of: date | None) -> 
         keep &= f["open_interest"] >= params.min_open_interest
     idx = np.flatnonzero(keep)
     c = {k: v[idx] for k, v in f.items()}
-    c.update(right=right[idx], dte=dte[idx], expiry=expiry[idx],
-             underlying=chain["underlying"].to_numpy(dtype=object)[idx])
+    c.update(right=right[idx], dte=dte[idx], expiry=expiry[idx], row=idx)
     c["mid"] = (c["bid"] + c["ask"]) / 2.0
     c["spread_pct"] = (c["ask"] - c["bid"]) / c["mid"]
     premium = c["bid"] if params.premium_source == "bid" else c["mid"]
@@ -158,11 +157,34 @@ def _take(cols: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray
     return {k: v[mask] for k, v in cols.items()}
 
 
-def _ranked(c: dict[str, np.ndarray], top: int | None) -> pd.DataFrame:
-    order = np.lexsort((c["strike"], -c["annualized_return"], -c["score"]))
-    if top is not None:
-        order = order[:top]
-    out = pd.DataFrame({k: c[k][order] for k in SCAN_COLUMNS})
+def _rank_order(score: np.ndarray, ann: np.ndarray, strike: np.ndarray) -> np.ndarray:
+    """argsort by score desc, ties by annualized return desc then strike asc.
+
+    A plain (SIMD) argsort of the scores, then only the runs of equal scores are re-sorted: a
+    three-key ``np.lexsort`` of 500k rows costs ~0.13 s, this ~0.01 s.
+    """
+    order = np.argsort(-score)
+    ranked = score[order]
+    same = ranked[1:] == ranked[:-1]
+    if not same.any():
+        return order
+    in_tie = np.zeros(order.size, dtype=bool)
+    in_tie[1:] |= same
+    in_tie[:-1] |= same
+    run_id = np.cumsum(np.concatenate(([True], ~same)))
+    pos = np.flatnonzero(in_tie)
+    sub = order[pos]
+    order[pos] = sub[np.lexsort((strike[sub], -ann[sub], run_id[pos]))]
+    return order
+
+
+def _ranked(c: dict[str, np.ndarray], top: int | None, underlying: np.ndarray) -> pd.DataFrame:
+    """Rows ordered by score desc, then annualized_return desc, then strike asc; first ``top``."""
+    order = _rank_order(c["score"], c["annualized_return"], c["strike"])
+    order = order[:top] if top is not None else order
+    cols = {k: c[k][order] for k in SCAN_COLUMNS if k != "underlying"}
+    cols["underlying"] = underlying[c["row"][order]]
+    out = pd.DataFrame({k: cols[k] for k in SCAN_COLUMNS})
     out["expiry"] = out["expiry"].astype("datetime64[s]")
     out["dte"] = out["dte"].astype(np.int64)
     return out

@@ -173,3 +173,24 @@ def test_spxw_scan_reprices_and_is_fast(spxw_day: pd.DataFrame) -> None:
         scan(spxw_day, ScanParams())
         timings.append(time.perf_counter() - start)
     assert min(timings) < 0.020, f"SPXW one-date scan took {min(timings) * 1000:.1f} ms"
+
+
+def test_tie_breaking_matches_a_full_three_key_sort() -> None:
+    from magnus_desktop.analytics.scanner import _rank_order
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        m = int(rng.integers(1, 60))
+        keys = rng.integers(0, 4, size=(3, m)).astype(float)  # many ties on purpose
+        score, ann, strike = keys
+        got = _rank_order(score.copy(), ann, strike)
+        ref = np.lexsort((strike, -ann, -score))
+        np.testing.assert_array_equal(keys[:, got], keys[:, ref])
+        assert sorted(got.tolist()) == list(range(m))
+
+
+def test_identical_contracts_of_two_underlyings_rank_deterministically() -> None:
+    rows = chain([{"underlying": u, "strike": k} for u in ("AAA", "BBB") for k in (90.0, 95.0)])
+    first, second = scan(rows, WIDE), scan(rows.iloc[::-1].reset_index(drop=True), WIDE)
+    assert first[["strike", "score"]].equals(second[["strike", "score"]])
+    assert first["score"].iloc[0] == first["score"].iloc[1]
