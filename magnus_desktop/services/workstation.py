@@ -184,6 +184,14 @@ class Workstation:
         self._compute_pool.shutdown(wait=False)
 
     # ---- replay-driven refresh ------------------------------------------------------------
+    async def refresh_now(self) -> None:
+        """Publish the full current state again (for views created after ``start``) and wait."""
+        self.watchlists_changed.emit(self.watchlists)
+        if self.clock is not None:
+            self.date_changed.emit(self.clock.current)
+        self._schedule_refresh()
+        await self.refreshed.wait()
+
     def _on_clock_date_changed(self, day: date) -> None:
         self.date_changed.emit(day)
         self._schedule_refresh()

@@ -1,0 +1,80 @@
+"""UI fixtures: a qasync loop on the test QApplication and a started Workstation on a temp SQLite DB."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.settings import Settings, SettingsStore
+from magnus_desktop.services.workstation import Workstation
+from magnus_desktop.ui.view_model import WorkstationViewModel
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def replay_market() -> ReplayMarketData:
+    """The bundled replay data, loaded once for the UI tests (read-only)."""
+    market = ReplayMarketData.from_resources()
+    market.trading_days()
+    return market
+
+
+class LoopRunner:
+    """Runs coroutines on the qasync loop from synchronous test code."""
+
+    def __init__(self, loop: qasync.QEventLoop) -> None:
+        self.loop = loop
+
+    def __call__(self, coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    def until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Spin the loop until ``condition()`` is true (fails the test on timeout)."""
+
+        async def wait() -> None:
+            while not condition():
+                await asyncio.sleep(0.01)
+
+        self(wait(), timeout)
+
+    def idle(self, seconds: float = 0.2) -> None:
+        self(asyncio.sleep(seconds))
+
+
+@pytest.fixture
+def run(qapp: QApplication) -> Iterator[LoopRunner]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    runner = LoopRunner(loop)
+    yield runner
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.fixture
+def workstation(run: LoopRunner, tmp_path: Path, replay_market: ReplayMarketData) -> Iterator[Workstation]:
+    """A started Workstation (demo account seeded at 2018-01-02) on a temp SQLite file."""
+    ws = Workstation(SettingsStore(tmp_path / "settings.json"), Settings(),
+                     db_url=f"sqlite:///{tmp_path / 'magnus.sqlite3'}", market=replay_market)
+    run(ws.start())
+    run(ws.refreshed.wait())
+    yield ws
+    run(ws.aclose())
+
+
+@pytest.fixture
+def view_model(workstation: Workstation) -> WorkstationViewModel:
+    vm = WorkstationViewModel(workstation)
+    vm.attach_clock()
+    return vm
