@@ -152,7 +152,7 @@ class TradeRepo:
         if up_to is not None:
             query = query.where(FillRow.fill_date <= up_to)
         with self.db.session() as s:
-            return [_fill(row, ref) for row, ref in s.execute(query).tuples()]
+            return [_fill(row, ref) for row, ref in s.execute(query)]
 
 
 class WatchlistRepo:
@@ -222,8 +222,8 @@ class WatchlistRepo:
             existing = s.execute(
                 select(WatchlistItemRow.exchange, WatchlistItemRow.symbol).where(
                     WatchlistItemRow.watchlist_id == watchlist_id)
-            ).tuples()
-            seen = set(existing)
+            )
+            seen = {(exchange, symbol) for exchange, symbol in existing}
             start = s.scalar(select(func.coalesce(func.max(WatchlistItemRow.position) + 1, 0)).where(
                 WatchlistItemRow.watchlist_id == watchlist_id))
             new: list[dict[str, Any]] = []
