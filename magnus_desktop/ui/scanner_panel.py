@@ -1,0 +1,347 @@
+"""Scanner dock: wheel-scanner filters, the ranked opportunities of the replay day, a sell ticket.
+
+The panel never computes anything itself: filters become a :class:`ScanParams` that goes to
+``vm.rescan``; every replay day (and every rescan) ``vm.scan_changed`` delivers a ``ScanOutcome``
+whose rows (``SCAN_COLUMNS``, see ``analytics.scanner``) feed a coalescing table model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
+from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.services.settings import ScannerSettings
+from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
+from magnus_desktop.ui.order_ticket import OrderTicketDialog
+from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_num, fmt_pct, is_missing
+from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel
+from magnus_desktop.widgets.table_view import RecordTableView
+
+_RIGHTS = (("Puts", "P"), ("Calls", "C"), ("Both", "both"))
+_SOURCES = (("Bid", "bid"), ("Mid", "mid"))
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_MAX_DTE = 3650
+
+
+def _fmt_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _fmt_strike(value: Any) -> str:
+    return fmt_num(value, 2).rstrip("0").rstrip(".") if not is_missing(value) else fmt_num(value)
+
+
+SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("underlying", "Underlying", _fmt_text, False, "Option root as recorded in the chain (SPXW = SPX weeklies/EOM)."),
+    Column("expiry", "Expiry", fmt_date, False, "Last trading day of the option."),
+    Column("dte", "DTE", fmt_int, tooltip="Calendar days from the replay day to expiry."),
+    Column("strike", "Strike", _fmt_strike, tooltip="Strike price, USD."),
+    Column("right", "Right", _fmt_text, False, "P = put (cash-secured), C = call (covered)."),
+    Column("bid", "Bid", tooltip="Recorded end-of-day bid, USD per share."),
+    Column("ask", "Ask", tooltip="Recorded end-of-day ask, USD per share."),
+    Column("mid", "Mid", tooltip="(bid + ask) / 2, USD per share."),
+    Column("spread_pct", "Spread %", lambda v: fmt_pct(v, 1), tooltip="(ask − bid) / mid."),
+    Column("open_interest", "OI", fmt_int, tooltip="Open interest, contracts (— when the source has none)."),
+    Column("iv", "IV", lambda v: fmt_pct(v, 1),
+           tooltip="Black-Scholes-Merton implied volatility of the mid price, annualised."),
+    Column("delta", "Delta", lambda v: fmt_num(v, 3), tooltip="BSM delta per share at that IV (puts are negative)."),
+    Column("prob_otm", "Prob. OTM", lambda v: fmt_pct(v, 1),
+           tooltip="Risk-neutral probability of expiring out of the money: N(d2) for puts, N(−d2) for calls."),
+    Column("return_on_collateral", "Return/coll.", lambda v: fmt_pct(v, 2),
+           tooltip="Return on collateral = premium / strike (premium = bid or mid, as chosen in the filters)."),
+    Column("annualized_return", "Annualized", lambda v: fmt_pct(v, 1),
+           tooltip="Return on collateral × 365 / DTE."),
+    Column("score", "Score", lambda v: fmt_num(v, 4),
+           tooltip="annualized × prob. OTM × (1 − min(spread %, 1)): the annualised return weighted by the "
+                   "chance of keeping the premium and discounted by illiquidity. Rows are ranked by it."),
+)
+
+
+def scan_key(record: Record) -> tuple[Any, ...]:
+    return (record["expiry"], record["strike"], record["right"])
+
+
+def scan_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Scanner rows as table records; ``expiry`` becomes a ``date`` (it sorts and formats as ISO)."""
+    records: list[dict[str, Any]] = rows.to_dict("records")
+    for r in records:
+        r["expiry"] = pd.Timestamp(r["expiry"]).date()
+    return records
+
+
+def contract_from_record(record: Mapping[str, Any]) -> OptionContract:
+    """The option a scanner row describes."""
+    expiry = record["expiry"]
+    day = expiry if isinstance(expiry, date) else pd.Timestamp(expiry).date()
+    return OptionContract(str(record["underlying"]), day, float(record["strike"]), record["right"])
+
+
+def _relaxations(p: ScanParams) -> list[tuple[str, dict[str, Any]]]:
+    """Each filter tighter than its loosest setting: (what to change, the loosest values)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if p.right != "both":
+        out.append(("include both puts and calls", {"right": "both"}))
+    if p.dte_min > 0 or p.dte_max < _MAX_DTE:
+        out.append((f"widen DTE (now {p.dte_min}–{p.dte_max})", {"dte_min": 0, "dte_max": _MAX_DTE}))
+    if p.delta_min > 0 or p.delta_max < 1:
+        out.append((f"widen |delta| (now {p.delta_min:.2f}–{p.delta_max:.2f})", {"delta_min": 0.0, "delta_max": 1.0}))
+    if p.min_open_interest > 0:
+        out.append((f"lower min OI (now {p.min_open_interest:,.0f})", {"min_open_interest": 0.0}))
+    if p.max_spread_pct < 1:
+        out.append((f"raise max spread (now {p.max_spread_pct:.0%})", {"max_spread_pct": math.inf}))
+    if p.min_annualized_return > 0:
+        out.append((f"lower min annualized return (now {p.min_annualized_return:.0%})", {"min_annualized_return": 0.0}))
+    return out
+
+
+def loosen_hints(params: ScanParams, chain: pd.DataFrame | None = None, day: date | None = None) -> list[str]:
+    """What to loosen when a scan found nothing.
+
+    With the day's ``chain``, each filter is relaxed alone (one ~1 ms scan each) and only those
+    that would let rows through are named, with the count; without it (or when no single filter
+    is to blame) every filter tighter than its loosest setting is named.
+    """
+    relaxations = _relaxations(params)
+    if chain is not None and len(chain):
+        helpful = []
+        for text, change in relaxations:
+            n = len(scan(chain, replace(params, **change), as_of=day))
+            if n:
+                helpful.append(f"{text}: {n} would pass")
+        if helpful:
+            return helpful
+    return [text for text, _change in relaxations]
+
+
+def status_text(outcome: ScanOutcome, chain: pd.DataFrame | None = None) -> str:
+    """The status line under the table: how many rows, which day, and what to loosen when none."""
+    roots = sorted({str(u) for u in outcome.rows["underlying"]}) if len(outcome.rows) else ["SPXW"]
+    where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, recorded EOD quotes)"
+    n = len(outcome.rows)
+    if n:
+        return f"{n} {'opportunity' if n == 1 else 'opportunities'} {where}"
+    hints = loosen_hints(outcome.params, chain, outcome.day)
+    if not hints:
+        return f"No quoted contract with a bid {where}."
+    return f"No contract passes the filters {where}. Loosen: " + "; ".join(hints) + "."
+
+
+class ScanFilterBar(QWidget):
+    """The scanner's filter widgets; Enter anywhere in the bar requests a scan."""
+
+    scan_requested = Signal()
+
+    def __init__(self, params: ScanParams, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.right = _combo(_RIGHTS, "Which options to sell: cash-secured puts, covered calls, or both.")
+        self.dte_min, self.dte_max = _spin(0, _MAX_DTE, "Days to expiry, minimum"), _spin(0, _MAX_DTE, "Days to expiry, maximum")
+        self.delta_min = _dspin(0.0, 1.0, 0.05, 2, "", "|delta| minimum")
+        self.delta_max = _dspin(0.0, 1.0, 0.05, 2, "", "|delta| maximum")
+        self.min_oi = _spin(0, 10_000_000, "Minimum open interest, contracts (0 keeps rows without OI)")
+        self.max_spread = _dspin(0.0, 1000.0, 1.0, 1, " %", "Maximum (ask − bid) / mid")
+        self.min_annual = _dspin(0.0, 10000.0, 1.0, 1, " %", "Minimum annualized return on collateral")
+        self.source = _combo(_SOURCES, "Premium used for the returns: the bid (what a sell order gets) or the mid.")
+        self.scan_button = QPushButton("Scan")
+        self.scan_button.setToolTip("Run the scanner on the replay day with these filters (Enter)")
+        self.scan_button.clicked.connect(self.scan_requested)
+        self._lay_out()
+        self.set_params(params)
+
+    def _lay_out(self) -> None:
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        parts: list[tuple[str, QWidget]] = [
+            ("Right", self.right), ("DTE", self.dte_min), ("–", self.dte_max), ("|Δ|", self.delta_min),
+            ("–", self.delta_max), ("Min OI", self.min_oi), ("Max spread", self.max_spread),
+            ("Min annual", self.min_annual), ("Premium", self.source),
+        ]
+        for text, widget in parts:
+            label = QLabel(text)
+            label.setBuddy(widget)
+            row.addWidget(label)
+            row.addWidget(widget)
+        row.addStretch(1)
+        row.addWidget(self.scan_button)
+
+    def set_params(self, p: ScanParams | ScannerSettings) -> None:
+        self.right.setCurrentIndex(self.right.findData(p.right))
+        self.dte_min.setValue(p.dte_min)
+        self.dte_max.setValue(p.dte_max)
+        self.delta_min.setValue(p.delta_min)
+        self.delta_max.setValue(p.delta_max)
+        self.min_oi.setValue(int(p.min_open_interest))
+        self.max_spread.setValue(p.max_spread_pct * 100.0)
+        self.min_annual.setValue(p.min_annualized_return * 100.0)
+        self.source.setCurrentIndex(self.source.findData(p.premium_source))
+
+    def scanner_settings(self) -> ScannerSettings:
+        """The filters as the persisted settings model (percent boxes become decimals).
+
+        Raises:
+            pydantic.ValidationError: a value outside the settings' bounds.
+        """
+        return ScannerSettings(
+            right=self.right.currentData(), dte_min=self.dte_min.value(), dte_max=self.dte_max.value(),
+            delta_min=round(self.delta_min.value(), 4), delta_max=round(self.delta_max.value(), 4),
+            min_open_interest=float(self.min_oi.value()),
+            max_spread_pct=round(self.max_spread.value() / 100.0, 6),
+            min_annualized_return=round(self.min_annual.value() / 100.0, 6),
+            premium_source=self.source.currentData(),
+        )
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() in _ENTER_KEYS:
+            self.scan_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+def _combo(items: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
+    box = QComboBox()
+    for text, data in items:
+        box.addItem(text, data)
+    box.setToolTip(tip)
+    return box
+
+
+def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+def _dspin(lo: float, hi: float, step: float, decimals: int, suffix: str, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setSuffix(suffix)
+    box.setToolTip(tip)
+    return box
+
+
+class ScannerPanel(QWidget):
+    """Filters + ranked wheel opportunities of the replay day + "Sell…" ticket."""
+
+    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scanner_panel")
+        self.vm = vm
+        self.ticket_dialog: OrderTicketDialog | None = None
+        self.filters = ScanFilterBar(getattr(vm.ws, "scan_params", None) or scan_params_from_settings(vm.ws.settings))
+        self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
+        self.table = RecordTableView(self.model, self)
+        self.table.sortByColumn(len(SCAN_TABLE_COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
+        self.empty_label = QLabel()
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.results = QStackedWidget()
+        self.results.addWidget(self.table)
+        self.results.addWidget(self.empty_label)
+        self.status = QLabel("Waiting for the first scan of the replay day…")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sell_button = QPushButton("Sell…")
+        self.sell_button.setToolTip("Open a paper order ticket to sell 1 contract of the selected row (Enter)")
+        self._lay_out()
+        self._connect()
+        if vm.ws.last_scan is not None:
+            self._on_vm_scan_changed(vm.ws.last_scan)
+
+    def _lay_out(self) -> None:
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.sell_button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addWidget(self.filters)
+        column.addWidget(self.results, 1)
+        column.addLayout(bottom)
+
+    def _connect(self) -> None:
+        self.filters.scan_requested.connect(self.request_scan)
+        self.vm.scan_changed.connect(self._on_vm_scan_changed)
+        self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
+        self.sell_button.clicked.connect(lambda: self.open_ticket())
+        for key in _ENTER_KEYS:
+            shortcut = QShortcut(QKeySequence(key), self.table, context=Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(lambda: self.open_ticket())
+
+    # ---- scanning -----------------------------------------------------------------------------
+    def request_scan(self) -> ScanParams | None:
+        """Build the parameters from the filters, persist them, and ask the view model to rescan.
+
+        Returns the parameters sent, or None when the filters are inconsistent (the status line
+        then says why and nothing is sent).
+        """
+        try:
+            chosen = self.filters.scanner_settings()
+            settings = self.vm.ws.settings
+            params = ScanParams(
+                right=chosen.right, dte_min=chosen.dte_min, dte_max=chosen.dte_max, delta_min=chosen.delta_min,
+                delta_max=chosen.delta_max, min_open_interest=chosen.min_open_interest,
+                max_spread_pct=chosen.max_spread_pct, min_annualized_return=chosen.min_annualized_return,
+                premium_source=chosen.premium_source, rate=settings.risk_free_rate,
+                div_yield=settings.dividend_yield, top=None,
+            )
+        except (ScanError, ValueError) as exc:
+            self._show_status(f"Filters not valid, nothing scanned: {exc}", error=True)
+            return None
+        settings.scanner = chosen
+        self._show_status("Scanning…")
+        self.vm.rescan(params)
+        return params
+
+    def _on_vm_scan_changed(self, outcome: ScanOutcome) -> None:
+        self.model.set_records(scan_records(outcome.rows))
+        chain = None
+        if outcome.rows.empty:
+            try:
+                chain = self.vm.ws.market.chain(outcome.day)
+            except Exception:  # the hint falls back to naming every tight filter
+                chain = None
+        text = status_text(outcome, chain)
+        self._show_status(text, error=False)
+        self.empty_label.setText(text)
+        self.results.setCurrentWidget(self.empty_label if outcome.rows.empty else self.table)
+
+    def _show_status(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #d9534f;" if error else "")
+
+    # ---- tickets ------------------------------------------------------------------------------
+    def open_ticket(self, proxy_row: int | None = None) -> OrderTicketDialog | None:
+        """Open the paper ticket prefilled to SELL 1 of the row's contract (selected row by default)."""
+        record = self.table.selected_record() if proxy_row is None else self.table.record_at(proxy_row)
+        if record is None:
+            self._show_status("Select a row to sell first.", error=True)
+            return None
+        if self.ticket_dialog is not None:
+            self.ticket_dialog.close()
+        self.ticket_dialog = OrderTicketDialog(self.vm, contract_from_record(record), "SELL", 1, parent=self)
+        self.ticket_dialog.open()
+        return self.ticket_dialog
