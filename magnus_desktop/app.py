@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from magnus_desktop.services.logs import setup_logging
@@ -39,11 +41,28 @@ def create_application(theme: str) -> QApplication:
     return app
 
 
+class FirstPaintProbe(QObject):
+    """Logs (and, with ``MAGNUS_DESKTOP_PRINT_FIRST_PAINT=1``, prints) when the window first paints.
+
+    The printed value is ``FIRST_PAINT <unix time>`` so a benchmark can measure from process start.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            log.info("first paint %.2f s after import", time.perf_counter() - PROCESS_START)
+            if os.environ.get("MAGNUS_DESKTOP_PRINT_FIRST_PAINT") == "1":
+                print(f"FIRST_PAINT {time.time():.6f}", flush=True)
+        return False
+
+
 async def build_window(args: argparse.Namespace, store: SettingsStore, settings: Settings) -> MainWindow:
     """Create services, view model and window; show it, then start the services."""
     ws = Workstation(store, settings, db_url=args.db_url)
     vm = WorkstationViewModel(ws)
     window = MainWindow(vm, restore_layout=not args.screenshot)
+    probe = FirstPaintProbe(window)
+    window.installEventFilter(probe)
     window.show()
     log.info("first show after %.2f s", time.perf_counter() - PROCESS_START)
     if store.problem:

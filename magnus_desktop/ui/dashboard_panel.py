@@ -41,7 +41,7 @@ class DashboardPanel(QWidget):
             grid.addWidget(caption, 0, i)
             grid.addWidget(value, 1, i)
             self.cards[key] = value
-        self.equity_chart = TimeSeriesChart("Account value (USD)", "USD", self)
+        self.equity_chart = TimeSeriesChart("Demo account P&L since start (USD)", "USD", self, zero_line=True)
         self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -67,7 +67,7 @@ class DashboardPanel(QWidget):
         if not curve:
             return
         days = [row[0] for row in curve]
-        self.equity_chart.set_series("Net liquidation", days, [row[1] for row in curve])
+        self.equity_chart.set_series("Total P&L", days, [row[2] for row in curve])
         total = curve[-1][2]
         day_pnl = curve[-1][1] - curve[-2][1] if len(curve) > 1 else float("nan")
         self._set_card("total_pnl", fmt_money(total), total)

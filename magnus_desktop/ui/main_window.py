@@ -31,20 +31,23 @@ class MainWindow(QMainWindow):
         self.vm = vm
         self.setObjectName("magnus_main_window")
         self.setWindowTitle("Magnus Desktop — demo (replay of recorded 2018 SPXW data)")
-        self.resize(1600, 950)
+        self.resize(1680, 1000)
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
         self.dashboard = DashboardPanel(vm)
         self.positions = PositionsPanel(vm)
         self.scanner = ScannerPanel(vm)
         self.watchlists = WatchlistsPanel(vm)
-        self._add_dock("dock_dashboard", "Dashboard", self.dashboard, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("dock_scanner", "Scanner — wheel", self.scanner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.splitDockWidget(self.docks["dock_dashboard"], self._add_dock(
-            "dock_positions", "Positions", self.positions, Qt.DockWidgetArea.LeftDockWidgetArea), Qt.Orientation.Vertical)
-        self.splitDockWidget(self.docks["dock_scanner"], self._add_dock(
-            "dock_watchlists", "Watchlists", self.watchlists, Qt.DockWidgetArea.RightDockWidgetArea), Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["dock_dashboard"], self.docks["dock_scanner"]], [700, 900], Qt.Orientation.Horizontal)
+        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        dashboard = self._add_dock("dock_dashboard", "Dashboard", self.dashboard, top)
+        scanner = self._add_dock("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", self.scanner, top)
+        positions = self._add_dock("dock_positions", "Positions", self.positions, bottom)
+        watchlists = self._add_dock("dock_watchlists", "Watchlists", self.watchlists, bottom)
+        self.splitDockWidget(dashboard, scanner, Qt.Orientation.Horizontal)
+        self.splitDockWidget(positions, watchlists, Qt.Orientation.Horizontal)
+        self.resizeDocks([dashboard, scanner], [620, 1060], Qt.Orientation.Horizontal)
+        self.resizeDocks([positions, watchlists], [1040, 640], Qt.Orientation.Horizontal)
+        self.resizeDocks([dashboard, positions], [560, 380], Qt.Orientation.Vertical)
         self.toolbar = ReplayToolbar(vm, self)
         self.addToolBar(self.toolbar)
         self._build_menus()

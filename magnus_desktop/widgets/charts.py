@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 
@@ -18,7 +19,7 @@ def to_epoch(days: Sequence[date]) -> np.ndarray:
 class TimeSeriesChart(pg.PlotWidget):
     """A line chart over dates with named series; ``set_series`` replaces a series' data."""
 
-    def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, y_label: str, parent: QWidget | None = None, *, zero_line: bool = False) -> None:
         super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.setTitle(title)
         self.setLabel("left", y_label)
@@ -27,6 +28,9 @@ class TimeSeriesChart(pg.PlotWidget):
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(mode="peak")
         self.addLegend(offset=(10, 10))
+        self.getAxis("left").enableAutoSIPrefix(False)
+        if zero_line:
+            self.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine))
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, str] = {}
 
