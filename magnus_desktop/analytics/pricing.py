@@ -61,8 +61,13 @@ def right_sign(right: ArrayLike) -> FloatArray:
     arr = np.asarray(right)
     if arr.dtype.kind not in "USO":
         raise ValueError(f"right must be 'C' or 'P' strings, got dtype {arr.dtype}")
-    is_call = (arr == "C") | (arr == "c")
-    known = is_call | (arr == "P") | (arr == "p")
+    if arr.dtype == np.dtype("<U1"):  # fast path: compare UTF-32 code points, ASCII-lowercased (| 32)
+        lower = arr.view(np.uint32) | 32
+        is_call = lower == ord("c")
+        known = is_call | (lower == ord("p"))
+    else:
+        is_call = (arr == "C") | (arr == "c")
+        known = is_call | (arr == "P") | (arr == "p")
     if not known.all():  # rare spellings: validate each distinct code once
         call_codes = []
         for code in np.unique(arr[~known].astype(str)):

@@ -255,11 +255,12 @@ def test_broadcasting_strikes_against_expiries() -> None:
 
 def test_right_codes_are_case_insensitive() -> None:
     np.testing.assert_array_equal(right_sign(["C", "c", "P", "p", "call", "PUT"]), [1, 1, -1, -1, 1, -1])
+    np.testing.assert_array_equal(right_sign(np.array(["c", "P", "C", "p"])), [1, -1, 1, -1])  # one-char path
     args = (100.0, 95.0, 0.5, 0.05, 0.3)
     assert bs_price("c", *args) == bs_price("C", *args)
 
 
-@pytest.mark.parametrize("bad", ["X", "", "CP", ["C", "Q"], 1, np.array([1.0, -1.0])])
+@pytest.mark.parametrize("bad", ["X", "", "CP", ["C", "Q"], ["c", "#"], 1, np.array([1.0, -1.0])])
 def test_bad_right_raises_value_error(bad: object) -> None:
     with pytest.raises(ValueError, match="right"):
         bs_price(bad, 100.0, 100.0, 0.5, 0.05, 0.2)
