@@ -333,7 +333,7 @@ def _find_item(s: Session, watchlist_id: int, symbol: str, exchange: str | None)
     return s.scalars(query.order_by(WatchlistItemRow.position, WatchlistItemRow.id).limit(1)).first()
 
 
-def _renumber(rows: Sequence[WatchlistRow] | Sequence[WatchlistItemRow]) -> None:
+def _renumber(rows: Sequence[WatchlistRow | WatchlistItemRow]) -> None:
     for i, row in enumerate(rows):
         if row.position != i:
             row.position = i
