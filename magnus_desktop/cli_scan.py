@@ -32,7 +32,7 @@ class ScanArgumentError(ValueError):
 
 def add_scan_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``scan`` sub-command on an ``argparse`` subparsers object."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "scan", help="rank short puts / covered calls of an option-chain CSV",
         description="Wheel scanner on a recorded option chain (optopsy, historicaloptiondata, "
         "CBOE DataShop EOD or yfinance CSV). Percent options take percent (25 = 25%%).",
@@ -113,7 +113,7 @@ def format_result(result: pd.DataFrame, fmt: str, chain: pd.DataFrame | None = N
     out = result.loc[:, list(SCAN_COLUMNS)].copy()
     out["expiry"] = pd.to_datetime(out["expiry"]).dt.strftime("%Y-%m-%d")
     if fmt == "csv":
-        return out.to_csv(index=False, lineterminator="\n")
+        return str(out.to_csv(index=False, lineterminator="\n"))
     if fmt == "json":
         records = [{k: _json_value(v) for k, v in row.items()} for row in out.to_dict("records")]
         return json.dumps(records, indent=1) + "\n"
@@ -146,7 +146,7 @@ def _table(out: pd.DataFrame, chain: pd.DataFrame | None) -> str:
         head = f"{names} quoted {quote}: {len(chain)} contracts, {len(out)} shown\n"
     if out.empty:
         return head + "no contract passes the filters" + _empty_hint(chain) + "\n"
-    text = out.to_string(index=False, formatters=_TABLE_FORMATS, na_rep="-")
+    text = str(out.to_string(index=False, formatters=_TABLE_FORMATS, na_rep="-"))
     return head + text + "\n"
 
 

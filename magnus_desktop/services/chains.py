@@ -34,7 +34,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -152,8 +152,8 @@ def detect_layout(header: list[str], path: str | Path = "<chain>") -> ChainLayou
 
 def quote_dates(df: pd.DataFrame) -> list[date]:
     """Sorted distinct quote dates of a canonical chain."""
-    days = pd.to_datetime(df["quote_date"]).dropna().unique()
-    return sorted(pd.Timestamp(d).date() for d in days)
+    days = np.unique(_days(df))
+    return [d.item() for d in days if not np.isnat(d)]
 
 
 def chain_for_date(df: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def chain_for_date(df: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
 
     Args:
         df: canonical chain (``load_chain`` output).
-        day: quote date; ``None`` = the latest date in ``df``.
+        day: quote date (a ``datetime``/``Timestamp`` counts by its day); ``None`` = the latest.
 
     Returns:
         The matching rows, index reset.
@@ -172,14 +172,17 @@ def chain_for_date(df: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
     days = quote_dates(df)
     if not days:
         raise QuoteDateNotFoundError("the chain has no quote dates")
-    wanted = days[-1] if day is None else day
+    wanted = days[-1] if day is None else day.date() if isinstance(day, datetime) else day
     if wanted not in days:
         raise QuoteDateNotFoundError(
             f"quote date {wanted.isoformat()} is not in the chain; available: "
             f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(days)} dates)"
         )
-    mask = pd.to_datetime(df["quote_date"]).dt.date.to_numpy() == wanted
-    return df.loc[mask].reset_index(drop=True)
+    return df.loc[_days(df) == np.datetime64(wanted, "D")].reset_index(drop=True)
+
+
+def _days(df: pd.DataFrame) -> np.ndarray:
+    return np.asarray(pd.to_datetime(df["quote_date"]).to_numpy(dtype="datetime64[D]"))
 
 
 def _clean(name: str) -> str:

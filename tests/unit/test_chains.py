@@ -195,3 +195,8 @@ def test_bad_optional_number_becomes_nan(tmp_path: Path) -> None:
     df = load_chain(path)
     assert df["bid"].iloc[0] == 3.0 and np.isnan(df["bid"].iloc[1])
     assert df["right"].tolist() == ["P", "P"]
+
+
+def test_chain_for_date_accepts_a_timestamp(spxw: pd.DataFrame) -> None:
+    by_stamp = chain_for_date(spxw, pd.Timestamp("2018-02-05 15:30"))
+    assert len(by_stamp) == len(chain_for_date(spxw, date(2018, 2, 5))) > 0
