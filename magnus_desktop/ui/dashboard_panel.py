@@ -12,6 +12,7 @@ from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.charts import TimeSeriesChart
 from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
 from magnus_desktop.widgets.table_model import pnl_color
+from magnus_desktop.widgets.throttle import Throttle
 
 CARDS = (
     ("net_liquidation", "Account value"),
@@ -49,8 +50,11 @@ class DashboardPanel(QWidget):
         layout.addWidget(self.equity_chart, 3)
         layout.addWidget(self.market_chart, 2)
         self.apply_theme(vm.ws.settings.theme)
-        vm.equity_changed.connect(self._on_vm_equity_changed)
-        vm.account_changed.connect(self._on_vm_account_changed)
+        # charts repaint at most 4x a second, however fast the replay runs
+        self._equity = Throttle(self._show_equity, hz=4.0, parent=self)
+        self._account = Throttle(self._show_account, hz=4.0, parent=self)
+        vm.equity_changed.connect(self._equity.push)
+        vm.account_changed.connect(self._account.push)
 
     def apply_theme(self, theme: str) -> None:
         colors = chart_colors(theme)
@@ -63,7 +67,7 @@ class DashboardPanel(QWidget):
         color = pnl_color(signed_value) if signed_value is not None else None
         label.setStyleSheet(f"color: {color.name()}" if color is not None else "")
 
-    def _on_vm_equity_changed(self, curve: list[tuple[date, float, float]]) -> None:
+    def _show_equity(self, curve: list[tuple[date, float, float]]) -> None:
         if not curve:
             return
         days = [row[0] for row in curve]
@@ -75,7 +79,7 @@ class DashboardPanel(QWidget):
         market = self.vm.ws.market
         self.market_chart.set_series("SPX", days, [market.und_price(d) for d in days])
 
-    def _on_vm_account_changed(self, summary: AccountSummary) -> None:
+    def _show_account(self, summary: AccountSummary) -> None:
         self._set_card("net_liquidation", fmt_money(summary.net_liquidation))
         self._set_card("buying_power", fmt_money(summary.buying_power, 0))
         market = self.vm.ws.market

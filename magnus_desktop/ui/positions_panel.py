@@ -11,6 +11,7 @@ from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
 from magnus_desktop.widgets.table_view import RecordTableView
+from magnus_desktop.widgets.throttle import Throttle
 
 COLUMNS = (
     Column("symbol", "Contract", str, numeric=False, tooltip="Underlying, expiry, strike, right"),
@@ -80,9 +81,10 @@ class PositionsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
         layout.addWidget(totals)
-        vm.account_changed.connect(self._on_vm_account_changed)
+        self._account = Throttle(self._show_account, hz=4.0, parent=self)
+        vm.account_changed.connect(self._account.push)
 
-    def _on_vm_account_changed(self, summary: AccountSummary) -> None:
+    def _show_account(self, summary: AccountSummary) -> None:
         self.model.set_records([position_record(p) for p in summary.positions])
         self.empty.setVisible(not summary.positions)
         self.header.setText(f"Demo account (paper) — marked at recorded EOD quotes of {fmt_date(summary.as_of)}")

@@ -48,8 +48,7 @@ class TimeSeriesChart(pg.PlotWidget):
         curve = self._curves.get(name)
         if curve is None:
             color = self._colors.get("line" if not self._curves else "line2", "#4fa3ff")
-            curve = self.plot(name=name, pen=pg.mkPen(color, width=1), symbol="o", symbolSize=4,
-                              symbolBrush=color, symbolPen=None)
+            curve = self.plot(name=name, pen=pg.mkPen(color, width=1))
             self._curves[name] = curve
         curve.setData(x, y)
 

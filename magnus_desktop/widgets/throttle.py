@@ -1,0 +1,36 @@
+"""Deliver only the latest value to a slow consumer, at most ``hz`` times a second (GUI thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+
+class Throttle(QObject):
+    """``push(value)`` keeps the newest value; ``callback(value)`` runs on a single-shot timer.
+
+    A burst of pushes (a replay running at 10+ days/s) costs one callback per period, so repaints
+    of charts and labels stay bounded however fast the data comes.
+    """
+
+    def __init__(self, callback: Callable[[Any], None], hz: float = 4.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._callback = callback
+        self._value: Any = None
+        self._has_value = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(max(int(1000 / hz), 1))
+        self._timer.timeout.connect(self.flush)
+
+    def push(self, value: Any) -> None:
+        self._value, self._has_value = value, True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        if self._has_value:
+            value, self._value, self._has_value = self._value, None, False
+            self._callback(value)
