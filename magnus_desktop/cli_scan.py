@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,11 @@ def run_scan(args: argparse.Namespace) -> int:
     except (ChainFormatError, ScanError, ScanArgumentError) as exc:
         print(f"magnus-desktop scan: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(format_result(result, args.format, chain))
+    try:
+        sys.stdout.write(format_result(result, args.format, chain))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `magnus-desktop scan ... | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # keeps the final flush quiet
     return 0
 
 
