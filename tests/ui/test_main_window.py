@@ -1,0 +1,92 @@
+"""Main window: docks, layout persistence and reset, theme, panels filled from the replay."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage, QPalette
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from magnus_desktop.ui.main_window import MainWindow
+from magnus_desktop.ui.theme import apply_theme
+from magnus_desktop.ui.view_model import WorkstationViewModel
+from tests.ui.conftest import LoopRunner
+
+DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists"}
+
+
+@pytest.fixture
+def window(qtbot, view_model: WorkstationViewModel, run: LoopRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    win = MainWindow(view_model)
+    qtbot.addWidget(win)
+    win.show()
+    run(view_model.ws.refresh_now())
+    run.idle(0.4)  # models flush at 8 Hz, panels throttle at 4 Hz
+    return win
+
+
+def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
+    names = {d.objectName() for d in window.findChildren(QDockWidget)}
+    assert names == DOCKS
+    assert all(window.docks[n].isVisible() for n in DOCKS)
+
+
+def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:
+    ws = window.vm.ws
+    summary = ws.last_summary
+    assert summary is not None
+    assert window.positions.model.rowCount() == len(summary.positions) == 3
+    assert window.positions.total_labels["collateral_used"].text() == f"${summary.collateral_used:,.0f}"
+    assert window.toolbar.date_edit.date().toPython() == date(2018, 1, 2)
+    window.toolbar.forward_action.trigger()
+    run.until(lambda: ws.last_summary is not None and ws.last_summary.as_of == date(2018, 1, 3))
+    run.idle(0.4)
+    assert "2018-01-03" in window.positions.header.text()
+
+
+def test_reset_layout_restores_docks(window: MainWindow) -> None:
+    dock = window.docks["dock_scanner"]
+    dock.setFloating(True)
+    window.docks["dock_watchlists"].hide()
+    window.reset_layout()
+    assert not dock.isFloating()
+    assert window.docks["dock_watchlists"].isVisible()
+
+
+def test_layout_persists_between_windows(window: MainWindow, qtbot, view_model: WorkstationViewModel) -> None:  # type: ignore[no-untyped-def]
+    window.docks["dock_watchlists"].hide()
+    window.save_layout()
+    second = MainWindow(view_model)
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.docks["dock_watchlists"].isVisible()
+    assert second.docks["dock_positions"].isVisible()
+
+
+def test_theme_toggle_switches_palette(window: MainWindow, qapp: QApplication) -> None:
+    apply_theme(qapp, window.vm.ws.settings.theme)  # as run_app does at start (dark by default)
+    before = qapp.palette().color(QPalette.ColorRole.Window).lightness()
+    window.toggle_theme()
+    after = qapp.palette().color(QPalette.ColorRole.Window).lightness()
+    assert window.vm.ws.settings.theme == "light" and after > before
+    window.toggle_theme()
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() == before
+
+
+def test_screenshot_command_renders_the_window(tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MAGNUS_DESKTOP_HOME=str(tmp_path / "home"))
+    proc = subprocess.run([sys.executable, "-m", "magnus_desktop", "--screenshot", str(shot),
+                           "--replay-date", "2018-02-06"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 1200 and image.height() >= 800
+    colors = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)}
+    assert len(colors) > 20  # a rendered window, not a blank frame
+    log = (tmp_path / "home" / "logs" / "magnus-desktop.log").read_text(encoding="utf-8")
+    assert "first paint" in log
