@@ -146,6 +146,7 @@ class Workstation:
         """Open the database (migrate), load the replay calendar, seed the demo account, refresh."""
         await self._open_database()
         days = await self._compute(self.market.trading_days)
+        await self._compute(self._preload_bars, days[0])
         self.clock = ReplayClock(days, speed=self.settings.replay_speed)
         self.clock.date_changed.connect(self._on_clock_date_changed)
         account = await self._db(
@@ -162,6 +163,11 @@ class Workstation:
             self.clock.jump(target)
         self.date_changed.emit(self.clock.current)
         self._schedule_refresh()
+
+    def _preload_bars(self, day: date) -> None:
+        """Read every bundled bar file now (compute thread), so later lookups are in memory."""
+        for symbol in self.market.known_symbols():
+            self.market.quote(symbol, day)
 
     async def _open_database(self) -> None:
         try:
