@@ -70,7 +70,7 @@ class WatchlistsPanel(QWidget):
         self._expect_new_list = False
         self._fit_pending = True
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._keys: dict[tuple[QObject, int], QAction] = {}
+        self._keys: dict[tuple[QObject, str], QAction] = {}
         self._last_dir = str(Path.home())
         self.model = SymbolsTableModel(COLUMNS, key=lambda r: (r["exchange"], r["symbol"]), parent=self)
         self._build_ui()
@@ -167,7 +167,7 @@ class WatchlistsPanel(QWidget):
             action.triggered.connect(slot)
             widget.addAction(action)
             actions.append(action)
-            self._keys[(widget, QKeySequence(key)[0].toCombined())] = action
+            self._keys[(widget, QKeySequence(key).toString())] = action
         widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         widget.installEventFilter(self)
         return actions
@@ -175,7 +175,7 @@ class WatchlistsPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Keys of the lists and the table (focus-local, so Del in the line edit still edits text)."""
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            action = self._keys.get((watched, event.keyCombination().toCombined()))
+            action = self._keys.get((watched, QKeySequence(event.keyCombination()).toString()))
             if action is not None and action.isEnabled():
                 action.trigger()
                 return True
@@ -311,15 +311,22 @@ class WatchlistsPanel(QWidget):
             widget.setEnabled(has_list)
         self.list_up_btn.setEnabled(has_list and row > 0)
         self.list_down_btn.setEnabled(has_list and row < n - 1)
-        for widget in (self.remove_btn, self.sym_up_btn, self.sym_down_btn, *self.symbol_actions):
-            widget.setEnabled(has_symbol)
+        for button in (self.remove_btn, self.sym_up_btn, self.sym_down_btn):
+            button.setEnabled(has_symbol)
+        for action in self.symbol_actions:
+            action.setEnabled(has_symbol)
 
     # ---- actions ------------------------------------------------------------------------------
     def _call(self, result: Any) -> None:
         """Keep the task an async slot returned, so notices it causes are shown here."""
         if isinstance(result, asyncio.Future):
             self._tasks.add(result)
-            result.add_done_callback(self._tasks.discard)
+            result.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._expect_new_list = False  # a create/import that failed selects nothing later
 
     def _ask_name(self, title: str, text: str = "") -> str | None:
         name, ok = QInputDialog.getText(self, title, "Watchlist name:", QLineEdit.EchoMode.Normal, text)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import math
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QSplitter
 
+from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.repositories import WatchlistRepo
 from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.services.workstation import DEFAULT_WATCHLIST, Workstation
@@ -24,6 +23,7 @@ from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, STALE_COLOR, p
 from magnus_desktop.ui.watchlists_panel import WatchlistsPanel
 from magnus_desktop.widgets.formatting import MISSING, fmt_num
 from magnus_desktop.widgets.table_model import GAIN, LOSS
+from tests.ui.conftest import LoopRunner
 
 OHLCV = Path(__file__).resolve().parents[2] / "magnus_desktop" / "resources" / "data" / "ohlcv"
 PVB = "tradingview/metaData_v1_pvb_watchlist_2_20250930.txt"
@@ -33,21 +33,10 @@ FIRST_DAY = date(2018, 1, 2)
 
 @dataclass
 class Rig:
-    loop: asyncio.AbstractEventLoop
+    run: LoopRunner
     ws: Workstation
     vm: WorkstationViewModel
     panel: WatchlistsPanel
-
-    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def until(self, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-        async def poll() -> None:
-            deadline = self.loop.time() + timeout
-            while not cond():
-                assert self.loop.time() < deadline, "condition not met in time"
-                await asyncio.sleep(0.01)
-        self.run(poll())
 
     def in_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn`` from inside the running loop (as a Qt slot would be called)."""
@@ -57,7 +46,7 @@ class Rig:
 
     def settle(self) -> None:
         """Wait for the panel's async actions and the replay refresh; apply queued table rows."""
-        self.until(lambda: not self.panel._tasks and self.ws.refreshed.is_set())
+        self.run.until(lambda: not self.panel._tasks and self.ws.refreshed.is_set())
         self.panel.model.flush()
 
     def db_lists(self) -> list[tuple[str, list[str]]]:
@@ -78,29 +67,17 @@ class Rig:
 
 
 @pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-def _make_ws(tmp_path: Path) -> Workstation:
-    return Workstation(SettingsStore(tmp_path / "s.json"), Settings(), db_url="sqlite:///" + str(tmp_path / "t.db"))
-
-
-@pytest.fixture
-def rig(qloop: asyncio.AbstractEventLoop, qtbot: Any, tmp_path: Path) -> Iterator[Rig]:
-    ws = _make_ws(tmp_path)
+def rig(run: LoopRunner, qtbot: Any, tmp_path: Path, replay_market: ReplayMarketData) -> Iterator[Rig]:
+    ws = Workstation(SettingsStore(tmp_path / "s.json"), Settings(), db_url="sqlite:///" + str(tmp_path / "t.db"),
+                     market=replay_market)
     vm = WorkstationViewModel(ws)
     panel = WatchlistsPanel(vm)  # created before start, as the main window does
     qtbot.addWidget(panel)
-    r = Rig(qloop, ws, vm, panel)
-    r.run(ws.start())
+    r = Rig(run, ws, vm, panel)
+    run(ws.start())
     r.settle()
     yield r
-    r.run(ws.aclose())
+    run(ws.aclose())
 
 
 def _csv_closes(name: str, date_col: str, close_col: str) -> dict[date, float]:
