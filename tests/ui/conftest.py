@@ -27,6 +27,19 @@ def replay_market() -> ReplayMarketData:
     return market
 
 
+class _TestLoop(qasync.QEventLoop):
+    """qasync's ``run_until_complete`` pumps Qt events once more *after* clearing the running loop,
+    so a task resumed in that pass (an executor result arriving just then) fails with "no running
+    event loop". Between runs the tests keep this loop marked as running (pytest-qt also pumps
+    events between test phases); the fixture clears it at teardown."""
+
+    def run_forever(self) -> Any:
+        try:
+            return super().run_forever()
+        finally:
+            asyncio.events._set_running_loop(self)
+
+
 class LoopRunner:
     """Runs coroutines on the qasync loop from synchronous test code."""
 
@@ -51,13 +64,14 @@ class LoopRunner:
 
 @pytest.fixture
 def run(qapp: QApplication) -> Iterator[LoopRunner]:
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = _TestLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     runner = LoopRunner(loop)
     yield runner
     for task in asyncio.all_tasks(loop):
         task.cancel()
     loop.run_until_complete(asyncio.sleep(0))
+    asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
     loop.close()
 

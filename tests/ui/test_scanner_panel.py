@@ -1,0 +1,185 @@
+"""Scanner dock against a real Workstation (temp SQLite, bundled SPXW replay) on a qasync loop."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSpinBox
+
+from magnus_desktop.analytics.scanner import ScanParams, scan
+from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.services.settings import SettingsStore
+from magnus_desktop.services.workstation import Workstation
+from magnus_desktop.ui.order_ticket import OrderTicketDialog
+from magnus_desktop.ui.scanner_panel import SCAN_TABLE_COLUMNS, ScannerPanel, loosen_hints
+from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.table_model import SORT_ROLE
+
+COL = {c.key: i for i, c in enumerate(SCAN_TABLE_COLUMNS)}
+
+
+@pytest.fixture
+def panel(qtbot, view_model: WorkstationViewModel) -> ScannerPanel:
+    widget = ScannerPanel(view_model)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 500)
+    widget.show()
+    widget.model.flush()
+    return widget
+
+
+def shown(panel: ScannerPanel, key: str) -> list[str]:
+    """Display texts of one column, in view (proxy) order."""
+    proxy = panel.table.proxy
+    return [proxy.index(r, COL[key]).data() for r in range(proxy.rowCount())]
+
+
+def sort_values(panel: ScannerPanel, key: str) -> list[object]:
+    proxy = panel.table.proxy
+    return [proxy.index(r, COL[key]).data(SORT_ROLE) for r in range(proxy.rowCount())]
+
+
+def rescan_with(qtbot, run, panel: ScannerPanel, ws: Workstation, widget: QAbstractSpinBox) -> None:
+    """Press Enter in ``widget`` and wait until the workstation published the new scan."""
+    before = ws.last_scan
+    qtbot.keyClick(widget, Qt.Key.Key_Return)  # the spin box passes Return on to the filter bar
+    run.until(lambda: ws.last_scan is not before)
+    panel.model.flush()
+
+
+def test_panel_shows_the_real_scan_of_the_first_replay_day(panel, workstation, qtmodeltester) -> None:
+    rows = workstation.last_scan.rows
+    assert workstation.last_scan.day.isoformat() == "2018-01-02"
+    assert len(rows) > 0
+    qtmodeltester.check(panel.model)
+    assert panel.model.rowCount() == len(rows)
+    # default view order is by score, descending — the scanner's ranking
+    assert [float(s) for s in sort_values(panel, "score")] == pytest.approx(list(rows["score"]))
+    assert sort_values(panel, "strike") == list(rows["strike"])
+    first = rows.iloc[0]
+    assert shown(panel, "iv")[0] == f"{first['iv'] * 100:.1f}%"
+    assert shown(panel, "delta")[0] == f"{first['delta']:.3f}"
+    assert shown(panel, "prob_otm")[0] == f"{first['prob_otm'] * 100:.1f}%"
+    assert shown(panel, "expiry")[0] == first["expiry"].date().isoformat()
+    assert panel.status.text() == f"{len(rows)} opportunities on 2018-01-02 (SPXW chain, recorded EOD quotes)"
+
+
+def test_header_tooltips_explain_the_definitions(panel) -> None:
+    tip = {c.key: panel.model.headerData(COL[c.key], Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+           for c in SCAN_TABLE_COLUMNS}
+    assert all(tip.values())
+    assert "N(d2)" in tip["prob_otm"] and "N(−d2)" in tip["prob_otm"]
+    assert "premium / strike" in tip["return_on_collateral"]
+    assert "365" in tip["annualized_return"]
+    assert "prob. OTM" in tip["score"] and "spread" in tip["score"]
+
+
+def test_sorting_is_numeric_not_by_text(panel) -> None:
+    panel.table.sortByColumn(COL["open_interest"], Qt.SortOrder.AscendingOrder)
+    oi = [float(t.replace(",", "")) for t in shown(panel, "open_interest")]
+    assert oi == sorted(oi)
+    assert any(len(t) > 3 for t in shown(panel, "open_interest"))  # "19,186" after "238": text sort would fail
+    panel.table.sortByColumn(COL["delta"], Qt.SortOrder.DescendingOrder)
+    deltas = [float(t) for t in shown(panel, "delta")]
+    assert deltas == sorted(deltas, reverse=True)
+
+
+def test_enter_in_the_filters_rescans_narrower_and_persists(qtbot, run, panel, workstation) -> None:
+    before = len(workstation.last_scan.rows)
+    panel.filters.delta_max.setValue(0.20)
+    panel.filters.min_oi.setValue(1000)
+    rescan_with(qtbot, run, panel, workstation, panel.filters.min_oi)
+    params = workstation.last_scan.params
+    assert (params.delta_max, params.min_open_interest) == (0.20, 1000.0)
+    assert (params.rate, params.div_yield) == (workstation.settings.risk_free_rate, workstation.settings.dividend_yield)
+    expected = scan(workstation.market.chain(workstation.day), params, as_of=workstation.day)
+    assert 0 < len(expected) < before
+    assert panel.model.rowCount() == len(expected)
+    assert all(abs(float(t)) <= 0.20 for t in shown(panel, "delta"))
+    assert all(float(t.replace(",", "")) >= 1000 for t in shown(panel, "open_interest"))
+    workstation.settings_store.save(workstation.settings)
+    reloaded = SettingsStore(workstation.settings_store.path).load().scanner
+    assert (reloaded.delta_max, reloaded.min_open_interest) == (0.20, 1000.0)
+
+
+def test_calls_and_mid_premium(run, panel, workstation) -> None:
+    panel.filters.right.setCurrentIndex(panel.filters.right.findData("C"))
+    panel.filters.source.setCurrentIndex(panel.filters.source.findData("mid"))
+    panel.filters.scan_button.click()
+    run.until(lambda: workstation.last_scan.params.right == "C")
+    panel.model.flush()
+    assert panel.model.rowCount() > 0
+    assert set(shown(panel, "right")) == {"C"}
+    rec = panel.model.record(0)
+    assert rec["return_on_collateral"] == pytest.approx(rec["mid"] / rec["strike"])
+
+
+def test_nothing_passes_says_which_filter_to_loosen(run, panel, workstation) -> None:
+    panel.filters.min_annual.setValue(500.0)  # 500 % a year
+    panel.filters.scan_button.click()
+    run.until(lambda: workstation.last_scan.params.min_annualized_return == 5.0)
+    panel.model.flush()
+    assert panel.model.rowCount() == 0
+    relaxed = replace(workstation.last_scan.params, min_annualized_return=0.0)
+    would = len(scan(workstation.market.chain(workstation.day), relaxed, as_of=workstation.day))
+    text = panel.status.text()
+    assert text.startswith("No contract passes the filters on 2018-01-02")
+    assert f"lower min annualized return (now 500%): {would} would pass" in text
+    assert "DTE" not in text  # only the filter to blame is named
+    assert panel.results.currentWidget() is panel.empty_label and panel.empty_label.text() == text
+
+
+def test_loosen_hints_without_a_chain_name_every_tight_filter() -> None:
+    hints = loosen_hints(ScanParams(right="P", dte_min=0, dte_max=3650, delta_min=0.0, delta_max=1.0,
+                                    min_open_interest=10, max_spread_pct=0.1))
+    assert hints == ["include both puts and calls", "lower min OI (now 10)", "raise max spread (now 10%)"]
+
+
+def test_inconsistent_filters_are_reported_and_not_sent(run, panel, workstation) -> None:
+    sent = workstation.scan_params
+    panel.filters.dte_min.setValue(50)
+    panel.filters.dte_max.setValue(10)
+    assert panel.request_scan() is None
+    run.idle(0.1)
+    assert workstation.scan_params is sent
+    assert "dte_min <= dte_max" in panel.status.text()
+    assert workstation.settings.scanner.dte_min != 50
+
+
+def test_double_click_opens_a_prefilled_sell_ticket(qtbot, panel, workstation) -> None:
+    panel.table.sortByColumn(COL["strike"], Qt.SortOrder.AscendingOrder)
+    rect = panel.table.visualRect(panel.table.proxy.index(2, COL["strike"]))
+    # a real double click: press/release, then the double-click event on the same cell
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    dialog = panel.ticket_dialog
+    assert isinstance(dialog, OrderTicketDialog) and dialog.isVisible()
+    row = workstation.last_scan.rows.sort_values("strike").iloc[2]
+    assert dialog.contract == OptionContract("SPXW", row["expiry"].date(), float(row["strike"]), "P")
+    assert (dialog.action.currentText(), dialog.qty.value()) == ("SELL", 1)
+    assert math.isnan(dialog.limit_price())
+    dialog.reject()
+
+
+def test_sell_button_uses_the_selected_row_and_needs_one(panel) -> None:
+    panel.table.clearSelection()
+    assert panel.open_ticket() is None
+    assert "Select a row" in panel.status.text()
+    panel.table.selectRow(0)
+    panel.sell_button.click()
+    assert panel.ticket_dialog is not None
+    assert panel.ticket_dialog.contract.strike == panel.table.record_at(0)["strike"]
+    panel.ticket_dialog.reject()
+
+
+def test_render_offscreen(panel) -> None:
+    image = panel.grab()
+    assert image.save("/tmp/scanner_panel.png")
+    header = panel.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for c in SCAN_TABLE_COLUMNS:  # no header is cut off
+        assert header.sectionSize(COL[c.key]) >= metrics.horizontalAdvance(c.title)
+
