@@ -310,3 +310,21 @@ def test_render_and_narrow_layout(rig: Rig, tmp_path: Path) -> None:
     panel.resize(400, 600)
     QApplication.processEvents()
     assert isinstance(panel.splitter, QSplitter) and panel.splitter.orientation() == Qt.Orientation.Vertical
+
+
+def test_list_keys_rename_and_delete(rig: Rig, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = rig.panel
+    monkeypatch.setattr(panel, "_ask_name", lambda *a: "Index & ETFs")
+    qtbot.keyClick(panel.lists, Qt.Key.Key_F2)
+    rig.settle()
+    assert [n for n, _ in rig.db_lists()] == ["Index & ETFs"]
+    asked: list[str] = []
+    monkeypatch.setattr(panel, "_confirm", lambda title, text: asked.append(text) or True)
+    qtbot.keyClick(panel.symbol_edit, Qt.Key.Key_Delete)  # Del while typing edits text, deletes nothing
+    rig.settle()
+    assert asked == [] and len(rig.db_lists()) == 1
+    qtbot.keyClick(panel.lists, Qt.Key.Key_Delete)
+    rig.settle()
+    assert "Index & ETFs" in asked[0] and rig.db_lists() == []
+    assert panel.selected_watchlist() is None and panel.model.rowCount() == 0
+    assert not panel.add_btn.isEnabled() and panel.title.text() == "No watchlist selected"
