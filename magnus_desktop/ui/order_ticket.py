@@ -91,8 +91,8 @@ def ticket_preview(contract: OptionContract, action: Action, qty: int, bid: floa
     price = bid if action == "SELL" else ask
     price = price if math.isfinite(price) and price > 0 else math.nan
     signed = -qty if action == "SELL" else qty
-    new_short = max(-(held_qty + signed), 0) - max(-held_qty, 0)
-    new_long = max(held_qty + signed, 0) - max(held_qty, 0)
+    new_short = max(max(-(held_qty + signed), 0) - max(-held_qty, 0), 0)
+    new_long = max(max(held_qty + signed, 0) - max(held_qty, 0), 0)
     closed_short = max(min(-held_qty, signed), 0)
     commission = commission_per_contract * qty
     premium = (price if action == "SELL" else -price) * m * qty
@@ -155,7 +155,6 @@ class OrderTicketDialog(QDialog):
         self.qty = QSpinBox()
         self.qty.setRange(1, 10_000)
         self.qty.setValue(max(qty, 1))
-        self.qty.setSuffix(" contracts")
         self.limit = QDoubleSpinBox()
         self.limit.setRange(0.0, 1_000_000.0)
         self.limit.setDecimals(2)
@@ -178,7 +177,8 @@ class OrderTicketDialog(QDialog):
         info.addRow("Contract", QLabel(f"<b>{self.contract.describe()}</b>"))
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
                              ("Recorded ask", self.ask_label), ("Mid", self.mid_label),
-                             ("Underlying", self.und_label), ("Action", self.action), ("Quantity", self.qty),
+                             ("Underlying price", self.und_label), ("Action", self.action),
+                             ("Quantity (contracts)", self.qty),
                              ("Limit price", self.limit)):
             info.addRow(text, widget)
         box = QGroupBox("Risk (estimated at the recorded quote)")
@@ -193,8 +193,9 @@ class OrderTicketDialog(QDialog):
         column = QVBoxLayout(self)
         column.addLayout(info)
         column.addWidget(box)
-        for widget in (self.warning, paper, self.error, self.buttons):
-            column.addWidget(widget)
+        for label in (self.warning, paper, self.error):
+            column.addWidget(label)
+        column.addWidget(self.buttons)
         self.setMinimumWidth(460)
 
     # ---- state --------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.settings import SettingsStore
 from magnus_desktop.services.workstation import Workstation
 from magnus_desktop.ui.order_ticket import OrderTicketDialog
-from magnus_desktop.ui.scanner_panel import SCAN_TABLE_COLUMNS, ScannerPanel, loosen_hints
+from magnus_desktop.ui.scanner_panel import (
+    SCAN_TABLE_COLUMNS,
+    ScannerPanel,
+    contract_from_record,
+    loosen_hints,
+)
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.table_model import SORT_ROLE
 
@@ -172,6 +177,17 @@ def test_sell_button_uses_the_selected_row_and_needs_one(panel) -> None:
     panel.sell_button.click()
     assert panel.ticket_dialog is not None
     assert panel.ticket_dialog.contract.strike == panel.table.record_at(0)["strike"]
+    panel.ticket_dialog.reject()
+
+
+def test_enter_on_the_table_opens_the_ticket(qtbot, panel) -> None:
+    panel.activateWindow()
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus)
+    panel.table.selectRow(1)
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    assert panel.ticket_dialog is not None
+    assert panel.ticket_dialog.contract == contract_from_record(panel.table.record_at(1))
     panel.ticket_dialog.reject()
 
 

@@ -1,0 +1,177 @@
+"""Paper order ticket: the pure preview arithmetic, and the dialog against a real Workstation."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.services.workstation import Workstation
+from magnus_desktop.ui.order_ticket import PAPER_NOTE, OrderTicketDialog, ticket_preview
+from magnus_desktop.ui.view_model import WorkstationViewModel
+
+JAN31 = date(2018, 1, 31)
+PUT = OptionContract("SPXW", JAN31, 2600.0, "P")
+CALL = OptionContract("SPXW", JAN31, 2750.0, "C")
+
+
+# ---- ticket_preview (no Qt) ---------------------------------------------------------------------
+def test_short_put_preview() -> None:
+    bid, ask, qty, fee, bp = 5.70, 5.90, 2, 0.65, 1_000_000.0
+    p = ticket_preview(PUT, "SELL", qty, bid, ask, math.nan, fee, bp)
+    assert p.fill_price == bid and p.credit
+    assert p.premium == pytest.approx(bid * 100 * qty)
+    assert p.commission == pytest.approx(fee * qty)
+    assert p.collateral == pytest.approx(2600 * 100 * qty)
+    assert p.max_loss == pytest.approx((2600 - bid) * 100 * qty + fee * qty)
+    assert p.buying_power_after == pytest.approx(bp - 2600 * 100 * qty + bid * 100 * qty - fee * qty)
+    assert p.problems == ()
+
+
+def test_long_option_risks_only_the_premium() -> None:
+    p = ticket_preview(CALL, "BUY", 3, 1.10, 1.30, math.nan, 0.65, 10_000.0)
+    assert p.fill_price == 1.30 and not p.credit
+    assert p.premium == pytest.approx(-1.30 * 100 * 3)
+    assert p.collateral == 0.0
+    assert p.max_loss == pytest.approx(1.30 * 100 * 3 + 0.65 * 3)
+    assert p.buying_power_after == pytest.approx(10_000 - 390 - 1.95)
+
+
+def test_short_call_is_unlimited_and_flagged() -> None:
+    p = ticket_preview(CALL, "SELL", 1, 1.10, 1.30, math.nan, 0.65, 1e6)
+    assert math.isinf(p.max_loss) and p.collateral == 0.0
+    assert any("covered call" in s for s in p.problems)
+
+
+def test_buying_back_a_short_put_frees_its_collateral() -> None:
+    p = ticket_preview(PUT, "BUY", 1, 5.70, 5.90, math.nan, 0.65, 50_000.0, held_qty=-1)
+    assert p.collateral == 0.0 and p.max_loss == 0.0
+    assert p.buying_power_after == pytest.approx(50_000 - 590 - 0.65 + 2600 * 100)
+
+
+def test_limit_missing_quote_and_buying_power_are_reported() -> None:
+    assert "does not meet your limit" in " ".join(ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 6.0, 0.65, 1e6).problems)
+    assert ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 5.5, 0.65, 1e6).problems == ()
+    nan_quote = ticket_preview(PUT, "SELL", 1, math.nan, math.nan, math.nan, 0.65, 1e6)
+    assert math.isnan(nan_quote.fill_price) and "No recorded bid" in nan_quote.problems[0]
+    poor = ticket_preview(PUT, "SELL", 1, 5.70, 5.90, math.nan, 0.65, 100_000.0)
+    assert poor.buying_power_after < 0 and "Not enough buying power" in poor.problems[0]
+
+
+# ---- the dialog on a real Workstation (2018-01-02, demo account seeded) -------------------------
+def chain_row(ws: Workstation, strike: float, right: str):  # type: ignore[no-untyped-def]
+    chain = ws.market.chain(ws.day)
+    return chain[(chain["strike"] == strike) & (chain["right"] == right)].iloc[0]
+
+
+@pytest.fixture
+def open_ticket(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[no-untyped-def]
+    # the dialog is the only window here: closing it must not quit the app (and stop the loop)
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+
+    def make(contract: OptionContract, action: str = "SELL") -> OrderTicketDialog:
+        dialog = OrderTicketDialog(view_model, contract, action, 1)  # type: ignore[arg-type]
+        qtbot.addWidget(dialog)
+        dialog.show()
+        return dialog
+
+    yield make
+    qapp.setQuitOnLastWindowClosed(quit_on_close)
+
+
+def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, workstation) -> None:
+    contract = OptionContract("SPXW", JAN31, 2675.0, "P")
+    row = chain_row(workstation, 2675.0, "P")
+    dialog = open_ticket(contract)
+    dialog.qty.setValue(2)
+    bid, ask = float(row["bid"]), float(row["ask"])
+    assert dialog.day_label.text() == "2018-01-02"
+    assert (dialog.bid_label.text(), dialog.ask_label.text()) == (f"{bid:.2f}", f"{ask:.2f}")
+    assert dialog.mid_label.text() == f"{(bid + ask) / 2:.2f}"
+    assert dialog.und_label.text() == f"{float(row['und_price']):,.2f}"
+    fee = workstation.settings.commission_per_contract
+    bp = workstation.last_summary.buying_power
+    assert dialog.risk["fill"].text() == f"{bid:.2f}"
+    assert dialog.risk["premium"].text() == f"${bid * 100 * 2:,.2f} credit"
+    assert dialog.risk["commission"].text() == f"${fee * 2:,.2f}"
+    assert dialog.risk["collateral"].text() == f"${2675 * 100 * 2:,.2f}"
+    assert dialog.risk["max_loss"].text() == f"${(2675 - bid) * 100 * 2 + fee * 2:,.2f}"
+    assert dialog.risk["bp_now"].text() == f"${bp:,.2f}"
+    after = bp - 2675 * 100 * 2 + bid * 100 * 2 - fee * 2
+    assert dialog.risk["bp_after"].text() == (f"-${-after:,.2f}" if after < 0 else f"${after:,.2f}")
+    assert "PAPER — no order is sent anywhere" in PAPER_NOTE
+    assert dialog.limit.specialValueText() == "none — fill at the recorded bid"
+    dialog.action.setCurrentText("BUY")
+    assert dialog.risk["fill"].text() == f"{ask:.2f}" and dialog.risk["premium"].text().endswith("debit")
+
+
+def test_covered_call_sell_is_rejected_inline(qtbot, run, open_ticket, workstation) -> None:
+    strike = float(workstation.market.chain(workstation.day).query("right == 'C' and bid > 0")["strike"].iloc[0])
+    dialog = open_ticket(OptionContract("SPXW", JAN31, strike, "C"))
+    assert dialog.risk["max_loss"].text() == "unlimited — covered call needs shares"
+    fills_before = list(workstation.fills)
+    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    run.until(lambda: dialog.error.isVisible())
+    assert "covered call" in dialog.error.text() and dialog.error.text().startswith("Rejected:")
+    assert dialog.isVisible() and dialog.confirm.isEnabled()
+    assert workstation.fills == fills_before
+
+
+def test_put_sell_fills_closes_the_dialog_and_changes_the_account(qtbot, run, open_ticket, workstation) -> None:
+    strike = 2000.0  # 200k collateral: fits the seeded demo account's buying power
+    row = chain_row(workstation, strike, "P")
+    dialog = open_ticket(OptionContract("SPXW", JAN31, strike, "P"))
+    preview = dialog.preview
+    assert preview is not None and preview.problems == ()
+    before = workstation.last_summary
+    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    run.until(lambda: not dialog.isVisible())
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    fill = workstation.fills[-1]
+    assert (fill.contract.strike, fill.qty, fill.price) == (strike, -1, float(row["bid"]))
+    run.until(lambda: workstation.last_summary is not before and workstation.refreshed.is_set())
+    after = workstation.last_summary
+    assert after.collateral_used == pytest.approx(before.collateral_used + strike * 100)
+    assert after.buying_power == pytest.approx(preview.buying_power_after)
+
+
+def test_cancel_places_nothing(qtbot, run, open_ticket, workstation) -> None:
+    dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
+    fills_before = list(workstation.fills)
+    dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
+    run.idle(0.2)
+    assert dialog.result() == QDialog.DialogCode.Rejected and not dialog.isVisible()
+    assert workstation.fills == fills_before
+
+
+def test_limit_above_the_bid_is_rejected_by_the_broker(qtbot, run, open_ticket, workstation) -> None:
+    bid = float(chain_row(workstation, 2000.0, "P")["bid"])
+    dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
+    dialog.limit.setValue(bid + 1.0)
+    assert "does not meet your limit" in dialog.warning.text()
+    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    run.until(lambda: dialog.error.isVisible())
+    assert "below your limit" in dialog.error.text() and dialog.isVisible()
+
+
+def test_replay_day_change_refreshes_the_quote(run, open_ticket, view_model, workstation) -> None:
+    contract = OptionContract("SPXW", JAN31, 2600.0, "P")
+    dialog = open_ticket(contract)
+    view_model.step(1)
+    run.until(lambda: dialog.day_label.text() != "2018-01-02")
+    day = date.fromisoformat(dialog.day_label.text())
+    bid = workstation.market.option_quote(contract, day)[0]
+    assert day > date(2018, 1, 2) and dialog.bid_label.text() == f"{bid:.2f}"
+
+
+def test_render_offscreen(open_ticket) -> None:
+    dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
+    dialog.resize(520, 560)
+    assert dialog.grab().save("/tmp/order_ticket.png")
+    for label in dialog.risk.values():  # every risk number fits its label
+        assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
