@@ -53,7 +53,7 @@ def _fmt_strike(value: Any) -> str:
 
 
 SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
-    Column("underlying", "Underlying", _fmt_text, False, "Option root as recorded in the chain (SPXW = SPX weeklies/EOM)."),
+    Column("underlying", "Root", _fmt_text, False, "Underlying option root as recorded in the chain (SPXW = SPX weekly/end-of-month options)."),
     Column("expiry", "Expiry", fmt_date, False, "Last trading day of the option."),
     Column("dte", "DTE", fmt_int, tooltip="Calendar days from the replay day to expiry."),
     Column("strike", "Strike", _fmt_strike, tooltip="Strike price, USD."),
@@ -61,19 +61,19 @@ SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
     Column("bid", "Bid", tooltip="Recorded end-of-day bid, USD per share."),
     Column("ask", "Ask", tooltip="Recorded end-of-day ask, USD per share."),
     Column("mid", "Mid", tooltip="(bid + ask) / 2, USD per share."),
-    Column("spread_pct", "Spread %", lambda v: fmt_pct(v, 1), tooltip="(ask − bid) / mid."),
+    Column("spread_pct", "Spread", lambda v: fmt_pct(v, 1), tooltip="Spread % = (ask − bid) / mid."),
     Column("open_interest", "OI", fmt_int, tooltip="Open interest, contracts (— when the source has none)."),
     Column("iv", "IV", lambda v: fmt_pct(v, 1),
            tooltip="Black-Scholes-Merton implied volatility of the mid price, annualised."),
     Column("delta", "Delta", lambda v: fmt_num(v, 3), tooltip="BSM delta per share at that IV (puts are negative)."),
-    Column("prob_otm", "Prob. OTM", lambda v: fmt_pct(v, 1),
-           tooltip="Risk-neutral probability of expiring out of the money: N(d2) for puts, N(−d2) for calls."),
-    Column("return_on_collateral", "Return/coll.", lambda v: fmt_pct(v, 2),
+    Column("prob_otm", "P(OTM)", lambda v: fmt_pct(v, 1),
+           tooltip="Prob. OTM: risk-neutral probability of expiring out of the money: N(d2) for puts, N(−d2) for calls."),
+    Column("return_on_collateral", "Ret/coll", lambda v: fmt_pct(v, 2),
            tooltip="Return on collateral = premium / strike (premium = bid or mid, as chosen in the filters)."),
-    Column("annualized_return", "Annualized", lambda v: fmt_pct(v, 1),
-           tooltip="Return on collateral × 365 / DTE."),
+    Column("annualized_return", "Annual", lambda v: fmt_pct(v, 1),
+           tooltip="Annualized return = return on collateral × 365 / DTE."),
     Column("score", "Score", lambda v: fmt_num(v, 4),
-           tooltip="annualized × prob. OTM × (1 − min(spread %, 1)): the annualised return weighted by the "
+           tooltip="annualized return × prob. OTM × (1 − min(spread %, 1)): the annualised return weighted by the "
                    "chance of keeping the premium and discounted by illiquidity. Rows are ranked by it."),
 )
 
@@ -158,9 +158,9 @@ class ScanFilterBar(QWidget):
         self.dte_min, self.dte_max = _spin(0, _MAX_DTE, "Days to expiry, minimum"), _spin(0, _MAX_DTE, "Days to expiry, maximum")
         self.delta_min = _dspin(0.0, 1.0, 0.05, 2, "", "|delta| minimum")
         self.delta_max = _dspin(0.0, 1.0, 0.05, 2, "", "|delta| maximum")
-        self.min_oi = _spin(0, 10_000_000, "Minimum open interest, contracts (0 keeps rows without OI)")
+        self.min_oi = _spin(0, 1_000_000, "Minimum open interest, contracts (0 keeps rows without OI)")
         self.max_spread = _dspin(0.0, 1000.0, 1.0, 1, " %", "Maximum (ask − bid) / mid")
-        self.min_annual = _dspin(0.0, 10000.0, 1.0, 1, " %", "Minimum annualized return on collateral")
+        self.min_annual = _dspin(0.0, 1000.0, 1.0, 1, " %", "Minimum annualized return on collateral")
         self.source = _combo(_SOURCES, "Premium used for the returns: the bid (what a sell order gets) or the mid.")
         self.scan_button = QPushButton("Scan")
         self.scan_button.setToolTip("Run the scanner on the replay day with these filters (Enter)")
@@ -169,20 +169,24 @@ class ScanFilterBar(QWidget):
         self.set_params(params)
 
     def _lay_out(self) -> None:
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        parts: list[tuple[str, QWidget]] = [
-            ("Right", self.right), ("DTE", self.dte_min), ("–", self.dte_max), ("|Δ|", self.delta_min),
-            ("–", self.delta_max), ("Min OI", self.min_oi), ("Max spread", self.max_spread),
-            ("Min annual", self.min_annual), ("Premium", self.source),
-        ]
-        for text, widget in parts:
-            label = QLabel(text)
-            label.setBuddy(widget)
-            row.addWidget(label)
-            row.addWidget(widget)
-        row.addStretch(1)
-        row.addWidget(self.scan_button)
+        """Two rows (what to sell / how liquid and rich), so the dock stays narrow."""
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        first = [("Right", self.right), ("DTE", self.dte_min), ("–", self.dte_max), ("|Δ|", self.delta_min),
+                 ("–", self.delta_max), ("Premium", self.source)]
+        second = [("Min OI", self.min_oi), ("Max spread", self.max_spread), ("Min annual", self.min_annual)]
+        for parts, extra in ((first, None), (second, self.scan_button)):
+            row = QHBoxLayout()
+            for text, widget in parts:
+                label = QLabel(text)
+                label.setBuddy(widget)
+                row.addWidget(label)
+                row.addWidget(widget)
+            row.addStretch(1)
+            if extra is not None:
+                row.addWidget(extra)
+            rows.addLayout(row)
 
     def set_params(self, p: ScanParams | ScannerSettings) -> None:
         self.right.setCurrentIndex(self.right.findData(p.right))
@@ -252,6 +256,7 @@ class ScannerPanel(QWidget):
         self.setObjectName("scanner_panel")
         self.vm = vm
         self.ticket_dialog: OrderTicketDialog | None = None
+        self._columns_fitted = False
         self.filters = ScanFilterBar(getattr(vm.ws, "scan_params", None) or scan_params_from_settings(vm.ws.settings))
         self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
         self.table = RecordTableView(self.model, self)
@@ -285,11 +290,25 @@ class ScannerPanel(QWidget):
     def _connect(self) -> None:
         self.filters.scan_requested.connect(self.request_scan)
         self.vm.scan_changed.connect(self._on_vm_scan_changed)
+        self.model.modelReset.connect(self._fit_columns_once)
         self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
         self.sell_button.clicked.connect(lambda: self.open_ticket())
         for key in _ENTER_KEYS:
             shortcut = QShortcut(QKeySequence(key), self.table, context=Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda: self.open_ticket())
+
+    def _fit_columns_once(self) -> None:
+        """Size columns to their text, without the sort-arrow room Qt adds to every header, so
+        all 16 columns (score included) fit a ~1000 px dock. Done on the first non-empty result."""
+        if self._columns_fitted or self.model.rowCount() == 0:
+            return
+        header = self.table.horizontalHeader()
+        metrics = header.fontMetrics()
+        arrow = header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMarkSize)
+        for i, col in enumerate(SCAN_TABLE_COLUMNS):
+            title = metrics.horizontalAdvance(col.title) + 14 + (arrow if i == header.sortIndicatorSection() else 0)
+            header.resizeSection(i, max(self.table.sizeHintForColumn(i), title))
+        self._columns_fitted = True
 
     # ---- scanning -----------------------------------------------------------------------------
     def request_scan(self) -> ScanParams | None:
