@@ -359,8 +359,9 @@ class ScannerPanel(QWidget):
         if record is None:
             self._show_status("Select a row to sell first.", error=True)
             return None
-        if self.ticket_dialog is not None:
+        if self.ticket_dialog is not None:  # one ticket at a time; the old one is freed
             self.ticket_dialog.close()
+            self.ticket_dialog.deleteLater()
         self.ticket_dialog = OrderTicketDialog(self.vm, contract_from_record(record), "SELL", 1, parent=self)
         self.ticket_dialog.open()
         return self.ticket_dialog
