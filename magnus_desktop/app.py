@@ -26,6 +26,7 @@ from magnus_desktop.ui.errors import install_excepthooks
 from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
 
 log = logging.getLogger(__name__)
 PROCESS_START = time.perf_counter()
@@ -38,6 +39,8 @@ def create_application(theme: str) -> QApplication:
     app.setApplicationName("Magnus Desktop")
     app.setOrganizationName("Magnus")
     apply_theme(app, theme)
+    if app.findChild(MainThreadGarbageCollector) is None:
+        MainThreadGarbageCollector(app)  # Qt objects are only ever freed on the GUI thread
     return app
 
 

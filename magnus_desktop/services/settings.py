@@ -58,7 +58,7 @@ class Settings(BaseModel):
     risk_free_rate: float = Field(default=0.015, ge=-0.05, le=0.25)
     dividend_yield: float = Field(default=0.0, ge=0.0, le=0.25)
     commission_per_contract: float = Field(default=0.65, ge=0.0)
-    demo_starting_cash: float = Field(default=1_000_000.0, gt=0.0)
+    demo_starting_cash: float = Field(default=2_000_000.0, gt=0.0)
     replay_speed: float = Field(default=2.0, gt=0.0, le=50.0)
     replay_date: date | None = None
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)

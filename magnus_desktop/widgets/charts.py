@@ -12,15 +12,35 @@ from PySide6.QtWidgets import QWidget
 
 
 def to_epoch(days: Sequence[date]) -> np.ndarray:
-    """Dates -> float64 UTC epoch seconds (what ``DateAxisItem`` expects), shape (n,)."""
+    """Dates -> float64 UTC epoch seconds (what ``DayAxisItem`` expects), shape (n,)."""
     return np.array([datetime.combine(d, time(), tzinfo=UTC).timestamp() for d in days], dtype=np.float64)
+
+
+DAY = 86_400.0
+_DAY_STEPS = (1, 2, 5, 7, 14, 30, 61, 91, 182, 365)
+
+
+class DayAxisItem(pg.AxisItem):
+    """Bottom axis for daily data: ticks on whole days only, labelled ``Jan 05`` (never hours)."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="bottom")
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
+        span_days = max((maxVal - minVal) / DAY, 1.0)
+        wanted = span_days / max(size / 70.0, 1.0)  # about one label per 70 px
+        step = next((s for s in _DAY_STEPS if s >= wanted), _DAY_STEPS[-1])
+        return [(step * DAY, 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [datetime.fromtimestamp(v, UTC).strftime("%b %d") for v in values]
 
 
 class TimeSeriesChart(pg.PlotWidget):
     """A line chart over dates with named series; ``set_series`` replaces a series' data."""
 
     def __init__(self, title: str, y_label: str, parent: QWidget | None = None, *, zero_line: bool = False) -> None:
-        super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        super().__init__(parent=parent, axisItems={"bottom": DayAxisItem()})
         self.setTitle(title)
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.2)
@@ -51,6 +71,10 @@ class TimeSeriesChart(pg.PlotWidget):
             curve = self.plot(name=name, pen=pg.mkPen(color, width=1))
             self._curves[name] = curve
         curve.setData(x, y)
+        if len(x) == 1:  # one point: show a day either side rather than a zero-width range
+            self.setXRange(x[0] - DAY, x[0] + DAY, padding=0)
+        else:
+            self.enableAutoRange(axis="x")
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         curve = self._curves.get(name)

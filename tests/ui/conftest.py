@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,8 +16,18 @@ from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.services.workstation import Workstation
 from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
 
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def main_thread_gc(qapp: QApplication) -> Iterator[MainThreadGarbageCollector]:
+    """As in the app: cyclic garbage (Qt objects included) is collected on the GUI thread only."""
+    collector = MainThreadGarbageCollector(qapp)
+    yield collector
+    gc.collect()
+    collector.stop()
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +85,8 @@ def run(qapp: QApplication) -> Iterator[LoopRunner]:
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
     loop.close()
+    del loop, runner
+    gc.collect()  # free this test's Qt objects here, on the GUI thread
 
 
 @pytest.fixture

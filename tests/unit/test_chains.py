@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from datetime import date
 from pathlib import Path
 
@@ -93,10 +92,6 @@ def test_date_not_in_chain_names_the_available_range(spxw: pd.DataFrame) -> None
     assert "2018-01-01" in str(info.value)
 
 
-def test_bundled_spxw_loads_well_under_a_second() -> None:
-    start = time.perf_counter()
-    load_chain(BUNDLED_SPXW)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_historicaloptiondata_layout(shared_data: Path) -> None:
