@@ -49,6 +49,8 @@ class TimeSeriesChart(pg.PlotWidget):
         self.getPlotItem().setDownsampling(mode="peak")
         self.addLegend(offset=(10, 10))
         self.getAxis("left").enableAutoSIPrefix(False)
+        self.getAxis("left").setWidth(64)  # a fixed width: new tick labels never re-layout the chart
+        self.getPlotItem().disableAutoRange()  # ranges are set once per update (auto-range repaints 5-6x)
         if zero_line:
             self.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine))
         self._curves: dict[str, pg.PlotDataItem] = {}
@@ -71,10 +73,22 @@ class TimeSeriesChart(pg.PlotWidget):
             curve = self.plot(name=name, pen=pg.mkPen(color, width=1))
             self._curves[name] = curve
         curve.setData(x, y)
-        if len(x) == 1:  # one point: show a day either side rather than a zero-width range
-            self.setXRange(x[0] - DAY, x[0] + DAY, padding=0)
-        else:
-            self.enableAutoRange(axis="x")
+        self._fit_range()
+
+    def _fit_range(self) -> None:
+        """One explicit range for all series (a single point gets a day either side)."""
+        xs = [c.xData for c in self._curves.values() if c.xData is not None and len(c.xData)]
+        ys = [c.yData[np.isfinite(c.yData)] for c in self._curves.values() if c.yData is not None]
+        ys = [y for y in ys if len(y)]
+        if not xs or not ys:
+            return
+        x0, x1 = min(float(x.min()) for x in xs), max(float(x.max()) for x in xs)
+        y0, y1 = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
+        if x1 - x0 < DAY:
+            x0, x1 = x0 - DAY, x1 + DAY
+        if y1 - y0 < 1e-9:
+            y0, y1 = y0 - 1.0, y1 + 1.0
+        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         curve = self._curves.get(name)

@@ -57,6 +57,8 @@ class RecordTableModel(QAbstractTableModel):
         self._keys: list[Any] = []
         self._pending: list[Record] | None = None
         self._bold_keys: set[Any] = set()
+        self._sort_column = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
         self._timer = QTimer(self)
         self._timer.setInterval(max(int(1000 / flush_hz), 1))
         self._timer.setSingleShot(True)
@@ -77,6 +79,7 @@ class RecordTableModel(QAbstractTableModel):
         records, self._pending = self._pending, None
         if records is None:
             return
+        records = self._sorted(records)
         keys = [self._key(r) for r in records]
         if keys != self._keys:
             self.beginResetModel()
@@ -87,6 +90,30 @@ class RecordTableModel(QAbstractTableModel):
         self._records = records
         for start, end in _runs(changed):
             self.dataChanged.emit(self.index(start, 0), self.index(end, len(self.columns) - 1))
+
+    # ---- sorting (in Python, on raw values: a proxy would call data() n log n times) ---------
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort rows by the raw value of ``column`` (-1 = the order the producer gave)."""
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        old_keys = self._keys
+        self._records = self._sorted(self._records)
+        self._keys = [self._key(r) for r in self._records]
+        new_row = {k: i for i, k in enumerate(self._keys)}
+        before = self.persistentIndexList()  # selection and current index follow their rows
+        after = [self.index(new_row[old_keys[ix.row()]], ix.column()) for ix in before]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
+
+    def _sorted(self, records: list[Record]) -> list[Record]:
+        if not 0 <= self._sort_column < len(self.columns):
+            return records
+        key = self.columns[self._sort_column].key
+        values = [_sort_value(r.get(key)) for r in records]
+        strings = any(isinstance(v, str) for v in values)
+        order = sorted(range(len(records)), key=lambda i: (str(values[i]) if strings else values[i], i),
+                       reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+        return [records[i] for i in order]
 
     def record(self, row: int) -> Record:
         return self._records[row]

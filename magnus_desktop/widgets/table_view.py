@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QIdentityProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from magnus_desktop.widgets.table_model import RECORD_ROLE, SORT_ROLE, Record, RecordTableModel
+from magnus_desktop.widgets.table_model import RECORD_ROLE, Record, RecordTableModel
 
 
 class RecordTableView(QTableView):
     def __init__(self, model: RecordTableModel, parent: QWidget | None = None, *, sortable: bool = True) -> None:
         super().__init__(parent)
         self.source_model = model
-        self.proxy = QSortFilterProxyModel(self)
+        # the model sorts itself (fast, on raw values); the identity proxy forwards sort() to it
+        self.proxy = QIdentityProxyModel(self)
         self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SORT_ROLE)
         self.setModel(self.proxy)
         self.setSortingEnabled(sortable)
-        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # source order until clicked
-        self.proxy.sort(-1)
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # producer's order until clicked
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
