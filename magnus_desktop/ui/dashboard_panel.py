@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary
@@ -52,6 +53,11 @@ class DashboardPanel(QWidget):
         self.apply_theme(vm.ws.settings.theme)
         # charts repaint at most 4x a second, however fast the replay runs
         self._equity = Throttle(self._show_equity, hz=4.0, parent=self)
+        self._market_days: list[date] = []
+        self._market_timer = QTimer(self)
+        self._market_timer.setSingleShot(True)
+        self._market_timer.setInterval(120)
+        self._market_timer.timeout.connect(self._show_market)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         vm.equity_changed.connect(self._equity.push)
         vm.account_changed.connect(self._account.push)
@@ -76,8 +82,12 @@ class DashboardPanel(QWidget):
         day_pnl = curve[-1][1] - curve[-2][1] if len(curve) > 1 else float("nan")
         self._set_card("total_pnl", fmt_money(total), total)
         self._set_card("day_pnl", fmt_money(day_pnl), day_pnl)
+        self._market_days = days
+        self._market_timer.start()  # the second chart repaints in a later loop turn, not with the first
+
+    def _show_market(self) -> None:
         market = self.vm.ws.market
-        self.market_chart.set_series("SPX", days, [market.und_price(d) for d in days])
+        self.market_chart.set_series("SPX", self._market_days, [market.und_price(d) for d in self._market_days])
 
     def _show_account(self, summary: AccountSummary) -> None:
         self._set_card("net_liquidation", fmt_money(summary.net_liquidation))

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
+from magnus_desktop.ui.order_ticket import OrderTicketDialog
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
@@ -46,7 +47,7 @@ TOTALS = (
 def position_record(p: PositionSnapshot) -> dict[str, Any]:
     c = p.contract
     return {
-        "key": c.local_symbol, "symbol": c.describe(), "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
+        "key": c.local_symbol, "contract": c, "symbol": c.describe(), "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
         "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl, "pct_max_profit": p.pct_max_profit,
         "delta": p.delta, "gamma": p.gamma, "theta": p.theta, "vega": p.vega, "iv": p.iv, "dte": p.dte,
         "und_price": p.und_price, "collateral": p.collateral,
@@ -60,6 +61,11 @@ class PositionsPanel(QWidget):
         self.table = RecordTableView(self.model, self)
         self.header = QLabel("Demo account (paper, replay of recorded SPXW quotes)")
         self.empty = QLabel("No open positions. Sell a put from the Scanner (double-click a row).")
+        self.table.setToolTip("Double-click a position (or press Enter) to close it with a paper order")
+        self.table.doubleClicked.connect(lambda index: self.open_close_ticket(index.row()))
+        self.table.activated.connect(lambda index: self.open_close_ticket(index.row()))
+        self.vm = vm
+        self.ticket_dialog: OrderTicketDialog | None = None
         self.empty.setVisible(False)
         totals = QFrame(self)
         totals.setFrameShape(QFrame.Shape.StyledPanel)
@@ -83,6 +89,20 @@ class PositionsPanel(QWidget):
         layout.addWidget(totals)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         vm.account_changed.connect(self._account.push)
+
+    def open_close_ticket(self, row: int) -> OrderTicketDialog | None:
+        """A paper ticket that closes the position in ``row`` (BUY back a short, SELL a long)."""
+        record = self.table.record_at(row)
+        if record is None:
+            return None
+        if self.ticket_dialog is not None:  # one ticket at a time
+            self.ticket_dialog.close()
+            self.ticket_dialog.deleteLater()
+        qty = int(record["qty"])
+        self.ticket_dialog = OrderTicketDialog(self.vm, record["contract"], "BUY" if qty < 0 else "SELL", abs(qty),
+                                               parent=self)
+        self.ticket_dialog.open()
+        return self.ticket_dialog
 
     def _show_account(self, summary: AccountSummary) -> None:
         self.model.set_records([position_record(p) for p in summary.positions])

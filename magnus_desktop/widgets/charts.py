@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 
 def to_epoch(days: Sequence[date]) -> np.ndarray:
@@ -53,6 +53,8 @@ class TimeSeriesChart(pg.PlotWidget):
         self.getPlotItem().disableAutoRange()  # ranges are set once per update (auto-range repaints 5-6x)
         if zero_line:
             self.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine))
+        # one repaint of the whole chart per update instead of a cascade of small region repaints
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, str] = {}
 

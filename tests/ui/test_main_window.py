@@ -26,7 +26,8 @@ def window(qtbot, view_model: WorkstationViewModel, run: LoopRunner) -> MainWind
     qtbot.addWidget(win)
     win.show()
     run(view_model.ws.refresh_now())
-    run.idle(0.4)  # models flush at 8 Hz, panels throttle at 4 Hz
+    # panels throttle at 4 Hz and models flush at 8 Hz: wait for the positions to arrive
+    run.until(lambda: win.positions.model.rowCount() == len(view_model.ws.last_summary.positions))  # type: ignore[union-attr]
     return win
 
 
@@ -45,8 +46,7 @@ def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None
     assert window.toolbar.date_edit.date().toPython() == date(2018, 1, 2)
     window.toolbar.forward_action.trigger()
     run.until(lambda: ws.last_summary is not None and ws.last_summary.as_of == date(2018, 1, 3))
-    run.idle(0.4)
-    assert "2018-01-03" in window.positions.header.text()
+    run.until(lambda: "2018-01-03" in window.positions.header.text())
 
 
 def test_reset_layout_restores_docks(window: MainWindow) -> None:
@@ -90,3 +90,23 @@ def test_screenshot_command_renders_the_window(tmp_path: Path) -> None:
     assert len(colors) > 20  # a rendered window, not a blank frame
     log = (tmp_path / "home" / "logs" / "magnus-desktop.log").read_text(encoding="utf-8")
     assert "first paint" in log
+
+
+def test_closing_a_position_from_the_positions_dock(window: MainWindow, run: LoopRunner) -> None:
+    ws = window.vm.ws
+    before = ws.last_summary
+    assert before is not None and len(before.positions) == 3
+    row = next(r for r in range(window.positions.model.rowCount())
+               if window.positions.table.record_at(r)["contract"].strike == 2650.0)  # type: ignore[index]
+    dialog = window.positions.open_close_ticket(row)
+    assert dialog is not None
+    assert dialog.action.currentText() == "BUY" and dialog.qty.value() == 1
+    dialog.submit()
+    run.until(lambda: len(ws.fills) == 4)
+    run.until(lambda: ws.last_summary is not None and len(ws.last_summary.positions) == 2)
+    fill = ws.fills[-1]
+    bid, ask, _last, _und = ws.market.option_quote(fill.contract, date(2018, 1, 2))
+    assert fill.qty == 1 and fill.price == ask  # bought back at the recorded ask
+    opened = next(f for f in ws.fills if f.contract == fill.contract and f.qty < 0)
+    assert ws.last_summary.realized_pnl == pytest.approx(  # type: ignore[union-attr]
+        (opened.price - ask) * 100 - 4 * ws.settings.commission_per_contract)
