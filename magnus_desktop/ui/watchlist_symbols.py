@@ -52,14 +52,15 @@ _AS_OF_COL = COLUMN_INDEX["as_of"]
 
 
 class SymbolsTableModel(RecordTableModel):
-    """Symbol rows; adds a per-row tooltip and colours the as-of cell of stale / missing data."""
+    """Symbol rows; adds a per-row tooltip and colours whole rows of stale / missing data, so a
+    stale quote is visible even when the as-of column is scrolled out of a narrow dock."""
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and index.row() < self.rowCount():
             record = self.record(index.row())
             if role == Qt.ItemDataRole.ToolTipRole:
                 return record["tip"] or None
-            if role == Qt.ItemDataRole.ForegroundRole and index.column() == _AS_OF_COL:
+            if role == Qt.ItemDataRole.ForegroundRole and (index.column() == _AS_OF_COL or record["state"] == "stale"):
                 color = {"stale": STALE_COLOR, "none": NO_DATA_COLOR}.get(record["state"])
                 return QBrush(color) if color is not None else None
         return super().data(index, role)
