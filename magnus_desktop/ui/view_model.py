@@ -23,6 +23,10 @@ from magnus_desktop.services.workstation import Workstation
 log = logging.getLogger(__name__)
 
 
+FORWARDED_EVENTS = ("date_changed", "account_changed", "equity_changed", "scan_changed", "quotes_changed",
+                    "watchlists_changed", "order_filled", "notice")
+
+
 class WorkstationViewModel(QObject):
     date_changed = Signal(object)
     playing_changed = Signal(bool)
@@ -39,15 +43,8 @@ class WorkstationViewModel(QObject):
     def __init__(self, workstation: Workstation, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ws = workstation
-        ws = workstation
-        ws.date_changed.connect(self.date_changed.emit)
-        ws.account_changed.connect(self.account_changed.emit)
-        ws.equity_changed.connect(self.equity_changed.emit)
-        ws.scan_changed.connect(self.scan_changed.emit)
-        ws.quotes_changed.connect(self.quotes_changed.emit)
-        ws.watchlists_changed.connect(self.watchlists_changed.emit)
-        ws.order_filled.connect(self.order_filled.emit)
-        ws.notice.connect(self.notice.emit)
+        for name in FORWARDED_EVENTS:  # each Workstation event re-emitted as the Qt signal of that name
+            getattr(workstation, name).connect(getattr(self, name).emit)
 
     def attach_clock(self) -> None:
         """Forward the replay clock's play state (the clock exists once ``start`` ran)."""
