@@ -126,6 +126,17 @@ def _problems(contract: OptionContract, action: Action, qty: int, price: float, 
     return tuple(out)
 
 
+def replace_ticket(previous: OrderTicketDialog | None, vm: WorkstationViewModel, contract: OptionContract,
+                   action: Action, qty: int, parent: QWidget) -> OrderTicketDialog:
+    """Close and free ``previous`` (one ticket at a time) and open a new prefilled ticket."""
+    if previous is not None:
+        previous.close()
+        previous.deleteLater()
+    dialog = OrderTicketDialog(vm, contract, action, qty, parent=parent)
+    dialog.open()
+    return dialog
+
+
 class OrderTicketDialog(QDialog):
     """A paper ticket for one contract; closes when the view model reports its fill."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
-from magnus_desktop.ui.order_ticket import OrderTicketDialog
+from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
@@ -95,13 +95,9 @@ class PositionsPanel(QWidget):
         record = self.table.record_at(row)
         if record is None:
             return None
-        if self.ticket_dialog is not None:  # one ticket at a time
-            self.ticket_dialog.close()
-            self.ticket_dialog.deleteLater()
         qty = int(record["qty"])
-        self.ticket_dialog = OrderTicketDialog(self.vm, record["contract"], "BUY" if qty < 0 else "SELL", abs(qty),
-                                               parent=self)
-        self.ticket_dialog.open()
+        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, record["contract"],
+                                            "BUY" if qty < 0 else "SELL", abs(qty), self)
         return self.ticket_dialog
 
     def _show_account(self, summary: AccountSummary) -> None:

@@ -32,7 +32,7 @@ from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.settings import ScannerSettings
 from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
-from magnus_desktop.ui.order_ticket import OrderTicketDialog
+from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_num, fmt_pct, is_missing
 from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel
@@ -359,9 +359,5 @@ class ScannerPanel(QWidget):
         if record is None:
             self._show_status("Select a row to sell first.", error=True)
             return None
-        if self.ticket_dialog is not None:  # one ticket at a time; the old one is freed
-            self.ticket_dialog.close()
-            self.ticket_dialog.deleteLater()
-        self.ticket_dialog = OrderTicketDialog(self.vm, contract_from_record(record), "SELL", 1, parent=self)
-        self.ticket_dialog.open()
+        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, contract_from_record(record), "SELL", 1, self)
         return self.ticket_dialog
