@@ -74,7 +74,6 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
     vm.attach_clock()
     assert ws.clock is not None
     window.toolbar.set_range(ws.clock.days[0], ws.clock.days[-1])
-    window.toolbar._on_vm_date_changed(ws.clock.current)
     window.update_db_status()
     if ws.db_problem:
         window.show_notice(ws.db_problem)

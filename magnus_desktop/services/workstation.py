@@ -148,7 +148,6 @@ class Workstation:
         days = await self._compute(self.market.trading_days)
         await self._compute(self._preload_bars, days[0])
         self.clock = ReplayClock(days, speed=self.settings.replay_speed)
-        self.clock.date_changed.connect(self._on_clock_date_changed)
         account = await self._db(
             AccountRepo(self.db).get_or_create, DEMO_ACCOUNT, "demo", self.settings.demo_starting_cash
         )
@@ -161,6 +160,7 @@ class Workstation:
         target = replay_date or self.settings.replay_date
         if target is not None:
             self.clock.jump(target)
+        self.clock.date_changed.connect(self._on_clock_date_changed)  # after the jump: one start-up event
         self.date_changed.emit(self.clock.current)
         self._schedule_refresh()
 

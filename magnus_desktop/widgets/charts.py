@@ -91,10 +91,3 @@ class TimeSeriesChart(pg.PlotWidget):
         if y1 - y0 < 1e-9:
             y0, y1 = y0 - 1.0, y1 + 1.0
         self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
-
-    def series(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-        curve = self._curves.get(name)
-        if curve is None:
-            return None
-        x, y = curve.getData()
-        return (np.asarray(x), np.asarray(y))

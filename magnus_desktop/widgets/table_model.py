@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor
 
 from magnus_desktop.widgets.formatting import fmt_num
 
@@ -56,7 +56,6 @@ class RecordTableModel(QAbstractTableModel):
         self._records: list[Record] = []
         self._keys: list[Any] = []
         self._pending: list[Record] | None = None
-        self._bold_keys: set[Any] = set()
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._timer = QTimer(self)
@@ -70,9 +69,6 @@ class RecordTableModel(QAbstractTableModel):
         self._pending = list(records)
         if not self._timer.isActive():
             self._timer.start()
-
-    def set_bold(self, keys: set[Any]) -> None:
-        self._bold_keys = set(keys)
 
     def flush(self) -> None:
         """Apply the queued records now."""
@@ -155,10 +151,6 @@ class RecordTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
             color = col.color(value)
             return QBrush(color) if color is not None else None
-        if role == Qt.ItemDataRole.FontRole and self._key(record) in self._bold_keys:
-            font = QFont()
-            font.setBold(True)
-            return font
         return None
 
 
