@@ -65,6 +65,8 @@ class OptionContract:
         strike: USD.
         right: ``"C"`` or ``"P"``.
         multiplier: shares (or index units) per contract; 100 for US equity and SPX options.
+        con_id: the broker's contract id where it has one (IB ``conId``); not part of equality,
+            so a contract from the replay and the same one from the broker compare equal.
     """
 
     underlying: str
@@ -72,6 +74,7 @@ class OptionContract:
     strike: float
     right: Right
     multiplier: int = 100
+    con_id: int | None = field(default=None, compare=False)
 
     @property
     def local_symbol(self) -> str:

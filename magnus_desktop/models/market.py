@@ -1,0 +1,173 @@
+"""Typed market, account and order-status values exchanged across the MarketData/Broker seams.
+
+Every value carries where it came from (``source``) and when it was true (``as_of``, timezone-aware
+UTC): the UI labels delayed or stale data with its age and never shows it as live.
+
+Units: prices USD per share (options: premium per share; multiply by ``multiplier`` for a
+contract), ``iv`` annualised decimal, ``delta`` per share, ``gamma`` per 1 USD, ``theta`` USD per
+calendar day per share, ``vega`` USD per 1 vol point per share; a missing price is ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from magnus_desktop.models.domain import NAN, OptionContract
+
+#: Where a value came from: a broker session, Yahoo Finance (delayed), or the bundled replay.
+DataSource = Literal["ib", "robinhood", "yfinance", "replay", "paper"]
+
+#: Order lifecycle as every broker reports it (keyed by the client's ``order_ref``).
+OrderState = Literal["submitted", "partially_filled", "filled", "cancelled", "rejected"]
+
+#: Connection state of the one broker session.
+SessionState = Literal["disconnected", "connecting", "connected", "reconnecting", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class StockContract:
+    """A stock, ETF or index. ``con_id`` is the broker's id where it has one (IB conId)."""
+
+    symbol: str
+    exchange: str = "SMART"
+    currency: str = "USD"
+    sec_type: Literal["STK", "IND"] = "STK"
+    con_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """Latest price of a stock/index.
+
+    Attributes:
+        last: last trade, USD per share (``nan`` if none).
+        bid, ask: USD per share (``nan`` if none).
+        prev_close: previous session's close, USD per share.
+        volume: shares today (``nan`` for an index).
+        source: where it came from; ``delayed`` is True for delayed feeds (yfinance, IB delayed).
+        as_of: when the quote was true (UTC).
+    """
+
+    symbol: str
+    last: float
+    bid: float
+    ask: float
+    prev_close: float
+    volume: float
+    source: DataSource
+    as_of: datetime
+    delayed: bool = False
+
+    @property
+    def mid(self) -> float:
+        """``(bid + ask) / 2``; ``nan`` when either side is missing."""
+        return (self.bid + self.ask) / 2.0 if _finite(self.bid, self.ask) else NAN
+
+
+@dataclass(frozen=True, slots=True)
+class OptionQuote:
+    """One option's quote, with the broker's model Greeks where it sends them.
+
+    Attributes:
+        bid, ask, last: USD per share; ``nan`` if missing.
+        volume, open_interest: contracts; ``nan`` if unknown.
+        und_price: underlying price used by the quote's Greeks, USD.
+        iv: annualised decimal; delta per share; gamma per 1 USD; theta USD/calendar day/share;
+            vega USD per 1 vol point per share (all ``nan`` when the source sends none).
+    """
+
+    contract: OptionContract
+    bid: float
+    ask: float
+    last: float
+    volume: float
+    open_interest: float
+    und_price: float
+    source: DataSource
+    as_of: datetime
+    iv: float = NAN
+    delta: float = NAN
+    gamma: float = NAN
+    theta: float = NAN
+    vega: float = NAN
+    delayed: bool = False
+
+    @property
+    def mid(self) -> float:
+        """``(bid + ask) / 2``; ``nan`` when either side is missing."""
+        return (self.bid + self.ask) / 2.0 if _finite(self.bid, self.ask) else NAN
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerPosition:
+    """A position as the broker reports it (real accounts are never rebuilt from local fills).
+
+    ``qty`` signed (short < 0) in shares or contracts; ``avg_cost`` USD per share (IB reports per
+    contract for options: adapters divide by the multiplier at the boundary).
+    """
+
+    account: str
+    contract: OptionContract | StockContract
+    qty: float
+    avg_cost: float
+    source: DataSource
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountValues:
+    """Account totals as the broker reports them (USD unless ``currency`` says otherwise)."""
+
+    account: str
+    net_liquidation: float
+    cash: float
+    buying_power: float
+    maint_margin: float
+    currency: str
+    source: DataSource
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One status change of an order, keyed by the client's idempotent ``order_ref``.
+
+    Attributes:
+        filled_qty, remaining_qty: contracts or shares (unsigned).
+        avg_fill_price: USD per share, ``nan`` before any fill.
+        broker_order_id: the broker's id as text ("" before the broker knows it).
+        message: the broker's or our rules' reason (rejections, cancels).
+    """
+
+    order_ref: str
+    state: OrderState
+    filled_qty: float
+    remaining_qty: float
+    avg_fill_price: float
+    broker_order_id: str
+    message: str
+    source: DataSource
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One fill as the broker reports it. ``qty`` signed (sell < 0); ``price`` USD per share;
+    ``commission`` USD total (``nan`` until the broker reports it)."""
+
+    exec_id: str
+    order_ref: str
+    account: str
+    contract: OptionContract | StockContract
+    qty: float
+    price: float
+    commission: float
+    at: datetime
+    source: DataSource
+
+
+def _finite(*values: float) -> bool:
+    return all(isinstance(v, float | int) and math.isfinite(v) for v in values)

@@ -1,0 +1,1 @@
+"""Broker adapters behind the ``Broker`` protocol: paper (default), Interactive Brokers, Robinhood."""

@@ -1,0 +1,1 @@
+"""Market data: the ``MarketData`` protocol and its sources (replay, broker, yfinance)."""
