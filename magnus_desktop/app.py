@@ -10,15 +10,18 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
-from magnus_desktop.services.logs import setup_logging
+from magnus_desktop.services.logs import setup_console_logging, setup_logging
+from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.services.workstation import Workstation
@@ -59,24 +62,30 @@ class FirstPaintProbe(QObject):
         return False
 
 
-async def build_window(args: argparse.Namespace, store: SettingsStore, settings: Settings) -> MainWindow:
+async def build_window(args: argparse.Namespace, store: SettingsStore, settings: Settings,
+                       startup: StartupState | None = None) -> MainWindow:
     """Create services, view model and window; show it, then start the services."""
-    ws = Workstation(store, settings, db_url=args.db_url)
+    startup = startup or StartupState()
+    ws = Workstation(store, settings, db_url=args.db_url, overrides=startup.overrides,
+                     settings_read_only=startup.settings_read_only)
     vm = WorkstationViewModel(ws)
     window = MainWindow(vm, restore_layout=not args.screenshot)
     probe = FirstPaintProbe(window)
     window.installEventFilter(probe)
     window.show()
     log.info("first show after %.2f s", time.perf_counter() - PROCESS_START)
+    problems = list(startup.problems)
     if store.problem:
-        window.show_notice(store.problem)
+        problems.append(store.problem)
+    window.show_startup_problems(problems)
     await ws.start(replay_date=args.replay_date)
     vm.attach_clock()
     assert ws.clock is not None
     window.toolbar.set_range(ws.clock.days[0], ws.clock.days[-1])
-    window.update_db_status()
-    if ws.db_problem:
-        window.show_notice(ws.db_problem)
+    window.show_storage_banners()
+    log.info("services started")
+    if os.environ.get("MAGNUS_DESKTOP_PRINT_FIRST_PAINT") == "1":
+        print("READY", flush=True)
     return window
 
 
@@ -90,34 +99,79 @@ async def screenshot(window: MainWindow, path: Path) -> None:
         raise OSError(f"could not write {path}")
 
 
-async def _main(app: QApplication, args: argparse.Namespace, store: SettingsStore, settings: Settings) -> int:
-    closing = asyncio.Event()
-    app.aboutToQuit.connect(closing.set)
-    window = await build_window(args, store, settings)
-    try:
-        if args.screenshot:
+async def _main(app: QApplication, args: argparse.Namespace, store: SettingsStore, settings: Settings,
+                startup: StartupState) -> int:
+    app.setQuitOnLastWindowClosed(False)  # the window quits the app after its graceful shutdown
+    window = await build_window(args, store, settings, startup)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    _quit_on_signals(window)
+    if args.screenshot:
+        try:
             await screenshot(window, Path(args.screenshot))
             print(f"screenshot written to {args.screenshot}")
-            return 0
-        app.lastWindowClosed.connect(app.quit)
-        await closing.wait()
+        finally:
+            window.vm.ws.settings_read_only = "a --screenshot run never saves settings"
+            window.request_quit()
+            await closed.wait()
         return 0
-    finally:
-        await window.vm.ws.save_settings()
-        await window.vm.ws.aclose()
-        window.close()
+    await closed.wait()
+    return 0
+
+
+def _quit_on_signals(window: MainWindow) -> None:
+    """SIGTERM (log-out, ``kill``) and SIGINT (Ctrl+C in the terminal) quit gracefully, like Ctrl+Q.
+
+    Python runs the handler the next time the GUI thread runs Python code (timers tick every
+    second at least), so it is delivered within about a second."""
+    def handler(_signum: int, _frame: object) -> None:
+        window.request_quit()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
+@dataclass
+class StartupState:
+    """What start-up found before the window exists: problems to show, and how to treat settings."""
+
+    problems: list[str] = field(default_factory=list)
+    settings_read_only: str | None = None
+    overrides: SessionOverrides = field(default_factory=SessionOverrides)
+
+
+def prepare_startup(args: argparse.Namespace) -> tuple[SettingsStore, Settings, StartupState, Path | None]:
+    """Folders, logging and settings, never raising: every problem becomes a message.
+
+    An unwritable config folder → settings are used but not saved; data folder → the database
+    falls back (read-only or in memory, decided when it opens); log folder → log to stderr only.
+    """
+    state = StartupState()
+    paths = app_paths()
+    folder_problems = paths.prepare()
+    log_file = None if "log" in folder_problems else setup_logging(paths.log_dir)
+    if log_file is None:
+        setup_console_logging()
+    for role, message in folder_problems.items():
+        consequence = {
+            "config": "Settings and the window layout will not be saved this session.",
+            "data": "The database there cannot be written: it opens read-only if it exists, otherwise "
+                    "a temporary in-memory database is used and nothing is saved.",
+            "log": "The log goes to the terminal (stderr) only.",
+        }[role]
+        state.problems.append(f"{message} {consequence}")
+        log.warning("%s %s", message, consequence)
+    if "config" in folder_problems:
+        state.settings_read_only = folder_problems["config"]
+    store = SettingsStore(paths.settings_file)
+    settings = store.load()
+    state.overrides = SessionOverrides.apply(settings, theme=args.theme, replay_date=args.replay_date)
+    return store, settings, state, log_file
 
 
 def run_app(args: argparse.Namespace) -> int:
-    paths = app_paths().ensure()
-    log_file = setup_logging(paths.log_dir)
-    store = SettingsStore(paths.settings_file)
-    settings = store.load()
-    if args.theme:
-        settings.theme = args.theme
-    if args.db_url:
-        settings.db_url = args.db_url
+    store, settings, startup, log_file = prepare_startup(args)
     app = create_application(settings.theme)
     install_excepthooks()
     log.info("Magnus Desktop starting; log file %s", log_file)
-    return int(qasync.run(_main(app, args, store, settings)) or 0)
+    return int(qasync.run(_main(app, args, store, settings, startup)) or 0)

@@ -24,3 +24,13 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path:
         root.addHandler(console)
     root.setLevel(level)
     return path
+
+
+def setup_console_logging(level: int = logging.INFO) -> None:
+    """Log to stderr only (used when the log folder cannot be written)."""
+    root = logging.getLogger()
+    if not any(type(h) is logging.StreamHandler for h in root.handlers):
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(console)
+    root.setLevel(level)

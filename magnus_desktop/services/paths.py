@@ -7,8 +7,10 @@ platform locations; the test suite and ``--screenshot`` runs use it to stay isol
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -33,9 +35,43 @@ class AppPaths:
         return self.data_dir / "magnus.sqlite3"
 
     def ensure(self) -> AppPaths:
+        """Create the three folders; raises ``OSError`` if one cannot be created (tools and
+        benchmarks). The app uses :meth:`prepare`, which never raises."""
         for d in (self.config_dir, self.data_dir, self.log_dir):
             d.mkdir(parents=True, exist_ok=True)
         return self
+
+    def prepare(self) -> dict[FolderRole, str]:
+        """Create the folders and check that each is writable (by writing a probe file).
+
+        Returns:
+            ``{role: message}`` for each folder that cannot be created or written, the message
+            naming the folder and the OS reason; empty when all three work. Never raises.
+        """
+        problems: dict[FolderRole, str] = {}
+        for role, folder in (("config", self.config_dir), ("data", self.data_dir), ("log", self.log_dir)):
+            reason = folder_problem(folder)
+            if reason:
+                problems[role] = f"The {role} folder {folder} {reason}"
+        return problems
+
+
+FolderRole = Literal["config", "data", "log"]
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be used for writing (None when it can): created if missing, then a
+    probe file is written and removed (``os.access`` lies for root and on network shares)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot be created ({exc.strerror or exc})."
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc})."
+    return None
 
 
 def app_paths() -> AppPaths:

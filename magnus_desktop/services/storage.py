@@ -73,9 +73,14 @@ class ConstraintViolation(StorageError):
 class Database:
     """An open database: engine, session factory and schema migrations."""
 
-    def __init__(self, engine: Engine, backend: Backend, *, busy_timeout_s: float = 5.0) -> None:
+    _read_only_path: Path | None = None
+
+    def __init__(self, engine: Engine, backend: Backend, *, busy_timeout_s: float = 5.0,
+                 read_only: bool = False) -> None:
         self._engine = engine
         self._backend: Backend = backend
+        #: True when opened by :meth:`open_read_only`: every write raises ``DatabaseReadOnly``.
+        self.read_only = read_only
         self._busy_timeout_s = busy_timeout_s
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
@@ -130,6 +135,53 @@ class Database:
             raise
         return db
 
+    @classmethod
+    def open_read_only(cls, path: Path, *, busy_timeout_s: float = 5.0) -> Database:
+        """Open an existing, up-to-date SQLite file without writing to it (read-only file or folder).
+
+        SQLite's ``mode=ro`` is tried first; a WAL database in a read-only folder cannot create its
+        ``-shm`` file, so it is then opened ``immutable=1`` (safe here: nothing can write it).
+
+        Raises:
+            DatabaseUnavailable: the file does not exist or cannot be read.
+            DatabaseCorrupt: the file is not a database.
+            MigrationError: the schema is not the one this application writes (it needs an
+                upgrade, which a read-only database cannot take, or it is newer).
+        """
+        if not path.is_file():
+            raise DatabaseUnavailable(f"The database file {path} does not exist.")
+        last: StorageError | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            uri = f"{path.resolve().as_uri()}?{flags}"
+            engine = create_engine(
+                "sqlite://",
+                creator=lambda uri=uri: sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, check_same_thread=False),
+            )
+            event.listen(engine, "connect", _on_sqlite_connect_read_only)
+            event.listen(engine, "begin", _on_sqlite_begin)
+            db = cls(engine, "sqlite", busy_timeout_s=busy_timeout_s, read_only=True)
+            db._read_only_path = path
+            try:
+                db._check_connection()
+                revision = db.current_revision()
+            except StorageError as exc:
+                db.close()
+                last = exc
+                continue
+            except DBAPIError as exc:
+                db.close()
+                last = db.translate(exc)
+                continue
+            if revision != head_revision():
+                db.close()
+                raise MigrationError(
+                    f"{db.describe()} has schema revision {revision or 'none'}, this application needs "
+                    f"{head_revision()}; a read-only database cannot be upgraded."
+                )
+            return db
+        assert last is not None
+        raise last
+
     def _check_connection(self) -> None:
         try:
             with self._engine.connect() as conn:
@@ -156,6 +208,9 @@ class Database:
     @property
     def sqlite_path(self) -> Path | None:
         """The SQLite file, or None for PostgreSQL / in-memory databases."""
+        ro_path: Path | None = getattr(self, "_read_only_path", None)
+        if ro_path is not None:
+            return ro_path
         database = self._engine.url.database
         if self._backend != "sqlite" or not database or database == ":memory:":
             return None
@@ -285,6 +340,19 @@ def _rollback(session: Session) -> None:
         session.rollback()
 
 
+def sqlite_file_of(url: str | None, default_file: Path) -> Path | None:
+    """The SQLite file ``url`` names (``default_file`` for an empty URL); None for PostgreSQL,
+    in-memory or unparsable URLs."""
+    try:
+        parsed = _resolve_url(url, default_file)
+    except StorageError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database.removeprefix("file:"))
+
+
 def _resolve_url(url: str | None, sqlite_path: Path | None) -> URL:
     if not url or not url.strip():
         path = sqlite_path or app_paths().default_db_file
@@ -338,6 +406,11 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             log.warning("SQLite journal_mode is %s, not WAL (read-only or in-memory database)", mode[0])
     finally:
         cur.close()
+
+
+def _on_sqlite_connect_read_only(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute("PRAGMA query_only=ON")
 
 
 def _on_sqlite_begin(conn: Any) -> None:

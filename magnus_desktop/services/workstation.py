@@ -47,7 +47,15 @@ from magnus_desktop.services.portfolio import account_summary, equity_curve
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.repositories import AccountRepo, TradeRepo, WatchlistRepo
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.storage import Database, StorageError
+from magnus_desktop.services.overrides import SessionOverrides
+from magnus_desktop.services.paths import app_paths
+from magnus_desktop.services.storage import (
+    Database,
+    DatabaseLocked,
+    DatabaseReadOnly,
+    StorageError,
+    sqlite_file_of,
+)
 from magnus_desktop.services.tradingview import load_tradingview
 
 log = logging.getLogger(__name__)
@@ -106,13 +114,20 @@ class Workstation:
     notice = Signal(str)
 
     def __init__(self, settings_store: SettingsStore, settings: Settings, *, db_url: str | None = None,
-                 market: ReplayMarketData | None = None) -> None:
+                 market: ReplayMarketData | None = None, overrides: SessionOverrides | None = None,
+                 settings_read_only: str | None = None) -> None:
         self.settings_store = settings_store
         self.settings = settings
+        self.overrides = overrides or SessionOverrides()
+        #: why settings cannot be saved this session (unwritable config folder), or None
+        self.settings_read_only = settings_read_only
         self.db_url = db_url if db_url is not None else settings.db_url
         self.market = market or ReplayMarketData.from_resources()
         self.db: Database | None = None
+        #: why the configured database is not in use (we run on a temporary in-memory one), or None
         self.db_problem: str | None = None
+        #: why the database is open read-only (changes cannot be saved), or None
+        self.db_read_only: str | None = None
         self.account_id = 0
         self.fills: list[Fill] = []
         self.watchlists: list[Watchlist] = []
@@ -148,14 +163,7 @@ class Workstation:
         days = await self._compute(self.market.trading_days)
         await self._compute(self._preload_bars, days[0])
         self.clock = ReplayClock(days, speed=self.settings.replay_speed)
-        account = await self._db(
-            AccountRepo(self.db).get_or_create, DEMO_ACCOUNT, "demo", self.settings.demo_starting_cash
-        )
-        self.account_id = account.account_id
-        self.starting_cash = account.starting_cash
-        self.fills = await self._db(TradeRepo(self.db).fills, self.account_id)
-        if not self.fills:
-            await self._seed_demo()
+        await self._load_account()
         await self._load_watchlists()
         target = replay_date or self.settings.replay_date
         if target is not None:
@@ -164,20 +172,96 @@ class Workstation:
         self.date_changed.emit(self.clock.current)
         self._schedule_refresh()
 
+    async def _load_account(self) -> None:
+        """Open (or create) the demo account, read its fills, seed it when new and writable."""
+        try:
+            account = await self._db(
+                AccountRepo(self.db).get_or_create, DEMO_ACCOUNT, "demo", self.settings.demo_starting_cash
+            )
+        except DatabaseReadOnly as exc:  # a read-only database without the demo account
+            await self._use_memory_database(f"{exc} It holds no demo account to show.")
+            account = await self._db(
+                AccountRepo(self.db).get_or_create, DEMO_ACCOUNT, "demo", self.settings.demo_starting_cash
+            )
+        self.account_id = account.account_id
+        self.starting_cash = account.starting_cash
+        self.fills = await self._db(TradeRepo(self.db).fills, self.account_id)
+        self._fills_generation += 1
+        self._equity_cache.clear()
+        if not self.fills and not self.db_read_only:
+            await self._seed_demo()
+
     def _preload_bars(self, day: date) -> None:
         """Read every bundled bar file now (compute thread), so later lookups are in memory."""
         for symbol in self.market.known_symbols():
             self.market.quote(symbol, day)
 
     async def _open_database(self) -> None:
+        """Open the configured database; a read-only SQLite file is opened read-only (the trader's
+        data shown, changes refused); anything else that fails falls back to a temporary
+        in-memory database (``db_problem`` says why)."""
+        self.db_problem = self.db_read_only = None
         try:
             self.db = await self._db(Database.open, self.db_url)  # migrates to head
+            return
+        except DatabaseReadOnly as exc:
+            failure: StorageError = exc
+            path = None if isinstance(exc, DatabaseLocked) else self._sqlite_file()
+            if path is not None and path.is_file():
+                try:
+                    self.db = await self._db(Database.open_read_only, path)
+                except StorageError as ro_exc:
+                    failure = ro_exc
+                else:
+                    self.db_read_only = (f"{self.db.describe()[0].upper()}{self.db.describe()[1:]} is read-only: "
+                                         "your data is shown, but nothing you change can be saved.")
+                    log.warning("%s (%s)", self.db_read_only, exc)
+                    self.notice.emit(self.db_read_only)
+                    return
         except StorageError as exc:
-            self.db_problem = (f"{exc} Working on a temporary in-memory database for this session: "
-                               "nothing you do now will be saved.")
-            log.warning(self.db_problem)
-            self.db = await self._db(Database.open, "sqlite://")
-            self.notice.emit(self.db_problem)
+            failure = exc
+        await self._use_memory_database(str(failure))
+
+    def _sqlite_file(self) -> Path | None:
+        """The SQLite file the configured URL points at (None for PostgreSQL or in-memory)."""
+        return sqlite_file_of(self.db_url, app_paths().default_db_file)
+
+    async def _use_memory_database(self, reason: str) -> None:
+        if self.db is not None:
+            await self._db(self.db.close)
+        self.db_read_only = None
+        self.db_problem = (f"{reason} Working on a temporary in-memory database for this session: "
+                           "nothing you do now will be saved.")
+        log.warning(self.db_problem)
+        self.db = await self._db(Database.open, "sqlite://")
+        self.notice.emit(self.db_problem)
+
+    async def reopen_database(self, db_url: str | None = None) -> bool:
+        """Try the configured database again (or ``db_url``, which then becomes the setting).
+
+        On success the account, its fills and the watchlists are reloaded from it and the panels
+        refresh; trades made on the temporary database are not carried over. Returns True when
+        the real database is now in use (possibly read-only); on failure the temporary database
+        stays in use and ``db_problem`` says why.
+        """
+        previous, previous_url = self.db, self.db_url
+        if db_url is not None:
+            self.db_url = db_url
+        self.db = None
+        await self._open_database()
+        if self.db_problem is not None:
+            self.db_url = previous_url
+            if previous is not None:
+                await self._db(previous.close)
+            return False
+        if previous is not None:
+            await self._db(previous.close)
+        if db_url is not None:
+            self.settings.db_url = db_url
+        await self._load_account()
+        await self._load_watchlists()
+        self._schedule_refresh()
+        return True
 
     async def aclose(self) -> None:
         if self.clock is not None:
@@ -322,7 +406,7 @@ class Workstation:
     async def _load_watchlists(self) -> None:
         repo = WatchlistRepo(self.db)
         lists = await self._db(repo.list)
-        if not lists:
+        if not lists and not self.db_read_only:
             wl_id = await self._db(repo.create, DEFAULT_WATCHLIST)
             await self._db(repo.add_items, wl_id, DEFAULT_WATCHLIST_ITEMS)
             lists = await self._db(repo.list)
@@ -386,7 +470,17 @@ class Workstation:
         return name
 
     # ---- settings -------------------------------------------------------------------------
-    async def save_settings(self) -> None:
+    async def save_settings(self) -> bool:
+        """Write the settings (the replay day included; command-line overrides excluded).
+
+        Returns False, after logging why, when they cannot be written this session.
+        Raises:
+            OSError: the file could not be written (the previous file is left intact).
+        """
         if self.clock is not None:
             self.settings.replay_date = self.clock.current
-        await self._db(self.settings_store.save, self.settings)
+        if self.settings_read_only:
+            log.warning("settings not saved: %s", self.settings_read_only)
+            return False
+        await self._db(self.settings_store.save, self.overrides.for_saving(self.settings))
+        return True

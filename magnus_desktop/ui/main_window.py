@@ -6,14 +6,26 @@ it; geometry and dock state persist in ``layout.ini`` (QSettings) in the user co
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
 
 from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
+from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.dashboard_panel import DashboardPanel
 from magnus_desktop.ui.positions_panel import PositionsPanel
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
@@ -25,10 +37,22 @@ from magnus_desktop.ui.watchlists_panel import WatchlistsPanel
 LAYOUT_VERSION = 1
 
 
+log = logging.getLogger(__name__)
+
+
 class MainWindow(QMainWindow):
+    """The window. Closing it (window button, File → Quit, Ctrl+Q, SIGTERM) first saves the layout
+    and the settings and closes the services while the event loop still runs, then emits
+    ``closed``; the application exits after that (never from a ``finally`` after the loop)."""
+
+    #: emitted once, after the graceful shutdown finished
+    closed = Signal()
+
     def __init__(self, vm: WorkstationViewModel, *, restore_layout: bool = True) -> None:
         super().__init__()
         self.vm = vm
+        self._quitting = False
+        self._shut_down = False
         self.setObjectName("magnus_main_window")
         self.setWindowTitle("Magnus Desktop — demo (replay of recorded 2018 SPXW data)")
         self.resize(1680, 1000)
@@ -50,12 +74,18 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dashboard, positions], [560, 380], Qt.Orientation.Vertical)
         self.toolbar = ReplayToolbar(vm, self)
         self.addToolBar(self.toolbar)
+        self.addToolBarBreak()
+        self.banners = BannerBar(self)
+        self.addToolBar(self.banners)
         self._build_menus()
         self._build_status_bar()
         self._default_state: QByteArray = self.saveState(LAYOUT_VERSION)
         self._settings = QSettings(str(app_paths().config_dir / "layout.ini"), QSettings.Format.IniFormat)
         if restore_layout:
             self.restore_layout()
+        self._orders_this_session = 0
+        vm.order_filled.connect(self._count_order)
+        vm.storage_changed.connect(self.show_storage_banners)
         vm.notice.connect(self.show_notice)
         vm.order_rejected.connect(self.show_notice)
         vm.date_changed.connect(self._on_vm_date_changed)
@@ -80,6 +110,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
             self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.banners.setVisible(bool(self.banners.banners))  # a saved state must not hide a live banner
 
     def save_layout(self) -> None:
         self._settings.setValue("geometry", self.saveGeometry())
@@ -91,6 +122,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.banners.setVisible(bool(self.banners.banners))
 
     # ---- menus ----------------------------------------------------------------------------------
     def _menu_action(self, menu: object, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
@@ -106,7 +138,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._menu_action(file_menu, "Import TradingView watchlist…", self.watchlists.import_dialog, "Ctrl+I")
         file_menu.addSeparator()
-        self._menu_action(file_menu, "Quit", self.close, "Ctrl+Q")
+        self.quit_action = self._menu_action(file_menu, "Quit", self.request_quit, "Ctrl+Q")
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -158,17 +190,100 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_status)
 
     def update_db_status(self) -> None:
-        db = self.vm.ws.db
-        if db is not None:
-            self.db_status.setText(f"DB: {db.backend}" + (" (temporary)" if self.vm.ws.db_problem else ""))
-            self.db_status.setToolTip(db.url)
+        ws = self.vm.ws
+        if ws.db is not None:
+            state = " (temporary — not saved)" if ws.db_problem else " (read-only)" if ws.db_read_only else ""
+            self.db_status.setText(f"DB: {ws.db.backend}{state}")
+            self.db_status.setStyleSheet("color: #d9534f; font-weight: bold;" if state else "")
+            self.db_status.setToolTip(ws.db.describe())
 
     def show_notice(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
+
+    # ---- lasting problems ------------------------------------------------------------------------
+    def show_storage_banners(self) -> None:
+        """Banners for a temporary (in-memory) or read-only database; removed once resolved."""
+        ws = self.vm.ws
+        self.update_db_status()
+        if ws.db_problem:
+            self.banners.show_banner("db", ws.db_problem, "error", (
+                ("Retry", self.retry_database),
+                ("Open another file…", self.open_database_file),
+                ("Continue without saving", lambda: self.banners.remove_banner("db")),
+            ))
+        elif ws.db_read_only:
+            self.banners.show_banner("db", ws.db_read_only, "warning", (
+                ("Retry", self.retry_database),
+                ("Open another file…", self.open_database_file),
+                ("Dismiss", lambda: self.banners.remove_banner("db")),
+            ))
+        else:
+            self.banners.remove_banner("db")
+
+    def show_startup_problems(self, problems: list[str]) -> None:
+        """Start-up problems (unwritable folders, a settings file set aside): a dialog naming them
+        once, then a banner that stays for the session."""
+        if not problems:
+            return
+        text = "\n\n".join(problems)
+        self.banners.show_banner("startup", text, "warning",
+                                 (("Dismiss", lambda: self.banners.remove_banner("startup")),))
+        box = QMessageBox(QMessageBox.Icon.Warning, "Magnus Desktop — start-up problems", text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setModal(False)
+        box.setObjectName("startup_problems_box")
+        box.show()
+        self._startup_box = box
+
+    def retry_database(self) -> None:
+        self._reopen_database(None)
+
+    def open_database_file(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Open or create a database file", str(app_paths().data_dir),
+            "SQLite database (*.sqlite3 *.sqlite *.db);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            self._reopen_database(f"sqlite:///{Path(path)}")
+
+    def _reopen_database(self, db_url: str | None) -> None:
+        ws = self.vm.ws
+        if ws.db_problem and self._orders_this_session:
+            answer = QMessageBox.question(
+                self, "Switch database",
+                "Trades made on the temporary database are not carried over to the other database. Switch?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.vm.reopen_database(db_url)
+
+    def _count_order(self, _fill: object) -> None:
+        self._orders_this_session += 1
+
+    # ---- quitting ---------------------------------------------------------------------------------
+    def request_quit(self) -> None:
+        """Start the graceful shutdown (idempotent): layout, settings, services, then ``closed``."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.save_layout()
+        asyncio.ensure_future(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        try:
+            await self.vm.shutdown()
+        except Exception:  # never keep the trader from quitting; the log has it
+            log.exception("shutdown failed")
+        finally:
+            self._shut_down = True
+            self.close()
+            self.closed.emit()
 
     def _on_vm_date_changed(self, day: object) -> None:
         self.day_status.setText(f"Replay {day} · broker: paper")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_layout()
-        super().closeEvent(event)
+        if self._shut_down:
+            super().closeEvent(event)
+            return
+        event.ignore()  # close once the settings are saved and the services are closed
+        self.request_quit()

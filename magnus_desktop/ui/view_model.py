@@ -39,6 +39,8 @@ class WorkstationViewModel(QObject):
     order_rejected = Signal(str)
     notice = Signal(str)
     started = Signal()
+    #: the database in use changed (reopened, read-only, temporary): banners and status follow
+    storage_changed = Signal()
 
     def __init__(self, workstation: Workstation, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +74,21 @@ class WorkstationViewModel(QObject):
         self.ws.settings.replay_speed = days_per_second
         if self.ws.clock is not None:
             self.ws.clock.speed = days_per_second
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def shutdown(self) -> None:
+        """Save the settings, then close the services (awaited while the loop still runs)."""
+        try:
+            await self.ws.save_settings()
+        except OSError as exc:
+            log.error("settings could not be saved: %s", exc)
+        await self.ws.aclose()
+
+    @asyncSlot(object)
+    async def reopen_database(self, db_url: str | None) -> None:
+        if await self.ws.reopen_database(db_url):
+            self.notice.emit(f"Now using {self.ws.db.describe() if self.ws.db else 'the database'}.")
+        self.storage_changed.emit()
 
     # ---- actions ------------------------------------------------------------------------------
     @asyncSlot(object)
