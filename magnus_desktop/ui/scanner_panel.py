@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -147,10 +147,26 @@ def status_text(outcome: ScanOutcome, chain: pd.DataFrame | None = None) -> str:
     return f"No contract passes the filters {where}. Loosen: " + "; ".join(hints) + "."
 
 
+#: Filters rescan this long after the last edit (typing "45" into DTE scans once, not twice).
+RESCAN_DEBOUNCE_MS = 350
+
+
+def settings_of(p: ScanParams) -> ScannerSettings:
+    """The filter part of scan parameters, comparable with what the filter bar shows."""
+    return ScannerSettings(
+        right=p.right, dte_min=p.dte_min, dte_max=p.dte_max, delta_min=round(p.delta_min, 4),
+        delta_max=round(p.delta_max, 4), min_open_interest=float(p.min_open_interest),
+        max_spread_pct=round(p.max_spread_pct, 6), min_annualized_return=round(p.min_annualized_return, 6),
+        premium_source=p.premium_source,
+    )
+
+
 class ScanFilterBar(QWidget):
-    """The scanner's filter widgets; Enter anywhere in the bar requests a scan."""
+    """The scanner's filter widgets; Enter anywhere in the bar requests a scan, and every edit
+    emits ``filters_edited`` (the panel rescans, debounced)."""
 
     scan_requested = Signal()
+    filters_edited = Signal()
 
     def __init__(self, params: ScanParams, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,7 +182,17 @@ class ScanFilterBar(QWidget):
         self.scan_button.setToolTip("Run the scanner on the replay day with these filters (Enter)")
         self.scan_button.clicked.connect(self.scan_requested)
         self._lay_out()
+        self._setting = False
         self.set_params(params)
+        for box in (self.right, self.source):
+            box.currentIndexChanged.connect(self._on_edited)
+        for spin in (self.dte_min, self.dte_max, self.delta_min, self.delta_max, self.min_oi, self.max_spread,
+                     self.min_annual):
+            spin.valueChanged.connect(self._on_edited)
+
+    def _on_edited(self, *_args: object) -> None:
+        if not self._setting:
+            self.filters_edited.emit()
 
     def _lay_out(self) -> None:
         """Two rows (what to sell / how liquid and rich), so the dock stays narrow."""
@@ -189,6 +215,13 @@ class ScanFilterBar(QWidget):
             rows.addLayout(row)
 
     def set_params(self, p: ScanParams | ScannerSettings) -> None:
+        self._setting = True
+        try:
+            self._set_params(p)
+        finally:
+            self._setting = False
+
+    def _set_params(self, p: ScanParams | ScannerSettings) -> None:
         self.right.setCurrentIndex(self.right.findData(p.right))
         self.dte_min.setValue(p.dte_min)
         self.dte_max.setValue(p.dte_max)
@@ -220,6 +253,16 @@ class ScanFilterBar(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+def _first_error(exc: Exception) -> str:
+    """A readable line for a pydantic validation error (or any other)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "filters"
+        return f"{where}: {first.get('msg', exc)}"
+    return str(exc)
 
 
 def _combo(items: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
@@ -257,6 +300,7 @@ class ScannerPanel(QWidget):
         self.vm = vm
         self.ticket_dialog: OrderTicketDialog | None = None
         self._columns_fitted = False
+        self.stale = False
         self.filters = ScanFilterBar(getattr(vm.ws, "scan_params", None) or scan_params_from_settings(vm.ws.settings))
         self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
         self.table = RecordTableView(self.model, self)
@@ -288,6 +332,11 @@ class ScannerPanel(QWidget):
         column.addLayout(bottom)
 
     def _connect(self) -> None:
+        self._rescan_timer = QTimer(self)
+        self._rescan_timer.setSingleShot(True)
+        self._rescan_timer.setInterval(RESCAN_DEBOUNCE_MS)
+        self._rescan_timer.timeout.connect(self.request_scan)
+        self.filters.filters_edited.connect(self._on_filters_edited)
         self.filters.scan_requested.connect(self.request_scan)
         self.vm.scan_changed.connect(self._on_vm_scan_changed)
         self.model.modelReset.connect(self._fit_columns_once)
@@ -311,6 +360,24 @@ class ScannerPanel(QWidget):
         self._columns_fitted = True
 
     # ---- scanning -----------------------------------------------------------------------------
+    def _on_filters_edited(self) -> None:
+        """The table no longer matches the filters: say so at once, rescan after the debounce."""
+        self._set_stale(True, "Stale — filters changed; rescanning…")
+        self._rescan_timer.start()
+
+    def _set_stale(self, stale: bool, text: str = "") -> None:
+        """Grey the results and say why while they do not match the filters."""
+        self.stale = stale
+        self.table.setEnabled(not stale)
+        if stale:
+            self._show_status(text, error=True)
+
+    def _filters_match(self, params: ScanParams) -> bool:
+        try:
+            return self.filters.scanner_settings() == settings_of(params)
+        except ValueError:  # invalid filters match nothing
+            return False
+
     def request_scan(self) -> ScanParams | None:
         """Build the parameters from the filters, persist them, and ask the view model to rescan.
 
@@ -328,8 +395,10 @@ class ScannerPanel(QWidget):
                 div_yield=settings.dividend_yield, top=None,
             )
         except (ScanError, ValueError) as exc:
-            self._show_status(f"Filters not valid, nothing scanned: {exc}", error=True)
+            self._set_stale(True, f"Stale — the table shows the last valid filters. Filters not valid, "
+                                  f"nothing scanned: {_first_error(exc)}")
             return None
+        self._rescan_timer.stop()
         settings.scanner = chosen
         self._show_status("Scanning…")
         self.vm.rescan(params)
@@ -337,6 +406,12 @@ class ScannerPanel(QWidget):
 
     def _on_vm_scan_changed(self, outcome: ScanOutcome) -> None:
         self.model.set_records(scan_records(outcome.rows))
+        if not self._filters_match(outcome.params):  # a day step scanned the last valid filters
+            self._set_stale(True, f"Stale — results for {outcome.day} use the last valid filters, not the "
+                                  "ones shown; fix the filters to rescan.")
+            self.results.setCurrentWidget(self.table)
+            return
+        self._set_stale(False)
         chain = None
         if outcome.rows.empty:
             try:
