@@ -130,6 +130,8 @@ class Database:
             db._check_connection()
             if migrate:
                 db.migrate()
+            if db.sqlite_path is not None:
+                db._check_writable()
         except BaseException:
             db.close()
             raise
@@ -181,6 +183,29 @@ class Database:
             return db
         assert last is not None
         raise last
+
+    def _check_writable(self) -> None:
+        """SQLite opens a read-only file read-only without a word, and an up-to-date schema needs
+        no write to migrate: take (and release) the write lock once so a read-only database is
+        known at open, not at the trader's first order.
+
+        Raises:
+            DatabaseReadOnly / DatabaseLocked: the lock cannot be taken.
+        """
+        try:
+            with self._engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute("BEGIN IMMEDIATE")
+                raw.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            detail = str(exc).strip() or type(exc).__name__
+            where = self.describe()
+            err = self._translate_sqlite(exc, detail, where[0].upper() + where[1:])
+            if isinstance(err, DatabaseLocked):  # busy now, not read-only: writes wait or fail later
+                log.info("database busy at open: %s", err)
+                return
+            raise err from exc
 
     def _check_connection(self) -> None:
         try:

@@ -62,13 +62,12 @@ def xdisplay() -> Iterator[XDisplay]:
 class AppProcess:
     """One run of ``python -m magnus_desktop`` with its own MAGNUS_DESKTOP_HOME."""
 
-    def __init__(self, home: Path, extra_env: dict[str, str], *args: str) -> None:
+    def __init__(self, home: Path, extra_env: dict[str, str], *args: str, prefix: tuple[str, ...] = ()) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA")}
         env.update(MAGNUS_DESKTOP_HOME=str(home), MAGNUS_DESKTOP_PRINT_FIRST_PAINT="1", **extra_env)
-        self.output = home / f"run-{time.monotonic_ns()}.out"
-        home.mkdir(parents=True, exist_ok=True)
+        self.output = home.parent / f"{home.name}-run-{time.monotonic_ns()}.out"
         self._out = self.output.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "magnus_desktop", *args], env=env,
+        self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "magnus_desktop", *args], env=env,
                                      stdout=self._out, stderr=subprocess.STDOUT)
 
     def text(self) -> str:
@@ -108,11 +107,23 @@ def start_app(tmp_path: Path) -> Iterator:
     """``start_app(home, env, *args)`` → a running AppProcess; all are killed at teardown."""
     started: list[AppProcess] = []
 
-    def start(home: Path, env: dict[str, str] | None = None, *args: str) -> AppProcess:
-        app = AppProcess(home, env or {}, *args)
+    def start(home: Path, env: dict[str, str] | None = None, *args: str, prefix: tuple[str, ...] = ()) -> AppProcess:
+        app = AppProcess(home, env or {}, *args, prefix=prefix)
         started.append(app)
         return app
 
     yield start
     for app in started:
         app.kill()
+
+
+#: Run as root but without the capabilities that let root ignore file permissions, so a chmod'ed
+#: folder is really read-only for the app (CI runs as root).
+NO_DAC_OVERRIDE = ("setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search")
+
+
+@pytest.fixture
+def unprivileged() -> tuple[str, ...]:
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to drop root's permission override")
+    return NO_DAC_OVERRIDE
