@@ -217,16 +217,21 @@ _FRIENDLY = {
 }
 
 
-def describe_validation_error(exc: ValidationError, limit: int = MAX_LISTED_ERRORS) -> str:
-    """``"field X: reason"`` parts joined by ``"; "`` (at most ``limit``, then a count of the rest).
+def field_errors(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, short reason) per error, e.g. ``(("scanner", "dte_max"), "must be at least ...")``.
 
     Input values are left out: they could be secrets.
     """
-    parts = []
-    for err in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
+    found = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
         reason = _FRIENDLY.get(err["type"]) or str(err["msg"]).removeprefix("Value error, ")
-        parts.append(f"field {where}: {reason[:1].lower()}{reason[1:]}")
+        found.append((tuple(err["loc"]), f"{reason[:1].lower()}{reason[1:]}"))
+    return found
+
+
+def describe_validation_error(exc: ValidationError, limit: int = MAX_LISTED_ERRORS) -> str:
+    """``"field X: reason"`` parts joined by ``"; "`` (at most ``limit``, then a count of the rest)."""
+    parts = [f"field {'.'.join(str(p) for p in loc) or 'settings'}: {reason}" for loc, reason in field_errors(exc)]
     shown = parts[:limit]
     if len(parts) > limit:
         shown.append(f"and {len(parts) - limit} more")

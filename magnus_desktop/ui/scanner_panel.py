@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
 from magnus_desktop.models.domain import OptionContract
-from magnus_desktop.services.settings import ScannerSettings
+from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
 from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
 from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.view_model import WorkstationViewModel
@@ -328,7 +329,8 @@ class ScannerPanel(QWidget):
                 div_yield=settings.dividend_yield, top=None,
             )
         except (ScanError, ValueError) as exc:
-            self._show_status(f"Filters not valid, nothing scanned: {exc}", error=True)
+            reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            self._show_status(f"Filters not valid, nothing scanned: {reason}", error=True)
             return None
         settings.scanner = chosen
         self._show_status("Scanning…")
