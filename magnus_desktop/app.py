@@ -149,22 +149,27 @@ def prepare_startup(args: argparse.Namespace) -> tuple[SettingsStore, Settings, 
     state = StartupState()
     paths = app_paths()
     folder_problems = paths.prepare()
-    log_file = None if "log" in folder_problems else setup_logging(paths.log_dir)
-    if log_file is None:
-        setup_console_logging()
+    store = SettingsStore(paths.settings_file)
+    settings = store.load()
+    log_file: Path | None = None
+    fallback = None if "log" in folder_problems else paths.log_dir
+    try:
+        log_file = setup_logging(settings.log_dir or paths.log_dir, settings.log_level, fallback_dir=fallback)
+        if settings.log_dir and settings.log_dir != paths.log_dir:
+            folder_problems.pop("log", None)  # the chosen log folder works; the default one is not used
+    except OSError:
+        setup_console_logging(settings.log_level)
     for role, message in folder_problems.items():
         consequence = {
             "config": "Settings and the window layout will not be saved this session.",
-            "data": "The database there cannot be written: it opens read-only if it exists, otherwise "
-                    "a temporary in-memory database is used and nothing is saved.",
-            "log": "The log goes to the terminal (stderr) only.",
+            "data": "The database there cannot be written: it opens read-only if it exists, otherwise a "
+                    "temporary in-memory database is used and nothing is saved.",
+            "log": "The log goes to the terminal (stderr) only." if log_file is None else f"Logging to {log_file}.",
         }[role]
         state.problems.append(f"{message} {consequence}")
         log.warning("%s %s", message, consequence)
     if "config" in folder_problems:
         state.settings_read_only = folder_problems["config"]
-    store = SettingsStore(paths.settings_file)
-    settings = store.load()
     state.overrides = SessionOverrides.apply(settings, theme=args.theme, replay_date=args.replay_date)
     return store, settings, state, log_file
 

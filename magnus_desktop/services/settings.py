@@ -1,8 +1,14 @@
 """Typed, versioned user settings stored as JSON in the platform config dir.
 
-Secrets never live here (they go to the OS keyring). Window geometry and dock state live in
-``QSettings`` (UI layer). A settings file that cannot be read or validated is moved aside to
-``settings.json.corrupt-<timestamp>`` and defaults are used; the caller gets a message to show.
+Secrets never live here: ``db_url`` is stored without its password (the Settings dialog hands the
+password to the caller, which keeps it in the OS keyring). Window geometry and dock state live in
+``QSettings`` (UI layer).
+
+Loading never raises: a settings file that cannot be read, parsed or validated (bad JSON, a JSON
+value of the wrong shape, out-of-range values, a folder at the path, an unreadable file) is moved
+aside to ``settings.json.corrupt-<timestamp>``, defaults are used, and ``SettingsStore.problem``
+holds one readable paragraph for the user. Saving writes a 0600 temp file and renames it over the
+old one, so a failed save (:class:`SettingsSaveError`) leaves the previous file intact.
 """
 
 from __future__ import annotations
@@ -10,105 +16,359 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: a settings file is a few KB; anything bigger is not ours and is not read into memory
+MAX_FILE_BYTES = 1_000_000
+#: longest error list shown to the user (the rest is counted)
+MAX_LISTED_ERRORS = 3
+MAX_DTE = 3650
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+_DB_BACKENDS = ("sqlite", "postgresql")
+
+
+class SettingsSaveError(Exception):
+    """The settings file could not be written; the previous file (if any) is unchanged.
+
+    Attributes:
+        path: the settings file that was being written.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"Could not save the settings to {path} ({reason}). The previous settings file is unchanged; "
+            "check that the folder is writable and the disk is not full."
+        )
+
+
+def split_db_url(url: str) -> tuple[str, str | None]:
+    """Split a database URL into (URL without password, password or None).
+
+    The URL is returned as given (trimmed) when it holds no password, so nothing is reformatted.
+
+    Raises:
+        ValueError: ``url`` is not a database URL (the message does not repeat the URL).
+    """
+    text = url.strip()
+    try:
+        parsed = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "not a database URL; use sqlite:///path/to/file.sqlite3 or postgresql://user@host:5432/dbname"
+        ) from None  # no chaining: the parser's message repeats the URL, password included
+    if parsed.password is None:
+        return text, None
+    # not ``parsed.set(password=None)``: for URL.set, None means "keep the current value"
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+                      database=parsed.database, query=parsed.query)
+    return bare.render_as_string(hide_password=False), str(parsed.password)
+
+
+def strip_db_password(url: str) -> str:
+    """``url`` without its password (the password belongs in the keyring, never in settings)."""
+    return split_db_url(url)[0]
 
 
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, hide_input_in_errors=True)
 
-    right: Literal["P", "C", "both"] = "P"
-    dte_min: int = Field(default=0, ge=0)
-    dte_max: int = Field(default=60, ge=0)
-    delta_min: float = Field(default=0.05, ge=0.0, le=1.0)
-    delta_max: float = Field(default=0.35, ge=0.0, le=1.0)
-    min_open_interest: float = Field(default=0.0, ge=0.0)
-    max_spread_pct: float = Field(default=0.25, ge=0.0)
-    min_annualized_return: float = Field(default=0.0, ge=0.0)
-    premium_source: Literal["bid", "mid"] = "bid"
+    right: Literal["P", "C", "both"] = Field(
+        default="P", description="Which options to sell: puts (cash-secured), calls (covered) or both.")
+    dte_min: int = Field(default=0, ge=0, le=MAX_DTE,
+                         description="Shortest time to expiry to scan, in calendar days.")
+    dte_max: int = Field(default=60, ge=0, le=MAX_DTE,
+                         description="Longest time to expiry to scan, in calendar days (at least the minimum).")
+    delta_min: float = Field(default=0.05, ge=0.0, le=1.0,
+                             description="Smallest |delta| (0 to 1) of an option to sell.")
+    delta_max: float = Field(default=0.35, ge=0.0, le=1.0,
+                             description="Largest |delta| (0 to 1) of an option to sell (at least the minimum).")
+    min_open_interest: float = Field(
+        default=0.0, ge=0.0, le=1e9,
+        description="Fewest open contracts an option needs; 0 also keeps options whose open interest is unknown.")
+    max_spread_pct: float = Field(
+        default=0.25, ge=0.0, le=10.0,
+        description="Widest bid/ask spread allowed, as (ask − bid) / mid; a decimal (0.25 = 25 %).")
+    min_annualized_return: float = Field(
+        default=0.0, ge=0.0, le=100.0,
+        description="Lowest annualized premium return on the collateral; a decimal (0.12 = 12 % a year).")
+    premium_source: Literal["bid", "mid"] = Field(
+        default="bid", description="Premium used for the returns: the bid (what a sell order gets) or the mid.")
+
+    @field_validator("dte_max")
+    @classmethod
+    def _dte_order(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("dte_min")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least the minimum DTE ({low})")
+        return value
+
+    @field_validator("delta_max")
+    @classmethod
+    def _delta_order(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("delta_min")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least the minimum |delta| ({low:g})")
+        return value
 
 
 class Settings(BaseModel):
     """Everything the user can change (except secrets and window layout).
 
-    Attributes:
-        risk_free_rate: annualised, continuously compounded decimal used by pricing and IV.
-        dividend_yield: continuous decimal yield of the replay underlying (SPX).
-        commission_per_contract: USD per option contract for paper fills.
-        demo_starting_cash: USD of the demo account when it is (re)created.
-        replay_speed: trading days per second while the replay plays.
+    Every field's ``description`` is the help text the Settings dialog shows. Rates and yields
+    are decimals (0.015 = 1.5 %); money is USD.
     """
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, allow_inf_nan=False,
+                              hide_input_in_errors=True)  # inputs may be secrets (db_url)
 
-    schema_version: int = SCHEMA_VERSION
-    theme: Literal["light", "dark"] = "dark"
-    db_url: str | None = None
-    risk_free_rate: float = Field(default=0.015, ge=-0.05, le=0.25)
-    dividend_yield: float = Field(default=0.0, ge=0.0, le=0.25)
-    commission_per_contract: float = Field(default=0.65, ge=0.0)
-    demo_starting_cash: float = Field(default=2_000_000.0, gt=0.0)
-    replay_speed: float = Field(default=2.0, gt=0.0, le=50.0)
-    replay_date: date | None = None
-    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    schema_version: int = Field(default=SCHEMA_VERSION,
+                                description="Layout version of the settings file; older files are migrated.")
+    theme: Literal["light", "dark"] = Field(default="dark", description="Colours of the whole window and charts.")
+    db_url: str | None = Field(
+        default=None,
+        description="Where trades and watchlists are stored: empty = the SQLite file in the data folder, "
+                    "sqlite:///path/to/file.sqlite3, or postgresql://user@host:5432/dbname. Never holds a "
+                    "password: the password is kept in the system keyring.")
+    risk_free_rate: float = Field(
+        default=0.015, ge=-0.05, le=0.25,
+        description="Annualized, continuously compounded risk-free rate used for option prices, "
+                    "implied volatility and Greeks; a decimal (0.015 = 1.5 %).")
+    dividend_yield: float = Field(
+        default=0.0, ge=0.0, le=0.25,
+        description="Continuous dividend yield of the replay underlying (SPX); a decimal (0.018 = 1.8 %).")
+    commission_per_contract: float = Field(
+        default=0.65, ge=0.0, le=100.0, description="Commission charged per option contract on paper fills, USD.")
+    demo_starting_cash: float = Field(
+        default=2_000_000.0, gt=0.0, le=1e12,
+        description="Cash of the demo paper account when it is first created, USD.")
+    replay_speed: float = Field(default=2.0, gt=0.0, le=50.0,
+                                description="Trading days per second while the replay plays.")
+    replay_date: date | None = Field(default=None, description="Replay day shown last; the replay resumes there.")
+    log_level: LogLevel = Field(
+        default="INFO", description="Least severe messages written to the log file (DEBUG is the most detailed).")
+    log_dir: Path | None = Field(
+        default=None, description="Folder of the log files; empty = the platform's log folder for this app.")
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings,
+                                     description="Default filters of the wheel scanner.")
+
+    @field_validator("db_url")
+    @classmethod
+    def _db_url_without_password(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = strip_db_password(value)
+        backend = make_url(url).get_backend_name()
+        if backend not in _DB_BACKENDS:
+            raise ValueError(f"unsupported database '{backend}'; use sqlite:/// or postgresql://")
+        return url
+
+    @field_validator("log_dir", mode="before")
+    @classmethod
+    def _blank_log_dir_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_dir")
+    @classmethod
+    def _log_dir_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full folder path (for example /home/me/magnus-logs)")
+        return path
+
+
+def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added ``log_level`` and ``log_dir`` (defaults: INFO, platform folder)."""
+    raw.setdefault("log_level", "INFO")
+    raw.setdefault("log_dir", None)
+    return raw
 
 
 # Migrations from version N to N+1, applied to the raw dict before validation.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+class SettingsFileError(ValueError):
+    """The settings file's content is not usable; the message is for the user (no raw dumps)."""
+
+
+_FRIENDLY = {
+    "model_type": "should be a group of settings (a JSON object)",
+    "model_attributes_type": "should be a group of settings (a JSON object)",
+    "dict_type": "should be a group of settings (a JSON object)",
+    "finite_number": "should be a finite number",
+}
+
+
+def field_errors(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, short reason) per error, e.g. ``(("scanner", "dte_max"), "must be at least ...")``.
+
+    Input values are left out: they could be secrets.
+    """
+    found = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        reason = _FRIENDLY.get(err["type"]) or str(err["msg"]).removeprefix("Value error, ")
+        found.append((tuple(err["loc"]), f"{reason[:1].lower()}{reason[1:]}"))
+    return found
+
+
+def describe_validation_error(exc: ValidationError, limit: int = MAX_LISTED_ERRORS) -> str:
+    """``"field X: reason"`` parts joined by ``"; "`` (at most ``limit``, then a count of the rest)."""
+    parts = [f"field {'.'.join(str(p) for p in loc) or 'settings'}: {reason}" for loc, reason in field_errors(exc)]
+    shown = parts[:limit]
+    if len(parts) > limit:
+        shown.append(f"and {len(parts) - limit} more")
+    return "; ".join(shown)
 
 
 class SettingsStore:
-    """Loads and saves :class:`Settings` atomically (write temp file + rename)."""
+    """Loads and saves :class:`Settings` atomically (0600 temp file + rename)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        #: message for the user when the last ``load`` had to fall back to defaults
+        #: message for the user about the last ``load`` (defaults used, or a value dropped), else None
         self.problem: str | None = None
 
     def load(self) -> Settings:
+        """The stored settings, or defaults (never raises; see ``problem``)."""
         self.problem = None
-        if not self.path.exists():
-            return Settings()
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(raw, dict):
-                raise ValueError("top level is not a JSON object")
-            return Settings.model_validate(self._migrate(raw))
-        except (OSError, ValueError, ValidationError) as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-            try:
-                os.replace(self.path, aside)
-                where = f"it was kept as {aside}"
-            except OSError as move_exc:
-                where = f"it could not be moved aside ({move_exc})"
-            self.problem = f"Settings file {self.path} could not be read ({exc}); defaults are used and {where}."
-            log.warning(self.problem)
+            if not os.path.lexists(self.path):
+                return Settings()
+            raw = self._read()
+            had_password = _holds_password(raw.get("db_url"))
+            settings = Settings.model_validate(self._migrate(raw))
+        except Exception as exc:  # noqa: BLE001 — whatever the file holds, the app starts
+            if not isinstance(exc, OSError | SettingsFileError | ValidationError | RecursionError):
+                log.exception("unexpected error while reading %s", self.path)
+            self._set_aside(_reason(exc))
             return Settings()
+        if had_password:
+            self.problem = (f"The database password was removed from {self.path}: passwords are not kept in "
+                            "the settings file. Enter it in Settings → Data (it is kept in the system keyring).")
+            log.warning(self.problem)
+        return settings
 
     def save(self, settings: Settings) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
-        os.replace(tmp, self.path)
+        """Write ``settings`` (mode 0600) via a temp file renamed over the old one.
+
+        Raises:
+            SettingsSaveError: the folder or file is not writable, the disk is full, ...; the
+                previous file is unchanged.
+        """
+        data = settings.model_dump_json(indent=2).encode("utf-8")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            fd = os.open(tmp, flags, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass  # never created, or already renamed
+            raise SettingsSaveError(self.path, exc.strerror or str(exc)) from exc
+
+    def _read(self) -> dict[str, Any]:
+        if self.path.is_dir():
+            raise SettingsFileError("it is a folder, not a file")
+        size = self.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SettingsFileError(f"it is {size:,} bytes; a settings file is a few KB")
+        try:
+            raw = json.loads(self.path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise SettingsFileError("it is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise SettingsFileError(f"it is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
+        except ValueError:  # an integer with more than 4300 digits
+            raise SettingsFileError("it holds a number too long to read") from None
+        if not isinstance(raw, dict):
+            raise SettingsFileError(f"it holds a JSON {_json_kind(raw)}, not an object of settings")
+        return raw
 
     @staticmethod
     def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
-        version = int(raw.get("schema_version", 1))
+        version = raw.get("schema_version", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise SettingsFileError(f"field schema_version: must be a whole number, not a JSON {_json_kind(version)}")
         if version > SCHEMA_VERSION:
-            raise ValueError(f"schema_version {version} is newer than this app ({SCHEMA_VERSION})")
+            raise SettingsFileError(f"schema_version {version} is newer than this app ({SCHEMA_VERSION})")
+        if version < 1:
+            raise SettingsFileError(f"field schema_version: {version} is not a version this app ever wrote")
         while version < SCHEMA_VERSION:
             raw = MIGRATIONS[version](raw)
             version += 1
             raw["schema_version"] = version
         return raw
+
+    def _set_aside(self, reason: str) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 2
+        while os.path.lexists(aside):
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            os.replace(self.path, aside)
+            where = f"the file was kept as {aside}"
+        except OSError as move_exc:
+            where = f"the file could not be moved aside ({move_exc.strerror or move_exc})"
+        self.problem = f"Settings file {self.path} could not be used: {reason}. Defaults are used; {where}."
+        log.warning(self.problem)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return describe_validation_error(exc)
+    if isinstance(exc, SettingsFileError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"it cannot be read ({exc.strerror or exc})"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    return f"unexpected {type(exc).__name__} (details in the log file)"
+
+
+def _holds_password(db_url: object) -> bool:
+    if not isinstance(db_url, str) or not db_url.strip():
+        return False
+    try:
+        return split_db_url(db_url)[1] is not None
+    except ValueError:
+        return False
+
+
+def _json_kind(value: object) -> str:
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (bool, "true/false"), ((int, float), "number"), (str, "string"), (list, "list"), (dict, "object"),
+        (type(None), "null"))
+    for kind, name in kinds:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__

@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from sqlalchemy.orm import Session, sessionmaker
 
 from magnus_desktop.services.paths import app_paths
+from magnus_desktop.services.redact import mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ class Database:
     @property
     def url(self) -> str:
         """The database URL for display, password masked."""
-        return self._engine.url.render_as_string(hide_password=True)
+        return mask_secrets(self._engine.url.render_as_string(hide_password=True))
 
     @property
     def backend(self) -> Backend:

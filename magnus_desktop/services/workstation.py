@@ -42,13 +42,13 @@ from magnus_desktop.models.domain import (
     WatchlistItem,
 )
 from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paper_broker import OrderRejected, PaperBroker
+from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.portfolio import account_summary, equity_curve
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.repositories import AccountRepo, TradeRepo, WatchlistRepo
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.overrides import SessionOverrides
-from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.storage import (
     Database,
     DatabaseLocked,

@@ -11,7 +11,18 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from magnus_desktop.services.redact import mask_secrets
 
 Level = Literal["warning", "error"]
 BannerAction = tuple[str, Callable[[], object]]
@@ -32,7 +43,8 @@ class Banner(QFrame):
         self.key = key
         self.setObjectName("banner")
         self.setStyleSheet(_STYLE[level])
-        self.label = QLabel(text)
+        self.label = QLabel(mask_secrets(text))
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setObjectName("banner_text")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -11,6 +11,8 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from magnus_desktop.services.redact import mask_secrets
+
 log = logging.getLogger("magnus_desktop.errors")
 
 
@@ -37,10 +39,10 @@ def _show(summary: str, details: str) -> None:
 
 
 def _report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, where: str) -> None:
-    details = "".join(traceback.format_exception(exc_type, exc, tb))
+    details = mask_secrets("".join(traceback.format_exception(exc_type, exc, tb)))
     log.error("uncaught error in %s\n%s", where, details)
     if _relay is not None:
-        _relay.raised.emit(f"{exc_type.__name__}: {exc}", details)
+        _relay.raised.emit(mask_secrets(f"{exc_type.__name__}: {exc}"), details)
 
 
 def install_excepthooks() -> None:

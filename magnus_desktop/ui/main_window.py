@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
+from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.dashboard_panel import DashboardPanel
 from magnus_desktop.ui.positions_panel import PositionsPanel
@@ -53,6 +55,9 @@ class MainWindow(QMainWindow):
         self.vm = vm
         self._quitting = False
         self._shut_down = False
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # this window quits the app itself, after its shutdown
+            app.setQuitOnLastWindowClosed(False)
         self.setObjectName("magnus_main_window")
         self.setWindowTitle("Magnus Desktop — demo (replay of recorded 2018 SPXW data)")
         self.resize(1680, 1000)
@@ -198,7 +203,7 @@ class MainWindow(QMainWindow):
             self.db_status.setToolTip(ws.db.describe())
 
     def show_notice(self, message: str) -> None:
-        self.statusBar().showMessage(message, 15000)
+        self.statusBar().showMessage(mask_secrets(message), 15000)
 
     # ---- lasting problems ------------------------------------------------------------------------
     def show_storage_banners(self) -> None:
@@ -274,15 +279,23 @@ class MainWindow(QMainWindow):
         except Exception:  # never keep the trader from quitting; the log has it
             log.exception("shutdown failed")
         finally:
-            self._shut_down = True
-            self.close()
-            self.closed.emit()
+            if shiboken6.isValid(self):  # (a test may delete the window while this runs)
+                self._shut_down = True
+                self.close()
+                self.closed.emit()
 
     def _on_vm_date_changed(self, day: object) -> None:
         self.day_status.setText(f"Replay {day} · broker: paper")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down:
+            super().closeEvent(event)
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a test tearing down): nothing async can run any more
+            self.save_layout()
+            self._shut_down = True
             super().closeEvent(event)
             return
         event.ignore()  # close once the settings are saved and the services are closed

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
 from magnus_desktop.models.domain import OptionContract
-from magnus_desktop.services.settings import ScannerSettings
+from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
 from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
 from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.view_model import WorkstationViewModel
@@ -255,16 +256,6 @@ class ScanFilterBar(QWidget):
         super().keyPressEvent(event)
 
 
-def _first_error(exc: Exception) -> str:
-    """A readable line for a pydantic validation error (or any other)."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "filters"
-        return f"{where}: {first.get('msg', exc)}"
-    return str(exc)
-
-
 def _combo(items: tuple[tuple[str, str], ...], tip: str) -> QComboBox:
     box = QComboBox()
     for text, data in items:
@@ -395,8 +386,9 @@ class ScannerPanel(QWidget):
                 div_yield=settings.dividend_yield, top=None,
             )
         except (ScanError, ValueError) as exc:
+            reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             self._set_stale(True, f"Stale — the table shows the last valid filters. Filters not valid, "
-                                  f"nothing scanned: {_first_error(exc)}")
+                                  f"nothing scanned: {reason}")
             return None
         self._rescan_timer.stop()
         settings.scanner = chosen

@@ -16,6 +16,7 @@ from qasync import asyncSlot
 from magnus_desktop.analytics.scanner import ScanParams
 from magnus_desktop.models.domain import OrderTicket, WatchlistItem
 from magnus_desktop.services.paper_broker import OrderRejected
+from magnus_desktop.services.settings import SettingsSaveError
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.services.tradingview import WatchlistFormatError
 from magnus_desktop.services.workstation import Workstation
@@ -80,7 +81,7 @@ class WorkstationViewModel(QObject):
         """Save the settings, then close the services (awaited while the loop still runs)."""
         try:
             await self.ws.save_settings()
-        except OSError as exc:
+        except (OSError, SettingsSaveError) as exc:
             log.error("settings could not be saved: %s", exc)
         await self.ws.aclose()
 

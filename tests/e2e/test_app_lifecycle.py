@@ -83,7 +83,7 @@ def test_quit_from_the_file_menu_under_xvfb(xdisplay: XDisplay, start_app, tmp_p
     home = tmp_path / "home"
     app = start_app(home, xdisplay.env())
     app.wait_ready()
-    wid = _window(xdisplay)
+    _window(xdisplay)
     xdisplay.xdotool("key", "ctrl+Right")
     time.sleep(0.3)
     xdisplay.xdotool("key", "alt+f")  # File menu; Up from the top wraps to its last entry, Quit
