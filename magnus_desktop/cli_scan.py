@@ -277,7 +277,8 @@ def _table(out: pd.DataFrame, chain: pd.DataFrame | None) -> str:
     if chain is not None and len(chain):
         quote = pd.Timestamp(chain["quote_date"].max()).date().isoformat()
         names = ", ".join(sorted(chain["underlying"].astype(str).unique()))
-        head = f"{names} quoted {quote}: {len(chain)} contracts, {len(out)} shown\n"
+        contracts = "1 contract" if len(chain) == 1 else f"{len(chain)} contracts"
+        head = f"{names} quoted {quote}: {contracts}, {len(out)} shown\n"
     if out.empty:
         return head + "no contract passes the filters" + _empty_hint(chain) + "\n"
     text = str(out.to_string(index=False, formatters=_TABLE_FORMATS, na_rep="-"))
