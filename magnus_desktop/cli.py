@@ -25,16 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="PATH", help="render the main window to a PNG and exit")
     parser.add_argument("--replay-date", type=_iso_date, metavar="YYYY-MM-DD", help="advance the replay to this date first")
     parser.add_argument("--theme", choices=("light", "dark"), help="override the saved theme")
-    sub = parser.add_subparsers(dest="command")
-    from magnus_desktop.cli_scan import add_scan_parser
+    from magnus_desktop.cli_scan import OneLineErrorParser, add_scan_parser
 
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineErrorParser)
     add_scan_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from magnus_desktop.cli_scan import join_negative_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command == "scan":
         from magnus_desktop.cli_scan import run_scan
 

@@ -21,19 +21,33 @@ BOM) and each layout maps its columns explicitly (:data:`LAYOUTS`):
 
 Cleaning rules (the same for every layout):
 
-- ``last`` <= 0 and ``ask`` <= 0 become NaN (no trade / no offer is a missing price, never 0);
-  a zero ``bid`` is kept: "nobody bids" is real market information.
-- A bad cell in an optional numeric column (``bid``, ``ask``, ``last``, ``volume``,
-  ``open_interest``) is tolerated and becomes NaN; a bad or empty ``quote_date``, ``expiry``,
-  ``right``, ``strike``, ``und_price`` or ``underlying`` raises :class:`ChainFormatError` naming
-  the file, the column and the first offending lines.
+- ``last`` = 0 and ``ask`` = 0 become NaN (no trade / no offer is a missing price, never 0);
+  a zero ``bid`` is kept: "nobody bids" is real market information. An empty or non-numeric
+  ``bid``, ``ask``, ``last``, ``volume`` or ``open_interest`` cell is a missing value (NaN).
+- A bad or empty ``quote_date``, ``expiry``, ``right`` or ``underlying`` means the file is not in
+  the layout it claims: :class:`ChainFormatError` names the file, the column and the first
+  offending lines.
+- Rows with impossible values are skipped and counted per reason (:data:`SKIP_REASONS`, checked
+  in that order, each row counted once): strike or underlying price missing, not a number,
+  infinite or <= 0; expiry before the quote date; an infinite bid/ask/last; a negative
+  bid/ask/last; bid > ask.
+- Duplicates: a row repeating the contract (underlying, quote_date, expiry, strike, right) of an
+  earlier valid row is dropped, the first one kept, and counted (``differing`` counts those whose
+  prices or counts differ from the earlier copy).
+- Blank lines are ignored. Line numbers in messages and reports are file lines (1-based, the
+  header is line 1), as an editor shows them, assuming no line breaks inside quoted cells.
+- A file whose rows are all skipped raises :class:`ChainFormatError` ("no valid rows").
+
+:func:`read_chain` returns the frame with its :class:`ChainReport`; :func:`load_chain` returns the
+frame and logs the report as a warning.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -41,6 +55,24 @@ import numpy as np
 import pandas as pd
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS
+
+log = logging.getLogger(__name__)
+
+#: How many line numbers a report keeps per reason (the first ones in the file).
+REPORT_LINES = 10
+
+#: Skip reasons, stable code → what is wrong; a row is counted under the first that applies.
+SKIP_REASONS: dict[str, str] = {
+    "bad_strike": "strike missing, not a number, infinite or <= 0",
+    "bad_und_price": "underlying price missing, not a number, infinite or <= 0",
+    "expiry_before_quote_date": "expiry before quote_date",
+    "infinite_price": "bid, ask or last infinite",
+    "negative_price": "bid, ask or last negative",
+    "bid_above_ask": "bid > ask",
+}
+
+#: The columns that identify one contract quote; a second row with the same values is a duplicate.
+CONTRACT_KEY: tuple[str, ...] = ("underlying", "quote_date", "expiry", "strike", "right")
 
 
 class ChainFormatError(ValueError):
@@ -107,29 +139,140 @@ LAYOUTS: tuple[ChainLayout, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class SkippedRows:
+    """Rows of one file dropped for one reason.
+
+    Attributes:
+        reason: stable code, a key of :data:`SKIP_REASONS`.
+        count: number of rows.
+        lines: the first (at most :data:`REPORT_LINES`) file line numbers, header = line 1.
+    """
+
+    reason: str
+    count: int
+    lines: tuple[int, ...]
+
+    @property
+    def message(self) -> str:
+        """What is wrong with these rows, in words."""
+        return SKIP_REASONS[self.reason]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"reason": self.reason, "message": self.message, "count": self.count, "lines": list(self.lines)}
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRows:
+    """Rows dropped because an earlier row quotes the same contract (:data:`CONTRACT_KEY`).
+
+    Attributes:
+        count: rows dropped (the first row of each contract is kept).
+        differing: of those, rows whose other values differ from the kept row.
+        lines: the first (at most :data:`REPORT_LINES`) dropped file lines, header = line 1.
+    """
+
+    count: int = 0
+    differing: int = 0
+    lines: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"count": self.count, "differing": self.differing, "lines": list(self.lines)}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What loading a chain file dropped.
+
+    Attributes:
+        path: the file.
+        rows_read: data rows in the file (blank lines not counted).
+        skipped: one entry per reason that occurred, in :data:`SKIP_REASONS` order.
+        duplicates: duplicate rows dropped.
+    """
+
+    path: Path
+    rows_read: int
+    skipped: tuple[SkippedRows, ...] = ()
+    duplicates: DuplicateRows = field(default_factory=DuplicateRows)
+
+    @property
+    def rows_kept(self) -> int:
+        return self.rows_read - sum(s.count for s in self.skipped) - self.duplicates.count
+
+    def messages(self) -> list[str]:
+        """One line per reason (empty when nothing was dropped), e.g. for stderr or a log."""
+        out = [f"{self.path}: skipped {_rows(s.count)}, {s.message}: {_lines(s.lines, s.count)}"
+               for s in self.skipped]
+        d = self.duplicates
+        if d.count:
+            differing = f", {d.differing} of them with other values" if d.differing else ""
+            out.append(f"{self.path}: dropped {_rows(d.count)} repeating an earlier row's contract "
+                       f"({'/'.join(CONTRACT_KEY)}; first kept{differing}): {_lines(d.lines, d.count)}")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedChain:
+    """A canonical chain frame (``CHAIN_COLUMNS``) and the report of what its file lost."""
+
+    frame: pd.DataFrame
+    report: ChainReport
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _lines(lines: tuple[int, ...], count: int) -> str:
+    word = "line" if len(lines) == 1 else "lines"
+    more = f" and {count - len(lines)} more" if count > len(lines) else ""
+    return f"{word} {', '.join(map(str, lines))}{more}"
+
+
 _RIGHTS = {"c": "C", "call": "C", "p": "P", "put": "P"}
 _OPTIONAL_NUMERIC = ("bid", "ask", "last", "volume", "open_interest")
 
 
 def load_chain(path: str | Path) -> pd.DataFrame:
-    """Load an option-chain CSV in any known layout.
+    """Load an option-chain CSV in any known layout; dropped rows are logged as a warning.
 
     Args:
         path: CSV file (optopsy, historicaloptiondata, CBOE DataShop EOD or yfinance layout).
 
     Returns:
-        DataFrame with exactly ``CHAIN_COLUMNS`` (see module docstring), in file order.
+        DataFrame with exactly ``CHAIN_COLUMNS`` (see module docstring), valid rows in file order.
+
+    Raises:
+        ChainFormatError: see :func:`read_chain`.
+    """
+    loaded = read_chain(path)
+    for message in loaded.report.messages():
+        log.warning("option chain %s", message)
+    return loaded.frame
+
+
+def read_chain(path: str | Path) -> LoadedChain:
+    """Load an option-chain CSV and report the rows it skipped or de-duplicated.
+
+    Args:
+        path: CSV file (optopsy, historicaloptiondata, CBOE DataShop EOD or yfinance layout).
+
+    Returns:
+        The canonical frame (exactly ``CHAIN_COLUMNS``, valid rows in file order, index 0..n-1)
+        and a :class:`ChainReport` (skip reasons and duplicates with file line numbers).
 
     Raises:
         ChainFormatError: missing/unreadable file, empty or binary content, unknown layout (the
-            message names the closest layout and its missing columns), or bad required values
-            (the message names the column and the first offending file lines).
+            message names the closest layout and its missing columns), bad required values
+            (the message names the column and the first offending file lines), or no valid row.
     """
     path = Path(path)
     header = _read_header(path)
     layout = detect_layout(header, path)
-    raw = _read_rows(path, layout)
-    return _to_canonical(raw, layout, path)
+    raw, lines = _read_rows(path, layout)
+    return _to_canonical(raw, lines, layout, path)
 
 
 def detect_layout(header: list[str], path: str | Path = "<chain>") -> ChainLayout:
@@ -207,65 +350,117 @@ def _read_header(path: Path) -> list[str]:
     return next(csv.reader([lines[0]]))
 
 
-def _read_rows(path: Path, layout: ChainLayout) -> pd.DataFrame:
+def _read_rows(path: Path, layout: ChainLayout) -> tuple[pd.DataFrame, np.ndarray]:
+    """The layout's columns as stripped text, blank rows dropped, and each row's file line."""
     wanted = set(layout.source_columns)
     try:
         raw = pd.read_csv(path, encoding="utf-8-sig", usecols=lambda c: _clean(c) in wanted,
-                          dtype=str, keep_default_na=False)
+                          dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ChainFormatError(f"{path}: not a readable CSV ({exc})") from exc
     raw.columns = [_clean(c) for c in raw.columns]
+    raw = raw.apply(lambda col: col.str.strip())
+    blank = raw.iloc[:, 0].eq("").to_numpy(copy=True)  # cheap first pass: a blank row is empty everywhere
+    if blank.any():
+        blank[blank] = raw.loc[blank].eq("").all(axis=1).to_numpy()
+    lines = np.flatnonzero(~blank) + 2  # row 0 is line 2: the header is line 1
+    if blank.any():
+        raw = raw.loc[~blank].reset_index(drop=True)
     if raw.empty:
         raise ChainFormatError(f"{path}: no data rows below the header")
-    return raw
+    return raw, lines
 
 
-def _to_canonical(raw: pd.DataFrame, layout: ChainLayout, path: Path) -> pd.DataFrame:
-    src = {canon: raw[col].str.strip() for col, canon in layout.columns.items()}
+def _to_canonical(raw: pd.DataFrame, lines: np.ndarray, layout: ChainLayout, path: Path) -> LoadedChain:
+    src = {canon: raw[col] for col, canon in layout.columns.items()}
     out = pd.DataFrame(index=raw.index)
-    out["underlying"] = _required_text(src["underlying"], "underlying", path)
-    out["quote_date"] = _required_dates(src["quote_date"], layout.date_format, "quote_date", path)
+    out["underlying"] = _required_text(src["underlying"], "underlying", lines, path)
+    out["quote_date"] = _required_dates(src["quote_date"], layout.date_format, "quote_date", lines, path)
     if layout.und_mid:
-        bid, ask = (_required_numbers(raw[c], c, path) for c in layout.und_mid)
-        out["und_price"] = (bid + ask) / 2.0
+        und_bid, und_ask = (_numbers(raw[c]) for c in layout.und_mid)
+        out["und_price"] = (und_bid + und_ask) / 2.0
+        und_ok = _positive(und_bid) & _positive(und_ask)
     else:
-        out["und_price"] = _required_numbers(src["und_price"], "und_price", path)
-    out["expiry"] = _required_dates(src["expiry"], layout.date_format, "expiry", path)
-    out["strike"] = _required_numbers(src["strike"], "strike", path)
-    out["right"] = _rights(src["right"], path)
+        out["und_price"] = _numbers(src["und_price"])
+        und_ok = _positive(out["und_price"])
+    out["expiry"] = _required_dates(src["expiry"], layout.date_format, "expiry", lines, path)
+    out["strike"] = _numbers(src["strike"])
+    out["right"] = _rights(src["right"], lines, path)
     for col in _OPTIONAL_NUMERIC:
-        out[col] = pd.to_numeric(src[col], errors="coerce").astype("float64") if col in src else np.nan
-    out.loc[out["last"] <= 0, "last"] = np.nan
-    out.loc[out["ask"] <= 0, "ask"] = np.nan
-    return out.loc[:, list(CHAIN_COLUMNS)].reset_index(drop=True)
+        out[col] = _numbers(src[col]) if col in src else np.nan
+    out.loc[out["last"] == 0, "last"] = np.nan
+    out.loc[out["ask"] == 0, "ask"] = np.nan
+    keep, skipped = _valid_rows(out, und_ok, lines)
+    if not keep.any():
+        counts = ", ".join(f"{s.count} {s.message}" for s in skipped)
+        raise ChainFormatError(f"{path}: no valid rows: all {_rows(len(out))} skipped ({counts})")
+    out, lines = out.loc[keep], lines[keep]
+    duplicated = out.duplicated(list(CONTRACT_KEY)).to_numpy()
+    duplicates = DuplicateRows()
+    if duplicated.any():
+        differing = int((duplicated & ~out.duplicated().to_numpy()).sum())
+        dup_lines = lines[duplicated]
+        duplicates = DuplicateRows(len(dup_lines), differing, tuple(dup_lines[:REPORT_LINES].tolist()))
+        out = out.loc[~duplicated]
+    report = ChainReport(path, len(raw), skipped, duplicates)
+    return LoadedChain(out.loc[:, list(CHAIN_COLUMNS)].reset_index(drop=True), report)
 
 
-def _bad_rows(mask: pd.Series | np.ndarray, values: pd.Series, column: str, path: Path) -> None:
+def _valid_rows(out: pd.DataFrame, und_ok: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, tuple[SkippedRows, ...]]:
+    """Keep mask and the skipped rows per reason (each row under the first reason that applies)."""
+    prices = out[["bid", "ask", "last"]].to_numpy()
+    bid, ask = prices[:, 0], prices[:, 1]
+    with np.errstate(invalid="ignore"):
+        checks = {
+            "bad_strike": ~_positive(out["strike"]),
+            "bad_und_price": ~und_ok,
+            "expiry_before_quote_date": (out["expiry"] < out["quote_date"]).to_numpy(),
+            "infinite_price": np.isinf(prices).any(axis=1),
+            "negative_price": (prices < 0).any(axis=1),
+            "bid_above_ask": bid > ask,
+        }
+    keep = np.ones(len(out), dtype=bool)
+    skipped = []
+    for reason, bad in checks.items():
+        hit = bad & keep
+        if hit.any():
+            keep &= ~hit
+            hit_lines = lines[hit]
+            skipped.append(SkippedRows(reason, len(hit_lines), tuple(hit_lines[:REPORT_LINES].tolist())))
+    return keep, tuple(skipped)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Text → float64; empty or non-numeric cells become NaN."""
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def _positive(values: pd.Series) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(v) & (v > 0)
+
+
+def _bad_rows(mask: pd.Series | np.ndarray, values: pd.Series, column: str, lines: np.ndarray, path: Path) -> None:
     bad = np.flatnonzero(np.asarray(mask))
     if bad.size:
-        shown = ", ".join(f"line {i + 2} ({values.iloc[i]!r})" for i in bad[:3])
+        shown = ", ".join(f"line {lines[i]} ({values.iloc[i]!r})" for i in bad[:3])
         more = f" and {bad.size - 3} more" if bad.size > 3 else ""
         raise ChainFormatError(f"{path}: bad {column} value at {shown}{more}")
 
 
-def _required_text(values: pd.Series, column: str, path: Path) -> pd.Series:
-    _bad_rows(values.eq("").to_numpy(), values, column, path)
+def _required_text(values: pd.Series, column: str, lines: np.ndarray, path: Path) -> pd.Series:
+    _bad_rows(values.eq("").to_numpy(), values, column, lines, path)
     return values.astype(str)
 
 
-def _required_dates(values: pd.Series, fmt: str, column: str, path: Path) -> pd.Series:
+def _required_dates(values: pd.Series, fmt: str, column: str, lines: np.ndarray, path: Path) -> pd.Series:
     parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    _bad_rows(parsed.isna().to_numpy(), values, column, path)
+    _bad_rows(parsed.isna().to_numpy(), values, column, lines, path)
     return parsed.dt.normalize()
 
 
-def _required_numbers(values: pd.Series, column: str, path: Path) -> pd.Series:
-    parsed = pd.to_numeric(values.str.strip(), errors="coerce").astype("float64")
-    _bad_rows((~np.isfinite(parsed.to_numpy())) | (parsed.to_numpy() <= 0), values, column, path)
-    return parsed
-
-
-def _rights(values: pd.Series, path: Path) -> pd.Series:
+def _rights(values: pd.Series, lines: np.ndarray, path: Path) -> pd.Series:
     mapped = values.str.lower().map(_RIGHTS)
-    _bad_rows(mapped.isna().to_numpy(), values, "right (expected C/P or call/put)", path)
+    _bad_rows(mapped.isna().to_numpy(), values, "right (expected C/P or call/put)", lines, path)
     return mapped.astype(str)

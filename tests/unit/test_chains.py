@@ -12,11 +12,14 @@ import pytest
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS
 from magnus_desktop.services.chains import (
+    REPORT_LINES,
+    SKIP_REASONS,
     ChainFormatError,
     QuoteDateNotFoundError,
     chain_for_date,
     load_chain,
     quote_dates,
+    read_chain,
 )
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 
@@ -175,7 +178,6 @@ def test_unknown_layout_names_closest_layout_and_missing_columns(tmp_path: Path)
     [
         (GOOD_ROW.replace("01/02/2018", "2018-13-45"), "quote_date"),
         (GOOD_ROW.replace("01/31/2018", ""), "expiry"),
-        (GOOD_ROW.replace(",2600,", ",abc,"), "strike"),
         (GOOD_ROW.replace(",put,", ",straddle,"), "right"),
     ],
 )
@@ -185,8 +187,16 @@ def test_bad_required_value_reports_line(tmp_path: Path, bad_row: str, column: s
         load_chain(path)
 
 
+def test_bad_required_value_line_counts_blank_lines(tmp_path: Path) -> None:
+    bad = GOOD_ROW.replace("01/02/2018", "2018-01-02")
+    path = write(tmp_path, "\n".join([SPXW_HEADER, GOOD_ROW, "", "", bad]) + "\n")
+    with pytest.raises(ChainFormatError, match=r"bad quote_date value at line 5 \('2018-01-02'\)"):
+        load_chain(path)
+
+
 def test_bad_optional_number_becomes_nan(tmp_path: Path) -> None:
-    path = write(tmp_path, "\n".join([SPXW_HEADER, GOOD_ROW, GOOD_ROW.replace(",3.0,3.2,", ",n/a,3.2,")]) + "\n")
+    other = GOOD_ROW.replace(",2600,", ",2605,").replace(",3.0,3.2,", ",n/a,3.2,")
+    path = write(tmp_path, "\n".join([SPXW_HEADER, GOOD_ROW, other]) + "\n")
     df = load_chain(path)
     assert df["bid"].iloc[0] == 3.0 and np.isnan(df["bid"].iloc[1])
     assert df["right"].tolist() == ["P", "P"]
@@ -195,3 +205,103 @@ def test_bad_optional_number_becomes_nan(tmp_path: Path) -> None:
 def test_chain_for_date_accepts_a_timestamp(spxw: pd.DataFrame) -> None:
     by_stamp = chain_for_date(spxw, pd.Timestamp("2018-02-05 15:30"))
     assert len(by_stamp) == len(chain_for_date(spxw, date(2018, 2, 5))) > 0
+
+
+def spxw_row(strike: float, bid: str = "3.0", ask: str = "3.2", last: str = "3.1", und: str = "2695.79",
+             expiry: str = "01/31/2018", quote: str = "01/02/2018") -> str:
+    return f"SPXW,{und},W,X,,put,{expiry},{quote},{strike},{last},{bid},{ask},10,100"
+
+
+def test_invalid_rows_are_skipped_and_reported_with_file_lines(tmp_path: Path) -> None:
+    lines = [
+        SPXW_HEADER,                                  # line 1
+        spxw_row(2600),                               # 2 valid
+        spxw_row(2605, bid="-0.5"),                   # 3 negative bid
+        "",                                           # 4 blank: ignored, still counts as a line
+        spxw_row(2610, bid="3.5", ask="3.2"),         # 5 bid > ask
+        spxw_row(2615, expiry="12/29/2017"),          # 6 expiry before quote date
+        spxw_row(2620, ask="inf"),                    # 7 infinite ask
+        spxw_row(-5),                                 # 8 negative strike
+        spxw_row(2625, und="nan"),                    # 9 NaN underlying price
+        spxw_row(2630, last="-1"),                    # 10 negative last
+        spxw_row(2635, bid="0.05", ask="0"),          # 11 valid: ask 0 = no offer (NaN), not bid > ask
+        spxw_row(2640, bid="", ask=""),               # 12 valid: missing quotes are NaN
+        spxw_row(float("nan")),                       # 13 NaN strike
+    ]
+    loaded = read_chain(write(tmp_path, "\n".join(lines) + "\n"))
+    got = {s.reason: (s.count, s.lines) for s in loaded.report.skipped}
+    assert got == {
+        "bad_strike": (2, (8, 13)), "bad_und_price": (1, (9,)), "expiry_before_quote_date": (1, (6,)),
+        "infinite_price": (1, (7,)), "negative_price": (2, (3, 10)), "bid_above_ask": (1, (5,)),
+    }
+    assert [s.reason for s in loaded.report.skipped] == list(SKIP_REASONS)
+    frame = loaded.frame
+    assert frame["strike"].tolist() == [2600.0, 2635.0, 2640.0]
+    assert np.isnan(frame["ask"].iloc[1]) and frame["bid"].iloc[1] == 0.05
+    assert loaded.report.rows_read == 11 and loaded.report.rows_kept == 3  # 12 lines, 1 blank
+    messages = loaded.report.messages()
+    assert any("skipped 1 row, bid > ask: line 5" in m for m in messages)
+
+
+def test_a_row_with_several_problems_counts_once(tmp_path: Path) -> None:
+    rows = [SPXW_HEADER, spxw_row(2600), spxw_row(-1, bid="-2", expiry="12/29/2017")]
+    report = read_chain(write(tmp_path, "\n".join(rows) + "\n")).report
+    assert [(s.reason, s.count, s.lines) for s in report.skipped] == [("bad_strike", 1, (3,))]
+
+
+def test_report_keeps_the_first_lines_and_counts_the_rest(tmp_path: Path) -> None:
+    bad = [spxw_row(2000 + i, bid="9", ask="1") for i in range(REPORT_LINES + 5)]
+    report = read_chain(write(tmp_path, "\n".join([SPXW_HEADER, spxw_row(2600), *bad]) + "\n")).report
+    (skipped,) = report.skipped
+    assert skipped.count == REPORT_LINES + 5
+    assert skipped.lines == tuple(range(3, 3 + REPORT_LINES))
+    assert report.messages()[0].endswith("and 5 more")
+
+
+def test_duplicates_are_dropped_first_kept_and_reported(tmp_path: Path) -> None:
+    rows = [
+        SPXW_HEADER,
+        spxw_row(2600),                    # 2
+        spxw_row(2605),                    # 3
+        spxw_row(2600),                    # 4 exact copy of line 2
+        spxw_row(2605, bid="2.9"),         # 5 same contract as line 3, other bid
+        spxw_row(2600, quote="01/03/2018"),  # 6 same contract, next quote date: not a duplicate
+        spxw_row(2600),                    # 7 copy of line 2 again
+    ]
+    loaded = read_chain(write(tmp_path, "\n".join(rows) + "\n"))
+    dup = loaded.report.duplicates
+    assert (dup.count, dup.differing, dup.lines) == (3, 1, (4, 5, 7))
+    frame = loaded.frame
+    assert len(frame) == 3 and not frame.duplicated(["quote_date", "strike"]).any()
+    assert frame.loc[frame["strike"] == 2605, "bid"].tolist() == [3.0]  # the first copy wins
+    assert any("dropped 3 rows" in m and "lines 4, 5, 7" in m for m in loaded.report.messages())
+
+
+def test_invalid_first_copy_does_not_hide_a_valid_second(tmp_path: Path) -> None:
+    rows = [SPXW_HEADER, spxw_row(2600, bid="5", ask="1"), spxw_row(2600)]
+    loaded = read_chain(write(tmp_path, "\n".join(rows) + "\n"))
+    assert loaded.frame["bid"].tolist() == [3.0] and loaded.report.duplicates.count == 0
+
+
+def test_chain_with_no_valid_rows_raises(tmp_path: Path) -> None:
+    rows = [SPXW_HEADER, spxw_row(2600, bid="5", ask="1"), spxw_row(2605, expiry="12/01/2017")]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    with pytest.raises(ChainFormatError) as info:
+        read_chain(path)
+    msg = str(info.value)
+    assert "no valid rows" in msg and str(path) in msg and "1 bid > ask" in msg and "\n" not in msg
+
+
+def test_load_chain_logs_what_it_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rows = [SPXW_HEADER, spxw_row(2600), spxw_row(2600), spxw_row(2605, bid="5", ask="1")]
+    with caplog.at_level("WARNING", logger="magnus_desktop.services.chains"):
+        frame = load_chain(write(tmp_path, "\n".join(rows) + "\n"))
+    assert len(frame) == 1
+    text = caplog.text
+    assert "bid > ask: line 4" in text and "dropped 1 row" in text and "line 3" in text
+
+
+def test_clean_files_report_nothing(spxw: pd.DataFrame, tmp_path: Path) -> None:
+    report = read_chain(BUNDLED_SPXW).report
+    assert report.skipped == () and report.duplicates.count == 0
+    assert report.rows_read == report.rows_kept == len(spxw) and report.messages() == []
