@@ -102,11 +102,11 @@ def test_default_list_shows_replay_quotes(rig: Rig, qtmodeltester: Any) -> None:
         assert quote is not None
         assert rig.cell(symbol, "last") == fmt_num(quote.last)
         assert rig.cell(symbol, "as_of") == "2018-01-02"
-        shown_pct = rig.cell(symbol, "change_pct")
-        assert shown_pct == (MISSING if math.isnan(quote.change_pct) else f"{quote.change_pct:+,.2f}%")
     vix = _csv_closes("datahub_vix-daily_1990-2026.csv", "DATE", "CLOSE")
-    assert rig.cell("VIX", "last") == f"{vix[FIRST_DAY]:,.2f}"
-    assert rig.cell("VIX", "change") == f"{vix[FIRST_DAY] - vix[date(2017, 12, 29)]:+,.2f}"
+    vix_now, vix_before = vix[FIRST_DAY], vix[date(2017, 12, 29)]
+    assert rig.cell("VIX", "last") == f"{vix_now:,.2f}"
+    assert rig.cell("VIX", "change") == f"{vix_now - vix_before:+,.2f}"
+    assert rig.cell("VIX", "change_pct") == f"{(vix_now / vix_before - 1) * 100:+,.2f}%"  # percent shown
     assert rig.cell("VIX", "volume") == MISSING  # the VIX file has no volume: a dash, not 0
     spy_volume = rig.ws.market.quote("SPY", FIRST_DAY).volume
     assert spy_volume > 1e6 and rig.cell("SPY", "volume") == f"{spy_volume / 1e6:,.2f}M"
@@ -141,17 +141,29 @@ def test_unknown_symbol_is_kept_and_says_no_data(rig: Rig) -> None:
 
 
 def test_stale_quote_shows_its_date_and_says_stale(rig: Rig) -> None:
-    aapl_last_day = max(_csv_closes("mplfinance_yahoo_AAPL_2004-2018.csv", "Date", "Close"))
-    replay_day = date(2018, 2, 5)
+    aapl = _csv_closes("mplfinance_yahoo_AAPL_2004-2018.csv", "Date", "Close")
+    goog = _csv_closes("mplfinance_yahoo_GOOG_2004-2018.csv", "Date", "Close")
+    last_day = max(aapl)
+    assert last_day == max(goog) == date(2018, 1, 19)
     assert rig.ws.clock is not None
+    replay_day = date(2018, 1, 22)  # the first replay day after the AAPL/GOOG files end (a Monday)
+    assert replay_day in rig.ws.market.trading_days()
     rig.in_loop(rig.ws.clock.jump, replay_day)
     rig.settle()
-    assert rig.cell("AAPL", "as_of").startswith(aapl_last_day.isoformat())
-    assert "stale" in rig.cell("AAPL", "as_of")
-    tip = rig.cell("AAPL", "last", Qt.ItemDataRole.ToolTipRole)
-    assert "Stale" in tip and replay_day.isoformat() in tip
-    assert rig.cell("AAPL", "as_of", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
-    assert rig.cell("SPY", "as_of") == replay_day.isoformat()  # SPY's series covers the day
+    for symbol, closes in (("AAPL", aapl), ("GOOG", goog)):
+        assert rig.cell(symbol, "as_of") == f"{last_day.isoformat()} (stale)"
+        assert rig.cell(symbol, "change") == rig.cell(symbol, "change_pct") == f"as of {last_day.isoformat()}"
+        assert rig.cell(symbol, "last") == f"{closes[last_day]:,.2f} ({last_day.isoformat()})"
+        record = next(r for r in rig.panel.model.records() if r["symbol"] == symbol)
+        assert math.isnan(record["change"]) and math.isnan(record["change_pct"])  # nothing sorts as a move
+        tip = rig.cell(symbol, "last", Qt.ItemDataRole.ToolTipRole)
+        assert "Stale" in tip and replay_day.isoformat() in tip and "no change is shown" in tip
+        assert rig.cell(symbol, "as_of", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
+        assert rig.cell(symbol, "change", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
+    spy = rig.ws.market.quote("SPY", replay_day)
+    assert spy is not None and rig.cell("SPY", "as_of") == replay_day.isoformat()  # SPY covers the day
+    assert rig.cell("SPY", "change") == f"{spy.last - spy.prev_close:+,.2f}"  # fresh rows unchanged
+    assert rig.cell("SPY", "last") == fmt_num(spy.last)
     assert replay_day.isoformat() in rig.panel.title.text()
 
 
@@ -289,6 +301,33 @@ def test_parse_symbol_input() -> None:
     assert items == [] and problems
     items, problems = parse_symbol_input("GOOD, A:B:C")
     assert [i.symbol for i in items] == ["GOOD"] and "A:B:C" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("$$$", "'$' not allowed"), ("<script>", "'<>' not allowed"), ("X" * 25, "longer than 24"),
+     ("NASDAQ:", "empty symbol"), ("^", "no letter or digit")],
+)
+def test_typed_input_that_is_not_a_ticker_is_refused_with_reason(typed: str, reason: str) -> None:
+    items, problems = parse_symbol_input(f"{typed} ")
+    assert items == [] and len(problems) == 1
+    assert reason in problems[0] and typed.upper() in problems[0]
+
+
+def test_typed_input_drops_invisible_characters() -> None:
+    items, problems = parse_symbol_input("\u200bAAPL\u202e, NYSE:BRK\u00ad.B\ufeff \u2066spy\u2069")
+    assert [(i.exchange, i.symbol) for i in items] == [("", "AAPL"), ("NYSE", "BRK.B"), ("", "SPY")]
+    assert problems == []
+
+
+def test_typed_bad_symbols_reach_no_list(rig: Rig) -> None:
+    before = rig.db_lists()
+    rig.panel.symbol_edit.setText("$$$ <SCRIPT> IBM")
+    rig.panel.add_btn.click()
+    rig.settle()
+    assert rig.db_lists()[0][1] == before[0][1] + ["IBM"]
+    text = rig.panel.message.text()
+    assert "'$$$' skipped" in text and "'<SCRIPT>' skipped" in text
 
 
 # ---- construction and rendering ----------------------------------------------------------------------------
