@@ -41,6 +41,7 @@ __all__ = [
     "MAX_SYMBOL_LEN",
     "MAX_TOKEN_LEN",
     "TICKER_PUNCTUATION",
+    "TICKER_SHAPE",
     "ImportSummary",
     "ParsedWatchlist",
     "SkippedEntry",
@@ -82,6 +83,9 @@ _INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 _EXCHANGE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _SYMBOL_CHAR = re.compile(r"[A-Za-z0-9.\-/!^=]")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
+#: One line on the ticker shape, for messages that list skipped entries.
+TICKER_SHAPE = (f"A ticker is ASCII letters, digits and {' '.join(TICKER_PUNCTUATION)} "
+                "with an optional EXCHANGE: prefix (NYSE:BRK.B, BTCUSD, CME_MINI:ES1!).")
 #: How many skipped entries a one-line summary names before "and K more".
 SUMMARY_SKIPPED = 5
 
@@ -155,7 +159,7 @@ def _chars(text: str) -> str:
 def _symbol_problem(symbol: str) -> str | None:
     bad = "".join(c for c in symbol if not _SYMBOL_CHAR.fullmatch(c))
     if bad:
-        return f"{_chars(bad)} not allowed in a ticker (letters A-Z, digits and {' '.join(TICKER_PUNCTUATION)})"
+        return f"{_chars(bad)} not allowed in a ticker"
     if not _ALNUM.search(symbol):
         return "no letter or digit"
     if not (_ALNUM.match(symbol) or symbol.startswith("^")):

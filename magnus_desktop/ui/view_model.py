@@ -38,6 +38,8 @@ class WorkstationViewModel(QObject):
     order_filled = Signal(object)
     order_rejected = Signal(str)
     notice = Signal(str)
+    #: a TradingView import stored its list: the ``ImportSummary`` (message + every skipped entry)
+    watchlist_imported = Signal(object)
     started = Signal()
 
     def __init__(self, workstation: Workstation, parent: QObject | None = None) -> None:
@@ -128,5 +130,7 @@ class WorkstationViewModel(QObject):
         try:
             message = await self.ws.import_tradingview(Path(path))
         except (WatchlistFormatError, OSError) as exc:
-            message = f"Import failed: {exc}"
+            self.notice.emit(f"Import failed: {exc}")
+            return
         self.notice.emit(message)
+        self.watchlist_imported.emit(message)

@@ -1,8 +1,8 @@
 """The symbols table of the watchlists dock: columns, rows from replay quotes, typed-symbol parsing.
 
 A stale row (the symbol's recorded series has no bar for the replay day's session, e.g. AAPL after
-2018-01-19) shows no change figure: its change columns read "as of <date>" and its last price is
-labelled with that date, so an old move never reads as the day's move.
+2018-01-19) shows no change figure: its change columns read "as of <date>" and its last price and
+volume are labelled with that date, so an old bar never reads as the day's.
 """
 
 from __future__ import annotations
@@ -103,6 +103,14 @@ def parse_symbol_input(text: str) -> tuple[list[WatchlistItem], list[str]]:
     return list(parsed.items), problems
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_month(day: date) -> str:
+    """``19 Jan`` (fixed English month names, whatever the locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]}"
+
+
 def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | None) -> tuple[str, str, str]:
     """(state, as-of text, note) of ``item``'s quote: pending / none / ok / stale."""
     if item.symbol not in quotes:
@@ -126,7 +134,7 @@ def symbol_record(pos: int, item: WatchlistItem, quotes: Mapping[str, Quote | No
     """One table row: the item and its quote (NaN numbers when there is no quote).
 
     A stale quote gives NaN change figures (so they neither sort nor colour as a move) and
-    ``shown`` texts: "as of <date>" in the change columns, the last price with its date.
+    ``shown`` texts: "as of <date>" in the change columns, last price and volume with their date.
     """
     quote = quotes.get(item.symbol)
     state, as_of, note = _state(item, quotes, day)
@@ -135,8 +143,11 @@ def symbol_record(pos: int, item: WatchlistItem, quotes: Mapping[str, Quote | No
     stale = quote is not None and state == "stale"
     shown: dict[str, str] = {}
     if quote is not None and stale:
-        label = f"as of {quote.as_of.isoformat()}"
-        shown = {"last": f"{fmt_num(quote.last)} ({quote.as_of.isoformat()})", "change": label, "change_pct": label}
+        short = _day_month(quote.as_of)  # the full date is in the change and as-of cells of the row
+        shown = {"last": f"{fmt_num(quote.last)} ({short})", "change": f"as of {quote.as_of.isoformat()}",
+                 "change_pct": f"as of {quote.as_of.isoformat()}"}
+        if not is_missing(quote.volume):
+            shown["volume"] = f"{_compact(quote.volume)} ({short})"
     return {"pos": pos, "symbol": item.symbol, "exchange": item.exchange, "section": item.section,
             "last": quote.last if quote else math.nan,
             "change": quote.change if quote and not stale else math.nan,

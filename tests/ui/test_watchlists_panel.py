@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QSplitter
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QSplitter
 
+from magnus_desktop.services import repositories
 from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.repositories import WatchlistRepo
 from magnus_desktop.services.settings import Settings, SettingsStore
+from magnus_desktop.services.storage import DatabaseReadOnly
 from magnus_desktop.services.workstation import DEFAULT_WATCHLIST, Workstation
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, STALE_COLOR, parse_symbol_input
@@ -153,7 +155,7 @@ def test_stale_quote_shows_its_date_and_says_stale(rig: Rig) -> None:
     for symbol, closes in (("AAPL", aapl), ("GOOG", goog)):
         assert rig.cell(symbol, "as_of") == f"{last_day.isoformat()} (stale)"
         assert rig.cell(symbol, "change") == rig.cell(symbol, "change_pct") == f"as of {last_day.isoformat()}"
-        assert rig.cell(symbol, "last") == f"{closes[last_day]:,.2f} ({last_day.isoformat()})"
+        assert rig.cell(symbol, "last") == f"{closes[last_day]:,.2f} (19 Jan)"  # labelled with its day
         record = next(r for r in rig.panel.model.records() if r["symbol"] == symbol)
         assert math.isnan(record["change"]) and math.isnan(record["change_pct"])  # nothing sorts as a move
         tip = rig.cell(symbol, "last", Qt.ItemDataRole.ToolTipRole)
@@ -206,6 +208,78 @@ def test_malformed_file_gives_notice_and_stores_nothing(rig: Rig, tmp_path: Path
     rig.settle()
     assert rig.db_lists()[0][1][-1] == "IBM" and rig.db_lists()[0][1].count("GOOG") == 1
     assert "GOOG is already" in rig.panel.message.text()
+
+
+BAD_TOKENS = ("$$$", "<SCRIPT>", "NASDAQ:", "A:B:C", "X" * 25, "^", ".AAPL", "CAFÉ", "BRK B", "1X:IBM")
+
+
+def _file_with_bad_entries(tmp_path: Path) -> Path:
+    """A UTF-16 LE (BOM) TradingView file: 3 good symbols, one duplicate, the ``BAD_TOKENS``."""
+    text = ("###Tech\r\nNASDAQ:AAPL, " + ", ".join(BAD_TOKENS[:5]) + "\r\n"
+            "###More\r\nNYSE:BRK.B,nasdaq:aapl," + ",".join(BAD_TOKENS[5:]) + ",AMEX:SPY\r\n")
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    return path
+
+
+def test_import_names_skipped_entries_and_lists_them_all(rig: Rig, tmp_path: Path) -> None:
+    rig.panel.import_file(_file_with_bad_entries(tmp_path))
+    rig.settle()
+    name, symbols = rig.db_lists()[-1]
+    assert (name, symbols) == ("mixed", ["AAPL", "BRK.B", "SPY"])
+    message = rig.panel.message.text()
+    assert message.startswith("Imported 3 symbols into 'mixed'") and "Skipped 11 entries" in message
+    for token in ("$$$", "<SCRIPT>", "NASDAQ:", "A:B:C", "X" * 25):  # the first five, with reasons
+        assert repr(token) in message
+    assert "'$' not allowed" in message and "more than one ':'" in message
+    assert repr("nasdaq:aapl") not in message and message.endswith("and 6 more.")
+    box = rig.panel.skipped_box
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    details = box.detailedText().splitlines()
+    assert len(details) == 11
+    for token in (*BAD_TOKENS, "nasdaq:aapl"):
+        assert sum(repr(token) in line for line in details) == 1
+    assert "line 4: 'nasdaq:aapl' — duplicate of line 2" in details
+    showing = [label for label in box.findChildren(QLabel) if "'<SCRIPT>'" in label.text()]
+    assert showing and all(label.textFormat() == Qt.TextFormat.PlainText for label in showing)  # text, not markup
+    assert rig.panel.message.textFormat() == Qt.TextFormat.PlainText
+    box.close()
+    rig.run.until(lambda: rig.panel.skipped_box is None)
+
+
+def test_clean_import_opens_no_box(rig: Rig, tmp_path: Path) -> None:
+    path = tmp_path / "clean.txt"
+    path.write_text("NASDAQ:AAPL,NYSE:BRK.B\n", encoding="utf-8-sig")
+    rig.panel.import_file(path)
+    rig.settle()
+    assert rig.db_lists()[-1] == ("clean", ["AAPL", "BRK.B"])
+    assert rig.panel.skipped_box is None and "Skipped" not in rig.panel.message.text()
+
+
+def test_import_is_atomic_when_storing_the_symbols_fails(rig: Rig, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_append = repositories._append_items
+
+    def append_then_fail(*args: Any) -> int:
+        real_append(*args)  # the rows are in the transaction when the failure comes
+        raise DatabaseReadOnly("the database file is read-only")
+
+    monkeypatch.setattr(repositories, "_append_items", append_then_fail)
+    before = rig.db_lists()
+    rig.panel.import_file(_file_with_bad_entries(tmp_path))
+    rig.settle()
+    assert rig.db_lists() == before  # neither the list nor a symbol
+    assert "nothing was imported" in rig.panel.message.text()
+    assert rig.panel.skipped_box is None
+
+
+def test_title_shows_a_list_name_as_text(rig: Rig, tmp_path: Path) -> None:
+    path = tmp_path / "<i>x<i>.txt"
+    path.write_text("SPY\n", encoding="utf-8")
+    rig.panel.import_file(path)
+    rig.settle()
+    assert rig.panel.selected_watchlist().name == "<i>x<i>"
+    assert "&lt;i&gt;x&lt;i&gt;" in rig.panel.title.text()
 
 
 # ---- list management -----------------------------------------------------------------------------------
