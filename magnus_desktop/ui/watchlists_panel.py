@@ -2,9 +2,11 @@
 
 Left: the lists in their saved order (New, Rename, Delete, move up/down, Import… from TradingView).
 Right: the selected list's symbols with the replayed quote of each (``quotes_changed``). A symbol
-without recorded data stays in the list and says "no replay data"; a quote from a series that
-ends before the replay day shows its own date, marked stale. Every change goes through the view
-model's async slots; errors come back as ``vm.notice`` and the ones caused here are shown here.
+without recorded data stays in the list and says "no replay data"; a quote from a series with no
+bar for the replay day is stale: it shows "as of <date>" instead of a change, and its last price
+with that day. An import that skipped entries lists every one (with its reason) in a message box.
+Every change goes through the view model's async slots; errors come back as ``vm.notice`` and the
+ones caused here are shown here.
 """
 
 from __future__ import annotations
