@@ -107,8 +107,16 @@ class Bar:
 class Quote:
     """Latest daily quote of a symbol as of a replay date.
 
-    ``as_of`` is the date of the bar used; it is earlier than the requested date when the
-    recorded series ends before it (``stale`` is then True).
+    ``as_of`` is the date of the bar used. When the recorded series has no bar for the asked day's
+    trading session (it ends earlier), ``as_of`` is that older bar's date and ``stale`` is True:
+    ``last`` is then the close of ``as_of`` and ``change``/``change_pct`` describe the move *on*
+    ``as_of``, not a move on the asked day.
+
+    Attributes:
+        last: close of the ``as_of`` bar, USD per share (index points for VIX/SPX).
+        prev_close: close of the bar before ``as_of``, same unit; NaN when there is none.
+        volume: shares traded on ``as_of``; NaN when the source has no volume.
+        stale: the bar is older than the asked day's trading session.
     """
 
     symbol: str
@@ -120,14 +128,16 @@ class Quote:
 
     @property
     def change(self) -> float:
+        """``last - prev_close`` (USD per share) on the ``as_of`` bar; NaN without a previous close."""
         return self.last - self.prev_close
 
     @property
     def change_pct(self) -> float:
-        """Percent change versus the previous close (5.0 = +5 %); NaN without a previous close."""
+        """Change versus the previous close as a decimal fraction (0.05 = +5 %), like every other
+        ``_pct`` field; NaN without a previous close."""
         if not self.prev_close or math.isnan(self.prev_close):
             return NAN
-        return (self.last / self.prev_close - 1.0) * 100.0
+        return self.last / self.prev_close - 1.0
 
 
 @dataclass(frozen=True, slots=True)

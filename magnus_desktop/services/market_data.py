@@ -12,7 +12,7 @@ Sources (see ``resources/data/LICENSES.md``):
   mplfinance/Yahoo SPY file overlaps it on 2008-2017 with small vendor revisions (max |close
   diff| 0.37); it ends before the replay window, so it is not used: one vendor per series,
   never spliced.
-- ``AAPL``, ``GOOG``: mplfinance/Yahoo (end 2018-01-19; quotes after that are ``stale``);
+- ``AAPL``, ``GOOG``: mplfinance/Yahoo (end 2018-01-19; quotes from 2018-01-22 on are ``stale``);
   ``Close`` is used, ``Adj Close`` ignored.
 - ``VIX``: datahub/CBOE daily (no volume → NaN). Rows with ``low > min(open, close)`` are real
   quirks of the source and are kept as recorded.
@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import math
 import threading
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,6 @@ __all__ = [
     "BAR_COLUMNS",
     "BUNDLED_BAR_FILES",
     "BUNDLED_CHAIN_FILE",
-    "STALE_AFTER_DAYS",
     "MarketDataError",
     "NotAReplayDayError",
     "ReplayMarketData",
@@ -48,9 +48,6 @@ __all__ = [
 ]
 
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
-#: A quote whose bar is more than this many calendar days older than the asked day is ``stale``
-#: (a normal weekend plus a holiday is 4 days).
-STALE_AFTER_DAYS = 4
 BUNDLED_CHAIN_FILE = "options_chains/optopsy_SPXW_2018_monthlies.csv"
 BUNDLED_BAR_FILES: Mapping[str, str] = {
     "SPY": "ohlcv/pandas-ta_SPY_D_1999-2020.csv",
@@ -281,13 +278,19 @@ class ReplayMarketData:
     def quote(self, symbol: str, day: date) -> Quote | None:
         """Quote from the last bar on or before ``day``.
 
+        ``day``'s trading session is the latest replay-calendar day (``trading_days()``) on or
+        before ``day`` when ``day`` lies within that calendar (so weekends and exchange holidays
+        map to the session before); outside it, the latest weekday on or before ``day`` (holidays
+        there are not known, so a quote asked on one reads stale).
+
         Returns:
             ``Quote`` with ``as_of`` = that bar's date, ``prev_close`` the bar before (NaN if
-            none), ``stale`` when ``as_of`` is more than ``STALE_AFTER_DAYS`` before ``day``;
-            None for an unknown symbol or a day before the series starts.
+            none), ``stale`` when ``as_of`` is before ``day``'s trading session (the series has
+            no bar for it: e.g. AAPL after 2018-01-19); None for an unknown symbol or a day
+            before the series starts.
 
         Raises:
-            MarketDataError: the series' file is missing or malformed.
+            MarketDataError: the series' file or the replay chain is missing or malformed.
         """
         try:
             df = self._series(symbol)
@@ -298,13 +301,18 @@ class ReplayMarketData:
             return None
         as_of = df.index[pos].date()
         close = df["close"].to_numpy()
+        calendar = self._chain_cache().days
+        if calendar and calendar[0] <= day <= calendar[-1]:
+            session = calendar[bisect_right(calendar, day) - 1]
+        else:
+            session = day - timedelta(days=max(0, day.weekday() - 4))  # Sat -> Fri, Sun -> Fri
         return Quote(
             symbol=normalize_symbol(symbol),
             as_of=as_of,
             last=float(close[pos]),
             prev_close=float(close[pos - 1]) if pos > 0 else math.nan,
             volume=float(df["volume"].iloc[pos]),
-            stale=(day - as_of).days > STALE_AFTER_DAYS,
+            stale=as_of < session,
         )
 
     # ------------------------------------------------------------ provenance

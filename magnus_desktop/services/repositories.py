@@ -171,8 +171,9 @@ class WatchlistRepo:
                 by_list.setdefault(it.watchlist_id, []).append(WatchlistItem(it.symbol, it.exchange, it.section))
             return [Watchlist(w.id, w.name, w.position, tuple(by_list.get(w.id, ()))) for w in lists]
 
-    def create(self, name: str) -> int:
-        """Create an empty list at the end; returns its id.
+    def create(self, name: str, items: Sequence[WatchlistItem] = ()) -> int:
+        """Create a list at the end holding ``items`` (as ``add_items`` would add them), in one
+        transaction: on any error neither the list nor an item is stored. Returns its id.
 
         Raises:
             ValueError: empty name.
@@ -184,6 +185,7 @@ class WatchlistRepo:
             row = WatchlistRow(name=name, position=int(position or 0))
             s.add(row)
             s.flush()
+            _append_items(s, row.id, items)
             return row.id
 
     def rename(self, watchlist_id: int, name: str) -> None:
@@ -219,24 +221,7 @@ class WatchlistRepo:
         """
         with self.db.session() as s:
             _get_list(s, watchlist_id)
-            existing = s.execute(
-                select(WatchlistItemRow.exchange, WatchlistItemRow.symbol).where(
-                    WatchlistItemRow.watchlist_id == watchlist_id)
-            )
-            seen = {(exchange, symbol) for exchange, symbol in existing}
-            start = s.scalar(select(func.coalesce(func.max(WatchlistItemRow.position) + 1, 0)).where(
-                WatchlistItemRow.watchlist_id == watchlist_id))
-            new: list[dict[str, Any]] = []
-            for item in items:
-                symbol, exchange = _norm(item.symbol), _norm(item.exchange)
-                if not symbol or (exchange, symbol) in seen:
-                    continue
-                seen.add((exchange, symbol))
-                new.append({"watchlist_id": watchlist_id, "symbol": symbol, "exchange": exchange,
-                            "section": item.section.strip(), "position": int(start or 0) + len(new)})
-            if new:
-                s.execute(insert(WatchlistItemRow), new)
-            return len(new)
+            return _append_items(s, watchlist_id, items)
 
     def remove_item(self, watchlist_id: int, symbol: str, exchange: str = "") -> bool:
         """Remove the item (``symbol``, ``exchange``); returns False when it was not in the list."""
@@ -292,6 +277,27 @@ class ScanResultRepo:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _append_items(s: Session, watchlist_id: int, items: Sequence[WatchlistItem]) -> int:
+    """Insert the ``items`` not yet in the list after its last item; returns how many."""
+    existing = s.execute(
+        select(WatchlistItemRow.exchange, WatchlistItemRow.symbol).where(WatchlistItemRow.watchlist_id == watchlist_id)
+    )
+    seen = {(exchange, symbol) for exchange, symbol in existing}
+    start = s.scalar(select(func.coalesce(func.max(WatchlistItemRow.position) + 1, 0)).where(
+        WatchlistItemRow.watchlist_id == watchlist_id))
+    new: list[dict[str, Any]] = []
+    for item in items:
+        symbol, exchange = _norm(item.symbol), _norm(item.exchange)
+        if not symbol or (exchange, symbol) in seen:
+            continue
+        seen.add((exchange, symbol))
+        new.append({"watchlist_id": watchlist_id, "symbol": symbol, "exchange": exchange,
+                    "section": item.section.strip(), "position": int(start or 0) + len(new)})
+    if new:
+        s.execute(insert(WatchlistItemRow), new)
+    return len(new)
+
+
 @contextmanager
 def _duplicate_name_guard(name: str) -> Iterator[None]:
     """Turn a uniqueness violation into ``DuplicateName`` for ``name``."""

@@ -56,7 +56,7 @@ from magnus_desktop.services.storage import (
     StorageError,
     sqlite_file_of,
 )
-from magnus_desktop.services.tradingview import load_tradingview
+from magnus_desktop.services.tradingview import ImportSummary, describe_skipped, load_tradingview
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -450,17 +450,24 @@ class Workstation:
     async def import_tradingview(self, path: Path) -> str:
         """Import a TradingView export as a new list named after the file. Returns a summary line.
 
+        The summary names the first skipped entries with their reasons ("line 3: '$$$' — ...",
+        then "and K more"); it is an ``ImportSummary`` whose ``skipped`` holds all of them.
+        The list and its symbols are stored in one transaction: a file that fails stores nothing.
+
         Raises:
             WatchlistFormatError: the file is not a TradingView list (nothing is stored).
         """
         parsed = await self._compute(load_tradingview, path)
         name = self._free_name(parsed.name_hint or path.stem)
-        wl_id = await self._watchlist_op(WatchlistRepo(self.db).create, name)
+        wl_id = await self._watchlist_op(WatchlistRepo(self.db).create, name, parsed.items)
         if wl_id is None:
-            return f"Could not create the list {name!r}."
-        added = await self.add_symbols(wl_id, parsed.items)
-        skipped = f", {len(parsed.skipped)} entries skipped" if parsed.skipped else ""
-        return f"Imported {added} symbols into {name!r} ({len(parsed.sections)} sections{skipped})."
+            return ImportSummary(f"Could not create the list {name!r}; nothing was imported.", watchlist=name)
+        added = next((len(wl.items) for wl in self.watchlists if wl.watchlist_id == wl_id), 0)
+        message = f"Imported {added} symbols into {name!r} ({len(parsed.sections)} sections)."
+        if parsed.skipped:
+            n = len(parsed.skipped)
+            message += f" Skipped {n} {'entry' if n == 1 else 'entries'}: {describe_skipped(parsed.skipped)}."
+        return ImportSummary(message, watchlist=name, skipped=parsed.skipped)
 
     def _free_name(self, base: str) -> str:
         taken = {wl.name for wl in self.watchlists}

@@ -98,4 +98,4 @@ class DashboardPanel(QWidget):
         if vix is None:
             self._set_card("vix", "—")
         else:
-            self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1, scale=1.0)})", vix.change)
+            self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1)})", vix.change)

@@ -39,6 +39,8 @@ class WorkstationViewModel(QObject):
     order_filled = Signal(object)
     order_rejected = Signal(str)
     notice = Signal(str)
+    #: a TradingView import stored its list: the ``ImportSummary`` (message + every skipped entry)
+    watchlist_imported = Signal(object)
     started = Signal()
     #: the database in use changed (reopened, read-only, temporary): banners and status follow
     storage_changed = Signal()
@@ -146,5 +148,7 @@ class WorkstationViewModel(QObject):
         try:
             message = await self.ws.import_tradingview(Path(path))
         except (WatchlistFormatError, OSError) as exc:
-            message = f"Import failed: {exc}"
+            self.notice.emit(f"Import failed: {exc}")
+            return
         self.notice.emit(message)
+        self.watchlist_imported.emit(message)

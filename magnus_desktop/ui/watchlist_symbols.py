@@ -1,4 +1,9 @@
-"""The symbols table of the watchlists dock: columns, rows from replay quotes, typed-symbol parsing."""
+"""The symbols table of the watchlists dock: columns, rows from replay quotes, typed-symbol parsing.
+
+A stale row (the symbol's recorded series has no bar for the replay day's session, e.g. AAPL after
+2018-01-19) shows no change figure: its change columns read "as of <date>" and its last price and
+volume are labelled with that date, so an old bar never reads as the day's.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from magnus_desktop.models.domain import Quote, WatchlistItem
-from magnus_desktop.services.tradingview import WatchlistFormatError, parse_tradingview
+from magnus_desktop.services.tradingview import WatchlistFormatError, parse_tradingview, strip_invisible
 from magnus_desktop.widgets.formatting import MISSING, fmt_int, fmt_num, is_missing
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
 
@@ -23,6 +28,11 @@ NO_DATA_COLOR = QColor("#8a8f98")
 
 def _signed(value: Any, suffix: str = "") -> str:
     return MISSING if is_missing(value) else f"{value:+,.2f}{suffix}"
+
+
+def _signed_pct(value: Any) -> str:
+    """A decimal fraction as signed percent: 0.0123 -> "+1.23%"."""
+    return MISSING if is_missing(value) else _signed(value * 100.0, "%")
 
 
 def _compact(value: Any) -> str:
@@ -41,9 +51,10 @@ COLUMNS = (
     Column("exchange", "Exch.", str, numeric=False, tooltip="Exchange prefix as in TradingView"),
     Column("section", "Section", str, numeric=False, tooltip="TradingView ###section the symbol was imported under"),
     Column("last", "Last", fmt_num, tooltip="Recorded close on the replay day, USD per share"),
-    Column("change", "Change", _signed, color=pnl_color, tooltip="Last − previous recorded close, USD per share"),
-    Column("change_pct", "Change %", lambda v: _signed(v, "%"), color=pnl_color,
-           tooltip="Change versus the previous recorded close, percent"),
+    Column("change", "Change", _signed, color=pnl_color,
+           tooltip="Last − previous recorded close, USD per share (stale rows: none, \"as of\" their last bar)"),
+    Column("change_pct", "Change %", _signed_pct, color=pnl_color,
+           tooltip="Change versus the previous recorded close, percent (stale rows: none)"),
     Column("volume", "Volume", _compact, tooltip="Recorded volume of that day, shares (K = thousand, M = million)"),
     Column("as_of", "As of", str, numeric=False, tooltip="Date of the recorded bar shown"),
 )
@@ -52,12 +63,16 @@ _AS_OF_COL = COLUMN_INDEX["as_of"]
 
 
 class SymbolsTableModel(RecordTableModel):
-    """Symbol rows; adds a per-row tooltip and colours whole rows of stale / missing data, so a
-    stale quote is visible even when the as-of column is scrolled out of a narrow dock."""
+    """Symbol rows; adds a per-row tooltip, shows a record's ``shown`` texts in place of the
+    formatted values (stale rows), and colours whole rows of stale / missing data, so a stale
+    quote is visible even when the as-of column is scrolled out of a narrow dock."""
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and index.row() < self.rowCount():
             record = self.record(index.row())
+            shown = record["shown"]
+            if role == Qt.ItemDataRole.DisplayRole and shown and self.columns[index.column()].key in shown:
+                return shown[self.columns[index.column()].key]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return record["tip"] or None
             if role == Qt.ItemDataRole.ForegroundRole and (index.column() == _AS_OF_COL or record["state"] == "stale"):
@@ -69,19 +84,31 @@ class SymbolsTableModel(RecordTableModel):
 def parse_symbol_input(text: str) -> tuple[list[WatchlistItem], list[str]]:
     """Symbols typed by the trader: ``SYM`` or ``EXCHANGE:SYM``, separated by commas or spaces.
 
+    Tokens must be ticker-shaped as in a TradingView file (``services.tradingview``: letters,
+    digits and ``. - / ! ^ =``, optional ``EXCHANGE:`` prefix); invisible characters (zero-width,
+    bidi controls, BOM, soft hyphen) are dropped first.
+
     Returns:
-        The items in input order (upper-cased, duplicates dropped) and one problem line per
-        token that was not taken (empty when all were).
+        The items in input order (upper-cased, repeats dropped silently) and one problem line
+        per token that was not taken, with the reason (empty when all were taken).
     """
-    tokens = ",".join(text.split())
+    tokens = ",".join(strip_invisible(text).split())
     if not tokens.strip(", "):
         return [], ["Type a symbol (SYM or EXCHANGE:SYM; several separated by commas or spaces)."]
     try:
-        parsed = parse_tradingview(tokens.upper(), source="<input>")
+        parsed = parse_tradingview(tokens.upper(), source="<input>", require_symbols=False)
     except WatchlistFormatError as exc:
         return [], [str(exc).removeprefix("<input>: ")]
-    problems = [f"{token!r} skipped: {reason}" for _line, token, reason in parsed.skipped if reason != "duplicate"]
+    problems = [f"{e.token!r} skipped: {e.reason}" for e in parsed.skipped if not e.reason.startswith("duplicate")]
     return list(parsed.items), problems
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_month(day: date) -> str:
+    """``19 Jan`` (fixed English month names, whatever the locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]}"
 
 
 def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | None) -> tuple[str, str, str]:
@@ -93,18 +120,37 @@ def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | 
         return "none", NO_DATA, "No recorded replay data for this symbol; it stays in your list."
     if not quote.stale:
         return "ok", quote.as_of.isoformat(), ""
-    before = f", before the replay day {day.isoformat()}" if day else ""
-    note = f"Stale: the recorded data ends {quote.as_of.isoformat()}{before}; the last recorded values are shown."
-    return "stale", f"{quote.as_of.isoformat()} (stale)", note
+    as_of = quote.as_of.isoformat()
+    on_day = f" for the replay day {day.isoformat()}" if day else ""
+    moved = ""
+    if not is_missing(quote.change_pct):
+        moved = f" (its move on {as_of} was {_signed(quote.change)} / {_signed_pct(quote.change_pct)})"
+    note = (f"Stale: the recorded data ends {as_of}. Last is the close of {as_of}; "
+            f"no change is shown{on_day}{moved}.")
+    return "stale", f"{as_of} (stale)", note
 
 
 def symbol_record(pos: int, item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | None) -> dict[str, Any]:
-    """One table row: the item and its quote (NaN numbers when there is no quote)."""
+    """One table row: the item and its quote (NaN numbers when there is no quote).
+
+    A stale quote gives NaN change figures (so they neither sort nor colour as a move) and
+    ``shown`` texts: "as of <date>" in the change columns, last price and volume with their date.
+    """
     quote = quotes.get(item.symbol)
     state, as_of, note = _state(item, quotes, day)
     name = f"{item.exchange}:{item.symbol}" if item.exchange else item.symbol
     tip = "\n".join(t for t in (name + (f" · section {item.section}" if item.section else ""), note) if t)
+    stale = quote is not None and state == "stale"
+    shown: dict[str, str] = {}
+    if quote is not None and stale:
+        short = _day_month(quote.as_of)  # the full date is in the change and as-of cells of the row
+        shown = {"last": f"{fmt_num(quote.last)} ({short})", "change": f"as of {quote.as_of.isoformat()}",
+                 "change_pct": f"as of {quote.as_of.isoformat()}"}
+        if not is_missing(quote.volume):
+            shown["volume"] = f"{_compact(quote.volume)} ({short})"
     return {"pos": pos, "symbol": item.symbol, "exchange": item.exchange, "section": item.section,
-            "last": quote.last if quote else math.nan, "change": quote.change if quote else math.nan,
-            "change_pct": quote.change_pct if quote else math.nan, "volume": quote.volume if quote else math.nan,
-            "as_of": as_of, "state": state, "tip": tip, "item": item}
+            "last": quote.last if quote else math.nan,
+            "change": quote.change if quote and not stale else math.nan,
+            "change_pct": quote.change_pct if quote and not stale else math.nan,
+            "volume": quote.volume if quote else math.nan,
+            "as_of": as_of, "state": state, "tip": tip, "shown": shown, "item": item}

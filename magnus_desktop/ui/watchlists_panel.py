@@ -2,14 +2,17 @@
 
 Left: the lists in their saved order (New, Rename, Delete, move up/down, Import… from TradingView).
 Right: the selected list's symbols with the replayed quote of each (``quotes_changed``). A symbol
-without recorded data stays in the list and says "no replay data"; a quote from a series that
-ends before the replay day shows its own date, marked stale. Every change goes through the view
-model's async slots; errors come back as ``vm.notice`` and the ones caused here are shown here.
+without recorded data stays in the list and says "no replay data"; a quote from a series with no
+bar for the replay day is stale: it shows "as of <date>" instead of a change, and its last price
+with that day. An import that skipped entries lists every one (with its reason) in a message box.
+Every change goes through the view model's async slots; errors come back as ``vm.notice`` and the
+ones caused here are shown here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.models.domain import Quote, Watchlist, WatchlistItem
+from magnus_desktop.services.tradingview import TICKER_SHAPE, SkippedEntry
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.ui.watchlist_symbols import (
     COLUMN_INDEX,
@@ -46,6 +50,8 @@ from magnus_desktop.widgets.table_view import RecordTableView
 
 #: Below this width the lists go above the symbols instead of beside them (px).
 _STACK_BELOW = 620
+#: Skipped import entries named in the message box itself (all are under "Show Details…").
+_SKIPPED_IN_BOX = 8
 
 
 def _button(text: str, tip: str, slot: Any) -> QToolButton:
@@ -69,9 +75,11 @@ class WatchlistsPanel(QWidget):
         self._selected_key: tuple[str, str] | None = None
         self._expect_new_list = False
         self._fit_pending = True
+        self._fitted_states: list[str] = []  # row states the column widths were fitted to
         self._tasks: set[asyncio.Future[Any]] = set()
         self._keys: dict[tuple[QObject, str], QAction] = {}
         self._last_dir = str(Path.home())
+        self.skipped_box: QMessageBox | None = None  # the last import's skipped entries, while open
         self.model = SymbolsTableModel(COLUMNS, key=lambda r: (r["exchange"], r["symbol"]), parent=self)
         self._build_ui()
         self._connect()
@@ -88,6 +96,7 @@ class WatchlistsPanel(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([200, 700])
         self.message = QLabel("")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # symbols like <SCRIPT> are text, not markup
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -186,6 +195,7 @@ class WatchlistsPanel(QWidget):
         self.vm.quotes_changed.connect(self._on_vm_quotes_changed)
         self.vm.date_changed.connect(self._on_vm_date_changed)
         self.vm.notice.connect(self._on_vm_notice)
+        self.vm.watchlist_imported.connect(self._on_vm_watchlist_imported)
         self.lists.currentRowChanged.connect(self._on_lists_row_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
 
@@ -242,9 +252,10 @@ class WatchlistsPanel(QWidget):
 
     def _on_vm_quotes_changed(self, quotes: Mapping[str, Quote | None]) -> None:
         self._quotes = dict(quotes)
-        self.model.set_records(self._records())
-        if self._fit_pending:  # first quotes of the list shown: size the columns to them once
-            self._fit_columns()
+        records = self._records()
+        self.model.set_records(records)
+        if self._fit_pending or [r["state"] for r in records] != self._fitted_states:
+            self._fit_columns()  # first quotes of the list, or a row turned stale/fresh: its texts differ
 
     def _on_vm_date_changed(self, day: date) -> None:
         self._day = day
@@ -253,6 +264,11 @@ class WatchlistsPanel(QWidget):
     def _on_vm_notice(self, text: str) -> None:
         if self._tasks:  # a result of something the trader did in this panel
             self.show_message(text)
+
+    def _on_vm_watchlist_imported(self, summary: Any) -> None:
+        skipped = getattr(summary, "skipped", ())
+        if skipped and self._tasks:  # an import started here skipped entries: list every one
+            self.show_skipped(getattr(summary, "watchlist", ""), skipped)
 
     def _on_lists_row_changed(self, row: int) -> None:
         self._selected_id = self._lists[row].watchlist_id if 0 <= row < len(self._lists) else None
@@ -288,7 +304,8 @@ class WatchlistsPanel(QWidget):
     def _fit_columns(self) -> None:
         """Size the columns to the rows (when the list changes; not on every replay tick)."""
         self.model.flush()
-        self._fit_pending = all(r["state"] == "pending" for r in self.model.records())
+        self._fitted_states = [r["state"] for r in self.model.records()]
+        self._fit_pending = all(state == "pending" for state in self._fitted_states)
         if not self._fit_pending:
             self.table.resizeColumnsToContents()
             section = COLUMN_INDEX["section"]  # long section names elide; the row tooltip has them
@@ -302,7 +319,8 @@ class WatchlistsPanel(QWidget):
     def _update_title(self) -> None:
         wl = self.selected_watchlist()
         day = f" · quotes at replay day {self._day.isoformat()}" if self._day else ""
-        self.title.setText(f"<b>{wl.name}</b> — {len(wl.items)} symbols{day}" if wl else "No watchlist selected")
+        name = html.escape(wl.name) if wl else ""  # a list named after a file: text, not markup
+        self.title.setText(f"<b>{name}</b> — {len(wl.items)} symbols{day}" if wl else "No watchlist selected")
 
     def _update_actions(self) -> None:
         has_list, has_symbol = self.selected_watchlist() is not None, self.table.selected_record() is not None
@@ -374,6 +392,25 @@ class WatchlistsPanel(QWidget):
         self.show_message(f"Importing {Path(path).name}…")
         self._expect_new_list = True
         self._call(self.vm.import_tradingview(str(path)))
+
+    def show_skipped(self, watchlist: str, skipped: Sequence[SkippedEntry]) -> None:
+        """A message box listing every skipped entry of an import (line, token, reason) under
+        "Show Details…"; the first ones are named in the box itself. Not modal to the app."""
+        if self.skipped_box is not None:
+            self.skipped_box.close()
+        n = len(skipped)
+        box = QMessageBox(QMessageBox.Icon.Warning, "TradingView import",
+                          f"{n} {'entry was' if n == 1 else 'entries were'} not imported into “{watchlist}”.",
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        more = f"\n… and {n - _SKIPPED_IN_BOX} more (Show Details…)" if n > _SKIPPED_IN_BOX else ""
+        box.setInformativeText("\n".join(e.describe() for e in skipped[:_SKIPPED_IN_BOX]) + more
+                               + "\n\n" + TICKER_SHAPE)
+        box.setDetailedText("\n".join(e.describe() for e in skipped))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "skipped_box", None))
+        self.skipped_box = box
+        box.open()
 
     def add_from_input(self) -> None:
         """Add the symbols typed in the line edit to the selected list."""

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QSplitter
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QSplitter
 
+from magnus_desktop.services import repositories
 from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.repositories import WatchlistRepo
 from magnus_desktop.services.settings import Settings, SettingsStore
+from magnus_desktop.services.storage import DatabaseReadOnly
 from magnus_desktop.services.workstation import DEFAULT_WATCHLIST, Workstation
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, STALE_COLOR, parse_symbol_input
@@ -102,11 +104,11 @@ def test_default_list_shows_replay_quotes(rig: Rig, qtmodeltester: Any) -> None:
         assert quote is not None
         assert rig.cell(symbol, "last") == fmt_num(quote.last)
         assert rig.cell(symbol, "as_of") == "2018-01-02"
-        shown_pct = rig.cell(symbol, "change_pct")
-        assert shown_pct == (MISSING if math.isnan(quote.change_pct) else f"{quote.change_pct:+,.2f}%")
     vix = _csv_closes("datahub_vix-daily_1990-2026.csv", "DATE", "CLOSE")
-    assert rig.cell("VIX", "last") == f"{vix[FIRST_DAY]:,.2f}"
-    assert rig.cell("VIX", "change") == f"{vix[FIRST_DAY] - vix[date(2017, 12, 29)]:+,.2f}"
+    vix_now, vix_before = vix[FIRST_DAY], vix[date(2017, 12, 29)]
+    assert rig.cell("VIX", "last") == f"{vix_now:,.2f}"
+    assert rig.cell("VIX", "change") == f"{vix_now - vix_before:+,.2f}"
+    assert rig.cell("VIX", "change_pct") == f"{(vix_now / vix_before - 1) * 100:+,.2f}%"  # percent shown
     assert rig.cell("VIX", "volume") == MISSING  # the VIX file has no volume: a dash, not 0
     spy_volume = rig.ws.market.quote("SPY", FIRST_DAY).volume
     assert spy_volume > 1e6 and rig.cell("SPY", "volume") == f"{spy_volume / 1e6:,.2f}M"
@@ -141,17 +143,29 @@ def test_unknown_symbol_is_kept_and_says_no_data(rig: Rig) -> None:
 
 
 def test_stale_quote_shows_its_date_and_says_stale(rig: Rig) -> None:
-    aapl_last_day = max(_csv_closes("mplfinance_yahoo_AAPL_2004-2018.csv", "Date", "Close"))
-    replay_day = date(2018, 2, 5)
+    aapl = _csv_closes("mplfinance_yahoo_AAPL_2004-2018.csv", "Date", "Close")
+    goog = _csv_closes("mplfinance_yahoo_GOOG_2004-2018.csv", "Date", "Close")
+    last_day = max(aapl)
+    assert last_day == max(goog) == date(2018, 1, 19)
     assert rig.ws.clock is not None
+    replay_day = date(2018, 1, 22)  # the first replay day after the AAPL/GOOG files end (a Monday)
+    assert replay_day in rig.ws.market.trading_days()
     rig.in_loop(rig.ws.clock.jump, replay_day)
     rig.settle()
-    assert rig.cell("AAPL", "as_of").startswith(aapl_last_day.isoformat())
-    assert "stale" in rig.cell("AAPL", "as_of")
-    tip = rig.cell("AAPL", "last", Qt.ItemDataRole.ToolTipRole)
-    assert "Stale" in tip and replay_day.isoformat() in tip
-    assert rig.cell("AAPL", "as_of", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
-    assert rig.cell("SPY", "as_of") == replay_day.isoformat()  # SPY's series covers the day
+    for symbol, closes in (("AAPL", aapl), ("GOOG", goog)):
+        assert rig.cell(symbol, "as_of") == f"{last_day.isoformat()} (stale)"
+        assert rig.cell(symbol, "change") == rig.cell(symbol, "change_pct") == f"as of {last_day.isoformat()}"
+        assert rig.cell(symbol, "last") == f"{closes[last_day]:,.2f} (19 Jan)"  # labelled with its day
+        record = next(r for r in rig.panel.model.records() if r["symbol"] == symbol)
+        assert math.isnan(record["change"]) and math.isnan(record["change_pct"])  # nothing sorts as a move
+        tip = rig.cell(symbol, "last", Qt.ItemDataRole.ToolTipRole)
+        assert "Stale" in tip and replay_day.isoformat() in tip and "no change is shown" in tip
+        assert rig.cell(symbol, "as_of", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
+        assert rig.cell(symbol, "change", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
+    spy = rig.ws.market.quote("SPY", replay_day)
+    assert spy is not None and rig.cell("SPY", "as_of") == replay_day.isoformat()  # SPY covers the day
+    assert rig.cell("SPY", "change") == f"{spy.last - spy.prev_close:+,.2f}"  # fresh rows unchanged
+    assert rig.cell("SPY", "last") == fmt_num(spy.last)
     assert replay_day.isoformat() in rig.panel.title.text()
 
 
@@ -194,6 +208,78 @@ def test_malformed_file_gives_notice_and_stores_nothing(rig: Rig, tmp_path: Path
     rig.settle()
     assert rig.db_lists()[0][1][-1] == "IBM" and rig.db_lists()[0][1].count("GOOG") == 1
     assert "GOOG is already" in rig.panel.message.text()
+
+
+BAD_TOKENS = ("$$$", "<SCRIPT>", "NASDAQ:", "A:B:C", "X" * 25, "^", ".AAPL", "CAFÉ", "BRK B", "1X:IBM")
+
+
+def _file_with_bad_entries(tmp_path: Path) -> Path:
+    """A UTF-16 LE (BOM) TradingView file: 3 good symbols, one duplicate, the ``BAD_TOKENS``."""
+    text = ("###Tech\r\nNASDAQ:AAPL, " + ", ".join(BAD_TOKENS[:5]) + "\r\n"
+            "###More\r\nNYSE:BRK.B,nasdaq:aapl," + ",".join(BAD_TOKENS[5:]) + ",AMEX:SPY\r\n")
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    return path
+
+
+def test_import_names_skipped_entries_and_lists_them_all(rig: Rig, tmp_path: Path) -> None:
+    rig.panel.import_file(_file_with_bad_entries(tmp_path))
+    rig.settle()
+    name, symbols = rig.db_lists()[-1]
+    assert (name, symbols) == ("mixed", ["AAPL", "BRK.B", "SPY"])
+    message = rig.panel.message.text()
+    assert message.startswith("Imported 3 symbols into 'mixed'") and "Skipped 11 entries" in message
+    for token in ("$$$", "<SCRIPT>", "NASDAQ:", "A:B:C", "X" * 25):  # the first five, with reasons
+        assert repr(token) in message
+    assert "'$' not allowed" in message and "more than one ':'" in message
+    assert repr("nasdaq:aapl") not in message and message.endswith("and 6 more.")
+    box = rig.panel.skipped_box
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    details = box.detailedText().splitlines()
+    assert len(details) == 11
+    for token in (*BAD_TOKENS, "nasdaq:aapl"):
+        assert sum(repr(token) in line for line in details) == 1
+    assert "line 4: 'nasdaq:aapl' — duplicate of line 2" in details
+    showing = [label for label in box.findChildren(QLabel) if "'<SCRIPT>'" in label.text()]
+    assert showing and all(label.textFormat() == Qt.TextFormat.PlainText for label in showing)  # text, not markup
+    assert rig.panel.message.textFormat() == Qt.TextFormat.PlainText
+    box.close()
+    rig.run.until(lambda: rig.panel.skipped_box is None)
+
+
+def test_clean_import_opens_no_box(rig: Rig, tmp_path: Path) -> None:
+    path = tmp_path / "clean.txt"
+    path.write_text("NASDAQ:AAPL,NYSE:BRK.B\n", encoding="utf-8-sig")
+    rig.panel.import_file(path)
+    rig.settle()
+    assert rig.db_lists()[-1] == ("clean", ["AAPL", "BRK.B"])
+    assert rig.panel.skipped_box is None and "Skipped" not in rig.panel.message.text()
+
+
+def test_import_is_atomic_when_storing_the_symbols_fails(rig: Rig, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_append = repositories._append_items
+
+    def append_then_fail(*args: Any) -> int:
+        real_append(*args)  # the rows are in the transaction when the failure comes
+        raise DatabaseReadOnly("the database file is read-only")
+
+    monkeypatch.setattr(repositories, "_append_items", append_then_fail)
+    before = rig.db_lists()
+    rig.panel.import_file(_file_with_bad_entries(tmp_path))
+    rig.settle()
+    assert rig.db_lists() == before  # neither the list nor a symbol
+    assert "nothing was imported" in rig.panel.message.text()
+    assert rig.panel.skipped_box is None
+
+
+def test_title_shows_a_list_name_as_text(rig: Rig, tmp_path: Path) -> None:
+    path = tmp_path / "<i>x<i>.txt"
+    path.write_text("SPY\n", encoding="utf-8")
+    rig.panel.import_file(path)
+    rig.settle()
+    assert rig.panel.selected_watchlist().name == "<i>x<i>"
+    assert "&lt;i&gt;x&lt;i&gt;" in rig.panel.title.text()
 
 
 # ---- list management -----------------------------------------------------------------------------------
@@ -289,6 +375,33 @@ def test_parse_symbol_input() -> None:
     assert items == [] and problems
     items, problems = parse_symbol_input("GOOD, A:B:C")
     assert [i.symbol for i in items] == ["GOOD"] and "A:B:C" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("$$$", "'$' not allowed"), ("<script>", "'<>' not allowed"), ("X" * 25, "longer than 24"),
+     ("NASDAQ:", "empty symbol"), ("^", "no letter or digit")],
+)
+def test_typed_input_that_is_not_a_ticker_is_refused_with_reason(typed: str, reason: str) -> None:
+    items, problems = parse_symbol_input(f"{typed} ")
+    assert items == [] and len(problems) == 1
+    assert reason in problems[0] and typed.upper() in problems[0]
+
+
+def test_typed_input_drops_invisible_characters() -> None:
+    items, problems = parse_symbol_input("\u200bAAPL\u202e, NYSE:BRK\u00ad.B\ufeff \u2066spy\u2069")
+    assert [(i.exchange, i.symbol) for i in items] == [("", "AAPL"), ("NYSE", "BRK.B"), ("", "SPY")]
+    assert problems == []
+
+
+def test_typed_bad_symbols_reach_no_list(rig: Rig) -> None:
+    before = rig.db_lists()
+    rig.panel.symbol_edit.setText("$$$ <SCRIPT> IBM")
+    rig.panel.add_btn.click()
+    rig.settle()
+    assert rig.db_lists()[0][1] == before[0][1] + ["IBM"]
+    text = rig.panel.message.text()
+    assert "'$$$' skipped" in text and "'<SCRIPT>' skipped" in text
 
 
 # ---- construction and rendering ----------------------------------------------------------------------------

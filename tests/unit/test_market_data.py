@@ -62,7 +62,8 @@ def test_spy_quote_matches_raw_pandas_ta_rows(mkt: ReplayMarketData) -> None:
     assert q is not None and q.as_of == date(2018, 2, 5) and not q.stale
     assert q.last == closes[i][1]
     assert q.prev_close == closes[i - 1][1]
-    assert q.change_pct == pytest.approx((closes[i][1] / closes[i - 1][1] - 1) * 100)
+    assert q.change_pct == pytest.approx(closes[i][1] / closes[i - 1][1] - 1)  # decimal, like every _pct
+    assert abs(q.change_pct) < 0.5  # a daily SPY move, not a percent figure
     assert q.volume == float(_rows(SPY_TA)[i]["volume"])
 
 
@@ -83,13 +84,29 @@ def test_weekend_quote_uses_friday_bar(mkt: ReplayMarketData) -> None:
     assert q is not None and q.as_of == date(2018, 2, 2) and not q.stale
 
 
-def test_aapl_goes_stale_after_its_file_ends(mkt: ReplayMarketData) -> None:
+def test_aapl_goes_stale_on_the_first_session_after_its_file_ends(mkt: ReplayMarketData) -> None:
     last_day, last_close = _closes(AAPL, "Date", "Close")[-1]
-    assert last_day == date(2018, 1, 19)
-    fresh = mkt.quote("NASDAQ:AAPL", date(2018, 1, 23))  # 4 days later: still fresh
-    stale = mkt.quote("aapl", date(2018, 1, 24))
-    assert fresh is not None and not fresh.stale
-    assert stale is not None and stale.stale and stale.as_of == last_day and stale.last == last_close
+    assert last_day == date(2018, 1, 19)  # a Friday
+    assert date(2018, 1, 22) in mkt.trading_days()
+    for fresh_day in (last_day, date(2018, 1, 20), date(2018, 1, 21)):  # its own day and the weekend
+        fresh = mkt.quote("NASDAQ:AAPL", fresh_day)
+        assert fresh is not None and fresh.as_of == last_day and not fresh.stale
+    for later in (date(2018, 1, 22), date(2018, 1, 23), date(2018, 2, 5)):  # Monday on: no bar for the session
+        stale = mkt.quote("aapl", later)
+        assert stale is not None and stale.stale, later
+        assert stale.as_of == last_day and stale.last == last_close
+
+
+def test_holiday_and_days_outside_the_replay_calendar(mkt: ReplayMarketData) -> None:
+    days = mkt.trading_days()
+    mlk = date(2018, 1, 15)  # Martin Luther King Day: exchanges closed, not a replay day
+    assert mlk not in days and days[0] < mlk < days[-1]
+    holiday = mkt.quote("SPY", mlk)
+    assert holiday is not None and holiday.as_of == date(2018, 1, 12) and not holiday.stale
+    saturday = mkt.quote("SPY", date(2017, 12, 30))  # before the calendar: weekday rule
+    assert saturday is not None and saturday.as_of == date(2017, 12, 29) and not saturday.stale
+    after = mkt.quote("GOOG", date(2018, 3, 6))  # after the calendar, a Tuesday
+    assert after is not None and after.stale and after.as_of == date(2018, 1, 19)
 
 
 def test_vix_quote_checks_raw_line_and_has_no_volume(mkt: ReplayMarketData) -> None:

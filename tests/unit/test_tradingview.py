@@ -9,7 +9,11 @@ import pytest
 
 from magnus_desktop.models.domain import WatchlistItem
 from magnus_desktop.services.tradingview import (
+    INVISIBLE_CHARS,
+    SkippedEntry,
     WatchlistFormatError,
+    decode_watchlist_bytes,
+    describe_skipped,
     export_tradingview,
     load_tradingview,
     parse_tradingview,
@@ -124,9 +128,133 @@ def test_crlf_trailing_commas_and_bom(tmp_path: Path) -> None:
 
 def test_latin1_fallback_for_printable_text(tmp_path: Path) -> None:
     f = tmp_path / "eu.txt"
-    f.write_bytes("EURONEXT:CAFÉ,XETR:SAP".encode("latin-1"))
+    f.write_bytes("###Actions françaises\r\nEURONEXT:AIR,EURONEXT:CAFÉ,XETR:SAP\r\n".encode("latin-1"))
     parsed = load_tradingview(f)
-    assert [i.symbol for i in parsed.items] == ["CAFÉ", "SAP"]
+    assert parsed.sections == ("Actions françaises",)
+    assert [i.symbol for i in parsed.items] == ["AIR", "SAP"]
+    assert [(e.token, e.line) for e in parsed.skipped] == [("EURONEXT:CAFÉ", 2)]  # tickers are ASCII
+    assert "'É'" in parsed.skipped[0].reason
+
+
+# ---- ticker shape ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "token",
+    ["NYSE:BRK.B", "BTCUSD", "CME_MINI:ES1!", "AMEX:ARNC^", "^VIX", "BF-B", "BTC/USD", "EURUSD=X",
+     "TSE:7203", "FX_IDC:EURUSD", "nasdaq:aapl", "AMEX:NSPR.WS.B", "X" * 24, "E" * 20 + ":" + "S" * 19],
+)
+def test_ticker_shaped_tokens_are_taken(token: str) -> None:
+    parsed = parse_tradingview(f"SPY,{token}")
+    assert parsed.skipped == ()
+    exchange, _, symbol = token.rpartition(":")
+    assert parsed.items[-1] == WatchlistItem(symbol, exchange)
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("$$$", "'$' not allowed in a ticker"),
+        ("<SCRIPT>", "'<>' not allowed in a ticker"),
+        ("NASDAQ:AA$PL", "'$' not allowed"),
+        ("NASDAQ:CAFÉ", "'É' not allowed"),
+        ("AAPL;DROP", "';' not allowed"),
+        ("X" * 25, "symbol longer than 24"),
+        ("A" * 21 + ":B", "exchange longer than 20"),
+        ("X" * 41, "longer than 40"),
+        ("NAS-DAQ:AAPL", "exchange 'NAS-DAQ'"),
+        ("1X:AAPL", "exchange '1X'"),
+        ("^", "no letter or digit"),
+        ("!!", "no letter or digit"),
+        (".AAPL", "starts with '.'"),
+        ("NASDAQ:", "empty symbol after ':'"),
+        (":AAPL", "empty exchange"),
+        ("A:B:C", "more than one ':'"),
+    ],
+)
+def test_tokens_that_are_not_ticker_shaped_are_skipped_with_reason(token: str, reason: str) -> None:
+    parsed = parse_tradingview(f"SPY\n{token}")
+    assert [i.symbol for i in parsed.items] == ["SPY"]
+    assert len(parsed.skipped) == 1
+    entry = parsed.skipped[0]
+    assert (entry.line, entry.token) == (2, token)
+    assert reason in entry.reason
+
+
+def test_invisible_characters_are_removed_before_parsing() -> None:
+    assert len(INVISIBLE_CHARS) == 16 and "\u200b" in INVISIBLE_CHARS and "\u202e" in INVISIBLE_CHARS
+    text = ("###\u200bTe\u00adch\u2069\n"
+            "NASDAQ:\u200bAAPL,\u202eMSFT\u202c,\ufeffSPY\u00ad,\u2066GOOG\u2069,\u200e\u200f,"
+            "NYSE:BRK\u200d.B\u200c,\u202a\u202b\u202dKO\u2067\u2068")
+    parsed = parse_tradingview(text)
+    assert parsed.skipped == ()
+    assert parsed.sections == ("Tech",)
+    assert [(i.exchange, i.symbol) for i in parsed.items] == [
+        ("NASDAQ", "AAPL"), ("", "MSFT"), ("", "SPY"), ("", "GOOG"), ("NYSE", "BRK.B"), ("", "KO")]
+    assert not any(c in INVISIBLE_CHARS for i in parsed.items for c in i.symbol + i.exchange + i.section)
+
+
+def test_only_invisible_characters_is_an_empty_file() -> None:
+    with pytest.raises(WatchlistFormatError, match="empty"):
+        parse_tradingview("\u200b\ufeff\n\u202e", source="x.txt")
+
+
+def test_duplicates_compare_case_insensitively_and_name_the_first_line() -> None:
+    parsed = parse_tradingview("NASDAQ:AAPL\nnasdaq:aapl,AAPL")
+    assert [(i.exchange, i.symbol) for i in parsed.items] == [("NASDAQ", "AAPL"), ("", "AAPL")]
+    assert parsed.skipped == (SkippedEntry(2, "nasdaq:aapl", "duplicate of line 1"),)
+
+
+def test_describe_skipped_names_the_first_and_counts_the_rest() -> None:
+    bad = [f"B{n}$" for n in range(8)]
+    parsed = parse_tradingview("SPY\n" + "\n".join(bad))
+    assert [e.token for e in parsed.skipped] == bad
+    text = describe_skipped(parsed.skipped, 5)
+    for n, token in enumerate(bad[:5]):
+        assert f"line {n + 2}: {token!r}" in text
+    assert bad[5] not in text and bad[7] not in text
+    assert text.count("'$' not allowed") == 5 and text.endswith("and 3 more")
+    assert describe_skipped(parsed.skipped[:2], 5).count("line") == 2
+    assert "more" not in describe_skipped(parsed.skipped[:5], 5)
+    assert describe_skipped((), 5) == ""
+
+
+# ---- encodings -----------------------------------------------------------------------------------------
+def _encode(text: str, encoding: str) -> bytes:
+    """``encoding`` plus a BOM choice: "utf-16-le+bom", "utf-16-be+bom", "utf-16-le" (no BOM)..."""
+    codec, _, bom = encoding.partition("+")
+    prefix = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-8": b"\xef\xbb\xbf",
+              "utf-32-le": b"\xff\xfe\x00\x00"}[codec] if bom else b""
+    return prefix + text.encode(codec)
+
+
+ENCODINGS = ("utf-16-le+bom", "utf-16-be+bom", "utf-16-le", "utf-16-be", "utf-8+bom", "utf-32-le+bom")
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("name", TV_FILES)
+def test_real_files_in_other_encodings_read_the_same(shared_data: Path, tmp_path: Path, name: str,
+                                                     encoding: str) -> None:
+    original = shared_data / "tradingview" / name
+    copy = tmp_path / name
+    copy.write_bytes(_encode(original.read_text(encoding="utf-8"), encoding))
+    assert copy.read_bytes() != original.read_bytes()
+    assert load_tradingview(copy).items == load_tradingview(original).items
+    assert load_tradingview(copy).sections == load_tradingview(original).sections
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_small_list_in_other_encodings(tmp_path: Path, encoding: str) -> None:
+    f = tmp_path / "fx.txt"
+    f.write_bytes(_encode("###Majors\r\nOANDA:EURUSD,\r\nNYSE:BRK.B\r\n", encoding))
+    parsed = load_tradingview(f)
+    assert [(i.exchange, i.symbol, i.section) for i in parsed.items] == [
+        ("OANDA", "EURUSD", "Majors"), ("NYSE", "BRK.B", "Majors")]
+
+
+def test_utf16_is_not_mistaken_for_binary_but_binary_still_is() -> None:
+    assert decode_watchlist_bytes("AAPL,MSFT".encode("utf-16-le")) == "AAPL,MSFT"
+    assert decode_watchlist_bytes("AAPL,MSFT".encode("utf-16-be")) == "AAPL,MSFT"
+    with pytest.raises(WatchlistFormatError, match="binary"):
+        decode_watchlist_bytes(b"A\x00B\x00\x00C")  # NULs in both lanes: not UTF-16 text
 
 
 @pytest.mark.parametrize(
@@ -136,7 +264,12 @@ def test_latin1_fallback_for_printable_text(tmp_path: Path) -> None:
         (b"", "empty"),
         (b"  \n\n \t", "empty"),
         (b",,, ,\n,\n", "no symbols"),
-        (b"\xff\xfe\x81\x90\x8d", "not UTF-8"),
+        (b"\xc3\x28\x81\x90\x8d", "not UTF-8"),
+        (b"\xff\xfe\x00\xd8", "looks like UTF-16 LE but does not decode"),
+        (b"\xfe\xff\x00A\x00", "looks like UTF-16 BE but does not decode"),
+        ("A\x01B\x02".encode("utf-16-le"), "UTF-16 LE text with control characters"),
+        ("\u200b\u202e".encode("utf-16"), "empty"),
+        (b"$$$,<SCRIPT>", "no symbols"),
         (b"NASDAQ:, BRK B", "no symbols"),
     ],
 )
