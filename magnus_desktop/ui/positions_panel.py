@@ -97,7 +97,7 @@ class PositionsPanel(QWidget):
             return None
         qty = int(record["qty"])
         self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, record["contract"],
-                                            "BUY" if qty < 0 else "SELL", abs(qty), self)
+                                            "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
         return self.ticket_dialog
 
     def _show_account(self, summary: AccountSummary) -> None:
