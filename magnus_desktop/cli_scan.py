@@ -45,8 +45,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 PROG = "magnus-desktop scan"
 
-#: Largest meaningful ``--max-spread``: (ask - bid) / mid < 2 whenever bid > 0 (the scanner's rule).
-MAX_SPREAD_CAP = 2.0
 
 #: Options that take a value which may be negative (a number or a MIN:MAX range).
 VALUE_OPTIONS = ("--dte", "--delta", "--min-oi", "--max-spread", "--min-return", "--rate", "--div-yield", "--top")
@@ -105,7 +103,7 @@ def add_scan_parser(subparsers: Any) -> argparse.ArgumentParser:
     Help strings are %-formatted by argparse (a literal percent sign is written ``%%``); the
     description and epilog are not (no ``%(prog)`` in them), so they use a plain ``%``.
     """
-    from magnus_desktop.services.settings import Settings
+    from magnus_desktop.services.settings import ScannerSettings, Settings
 
     settings = Settings()
     s = settings.scanner
@@ -125,7 +123,8 @@ def add_scan_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--min-oi", metavar="N", help=f"minimum open interest, contracts (default {s.min_open_interest:g})")
     p.add_argument("--max-spread", metavar="DEC",
                    help=f"maximum spread_pct = (ask-bid)/mid, decimal: 0.25 = 25%% "
-                   f"(default {_decimal_text(s.max_spread_pct)}; at most {MAX_SPREAD_CAP:g})")
+                   f"(default {_decimal_text(s.max_spread_pct)}; "
+                   f"{_bounds_text(ScannerSettings, 'max_spread_pct')}: (ask-bid)/mid never exceeds 2)")
     p.add_argument("--min-return", metavar="DEC",
                    help=f"minimum annualized_return, decimal: 0.10 = 10%% a year "
                    f"(default {_decimal_text(s.min_annualized_return)})")
@@ -189,11 +188,6 @@ def params_from_args(args: argparse.Namespace) -> ScanParams:
     delta = _range(args.delta, "--delta", ("delta_min", "delta_max"), (s.delta_min, s.delta_max), float, "|delta|")
     max_spread = _bounded(_decimal(args.max_spread, "--max-spread", s.max_spread_pct, "0.25 = 25%"),
                           "--max-spread", ScannerSettings, "max_spread_pct", "decimal: 0.25 = 25%")
-    if max_spread > MAX_SPREAD_CAP:
-        raise ScanArgumentError(
-            f"--max-spread must be <= {MAX_SPREAD_CAP:g} ((ask-bid)/mid never exceeds it; "
-            f"decimal: 0.25 = 25%), got {args.max_spread}"
-        )
     return ScanParams(
         right=args.right or s.right,
         dte_min=int(dte[0]),

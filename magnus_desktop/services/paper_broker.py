@@ -1,6 +1,7 @@
 """Paper fills for the demo account against the recorded quotes. No order is ever sent anywhere.
 
-Rules (what a broker would enforce on a cash account):
+Rules (what a broker would enforce on a cash account), all in :func:`evaluate_order` — the order
+ticket's preview calls the same function, so the ticket and the broker never disagree:
     * SELL fills at the recorded bid, BUY at the recorded ask of the replay day; a limit is honoured
       (SELL needs bid >= limit, BUY needs ask <= limit), the fill is still at the quote.
     * Opening or adding to a short put needs buying power >= strike x multiplier x qty (cash-secured),
@@ -8,19 +9,225 @@ Rules (what a broker would enforce on a cash account):
     * Opening a short call needs 100 shares per contract (covered call); the demo account holds no
       shares, so such an order is rejected with that reason.
     * Opening a long option needs cash for premium + commission.
+    * An order that lowers buying power must leave it >= 0 — on its trade day and, for a backdated
+      order, on every later replay day it affects (:func:`check_later_days`). An order that raises
+      buying power (closing a position) is never refused for it, so a trader can always reduce risk.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OrderTicket
-from magnus_desktop.services.portfolio import OptionQuoteSource
+from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.services.portfolio import OptionQuoteSource, buying_power_at, open_contracts_at
+
+Action = Literal["SELL", "BUY"]
+#: Rounding slack (USD) when comparing buying power before and after an order.
+_CENT = 0.005
 
 
 class OrderRejected(Exception):
     """The paper broker refused a ticket; ``str(exc)`` is the reason for the trader."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEffect:
+    """What one order would do to the account on its trade day (USD unless stated).
+
+    Attributes:
+        fill_price: USD per share the paper broker fills at (bid for SELL, ask for BUY); NaN = no quote.
+        premium: cash from the option, signed: + credit (SELL), − debit (BUY); price × multiplier × qty.
+        commission: commission_per_contract × qty (>= 0).
+        collateral: cash secured by the new short puts: strike × multiplier × contracts opened short.
+        max_loss: worst case of the new exposure incl. commission; ``inf`` for a new short call
+            (uncovered); 0 when the ticket only closes a position.
+        buying_power: before the order (NaN when unknown).
+        buying_power_after: buying_power + premium − commission − collateral + collateral freed by
+            buying back short puts.
+        closes: contracts of the held position the order closes (>= 0).
+        opens: contracts the order opens (>= 0); ``opens_side`` says "long" or "short".
+        problems: reasons the paper broker rejects the order (empty = it fills).
+    """
+
+    fill_price: float
+    premium: float
+    commission: float
+    collateral: float
+    max_loss: float
+    buying_power: float
+    buying_power_after: float
+    closes: int = 0
+    opens: int = 0
+    opens_side: str = ""
+    problems: tuple[str, ...] = ()
+
+    @property
+    def credit(self) -> bool:
+        return self.premium >= 0
+
+    @property
+    def flips(self) -> bool:
+        """True when the order closes a position and opens the opposite one (e.g. −1 → +1)."""
+        return self.closes > 0 and self.opens > 0
+
+    def describe_position_change(self) -> str:
+        """"closes 1, opens 1 long" / "opens 2 short" / "closes 3"; "" for an empty order."""
+        parts = [f"closes {self.closes}"] if self.closes else []
+        if self.opens:
+            parts.append(f"opens {self.opens} {self.opens_side}")
+        return ", ".join(parts)
+
+
+def evaluate_order(contract: OptionContract, action: Action, qty: int, bid: float, ask: float, limit: float,
+                   commission_per_contract: float, buying_power: float, held_qty: int = 0,
+                   day: date | None = None) -> OrderEffect:
+    """Fill, cash, collateral, max loss and the broker's objections for one order (the one rule set).
+
+    Args:
+        contract: the option (its ``multiplier`` scales every USD amount).
+        action: ``"SELL"`` or ``"BUY"``; qty: contracts, >= 1.
+        bid, ask: recorded quote, USD per share (NaN = not quoted).
+        limit: USD per share, NaN = none (fill at the quote).
+        commission_per_contract: USD.
+        buying_power: USD before the order (cash − collateral in use); NaN when unknown (not checked).
+        held_qty: signed contracts already held of this contract (short < 0).
+        day: the trade day, to refuse an expired contract (None = not checked).
+
+    Source:
+        Cash-secured put: collateral = strike × 100 per contract, max loss = (strike − premium) × 100
+        (the underlying goes to 0); a long option can lose its premium; a naked short call is unlimited.
+    """
+    m = contract.multiplier
+    price = bid if action == "SELL" else ask
+    price = price if math.isfinite(price) and price > 0 else math.nan
+    signed = -qty if action == "SELL" else qty
+    new_short = max(max(-(held_qty + signed), 0) - max(-held_qty, 0), 0)
+    new_long = max(max(held_qty + signed, 0) - max(held_qty, 0), 0)
+    closes = min(abs(held_qty), abs(signed)) if held_qty * signed < 0 else 0
+    commission = commission_per_contract * qty
+    premium = (price if action == "SELL" else -price) * m * qty
+    put = contract.right == "P"
+    collateral = contract.strike * m * new_short if put else 0.0
+    freed = contract.strike * m * (closes if held_qty < 0 else 0) if put else 0.0
+    if new_short > 0 and not put:
+        max_loss = math.inf
+    else:
+        max_loss = (contract.strike - price) * m * new_short + price * m * new_long
+        max_loss = max_loss + commission if new_short or new_long else 0.0
+    after = buying_power + premium - commission - collateral + freed
+    problems = _problems(contract, action, qty, price, limit, new_short, new_long, buying_power, after, day)
+    side = "short" if new_short else "long" if new_long else ""
+    return OrderEffect(price, premium, commission, collateral, max_loss, buying_power, after,
+                       closes, new_short + new_long, side, problems)
+
+
+def _problems(contract: OptionContract, action: Action, qty: int, price: float, limit: float, new_short: int,
+              new_long: int, buying_power: float, after: float, day: date | None) -> tuple[str, ...]:
+    side = "bid" if action == "SELL" else "ask"
+    out = []
+    if qty < 1:
+        out.append("Quantity must be at least 1 contract.")
+    if day is not None and contract.expiry < day:
+        out.append(f"{contract.describe()} expired on {contract.expiry:%Y-%m-%d}.")
+    elif math.isnan(price):
+        when = f" on {day:%Y-%m-%d}" if day is not None else ""
+        out.append(f"No recorded {side} for {contract.describe()}{when}: nothing to fill against.")
+    elif math.isfinite(limit) and (price < limit if action == "SELL" else price > limit):
+        relation = "below" if action == "SELL" else "above"
+        out.append(f"{side.capitalize()} {price:.2f} is {relation} your limit {limit:.2f}: it would not fill.")
+    if new_short > 0 and contract.right == "C":
+        out.append(
+            f"Selling {contract.describe()} to open is a covered call: it needs {contract.multiplier} shares of "
+            "the underlying per contract, and the demo account holds none (SPX is an index). "
+            "Sell cash-secured puts instead."
+        )
+    elif math.isfinite(after) and after < 0 and after < buying_power - _CENT:
+        if new_short > 0:
+            needed = contract.strike * contract.multiplier * new_short
+            out.append(f"Not enough buying power: a cash-secured put needs ${needed:,.0f} of collateral, "
+                       f"${needed + after:,.0f} is available after the premium.")
+        else:
+            out.append(f"Not enough buying power: ${buying_power - after:,.2f} needed, "
+                       f"${buying_power:,.2f} available.")
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class LaterDaysCheck:
+    """Buying power of the account with a new fill, on every replay day that fill affects.
+
+    Attributes:
+        trade_date: the fill's day (the first day checked).
+        through: the last day checked: the last replay day on which a position the fill affects is
+            open (its contract, or one traded on or after ``trade_date``), or a later fill happens.
+        days_checked: replay days checked (trade day included).
+        short_day: first day on which the fill leaves buying power below 0 (and lower than without
+            it); None when there is none.
+        buying_power: buying power (USD, negative) on ``short_day``; NaN when ``short_day`` is None.
+    """
+
+    trade_date: date
+    through: date
+    days_checked: int
+    short_day: date | None = None
+    buying_power: float = math.nan
+
+    @property
+    def problem(self) -> str | None:
+        if self.short_day is None:
+            return None
+        return (f"Not enough buying power on {self.short_day:%Y-%m-%d}: with this order (and the account's later "
+                f"fills) buying power there would be -${-self.buying_power:,.0f}. Every replay day from "
+                f"{self.trade_date:%Y-%m-%d} up to {self.through:%Y-%m-%d} is checked.")
+
+    def describe(self) -> str:
+        """The ticket's line: "Checked against every later replay day up to 2018-02-28"."""
+        if self.through <= self.trade_date:
+            return f"Checked against the replay day {self.trade_date:%Y-%m-%d} (no later day is affected)"
+        return f"Checked against every later replay day up to {self.through:%Y-%m-%d}"
+
+
+def check_later_days(fills: Iterable[Fill], new_fill: Fill, market: OptionQuoteSource,
+                     trading_days: Sequence[date], *, starting_cash: float) -> LaterDaysCheck:
+    """Buying power with ``new_fill`` on each replay day from its ``fill_date`` on (pure, no I/O).
+
+    ``fills`` are the account's fills, later-dated ones included (a backdated order must not
+    leave an order placed later without its cash). A day fails when buying power with the new fill
+    is below 0 and below what it is without it. Days after the last one on which an affected
+    position is open and after the last fill need no check: there, buying power only changes by
+    expiry settlements, which free more collateral (strike × 100) than they cost (intrinsic × 100).
+
+    Args:
+        fills: the account's stored fills (any dates).
+        new_fill: the order as the paper broker would fill it.
+        trading_days: the replay calendar, sorted.
+        starting_cash: USD.
+    """
+    before = list(fills)
+    after = [*before, new_fill]
+    start = new_fill.fill_date
+    affected = {new_fill.contract} | {f.contract for f in before if f.fill_date >= start}
+    last_fill = max(f.fill_date for f in after)
+    through, checked = start, 0
+    short_day: date | None = None
+    short_bp = math.nan
+    for day in (d for d in trading_days if d >= start):
+        open_now = bool(affected & open_contracts_at(after, day, market, trading_days))
+        if not open_now and day > last_fill and day > start:
+            break
+        checked, through = checked + 1, day
+        if short_day is not None:
+            continue
+        with_fill = buying_power_at(after, day, market, trading_days, starting_cash=starting_cash)
+        if with_fill < 0:
+            without = buying_power_at(before, day, market, trading_days, starting_cash=starting_cash)
+            if with_fill < without - _CENT:
+                short_day, short_bp = day, with_fill
+    return LaterDaysCheck(start, through, checked, short_day, short_bp)
 
 
 class PaperBroker:
@@ -30,23 +237,11 @@ class PaperBroker:
         self.market = market
         self.commission_per_contract = commission_per_contract
 
-    def quote_price(self, ticket: OrderTicket, day: date) -> float:
-        """Recorded bid (SELL) or ask (BUY) of ``ticket.contract`` on ``day`` (USD per share).
-
-        Raises:
-            OrderRejected: not quoted that day, no bid to sell into, or the limit is not met.
-        """
+    def evaluate(self, ticket: OrderTicket, buying_power: float, held_qty: int, day: date) -> OrderEffect:
+        """:func:`evaluate_order` at the recorded quote of ``ticket.contract`` on ``day``."""
         bid, ask, _last, _und = self.market.option_quote(ticket.contract, day)
-        side, price = ("bid", bid) if ticket.action == "SELL" else ("ask", ask)
-        if not math.isfinite(price) or price <= 0:
-            raise OrderRejected(f"{ticket.contract.describe()} has no {side} on {day:%Y-%m-%d}; nothing to fill against.")
-        limit = ticket.limit_price
-        if math.isfinite(limit):
-            if ticket.action == "SELL" and price < limit:
-                raise OrderRejected(f"Bid {price:.2f} is below your limit {limit:.2f}; not filled.")
-            if ticket.action == "BUY" and price > limit:
-                raise OrderRejected(f"Ask {price:.2f} is above your limit {limit:.2f}; not filled.")
-        return price
+        return evaluate_order(ticket.contract, ticket.action, ticket.qty, bid, ask, ticket.limit_price,
+                              self.commission_per_contract, buying_power, held_qty, day)
 
     def fill(self, ticket: OrderTicket, account: AccountSummary) -> Fill:
         """Validate ``ticket`` against ``account`` (at the replay day) and price it.
@@ -54,40 +249,20 @@ class PaperBroker:
         Raises:
             OrderRejected: with the reason (quantity, expiry, quote, limit, collateral, covered call).
         """
-        if ticket.qty <= 0:
-            raise OrderRejected("Quantity must be a positive number of contracts.")
-        c = ticket.contract
-        if c.expiry < account.as_of:
-            raise OrderRejected(f"{c.describe()} expired on {c.expiry:%Y-%m-%d}.")
-        price = self.quote_price(ticket, account.as_of)
-        commission = self.commission_per_contract * ticket.qty
-        held = sum(p.qty for p in account.positions if p.contract == c)
-        new_short = max(-(held + ticket.signed_qty), 0) - max(-held, 0)
-        new_long = max(held + ticket.signed_qty, 0) - max(held, 0)
-        if new_short > 0 and c.right == "C":
-            raise OrderRejected(
-                f"Selling {c.describe()} to open is a covered call: it needs {c.multiplier} shares of the "
-                "underlying per contract, and the demo account holds none (SPX is an index). "
-                "Sell cash-secured puts instead."
-            )
-        if new_short > 0:
-            needed = c.strike * c.multiplier * new_short
-            available = account.buying_power + price * c.multiplier * ticket.qty - commission
-            if needed > available:
-                raise OrderRejected(
-                    f"Not enough buying power: a cash-secured put needs ${needed:,.0f} of collateral, "
-                    f"${available:,.0f} is available after the premium."
-                )
-        if new_long > 0:
-            cost = price * c.multiplier * ticket.qty + commission
-            if cost > account.buying_power:
-                raise OrderRejected(f"Not enough buying power: ${cost:,.2f} needed, ${account.buying_power:,.2f} available.")
+        held = sum(p.qty for p in account.positions if p.contract == ticket.contract)
+        effect = self.evaluate(ticket, account.buying_power, held, account.as_of)
+        if effect.problems:
+            raise OrderRejected(" ".join(effect.problems))
+        return self.priced_fill(ticket, effect.fill_price, account.as_of)
+
+    def priced_fill(self, ticket: OrderTicket, price: float, day: date) -> Fill:
+        """The :class:`Fill` of ``ticket`` at ``price`` (USD per share) on ``day``; no checks."""
         return Fill(
-            contract=c,
+            contract=ticket.contract,
             qty=ticket.signed_qty,
             price=price,
-            commission=commission,
-            fill_date=account.as_of,
+            commission=self.commission_per_contract * ticket.qty,
+            fill_date=day,
             order_ref=ticket.order_ref,
             account_id=ticket.account_id,
         )

@@ -102,6 +102,25 @@ def build_books(
     return open_books, cash_flow, realized
 
 
+def put_collateral(contract: OptionContract, qty: int) -> float:
+    """Cash (USD) a position secures: strike × multiplier × |qty| for a short put, else 0."""
+    return contract.strike * contract.multiplier * abs(qty) if (qty < 0 and contract.right == "P") else 0.0
+
+
+def buying_power_at(fills: Iterable[Fill], day: date, market: OptionQuoteSource, trading_days: Sequence[date], *,
+                    starting_cash: float) -> float:
+    """Buying power (USD) at the end of ``day``: cash − collateral, as in :func:`account_summary`,
+    without marking the positions (no quotes or IV needed). Fills dated after ``day`` are ignored."""
+    books, cash_flow, _realized = build_books(fills, day, market, trading_days)
+    return starting_cash + cash_flow - sum(put_collateral(c, b.qty) for c, b in books.items())
+
+
+def open_contracts_at(fills: Iterable[Fill], day: date, market: OptionQuoteSource,
+                      trading_days: Sequence[date]) -> set[OptionContract]:
+    """Contracts with a non-zero position at the end of ``day`` (an option is open through its expiry day)."""
+    return set(build_books(fills, day, market, trading_days)[0])
+
+
 def mark_position(
     contract: OptionContract, book: _Book, day: date, market: OptionQuoteSource, rate: float, div_yield: float
 ) -> PositionSnapshot:
@@ -129,7 +148,7 @@ def mark_position(
         iv=iv,
         dte=dte,
         pct_max_profit=(book.avg_cost - mark) / book.avg_cost if short_credit else NAN,
-        collateral=contract.strike * contract.multiplier * abs(book.qty) if (book.qty < 0 and contract.right == "P") else 0.0,
+        collateral=put_collateral(contract, book.qty),
         und_price=und,
     )
 

@@ -102,8 +102,9 @@ class ScannerSettings(BaseModel):
         default=0.0, ge=0.0, le=1e9,
         description="Fewest open contracts an option needs; 0 also keeps options whose open interest is unknown.")
     max_spread_pct: float = Field(
-        default=0.25, ge=0.0, le=10.0,
-        description="Widest bid/ask spread allowed, as (ask − bid) / mid; a decimal (0.25 = 25 %).")
+        default=0.25, ge=0.0, le=2.0,
+        description="Widest bid/ask spread allowed, as (ask − bid) / mid; a decimal (0.25 = 25 %). "
+                    "At most 2 (200 %): with a bid above 0 the spread can never be wider.")
     min_annualized_return: float = Field(
         default=0.0, ge=0.0, le=100.0,
         description="Lowest annualized premium return on the collateral; a decimal (0.12 = 12 % a year).")

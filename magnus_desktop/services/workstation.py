@@ -43,7 +43,7 @@ from magnus_desktop.models.domain import (
 )
 from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.overrides import SessionOverrides
-from magnus_desktop.services.paper_broker import OrderRejected, PaperBroker
+from magnus_desktop.services.paper_broker import LaterDaysCheck, OrderRejected, PaperBroker, check_later_days
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.portfolio import account_summary, equity_curve
 from magnus_desktop.services.replay import ReplayClock
@@ -62,10 +62,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEMO_ACCOUNT = "Demo (paper, replay)"
-#: The demo account's opening trades: short SPXW Jan-31-2018 puts sold on 2018-01-02 at the
-#: recorded bid of that day (the price comes from the chain, not from here).
-DEMO_SEED: tuple[tuple[float, int], ...] = ((2550.0, 1), (2600.0, 1), (2650.0, 1))
-DEMO_SEED_EXPIRY = date(2018, 1, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedTrade:
+    """One opening trade of the demo account: SELL ``qty`` SPXW puts (``strike`` USD, ``expiry``) on
+    ``trade_date`` at that day's recorded bid (the price comes from the chain, not from here)."""
+
+    trade_date: date
+    expiry: date
+    strike: float
+    qty: int
+
+
+DEMO_SEED_DAY = date(2018, 1, 2)
+DEMO_ROLL_DAY = date(2018, 2, 1)
+#: The demo account's trades. 2018-01-02: Jan-31-2018 2550/2600/2650 puts (|delta| ~0.07/0.13/0.24
+#: that day). They expire on 31 Jan, so the book is rolled on 2018-02-01 into Feb-28-2018
+#: 2670/2720/2770 puts (about the same distance below SPX, |delta| ~0.10/0.16/0.28 on the recorded
+#: chain; nothing is bought back), and the demo holds short puts through the 5 Feb 2018 shock.
+#: Databases seeded before the roll existed keep their three January trades ("Reset demo" adds it).
+DEMO_SEED: tuple[SeedTrade, ...] = (
+    *(SeedTrade(DEMO_SEED_DAY, date(2018, 1, 31), strike, 1) for strike in (2550.0, 2600.0, 2650.0)),
+    *(SeedTrade(DEMO_ROLL_DAY, date(2018, 2, 28), strike, 1) for strike in (2670.0, 2720.0, 2770.0)),
+)
 DEFAULT_WATCHLIST = "Replay symbols"
 DEFAULT_WATCHLIST_ITEMS = (
     WatchlistItem("SPX", "SP"),
@@ -143,6 +163,7 @@ class Workstation:
         self._dirty = False
         self._refresh_task: asyncio.Task[None] | None = None
         self.refreshed = asyncio.Event()
+        self._order_lock = asyncio.Lock()  # one order (or seed) at a time: each sees the fills before it
 
     # ---- plumbing -------------------------------------------------------------------------
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
@@ -352,40 +373,73 @@ class Workstation:
                            order_ref=uuid.uuid4().hex, trade_date=self.day, account_id=self.account_id)
 
     async def place_order(self, ticket: OrderTicket) -> Fill:
-        """Fill ``ticket`` on the demo account at the recorded quote and store it.
+        """Fill ``ticket`` on the demo account at the recorded quote of the replay day and store it.
+
+        The order is checked on the replay day and, as the replay may stand before later fills of
+        the account (a backdated order), on every later replay day it affects
+        (:func:`~magnus_desktop.services.paper_broker.check_later_days`, on the compute thread).
 
         Raises:
             OrderRejected: the reason, for the trader (nothing is stored).
             StorageError: the fill could not be saved (nothing is stored).
         """
-        summary, _curve = await self._mark_account(self.day)
-        fill = self.broker.fill(ticket, summary)
-        stored = await self._db(TradeRepo(self.db).record_fill, ticket, fill)
-        if stored:
-            self.fills.append(fill)
-            self._invalidate_from(fill.fill_date)
-            self.order_filled.emit(fill)
-            self._schedule_refresh()
+        async with self._order_lock:
+            summary, _curve = await self._mark_account(self.day)
+            fill = self.broker.fill(ticket, summary)
+            check = await self._compute(self._check_later_days, tuple(self.fills), fill)
+            if check.problem is not None:
+                raise OrderRejected(check.problem)
+            stored = await self._db(TradeRepo(self.db).record_fill, ticket, fill)
+            if stored:
+                self.fills.append(fill)
+                self._invalidate_from(fill.fill_date)
+                self.order_filled.emit(fill)
+                self._schedule_refresh()
         return fill
 
+    async def check_ticket(self, ticket: OrderTicket) -> LaterDaysCheck | None:
+        """Buying power with ``ticket`` filled at today's recorded quote, on every replay day it
+        affects (compute thread). None when there is no quote to fill at (the ticket says why)."""
+        return await self._compute(self._check_ticket, tuple(self.fills), ticket, self.day)
+
+    def _check_ticket(self, fills: tuple[Fill, ...], ticket: OrderTicket, day: date) -> LaterDaysCheck | None:
+        bid, ask, _last, _und = self.market.option_quote(ticket.contract, day)
+        price = bid if ticket.action == "SELL" else ask
+        if not (price > 0) or ticket.qty < 1:  # NaN or no bid/ask
+            return None
+        return self._check_later_days(fills, self.broker.priced_fill(ticket, price, day))
+
+    def _check_later_days(self, fills: tuple[Fill, ...], fill: Fill) -> LaterDaysCheck:
+        days = self.clock.days if self.clock else [fill.fill_date]
+        return check_later_days(fills, fill, self.market, days, starting_cash=self.starting_cash)
+
+    def _summary_at(self, fills: tuple[Fill, ...], day: date) -> AccountSummary:
+        days = self.clock.days if self.clock else [day]
+        return account_summary(fills, day, self.market, days, starting_cash=self.starting_cash,
+                               rate=self.settings.risk_free_rate, div_yield=self.settings.dividend_yield)
+
     async def _seed_demo(self) -> None:
+        """Store the :data:`DEMO_SEED` trades (each checked by the paper broker on its own day)."""
         assert self.clock is not None
-        first = self.clock.days[0]
-        chain = await self._compute(self.market.chain, first)
-        underlying = str(chain["underlying"].iloc[0]) if len(chain) else "SPXW"
-        summary = account_summary([], first, self.market, self.clock.days, starting_cash=self.starting_cash,
-                                  rate=self.settings.risk_free_rate)
+        calendar = set(self.clock.days)
         repo = TradeRepo(self.db)
-        for strike, qty in DEMO_SEED:
-            ticket = replace(self.new_ticket(OptionContract(underlying, DEMO_SEED_EXPIRY, strike, "P"), "SELL", qty),
-                             trade_date=first)
-            try:
-                fill = self.broker.fill(ticket, summary)
-            except OrderRejected as exc:
-                log.warning("demo seed %s skipped: %s", ticket.contract.describe(), exc)
-                continue
-            if await self._db(repo.record_fill, ticket, fill):
-                self.fills.append(fill)
+        async with self._order_lock:
+            for trade in DEMO_SEED:
+                if trade.trade_date not in calendar:
+                    log.warning("demo seed on %s skipped: not a replay day", trade.trade_date)
+                    continue
+                chain = await self._compute(self.market.chain, trade.trade_date)
+                underlying = str(chain["underlying"].iloc[0]) if len(chain) else "SPXW"
+                contract = OptionContract(underlying, trade.expiry, trade.strike, "P")
+                ticket = replace(self.new_ticket(contract, "SELL", trade.qty), trade_date=trade.trade_date)
+                summary = await self._compute(self._summary_at, tuple(self.fills), trade.trade_date)
+                try:
+                    fill = self.broker.fill(ticket, summary)
+                except OrderRejected as exc:
+                    log.warning("demo seed %s skipped: %s", contract.describe(), exc)
+                    continue
+                if await self._db(repo.record_fill, ticket, fill):
+                    self.fills.append(fill)
         self._fills_generation += 1
         self._equity_cache.clear()
 

@@ -12,7 +12,7 @@ from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.charts import TimeSeriesChart
 from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
-from magnus_desktop.widgets.table_model import pnl_color
+from magnus_desktop.widgets.table_model import LOSS, pnl_color
 from magnus_desktop.widgets.throttle import Throttle
 
 CARDS = (
@@ -43,11 +43,17 @@ class DashboardPanel(QWidget):
             grid.addWidget(caption, 0, i)
             grid.addWidget(value, 1, i)
             self.cards[key] = value
+        self.bp_warning = QLabel()  # says it in words, not only in red
+        self.bp_warning.setObjectName("bp_warning")
+        self.bp_warning.setWordWrap(True)
+        self.bp_warning.setStyleSheet(f"color: {LOSS.name()}; font-weight: bold;")
+        self.bp_warning.hide()
         self.equity_chart = TimeSeriesChart("Demo account P&L since start (USD)", "USD", self, zero_line=True)
         self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(cards)
+        layout.addWidget(self.bp_warning)
         layout.addWidget(self.equity_chart, 3)
         layout.addWidget(self.market_chart, 2)
         self.apply_theme(vm.ws.settings.theme)
@@ -91,7 +97,7 @@ class DashboardPanel(QWidget):
 
     def _show_account(self, summary: AccountSummary) -> None:
         self._set_card("net_liquidation", fmt_money(summary.net_liquidation))
-        self._set_card("buying_power", fmt_money(summary.buying_power, 0))
+        self._show_buying_power(summary)
         market = self.vm.ws.market
         self._set_card("spx", fmt_num(market.und_price(summary.as_of)))
         vix = market.quote("VIX", summary.as_of)
@@ -99,3 +105,16 @@ class DashboardPanel(QWidget):
             self._set_card("vix", "—")
         else:
             self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1)})", vix.change)
+
+    def _show_buying_power(self, summary: AccountSummary) -> None:
+        """Buying power card; a negative value is red and explained in a warning line."""
+        bp = summary.buying_power
+        negative = bp < 0  # NaN compares False: unknown is not a warning
+        self._set_card("buying_power", fmt_money(bp, 0), bp if negative else None)
+        self.bp_warning.setVisible(negative)
+        if negative:
+            self.bp_warning.setText(
+                f"⚠ Buying power is negative on {summary.as_of.isoformat()}: {fmt_money(bp, 0)}. The short puts "
+                f"secure {fmt_money(summary.collateral_used, 0)} of collateral against {fmt_money(summary.cash, 0)} "
+                "of cash. Close or reduce positions; new opening orders are refused until it is back above $0."
+            )

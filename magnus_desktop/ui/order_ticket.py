@@ -2,18 +2,20 @@
 
 Nothing is sent anywhere: a confirmed ticket goes to ``vm.place_order`` and the paper broker fills
 it against the recorded end-of-day quote of the replay day (SELL at the bid, BUY at the ask; see
-``services.paper_broker``). The arithmetic lives in :func:`ticket_preview` (no Qt) so it is tested
-on its own.
+``services.paper_broker``). The preview is the broker's own rule function
+(:func:`~magnus_desktop.services.paper_broker.evaluate_order`), so the ticket and the fill agree;
+"Place paper order" is disabled while the preview lists a problem the broker would reject.
+Buying power on the later replay days the order affects (a backdated order) is checked on the
+compute thread (``vm.check_ticket``) and shown under the risk box.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,137 +24,71 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract
+from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.services.paper_broker import Action, LaterDaysCheck, OrderEffect, evaluate_order
 from magnus_desktop.services.workstation import DEMO_ACCOUNT
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
 
-Action = Literal["SELL", "BUY"]
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
 
-
-@dataclass(frozen=True, slots=True)
-class TicketPreview:
-    """What a paper ticket would do (USD unless stated).
-
-    Attributes:
-        fill_price: USD per share the paper broker fills at (bid for SELL, ask for BUY); NaN = no quote.
-        premium: cash from the option, signed: + credit (SELL), − debit (BUY); price × multiplier × qty.
-        commission: commission_per_contract × qty (>= 0).
-        collateral: cash secured by the new short puts: strike × multiplier × contracts opened short.
-        max_loss: worst case of the new exposure incl. commission; ``inf`` for a new short call
-            (uncovered); 0 when the ticket only closes a position.
-        buying_power: before the order (NaN when unknown).
-        buying_power_after: buying_power + premium − commission − collateral + collateral freed by
-            buying back short puts.
-        problems: reasons the paper broker will reject the ticket (empty = expected to fill).
-    """
-
-    fill_price: float
-    premium: float
-    commission: float
-    collateral: float
-    max_loss: float
-    buying_power: float
-    buying_power_after: float
-    problems: tuple[str, ...] = ()
-
-    @property
-    def credit(self) -> bool:
-        return self.premium >= 0
+#: What a ticket would do; the paper broker's own result type (one rule set, see ``services.paper_broker``).
+TicketPreview = OrderEffect
 
 
 def ticket_preview(contract: OptionContract, action: Action, qty: int, bid: float, ask: float, limit: float,
-                   commission_per_contract: float, buying_power: float, held_qty: int = 0) -> TicketPreview:
-    """Estimate fill, cash, collateral and max loss of a paper ticket (mirrors ``PaperBroker.fill``).
-
-    Args:
-        contract: the option (its ``multiplier`` scales every USD amount).
-        action: ``"SELL"`` or ``"BUY"``; qty: contracts, >= 1.
-        bid, ask: recorded quote, USD per share (NaN = not quoted).
-        limit: USD per share, NaN = none (fill at the quote).
-        commission_per_contract: USD.
-        buying_power: USD before the order (cash − collateral in use); NaN when unknown.
-        held_qty: signed contracts already held of this contract (short < 0).
-
-    Returns:
-        The preview; ``problems`` lists what would make the broker reject the ticket.
-
-    Source:
-        Cash-secured put: collateral = strike × 100 per contract, max loss = (strike − premium) × 100
-        (the underlying goes to 0); a long option can lose its premium; a naked short call is unlimited.
-    """
-    m = contract.multiplier
-    price = bid if action == "SELL" else ask
-    price = price if math.isfinite(price) and price > 0 else math.nan
-    signed = -qty if action == "SELL" else qty
-    new_short = max(max(-(held_qty + signed), 0) - max(-held_qty, 0), 0)
-    new_long = max(max(held_qty + signed, 0) - max(held_qty, 0), 0)
-    closed_short = max(min(-held_qty, signed), 0)
-    commission = commission_per_contract * qty
-    premium = (price if action == "SELL" else -price) * m * qty
-    put = contract.right == "P"
-    collateral = contract.strike * m * new_short if put else 0.0
-    freed = contract.strike * m * closed_short if put else 0.0
-    if new_short > 0 and not put:
-        max_loss = math.inf
-    else:
-        max_loss = (contract.strike - price) * m * new_short + price * m * new_long
-        max_loss = max_loss + commission if new_short or new_long else 0.0
-    after = buying_power + premium - commission - collateral + freed
-    problems = _problems(contract, action, qty, price, limit, new_short, after)
-    return TicketPreview(price, premium, commission, collateral, max_loss, buying_power, after, problems)
-
-
-def _problems(contract: OptionContract, action: Action, qty: int, price: float, limit: float,
-              new_short: int, after: float) -> tuple[str, ...]:
-    side = "bid" if action == "SELL" else "ask"
-    out = []
-    if qty < 1:
-        out.append("Quantity must be at least 1 contract.")
-    if math.isnan(price):
-        out.append(f"No recorded {side} to fill against.")
-    elif math.isfinite(limit) and (price < limit if action == "SELL" else price > limit):
-        out.append(f"The {side} {price:.2f} does not meet your limit {limit:.2f}: it would not fill.")
-    if new_short > 0 and contract.right == "C":
-        out.append("Selling a call to open needs 100 shares per contract (covered call); the demo account has none.")
-    elif math.isfinite(after) and after < 0:
-        out.append(f"Not enough buying power: {fmt_money(-after, 0)} short.")
-    return tuple(out)
+                   commission_per_contract: float, buying_power: float, held_qty: int = 0,
+                   day: date | None = None) -> TicketPreview:
+    """The preview of a paper ticket: exactly :func:`~magnus_desktop.services.paper_broker.evaluate_order`,
+    the function ``PaperBroker.fill`` decides with (arguments and units as there)."""
+    return evaluate_order(contract, action, qty, bid, ask, limit, commission_per_contract, buying_power,
+                          held_qty, day)
 
 
 def replace_ticket(previous: OrderTicketDialog | None, vm: WorkstationViewModel, contract: OptionContract,
-                   action: Action, qty: int, parent: QWidget) -> OrderTicketDialog:
+                   action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
     """Close and free ``previous`` (one ticket at a time) and open a new prefilled ticket."""
     if previous is not None:
         previous.close()
         previous.deleteLater()
-    dialog = OrderTicketDialog(vm, contract, action, qty, parent=parent)
+    dialog = OrderTicketDialog(vm, contract, action, qty, parent=parent, closing=closing)
     dialog.open()
     return dialog
 
 
 class OrderTicketDialog(QDialog):
-    """A paper ticket for one contract; closes when the view model reports its fill."""
+    """A paper ticket for one contract; closes when the view model reports its fill.
+
+    A ``closing`` ticket (from the Positions dock) only reduces the held position: its action is
+    fixed to the closing side and its quantity cannot exceed the contracts held.
+    """
 
     def __init__(self, vm: WorkstationViewModel, contract: OptionContract, action: Action = "SELL", qty: int = 1,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, closing: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Paper order — {contract.describe()}")
         self.setObjectName("order_ticket_dialog")
-        self.vm, self.contract = vm, contract
+        self.vm, self.contract, self.closing = vm, contract, closing
         self.pending_ref: str | None = None
         self.quote = (math.nan, math.nan, math.nan, math.nan)
         self.preview: TicketPreview | None = None
+        self.later: LaterDaysCheck | None = None
+        self._check_ref: str | None = None
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(150)  # one compute-thread check after a burst of edits
+        self._check_timer.timeout.connect(self._request_check)
         self._build_fields(action, qty)
         self._lay_out()
         self._connections = [(vm.order_rejected, self._on_vm_order_rejected), (vm.order_filled, self._on_vm_order_filled),
-                             (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed)]
+                             (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
+                             (vm.ticket_checked, self._on_vm_ticket_checked)]
         for signal, slot in self._connections:
             signal.connect(slot)
         self._on_vm_date_changed(self._replay_day())
@@ -163,15 +99,19 @@ class OrderTicketDialog(QDialog):
         self.action = QComboBox()
         self.action.addItems(["SELL", "BUY"])
         self.action.setCurrentText(action)
+        self.action.setEnabled(not self.closing)
         self.qty = QSpinBox()
-        self.qty.setRange(1, 10_000)
+        self.qty.setRange(1, self._max_qty())
         self.qty.setValue(max(qty, 1))
         self.limit = QDoubleSpinBox()
         self.limit.setRange(0.0, 1_000_000.0)
         self.limit.setDecimals(2)
         self.limit.setSingleStep(0.05)
-        self.risk = {name: QLabel() for name in ("fill", "premium", "commission", "collateral", "max_loss",
-                                                  "bp_now", "bp_after")}
+        for field in (self.action, self.qty, self.limit):  # never squeezed by a long message below
+            field.setSizePolicy(field.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
+        self.risk = {name: QLabel() for name in ("position", "fill", "premium", "commission", "collateral",
+                                                  "max_loss", "bp_now", "bp_after")}
+        self.later_label = _wrapping_label("")
         self.warning = _wrapping_label("color: #f0ad4e;")
         self.error = _wrapping_label("color: #d9534f; font-weight: bold;")
         self.error.hide()
@@ -184,19 +124,22 @@ class OrderTicketDialog(QDialog):
 
     def _lay_out(self) -> None:
         info = QFormLayout()
+        info.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         info.addRow("Account", QLabel(DEMO_ACCOUNT))
         info.addRow("Contract", QLabel(f"<b>{self.contract.describe()}</b>"))
+        qty_text = "Quantity to close (contracts)" if self.closing else "Quantity (contracts)"
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
                              ("Recorded ask", self.ask_label), ("Mid", self.mid_label),
                              ("Underlying price", self.und_label), ("Action", self.action),
-                             ("Quantity (contracts)", self.qty),
-                             ("Limit price", self.limit)):
+                             (qty_text, self.qty), ("Limit price", self.limit)):
             info.addRow(text, widget)
         box = QGroupBox("Risk (estimated at the recorded quote)")
+        box.setMinimumWidth(440)
         risk = QFormLayout(box)
-        for key, text in (("fill", "Estimated fill price"), ("premium", "Premium"), ("commission", "Commission"),
-                          ("collateral", "Collateral required"), ("max_loss", "Max loss"),
-                          ("bp_now", "Buying power now"), ("bp_after", "Buying power after")):
+        for key, text in (("position", "Position"), ("fill", "Estimated fill price"), ("premium", "Premium"),
+                          ("commission", "Commission"), ("collateral", "Collateral required"),
+                          ("max_loss", "Max loss"), ("bp_now", "Buying power now"),
+                          ("bp_after", "Buying power after")):
             self.risk[key].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             risk.addRow(text, self.risk[key])
         paper = _wrapping_label("color: #f0ad4e; font-weight: bold;")
@@ -204,15 +147,41 @@ class OrderTicketDialog(QDialog):
         column = QVBoxLayout(self)
         column.addLayout(info)
         column.addWidget(box)
-        for label in (self.warning, paper, self.error):
+        for label in (self.later_label, self.warning, paper, self.error):
             column.addWidget(label)
+        column.addStretch(1)
         column.addWidget(self.buttons)
         self.setMinimumWidth(460)
+
+    def fit_height(self) -> None:
+        """Keep the dialog at least as tall as its content at its width.
+
+        The messages wrap, so the height they need depends on the width (height-for-width), which
+        Qt does not enforce on a top-level window: a long rejection used to squeeze the Action,
+        Quantity and Limit fields into slivers. The minimum height follows the content instead, and
+        the dialog grows when a message needs it.
+        """
+        layout = self.layout()
+        layout.activate()
+        width = max(self.width(), self.minimumWidth())
+        needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalMinimumSize().height()
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(width, needed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self.fit_height)  # narrower: the messages need more lines
 
     # ---- state --------------------------------------------------------------------------------
     def _replay_day(self) -> date | None:
         clock = self.vm.ws.clock
         return clock.current if clock is not None else None
+
+    def _max_qty(self) -> int:
+        """A closing ticket cannot exceed the contracts held (it would flip the position)."""
+        return max(abs(self.held_qty()), 1) if self.closing else 10_000
 
     def limit_price(self) -> float:
         """The limit in USD per share, NaN when the box shows "none" (its minimum, 0)."""
@@ -225,16 +194,45 @@ class OrderTicketDialog(QDialog):
             return 0
         return sum(p.qty for p in summary.positions if p.contract == self.contract)
 
+    def current_action(self) -> Action:
+        return "SELL" if self.action.currentText() == "SELL" else "BUY"
+
+    def blocking_problems(self) -> tuple[str, ...]:
+        """What the broker would reject now: the preview's problems, the later-days check, and a
+        closing ticket with nothing (left) to close."""
+        problems = list(self.preview.problems) if self.preview is not None else []
+        if self.closing and self.held_qty() == 0:
+            problems.append("There is no position left to close on this replay day.")
+        if self.later is not None and self.later.problem is not None:
+            problems.append(self.later.problem)
+        return tuple(problems)
+
     def update_preview(self) -> TicketPreview:
         """Recompute and show the risk box from the current fields."""
-        action: Action = "SELL" if self.action.currentText() == "SELL" else "BUY"
+        action = self.current_action()
         side = "bid" if action == "SELL" else "ask"
         self.limit.setSpecialValueText(f"none — fill at the recorded {side}")
+        self.qty.setMaximum(self._max_qty())
         summary = self.vm.ws.last_summary
         bp = summary.buying_power if summary is not None else math.nan
+        held = self.held_qty()
         p = ticket_preview(self.contract, action, self.qty.value(), self.quote[0], self.quote[1],
-                           self.limit_price(), self.vm.ws.settings.commission_per_contract, bp, self.held_qty())
+                           self.limit_price(), self.vm.ws.settings.commission_per_contract, bp, held,
+                           self._replay_day())
         self.preview = p
+        self._show_risk(p, held)
+        self.later = None
+        self.later_label.setText("Checking buying power on the later replay days this order affects…")
+        self._check_timer.start()
+        self._show_problems()
+        return p
+
+    def _show_risk(self, p: TicketPreview, held: int) -> None:
+        signed = -self.qty.value() if self.current_action() == "SELL" else self.qty.value()
+        change = p.describe_position_change()
+        flip = " — flips the position" if p.flips else ""
+        self.risk["position"].setText(f"{held:+d} → {held + signed:+d} ({change}){flip}")
+        self.risk["position"].setStyleSheet("color: #f0ad4e; font-weight: bold;" if p.flips else "")
         kind = "credit" if p.credit else "debit"
         self.risk["fill"].setText(fmt_num(p.fill_price))
         self.risk["premium"].setText(MISSING if math.isnan(p.premium) else f"{fmt_money(abs(p.premium))} {kind}")
@@ -244,16 +242,43 @@ class OrderTicketDialog(QDialog):
                                       else fmt_money(p.max_loss))
         self.risk["bp_now"].setText(fmt_money(p.buying_power))
         self.risk["bp_after"].setText(fmt_money(p.buying_power_after))
-        self.warning.setText(" ".join(p.problems))
-        self.warning.setVisible(bool(p.problems))
-        return p
+        negative = math.isfinite(p.buying_power_after) and p.buying_power_after < 0
+        self.risk["bp_after"].setStyleSheet("color: #d9534f; font-weight: bold;" if negative else "")
+
+    def _show_problems(self) -> None:
+        """The warning line and the confirm button follow the blocking problems."""
+        problems = self.blocking_problems()
+        self.warning.setText(" ".join(problems))
+        self.warning.setVisible(bool(problems))
+        self.fit_height()
+        if self.pending_ref is None:
+            self.confirm.setEnabled(not problems)
+            self.confirm.setToolTip("Fix the problems listed above first" if problems else "")
+
+    # ---- later replay days (compute thread, via the view model) ------------------------------
+    def _ticket(self) -> OrderTicket:
+        return self.vm.ws.new_ticket(self.contract, self.current_action(), self.qty.value(), self.limit_price())
+
+    def _request_check(self) -> None:
+        if self._replay_day() is None:
+            return
+        ticket = self._ticket()
+        self._check_ref = ticket.order_ref
+        self.vm.check_ticket(ticket)
+
+    def _on_vm_ticket_checked(self, ticket: OrderTicket, check: LaterDaysCheck | None) -> None:
+        if ticket.order_ref != self._check_ref:
+            return  # an older request, or another dialog's
+        self.later = check
+        self.later_label.setText(check.describe() if check is not None else
+                                 "Later replay days not checked: there is no recorded quote to fill at.")
+        self._show_problems()
 
     # ---- actions ------------------------------------------------------------------------------
     def submit(self) -> None:
         """Build the ticket and hand it to the view model; the dialog waits for fill or rejection."""
         self.error.hide()
-        action = self.action.currentText()
-        ticket = self.vm.ws.new_ticket(self.contract, action, self.qty.value(), self.limit_price())
+        ticket = self._ticket()
         self.pending_ref = ticket.order_ref
         self.confirm.setEnabled(False)
         self.confirm.setText("Placing…")
@@ -265,8 +290,8 @@ class OrderTicketDialog(QDialog):
         self.pending_ref = None
         self.error.setText(f"Rejected: {reason}")
         self.error.show()
-        self.confirm.setEnabled(True)
         self.confirm.setText("Place paper order")
+        self._show_problems()  # fits the height to the message too
 
     def _on_vm_order_filled(self, fill: Fill) -> None:
         if self.pending_ref is not None and fill.order_ref == self.pending_ref:
@@ -288,6 +313,7 @@ class OrderTicketDialog(QDialog):
         self.update_preview()
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
+        self._check_timer.stop()
         for signal, slot in self._connections:
             try:
                 signal.disconnect(slot)

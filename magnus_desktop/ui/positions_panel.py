@@ -10,7 +10,7 @@ from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
 from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
-from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
+from magnus_desktop.widgets.table_model import LOSS, Column, RecordTableModel, pnl_color
 from magnus_desktop.widgets.table_view import RecordTableView
 from magnus_desktop.widgets.throttle import Throttle
 
@@ -97,7 +97,7 @@ class PositionsPanel(QWidget):
             return None
         qty = int(record["qty"])
         self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, record["contract"],
-                                            "BUY" if qty < 0 else "SELL", abs(qty), self)
+                                            "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
         return self.ticket_dialog
 
     def _show_account(self, summary: AccountSummary) -> None:
@@ -108,5 +108,10 @@ class PositionsPanel(QWidget):
             value = getattr(summary, key)
             label = self.total_labels[key]
             label.setText(fmt(value))
-            color = pnl_color(value) if key in ("unrealized_pnl", "realized_pnl") else None
+            if key in ("unrealized_pnl", "realized_pnl"):
+                color = pnl_color(value)
+            else:  # a negative buying power is red (and "short" in words), never a plain number
+                color = LOSS if key == "buying_power" and value < 0 else None
+                if color is not None:
+                    label.setText(f"{fmt(value)} (short)")
             label.setStyleSheet(f"color: {color.name()}" if color is not None else "")

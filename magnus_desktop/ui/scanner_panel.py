@@ -135,13 +135,35 @@ def loosen_hints(params: ScanParams, chain: pd.DataFrame | None = None, day: dat
     return [text for text, _change in relaxations]
 
 
-def status_text(outcome: ScanOutcome, chain: pd.DataFrame | None = None) -> str:
-    """The status line under the table: how many rows, which day, and what to loosen when none."""
+def no_later_expiry(chain: pd.DataFrame | None, day: date, last_day: date | None = None) -> str | None:
+    """The explanation when the day's recorded chain has no expiry after ``day`` (expiry day of the
+    last recorded series): no filter can help, as the scanner skips contracts on their expiry day."""
+    if chain is None or not len(chain):
+        return None
+    latest = pd.Timestamp(chain["expiry"].max()).date()
+    if latest > day:
+        return None
+    if last_day is None:
+        return f"No expiries after {day.isoformat()} in the chain recorded that day."
+    if day >= last_day:
+        return f"No expiries after {day.isoformat()} in the recorded data (last recorded day {last_day.isoformat()})."
+    return (f"No expiries after {day.isoformat()} in the chain recorded that day (last recorded day "
+            f"{last_day.isoformat()}): step the replay forward.")
+
+
+def status_text(outcome: ScanOutcome, chain: pd.DataFrame | None = None, last_day: date | None = None) -> str:
+    """The status line under the table: how many rows, which day, and what to loosen when none.
+
+    ``last_day`` is the last recorded replay day, named when the day's chain has no later expiry.
+    """
     roots = sorted({str(u) for u in outcome.rows["underlying"]}) if len(outcome.rows) else ["SPXW"]
     where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, recorded EOD quotes)"
     n = len(outcome.rows)
     if n:
         return f"{n} {'opportunity' if n == 1 else 'opportunities'} {where}"
+    nothing_later = no_later_expiry(chain, outcome.day, last_day)
+    if nothing_later is not None:
+        return f"Nothing to sell {where}: {nothing_later}"
     hints = loosen_hints(outcome.params, chain, outcome.day)
     if not hints:
         return f"No quoted contract with a bid {where}."
@@ -410,7 +432,8 @@ class ScannerPanel(QWidget):
                 chain = self.vm.ws.market.chain(outcome.day)
             except Exception:  # the hint falls back to naming every tight filter
                 chain = None
-        text = status_text(outcome, chain)
+        clock = self.vm.ws.clock
+        text = status_text(outcome, chain, clock.days[-1] if clock is not None and clock.days else None)
         self._show_status(text, error=False)
         self.empty_label.setText(text)
         self.results.setCurrentWidget(self.empty_label if outcome.rows.empty else self.table)

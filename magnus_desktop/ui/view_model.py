@@ -38,6 +38,7 @@ class WorkstationViewModel(QObject):
     watchlists_changed = Signal(object)
     order_filled = Signal(object)
     order_rejected = Signal(str)
+    ticket_checked = Signal(object, object)  # (OrderTicket, LaterDaysCheck | None)
     notice = Signal(str)
     #: a TradingView import stored its list: the ``ImportSummary`` (message + every skipped entry)
     watchlist_imported = Signal(object)
@@ -110,6 +111,17 @@ class WorkstationViewModel(QObject):
             return
         side = "Sold" if fill.qty < 0 else "Bought"
         self.notice.emit(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")
+
+    @asyncSlot(object)
+    async def check_ticket(self, ticket: OrderTicket) -> None:
+        """Buying power with ``ticket`` on every later replay day it affects (compute thread)."""
+        try:
+            check = await self.ws.check_ticket(ticket)
+        except Exception as exc:  # a failed check must not pass silently: the ticket shows why
+            log.exception("later-days check failed")
+            self.notice.emit(f"Could not check the order against later replay days: {exc}")
+            return
+        self.ticket_checked.emit(ticket, check)
 
     @asyncSlot()
     async def reset_demo(self) -> None:

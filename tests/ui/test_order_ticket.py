@@ -54,7 +54,7 @@ def test_buying_back_a_short_put_frees_its_collateral() -> None:
 
 
 def test_limit_missing_quote_and_buying_power_are_reported() -> None:
-    assert "does not meet your limit" in " ".join(ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 6.0, 0.65, 1e6).problems)
+    assert "Bid 5.70 is below your limit 6.00" in " ".join(ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 6.0, 0.65, 1e6).problems)
     assert ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 5.5, 0.65, 1e6).problems == ()
     nan_quote = ticket_preview(PUT, "SELL", 1, math.nan, math.nan, math.nan, 0.65, 1e6)
     assert math.isnan(nan_quote.fill_price) and "No recorded bid" in nan_quote.problems[0]
@@ -76,6 +76,21 @@ def open_ticket(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[
 
     def make(contract: OptionContract, action: str = "SELL") -> OrderTicketDialog:
         dialog = OrderTicketDialog(view_model, contract, action, 1)  # type: ignore[arg-type]
+        qtbot.addWidget(dialog)
+        dialog.show()
+        return dialog
+
+    yield make
+    qapp.setQuitOnLastWindowClosed(quit_on_close)
+
+
+@pytest.fixture
+def open_ticket_closing(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[no-untyped-def]
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+
+    def make(contract: OptionContract, qty: int) -> OrderTicketDialog:
+        dialog = OrderTicketDialog(view_model, contract, "BUY", qty, closing=True)
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
@@ -110,15 +125,27 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, workstatio
     assert dialog.risk["fill"].text() == f"{ask:.2f}" and dialog.risk["premium"].text().endswith("debit")
 
 
-def test_covered_call_sell_is_rejected_inline(qtbot, run, open_ticket, workstation) -> None:
+def test_preview_is_the_brokers_rule() -> None:
+    """One rule set: the ticket's preview is the paper broker's own ``evaluate_order``."""
+    from magnus_desktop.services.paper_broker import evaluate_order
+
+    args = (PUT, "SELL", 3, 5.70, 5.90, math.nan, 0.65, 500_000.0, -1, date(2018, 1, 2))
+    assert ticket_preview(*args) == evaluate_order(*args)
+
+
+def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_ticket, workstation) -> None:
     strike = float(workstation.market.chain(workstation.day).query("right == 'C' and bid > 0")["strike"].iloc[0])
     dialog = open_ticket(OptionContract("SPXW", JAN31, strike, "C"))
     assert dialog.risk["max_loss"].text() == "unlimited — covered call needs shares"
+    assert "covered call" in dialog.warning.text() and not dialog.confirm.isEnabled()
     fills_before = list(workstation.fills)
-    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)  # disabled: nothing happens
+    run.idle(0.2)
+    assert dialog.pending_ref is None and not dialog.error.isVisible()
+    dialog.submit()  # the broker applies the same rule
     run.until(lambda: dialog.error.isVisible())
     assert "covered call" in dialog.error.text() and dialog.error.text().startswith("Rejected:")
-    assert dialog.isVisible() and dialog.confirm.isEnabled()
+    assert dialog.isVisible() and not dialog.confirm.isEnabled()
     assert workstation.fills == fills_before
 
 
@@ -149,14 +176,77 @@ def test_cancel_places_nothing(qtbot, run, open_ticket, workstation) -> None:
     assert workstation.fills == fills_before
 
 
-def test_limit_above_the_bid_is_rejected_by_the_broker(qtbot, run, open_ticket, workstation) -> None:
+def test_a_blocking_problem_disables_place_until_fixed(qtbot, run, open_ticket, workstation) -> None:
     bid = float(chain_row(workstation, 2000.0, "P")["bid"])
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
+    assert dialog.confirm.isEnabled()
     dialog.limit.setValue(bid + 1.0)
-    assert "does not meet your limit" in dialog.warning.text()
-    qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
-    run.until(lambda: dialog.error.isVisible())
-    assert "below your limit" in dialog.error.text() and dialog.isVisible()
+    assert "below your limit" in dialog.warning.text() and not dialog.confirm.isEnabled()
+    dialog.limit.setValue(bid)
+    assert not dialog.warning.isVisible() and dialog.confirm.isEnabled()
+    dialog.qty.setValue(9)  # 9 x 200k of collateral: more than the seeded account's buying power
+    assert "Not enough buying power" in dialog.warning.text() and not dialog.confirm.isEnabled()
+    dialog.qty.setValue(1)
+    assert dialog.confirm.isEnabled()
+
+
+def test_later_days_are_checked_and_named_in_the_ticket(run, open_ticket, workstation) -> None:
+    dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
+    run.until(lambda: dialog.later is not None)
+    # the put is open through 31 Jan; the positions of the account's later fills (the 2018-02-01
+    # roll into Feb-28 puts) rely on the same cash, so the check runs until they expire too
+    later = [f.contract.expiry for f in workstation.fills if f.fill_date >= workstation.day]
+    through = min(max([JAN31, *later]), workstation.clock.days[-1])
+    assert through == date(2018, 2, 28)
+    assert dialog.later_label.text() == f"Checked against every later replay day up to {through.isoformat()}"
+    assert dialog.confirm.isEnabled()
+
+
+def test_a_backdated_ticket_that_breaks_a_later_day_is_blocked(run, open_ticket, view_model, workstation) -> None:
+    feb28 = date(2018, 2, 28)
+    view_model.jump(date(2018, 2, 2))
+    run.until(lambda: workstation.refreshed.is_set() and workstation.last_summary.as_of == date(2018, 2, 2))
+    run(workstation.place_order(workstation.new_ticket(OptionContract("SPXW", feb28, 2720.0, "P"), "SELL", 1)))
+    view_model.jump(date(2018, 2, 1))
+    run.until(lambda: workstation.refreshed.is_set() and workstation.last_summary.as_of == date(2018, 2, 1))
+    dialog = open_ticket(OptionContract("SPXW", feb28, 2790.0, "P"))
+    dialog.qty.setValue(4)
+    assert dialog.preview.problems == ()  # fits 2018-02-01 ...
+    run.until(lambda: dialog.later is not None)
+    assert "on 2018-02-02" in dialog.warning.text() and not dialog.confirm.isEnabled()  # ... not 2018-02-02
+    dialog.qty.setValue(1)
+    run.until(lambda: dialog.later is not None)
+    assert dialog.confirm.isEnabled() and not dialog.warning.isVisible()
+
+
+def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
+    dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
+    dialog.resize(520, 560)
+    dialog.pending_ref = "sent"
+    dialog._on_vm_order_rejected("Not enough buying power on 2018-02-02: the collateral exceeds the cash. " * 8)
+    run.idle(0.1)
+    assert dialog.error.isVisible() and dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
+    for field in (dialog.action, dialog.qty, dialog.limit):
+        assert field.height() >= field.sizeHint().height()
+    assert dialog.grab().save("/tmp/order_ticket_rejected.png")
+
+
+def test_close_ticket_caps_the_quantity_at_the_position(run, open_ticket_closing, workstation) -> None:
+    (pos,) = [p for p in workstation.last_summary.positions if p.contract.strike == 2650.0]
+    dialog = open_ticket_closing(pos.contract, abs(pos.qty))
+    assert dialog.qty.maximum() == abs(pos.qty) == 1 and not dialog.action.isEnabled()
+    dialog.qty.setValue(2)  # clamped: a close ticket never flips the position
+    assert dialog.qty.value() == 1
+    assert dialog.risk["position"].text() == "-1 → +0 (closes 1)"
+    assert dialog.grab().save("/tmp/order_ticket_close.png")
+
+
+def test_an_opening_ticket_that_flips_says_so(open_ticket, workstation) -> None:
+    (pos,) = [p for p in workstation.last_summary.positions if p.contract.strike == 2650.0]
+    dialog = open_ticket(pos.contract, "BUY")
+    dialog.qty.setValue(2)
+    assert dialog.risk["position"].text() == "-1 → +1 (closes 1, opens 1 long) — flips the position"
+    assert dialog.preview.flips and dialog.preview.closes == 1 and dialog.preview.opens == 1
 
 
 def test_replay_day_change_refreshes_the_quote(run, open_ticket, view_model, workstation) -> None:

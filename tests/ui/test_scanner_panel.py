@@ -200,3 +200,22 @@ def test_render_offscreen(panel) -> None:
     for c in SCAN_TABLE_COLUMNS:  # no header is cut off
         assert header.sectionSize(COL[c.key]) >= metrics.horizontalAdvance(c.title)
 
+
+
+@pytest.mark.parametrize("day", ["2018-01-31", "2018-02-28"])
+def test_expiry_day_without_later_expiries_says_so_once(run, panel, view_model, workstation, day) -> None:
+    """On 31 Jan and 28 Feb the recorded chain holds only that day's expiry: no filter helps."""
+    from datetime import date
+
+    target = date.fromisoformat(day)
+    chain = workstation.market.chain(target)
+    assert set(chain["expiry"].dt.date) == {target}  # the recorded data, not an assumption
+    view_model.jump(target)
+    run.until(lambda: workstation.last_scan is not None and workstation.last_scan.day == target)
+    panel._on_vm_scan_changed(workstation.last_scan)
+    text = panel.status.text()
+    last = workstation.clock.days[-1]
+    assert f"No expiries after {day} in the" in text and f"(last recorded day {last.isoformat()})" in text
+    assert text.count("No expiries") == 1 and "DTE" not in text and "Loosen" not in text
+    assert ("step the replay forward" in text) == (target < last)
+    assert panel.empty_label.text() == text

@@ -12,7 +12,7 @@ from magnus_desktop.analytics.pricing import bs_price
 from magnus_desktop.models.domain import Fill, OptionContract
 from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
-from magnus_desktop.services.portfolio import _Book, account_summary, intrinsic_value
+from magnus_desktop.services.portfolio import _Book, account_summary, buying_power_at, intrinsic_value
 
 JAN31 = date(2018, 1, 31)
 PUT_2600 = OptionContract("SPXW", JAN31, 2600.0, "P")
@@ -106,3 +106,31 @@ def test_fills_after_the_day_are_ignored(market: ReplayMarketData) -> None:
     s = account_summary([fill(CALL_2900, 1, 2.0, date(2018, 1, 5))], date(2018, 1, 3), market,
                         market.trading_days(), starting_cash=10_000, rate=0.015)
     assert s.positions == () and s.cash == 10_000
+
+
+def test_fills_dated_after_the_marking_day_change_nothing(market: ReplayMarketData) -> None:
+    """A fill dated later than the day (as the demo's roll on 2018-02-01) is not effective before it:
+    cash, commissions, positions and buying power are as without it."""
+    days = market.trading_days()
+    feb_put = OptionContract("SPXW", date(2018, 2, 28), 2720.0, "P")
+    early = [fill(PUT_2600, -1, 5.7, date(2018, 1, 2), 0.65)]
+    late = [*early, fill(feb_put, -2, 9.7, date(2018, 2, 1), 1.30)]
+    for day in (date(2018, 1, 2), date(2018, 1, 31)):
+        with_late = account_summary(late, day, market, days, starting_cash=1_000_000, rate=0.015)
+        without = account_summary(early, day, market, days, starting_cash=1_000_000, rate=0.015)
+        assert [p.contract for p in with_late.positions] == [p.contract for p in without.positions] == [PUT_2600]
+        for key in ("cash", "collateral_used", "buying_power", "realized_pnl", "net_liquidation"):
+            assert getattr(with_late, key) == getattr(without, key), key
+        assert buying_power_at(late, day, market, days, starting_cash=1_000_000) == without.buying_power
+    on_the_day = account_summary(late, date(2018, 2, 1), market, days, starting_cash=1_000_000, rate=0.015)
+    assert [p.contract for p in on_the_day.positions] == [feb_put]
+    assert on_the_day.collateral_used == 2720 * 100 * 2
+
+
+def test_buying_power_without_marks_equals_the_marked_summary(market: ReplayMarketData) -> None:
+    days = market.trading_days()
+    fills = [fill(PUT_2600, -2, 5.7, date(2018, 1, 2), 1.3), fill(CALL_2900, 1, 0.5, date(2018, 1, 3), 0.65),
+             fill(PUT_2600, 1, 4.0, date(2018, 1, 10), 0.65)]
+    for day in days[:25]:
+        marked = account_summary(fills, day, market, days, starting_cash=600_000, rate=0.015)
+        assert buying_power_at(fills, day, market, days, starting_cash=600_000) == pytest.approx(marked.buying_power)

@@ -15,10 +15,11 @@ from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.paper_broker import OrderRejected
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.workstation import DEMO_SEED, Workstation
+from magnus_desktop.services.workstation import DEMO_ROLL_DAY, DEMO_SEED, DEMO_SEED_DAY, Workstation
 
 pytestmark = pytest.mark.asyncio
 FEB28 = date(2018, 2, 28)
+JAN31 = date(2018, 1, 31)
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +27,20 @@ def market() -> ReplayMarketData:
     return ReplayMarketData.from_resources()
 
 
-def raw_bid(quote_date: str, strike: str, right: str) -> float:
+def raw_row(quote_date: date, expiry: date, strike: float, right: str = "put") -> dict[str, str]:
+    """The bundled chain file's row, read independently of our loader."""
     path = DATA_RESOURCES_DIR / "options_chains" / "optopsy_SPXW_2018_monthlies.csv"
+    key = (f"{quote_date:%m/%d/%Y}", f"{expiry:%m/%d/%Y}", f"{strike:g}", right)
     with path.open(encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
-            if (row["quotedate"], row["strike"], row["type"]) == (quote_date, strike, right):
-                return float(row["bid"])
-    raise AssertionError("not in file")
+            if (row["quotedate"], row["expiration"], row["strike"], row["type"]) == key:
+                return row
+    raise AssertionError(f"{key} not in file")
+
+
+def raw_bid(quote_date: str, strike: str, right: str, expiry: date = FEB28) -> float:
+    day = date(int(quote_date[6:]), int(quote_date[:2]), int(quote_date[3:5]))
+    return float(raw_row(day, expiry, float(strike), right)["bid"])
 
 
 async def started(tmp_path: Path, market: ReplayMarketData, **kw: object) -> Workstation:
@@ -46,14 +54,79 @@ async def started(tmp_path: Path, market: ReplayMarketData, **kw: object) -> Wor
 async def test_demo_account_is_seeded_at_the_recorded_bid(tmp_path: Path, market: ReplayMarketData) -> None:
     ws = await started(tmp_path, market)
     try:
-        assert len(ws.fills) == len(DEMO_SEED)
+        assert len(ws.fills) == len(DEMO_SEED) == 6
+        assert {f.fill_date for f in ws.fills} == {DEMO_SEED_DAY, DEMO_ROLL_DAY}
         for fill in ws.fills:
-            assert fill.fill_date == date(2018, 1, 2) and fill.qty < 0
-            assert fill.price == raw_bid("01/02/2018", f"{fill.contract.strike:g}", "put")
-        summary = ws.last_summary
-        assert summary is not None and len(summary.positions) == len(DEMO_SEED)
-        assert summary.collateral_used == sum(s * 100 * q for s, q in DEMO_SEED)
+            row = raw_row(fill.fill_date, fill.contract.expiry, fill.contract.strike)
+            assert fill.qty < 0 and fill.price == float(row["bid"]) > 0
+        first = [t for t in DEMO_SEED if t.trade_date == DEMO_SEED_DAY]
+        summary = ws.last_summary  # on 2018-01-02 only the January puts exist
+        assert summary is not None and summary.as_of == DEMO_SEED_DAY and len(summary.positions) == len(first)
+        assert summary.collateral_used == sum(t.strike * 100 * t.qty for t in first)
         assert ws.last_scan is not None and len(ws.last_scan.rows) > 0
+    finally:
+        await ws.aclose()
+
+
+async def test_the_demo_rolls_into_february_and_takes_the_shock(tmp_path: Path, market: ReplayMarketData) -> None:
+    ws = await started(tmp_path, market, replay_date=date(2018, 1, 30))
+    try:
+        jan = [f for f in ws.fills if f.fill_date == DEMO_SEED_DAY]
+        roll = [f for f in ws.fills if f.fill_date == DEMO_ROLL_DAY]
+        assert len(roll) == 3 and all(f.contract.expiry == FEB28 for f in roll)
+        # before the roll day its fills are not effective: the account holds the January puts only
+        before = ws.last_summary
+        assert before is not None and {p.contract for p in before.positions} == {f.contract for f in jan}
+        fees = ws.settings.commission_per_contract
+        assert before.cash == pytest.approx(ws.starting_cash + sum(-f.qty * f.price * 100 - fees for f in jan))
+        # the January puts expired worthless on 31 Jan (SPX closed above every strike)
+        assert all(float(raw_row(JAN31, JAN31, f.contract.strike)["underlying_last"]) > f.contract.strike for f in jan)
+        assert ws.clock is not None
+        ws.clock.jump(date(2018, 2, 5))
+        await asyncio.sleep(0)
+        await ws.refreshed.wait()
+        shock = ws.last_summary
+        assert shock is not None and {p.contract for p in shock.positions} == {f.contract for f in roll}
+        for p in shock.positions:
+            bid = float(raw_row(date(2018, 2, 5), FEB28, p.contract.strike)["bid"])
+            ask = float(raw_row(date(2018, 2, 5), FEB28, p.contract.strike)["ask"])
+            assert p.mark == pytest.approx((bid + ask) / 2) and p.unrealized_pnl < 0
+        assert shock.collateral_used == sum(f.contract.strike * 100 for f in roll)
+    finally:
+        await ws.aclose()
+
+
+async def test_a_backdated_order_is_checked_against_every_later_day(tmp_path: Path, market: ReplayMarketData) -> None:
+    """The issue's repro: 1 x 2720 P sold on 02-02, then N x 2790 P sold on 02-01 that fits 02-01's
+    buying power but leaves 02-02 short of cash (it was filled before; N = 4 with the rolled seed)."""
+    ws = await started(tmp_path, market, replay_date=date(2018, 2, 2))
+    try:
+        assert ws.clock is not None
+        first = await ws.place_order(ws.new_ticket(OptionContract("SPXW", FEB28, 2720.0, "P"), "SELL", 1))
+        ws.clock.jump(DEMO_ROLL_DAY)
+        await asyncio.sleep(0)
+        await ws.refreshed.wait()
+        big = ws.new_ticket(OptionContract("SPXW", FEB28, 2790.0, "P"), "SELL", 4)
+        # buying power on 02-02 computed from the chain file alone: every fill's bid, fees, collateral
+        fees = ws.settings.commission_per_contract
+        premiums = sum(raw_bid(f"{t.trade_date:%m/%d/%Y}", f"{t.strike:g}", "put", t.expiry) * 100 for t in DEMO_SEED)
+        premiums += raw_bid("02/02/2018", "2720", "put") * 100 + raw_bid("02/01/2018", "2790", "put") * 400
+        collateral = sum(t.strike * 100 for t in DEMO_SEED if t.expiry == FEB28) + 2720 * 100 + 4 * 2790 * 100
+        expected = ws.starting_cash + premiums - fees * (len(DEMO_SEED) + 1 + 4) - collateral
+        assert expected < 0 and first.fill_date == date(2018, 2, 2)
+        summary = ws.last_summary
+        assert summary is not None and ws.broker.evaluate(big, summary.buying_power, 0, DEMO_ROLL_DAY).problems == ()
+        with pytest.raises(OrderRejected, match=r"on 2018-02-02") as caught:
+            await ws.place_order(big)
+        assert f"-${-expected:,.0f}" in str(caught.value)
+        assert len(ws.fills) == len(DEMO_SEED) + 1
+        check = await ws.check_ticket(big)
+        assert check is not None and check.short_day == date(2018, 2, 2)
+        assert check.describe() == "Checked against every later replay day up to 2018-02-28"
+        # a size that fits every later day fills, backdated
+        await ws.place_order(ws.new_ticket(OptionContract("SPXW", FEB28, 2790.0, "P"), "SELL", 1))
+        for day in (d for d in ws.clock.days if d >= DEMO_ROLL_DAY):
+            assert ws._summary_at(tuple(ws.fills), day).buying_power >= 0
     finally:
         await ws.aclose()
 
@@ -116,7 +189,7 @@ async def test_limit_not_met_and_unquoted_contract(tmp_path: Path, market: Repla
         with pytest.raises(OrderRejected, match="below your limit"):
             await ws.place_order(ws.new_ticket(put, "SELL", 1, limit_price=50.0))
         odd = OptionContract("SPXW", date(2018, 1, 31), 2601.0, "P")
-        with pytest.raises(OrderRejected, match="no bid"):
+        with pytest.raises(OrderRejected, match="No recorded bid"):
             await ws.place_order(ws.new_ticket(odd, "SELL", 1))
     finally:
         await ws.aclose()
