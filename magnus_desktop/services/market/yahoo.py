@@ -31,7 +31,7 @@ import math
 import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -106,7 +106,7 @@ def _utc(ts: Any) -> datetime | None:
         seconds = float(ts)
     except (TypeError, ValueError):
         return None
-    return datetime.fromtimestamp(seconds, tz=timezone.utc) if math.isfinite(seconds) and seconds > 0 else None
+    return datetime.fromtimestamp(seconds, tz=UTC) if math.isfinite(seconds) and seconds > 0 else None
 
 
 class YahooMarket:
@@ -365,7 +365,7 @@ class YahooMarket:
             raise NoData(f"Yahoo sent no {symbol} options expiring {expiry}")
         quote = chain.underlying if isinstance(chain.underlying, dict) else {}
         und = _finite_positive(quote.get("regularMarketPrice"))
-        as_of = _utc(quote.get("regularMarketTime")) or datetime.now(timezone.utc)
+        as_of = _utc(quote.get("regularMarketTime")) or datetime.now(UTC)
         return _chain_frame(symbol, expiry, chain.calls, chain.puts, und, as_of)
 
     async def option_quote(self, contract: OptionContract, at: date | datetime | None = None) -> OptionQuote:
@@ -396,7 +396,7 @@ class YahooMarket:
             raise NoData(f"Yahoo does not list {contract.describe()}")
         row = rows.iloc[0]
         quote = chain.underlying if isinstance(chain.underlying, dict) else {}
-        as_of = _utc(quote.get("regularMarketTime")) or datetime.now(timezone.utc)
+        as_of = _utc(quote.get("regularMarketTime")) or datetime.now(UTC)
         iv = _finite_positive(row.get("impliedVolatility"))
         return OptionQuote(
             contract=contract,
