@@ -234,7 +234,7 @@ class FakeYahoo:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def stop(self) -> None:
