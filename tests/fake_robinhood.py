@@ -292,7 +292,7 @@ def serve_fake_robinhood(fake: FakeRobinhood) -> Iterator[str]:
     """Serve ``fake`` on 127.0.0.1 and route robin_stocks' session to it; restore the session after."""
     handler = type("Handler", (_Handler,), {"fake": fake})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="fake-robinhood", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-robinhood", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     session = rh_globals.SESSION
