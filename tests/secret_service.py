@@ -1,0 +1,111 @@
+"""A real, private Secret Service for tests: its own D-Bus session bus and gnome-keyring-daemon.
+
+The fixture never touches the developer's own keyring: it always starts a private bus (even when
+``DBUS_SESSION_BUS_ADDRESS`` is set) with the keyring files in a temp folder, points this process at
+it, and stops both daemons at the end. It skips, with the reason, only when the programs are missing
+(``apt-get install gnome-keyring libsecret-tools dbus-x11``; CI installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+KEYRING_PASSWORD = "test-login-keyring-pw"
+
+
+@dataclass(frozen=True)
+class SecretServiceBus:
+    """The private bus address and the login keyring's password (to unlock it again in a test)."""
+
+    address: str
+    keyring_password: str
+
+
+def _missing_programs() -> list[str]:
+    return [p for p in ("dbus-daemon", "gnome-keyring-daemon") if shutil.which(p) is None]
+
+
+def _wait_for_secrets_service(timeout_s: float = 10.0) -> None:
+    import secretstorage
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with secretstorage.dbus_init() as conn:
+            if secretstorage.check_service_availability(conn):
+                return
+        time.sleep(0.02)
+    raise RuntimeError("gnome-keyring-daemon did not register org.freedesktop.secrets in time")
+
+
+@contextmanager
+def private_secret_service(home: Path, keyring_password: str) -> Iterator[SecretServiceBus]:
+    """Run dbus-daemon + gnome-keyring-daemon with keyrings under ``home``; this process uses that bus.
+
+    ``keyring_password`` unlocks the login keyring (it is created with it when absent); a wrong
+    password leaves an existing login keyring locked.
+    """
+    for sub in (".cache", ".local/share", "run"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    (home / "run").chmod(0o700)
+    env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"), XDG_RUNTIME_DIR=str(home / "run"))
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--nopidfile", "--print-address=1", "--print-pid=1"],
+        capture_output=True, text=True, check=True, env=env, timeout=10,
+    ).stdout.split()
+    address, bus_pid = out[0], int(out[1])
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    assert daemon.stdin is not None
+    daemon.stdin.write(keyring_password.encode())
+    daemon.stdin.close()
+    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    try:
+        _wait_for_secrets_service()
+        yield SecretServiceBus(address, keyring_password)
+    finally:
+        if saved is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait(timeout=5)
+        os.kill(bus_pid, signal.SIGTERM)
+
+
+def require_secret_service_programs() -> None:
+    """Skip (with the reason) when the daemons are not installed."""
+    missing = _missing_programs()
+    if missing:
+        pytest.skip(f"real Secret Service tests need {', '.join(missing)}: apt-get install gnome-keyring dbus-x11")
+
+
+@pytest.fixture(scope="session")
+def secret_service() -> Iterator[SecretServiceBus]:
+    """A private Secret Service (login keyring created and unlocked) for the whole test session."""
+    require_secret_service_programs()
+    home = Path(tempfile.mkdtemp(prefix="magnus-secret-service-"))
+    try:
+        with private_secret_service(home, KEYRING_PASSWORD) as bus:
+            yield bus
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
