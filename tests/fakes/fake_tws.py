@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import struct
 import time
@@ -181,6 +182,12 @@ class Book:
         return float(rows.iloc[-1]["Close"])
 
 
+@functools.cache
+def default_book() -> Book:
+    """The recording parsed once per process (read-only for the server)."""
+    return Book()
+
+
 # ------------------------------------------------------------------------------------------ server
 @dataclass
 class FakeOrder:
@@ -225,7 +232,7 @@ class FakeTWS:
                  cash: float = 250_000.0) -> None:
         self.port = port
         self.account = account
-        self.book = book or Book()
+        self.book = book or default_book()
         self.cash = cash  # the test account's cash (made up; not a market value)
         self._server: asyncio.Server | None = None
         self._clients: list[_Client] = []
@@ -346,7 +353,8 @@ class FakeTWS:
             client.writer.write(frame(*fields))
 
     def _over_rate(self, client: _Client) -> bool:
-        if self.msg_rate_limit is None:
+        if self.msg_rate_limit is None:  # only messages sent while a limit is set count
+            client.sent_times.clear()
             return False
         now = time.monotonic()
         q = client.sent_times
