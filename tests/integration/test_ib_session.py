@@ -276,3 +276,17 @@ async def test_same_ticket_through_a_flapping_connection_is_placed_once(server, 
     await asyncio.sleep(0.2)  # give the server time to read anything that was sent
     assert server.place_order_count == 1
     assert not [e for e in events if e.state == "rejected"]
+
+
+@pytest.mark.asyncio
+async def test_drop_during_resubscription_still_reconnects(server, sessions):
+    ib = IBSession(config(server, max_msg_per_s=20))
+    sessions.append(ib)
+    await ib.connect()
+    opts = [OptionContract("SPXW", date(2018, 1, 31), 2650.0 + 5 * i, "P") for i in range(10)]
+    ib.subscribe(opts, lambda b: None)
+    await wait_for(lambda: server.active_subscriptions == 10)
+    server.drop_connections()
+    await wait_for(lambda: 0 < server.active_subscriptions < 10)  # re-subscribing (paced) ...
+    server.drop_connections()  # ... and dropped again
+    await wait_for(lambda: server.active_subscriptions == 10 and ib.state == "connected")

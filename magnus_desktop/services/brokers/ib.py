@@ -365,8 +365,8 @@ class IBSession:
         self._set_state("connected", reason)
         self._check_unconfirmed_refs()
         emit_isolated(self.positions_changed, self._positions_now())
-        if self._subs:
-            await self._resubscribe_all()
+        if self._subs:  # its own task: a drop while re-subscribing must start a new reconnect loop
+            self._spawn(self._resubscribe_all())
 
     def _on_disconnected(self) -> None:
         if self._closing or self.state not in ("connected", "reconnecting"):
