@@ -15,7 +15,9 @@ apt_install() {
     local pkgs=(libegl1 libgl1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libfontconfig1 fontconfig fonts-dejavu-core
                 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0
                 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 xvfb)
-    if [ "${1:-}" = test ]; then pkgs+=(postgresql); fi
+    # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
+    # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service)
+    if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11); fi
     command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for p in "${pkgs[@]}"; do

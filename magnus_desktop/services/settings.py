@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,9 @@ MAX_DTE = 3650
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 _DB_BACKENDS = ("sqlite", "postgresql")
+
+
+from magnus_desktop.services.credentials.db_url import split_db_url  # noqa: E402  (one implementation)
 
 
 class SettingsSaveError(Exception):
@@ -53,29 +55,6 @@ class SettingsSaveError(Exception):
             f"Could not save the settings to {path} ({reason}). The previous settings file is unchanged; "
             "check that the folder is writable and the disk is not full."
         )
-
-
-def split_db_url(url: str) -> tuple[str, str | None]:
-    """Split a database URL into (URL without password, password or None).
-
-    The URL is returned as given (trimmed) when it holds no password, so nothing is reformatted.
-
-    Raises:
-        ValueError: ``url`` is not a database URL (the message does not repeat the URL).
-    """
-    text = url.strip()
-    try:
-        parsed = make_url(text)
-    except (ArgumentError, ValueError):
-        raise ValueError(
-            "not a database URL; use sqlite:///path/to/file.sqlite3 or postgresql://user@host:5432/dbname"
-        ) from None  # no chaining: the parser's message repeats the URL, password included
-    if parsed.password is None:
-        return text, None
-    # not ``parsed.set(password=None)``: for URL.set, None means "keep the current value"
-    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
-                      database=parsed.database, query=parsed.query)
-    return bare.render_as_string(hide_password=False), str(parsed.password)
 
 
 def strip_db_password(url: str) -> str:

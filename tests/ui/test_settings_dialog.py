@@ -132,7 +132,7 @@ def test_password_typed_in_url_is_moved_even_when_ok_is_pressed_at_once(dialog: 
     [
         ("sqlite", "", "choose a database file"),
         ("sqlite", "relative.sqlite3", "must be a full file path"),
-        ("postgres", "not a url", "not a database URL"),
+        ("postgres", "not a url", "valid database URL"),
         ("postgres", "sqlite:////tmp/x.sqlite3", "a PostgreSQL URL starts with postgresql://"),
         ("postgres", "", "enter the server URL"),
     ],
