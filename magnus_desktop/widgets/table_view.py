@@ -112,8 +112,13 @@ class RecordTableView(QTableView):
             return
         self._apply_hidden(hidden)
         self._save_hidden(hidden)
-        if visible:
-            self.fit_columns(grow_only=True)
+        index = next((i for i, c in enumerate(self.source_model.columns) if c.key == key), -1)
+        if visible and index >= 0 and index not in self._user_sized:  # it was not fitted while hidden
+            self._fitting = True
+            try:
+                self.horizontalHeader().resizeSection(index, self.column_width_needed(index))
+            finally:
+                self._fitting = False
 
     def reset_columns(self) -> None:
         """Back to the declared default columns, fitted to their contents."""
@@ -126,8 +131,12 @@ class RecordTableView(QTableView):
         self.fit_columns()
 
     def _apply_hidden(self, hidden: set[str]) -> None:
-        for i, col in enumerate(self.source_model.columns):
-            self.setColumnHidden(i, col.key in hidden)
+        self._fitting = True  # showing a section "resizes" it from 0: not the trader's doing
+        try:
+            for i, col in enumerate(self.source_model.columns):
+                self.setColumnHidden(i, col.key in hidden)
+        finally:
+            self._fitting = False
 
     # ---- persistence (QSettings INI, one entry per table objectName) --------------------------
     def _settings(self) -> QSettings | None:
