@@ -85,7 +85,7 @@ class TimeSeriesChart(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.getPlotItem().setClipToView(True)
         self.getPlotItem().setDownsampling(mode="peak")
-        self.value_axis.setWidth(48)  # a fixed width, changed only when the labels need more or less
+        self.value_axis.setWidth(60)  # a fixed width, changed only when the labels need more or less
         self.getPlotItem().disableAutoRange()  # ranges are set once per update (auto-range repaints 5-6x)
         self._zero_line = self.addLine(y=0, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine)) \
             if zero_line else None
@@ -167,6 +167,6 @@ class TimeSeriesChart(pg.PlotWidget):
         metrics = QFontMetrics(self.value_axis.style.get("tickFont") or self.font())
         decimals = tick_decimals((y1 - y0) / 8.0)
         widest = max(metrics.horizontalAdvance(format_tick(v, decimals)) for v in (y0, y1))
-        width = widest + 16  # tick marks and text offset (pyqtgraph adds the axis label's room itself)
+        width = widest + 28  # tick marks, text offset and room pyqtgraph under-reserves for the rotated label
         if abs(width - (self.value_axis.fixedWidth or 0)) > 4:
             self.value_axis.setWidth(width)
