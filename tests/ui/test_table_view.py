@@ -140,3 +140,24 @@ def test_export_csv_to_an_unwritable_path_raises_oserror(qtbot, tmp_path: Path) 
     view = make_view(qtbot, None)
     with pytest.raises(OSError):
         view.export_csv(tmp_path / "missing-dir" / "out.csv")
+
+
+class _LabelledModel(RecordTableModel):
+    """Shows a longer text than the column's formatter (as the watchlist does for stale rows)."""
+
+    def display_text(self, record, column):  # type: ignore[no-untyped-def]
+        text = super().display_text(record, column)
+        return f"{text} (as of 2018-01-19, stale)" if self.columns[column].key == "mark" else text
+
+
+def test_fitting_measures_the_model_display_text_not_just_the_formatter(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = _LabelledModel(COLUMNS, key=lambda r: r["symbol"])
+    view = RecordTableView(model, name="labelled", settings_file=None)
+    model.setParent(view)
+    qtbot.addWidget(view)
+    view.show()
+    model.set_records(RECORDS)
+    model.flush()
+    shown = view.proxy.index(0, 2).data()
+    assert shown.endswith("stale)")
+    assert view.columnWidth(2) >= view.fontMetrics().horizontalAdvance(shown)
