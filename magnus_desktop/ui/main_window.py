@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(dashboard, scanner, Qt.Orientation.Horizontal)
         self.splitDockWidget(positions, watchlists, Qt.Orientation.Horizontal)
         self.resizeDocks([dashboard, scanner], [680, 1000], Qt.Orientation.Horizontal)
-        self.resizeDocks([positions, watchlists], [920, 760], Qt.Orientation.Horizontal)
+        self.resizeDocks([positions, watchlists], [900, 780], Qt.Orientation.Horizontal)
         self.resizeDocks([dashboard, positions], [560, 380], Qt.Orientation.Vertical)
         self.toolbar = ReplayToolbar(vm, self)
         self.addToolBar(self.toolbar)

@@ -47,9 +47,10 @@ def _compact(value: Any) -> str:
 COLUMNS = (
     Column("pos", "#", fmt_int, tooltip="Position in the list (sort by # for the list order)"),
     Column("symbol", "Symbol", str, numeric=False),
-    Column("exchange", "Exch.", str, numeric=False, tooltip="Exchange prefix as in TradingView"),
+    # exchange and section: hidden by default (the row tooltip names both; the header menu shows them)
+    Column("exchange", "Exch.", str, numeric=False, tooltip="Exchange prefix as in TradingView", hidden=True),
     Column("section", "Section", str, numeric=False, tooltip="TradingView ###section the symbol was imported under",
-           max_width=100),
+           hidden=True, max_width=100),
     Column("last", "Last", fmt_num, tooltip="Recorded close on the replay day, USD per share"),
     Column("change", "Change", _signed, color=pnl_color,
            tooltip="Last − previous recorded close, USD per share (stale rows: none, \"as of\" their last bar)"),

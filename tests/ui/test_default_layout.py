@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtWidgets import QApplication
 
 from magnus_desktop.ui.main_window import MainWindow
@@ -38,10 +40,7 @@ def test_every_table_has_a_fixed_object_name(qtbot, view_model: WorkstationViewM
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == names
 
 
-def test_at_1920x1080_every_visible_column_shows_its_contents(qtbot, view_model: WorkstationViewModel,  # type: ignore[no-untyped-def]
-                                                             run: LoopRunner) -> None:
-    win = build(qtbot, view_model, run, 1920, 1080)
-    assert (win.width(), win.height()) == (1920, 1080)
+def assert_columns_fit(win: MainWindow) -> None:
     for name, table in tables(win).items():
         header = table.horizontalHeader()
         metrics = header.fontMetrics()
@@ -56,6 +55,26 @@ def test_at_1920x1080_every_visible_column_shows_its_contents(qtbot, view_model:
         # no column scrolled out of sight: all visible sections fit the viewport side by side
         assert header.length() <= table.viewport().width(), f"{name}: {header.length()} > {table.viewport().width()}"
         assert not header.stretchLastSection()
+
+
+def test_at_1920x1080_every_visible_column_shows_its_contents(qtbot, view_model: WorkstationViewModel,  # type: ignore[no-untyped-def]
+                                                             run: LoopRunner) -> None:
+    win = build(qtbot, view_model, run, 1920, 1080)
+    assert (win.width(), win.height()) == (1920, 1080)
+    assert_columns_fit(win)
+
+
+def test_at_1920x1080_stale_watchlist_rows_fit_too(qtbot, view_model: WorkstationViewModel,  # type: ignore[no-untyped-def]
+                                                   run: LoopRunner) -> None:
+    """2018-01-22: AAPL/GOOG recordings end 01-19, so their rows show the longer "as of" texts."""
+    win = build(qtbot, view_model, run, 1920, 1080)
+    clock = view_model.ws.clock
+    assert clock is not None
+    clock.jump(date(2018, 1, 22))
+    run.until(lambda: any(r["state"] == "stale" for r in win.watchlists.model.records()))
+    run.until(lambda: "2018-01-22" in win.positions.header.text())
+    run.idle(0.8)  # widening re-checks run at most twice a second
+    assert_columns_fit(win)
 
 
 def test_default_columns_include_the_ones_traders_asked_for(qtbot, view_model: WorkstationViewModel,  # type: ignore[no-untyped-def]
