@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.charts import TimeSeriesChart
 from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
-from magnus_desktop.widgets.table_model import LOSS, pnl_color
+from magnus_desktop.widgets.pair_grid import PairGrid
+from magnus_desktop.widgets.table_model import pnl_color, text_color
 from magnus_desktop.widgets.throttle import Throttle
 
 CARDS = (
@@ -29,24 +30,23 @@ class DashboardPanel(QWidget):
     def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
-        cards = QFrame(self)
-        grid = QGridLayout(cards)
-        grid.setContentsMargins(4, 4, 4, 4)
         self.cards: dict[str, QLabel] = {}
-        for i, (key, title) in enumerate(CARDS):
+        pairs = []
+        for key, title in CARDS:
             caption, value = QLabel(title), QLabel("—")
             font = value.font()
             font.setPointSizeF(font.pointSizeF() * 1.5)
             font.setBold(True)
             value.setFont(font)
             value.setObjectName(f"card_{key}")
-            grid.addWidget(caption, 0, i)
-            grid.addWidget(value, 1, i)
+            pairs.append((caption, value))
             self.cards[key] = value
+        cards = PairGrid(pairs, stacked=True, max_columns=len(CARDS), min_columns=3, parent=self)
+        cards.grid.setContentsMargins(4, 4, 4, 4)
         self.bp_warning = QLabel()  # says it in words, not only in red
         self.bp_warning.setObjectName("bp_warning")
         self.bp_warning.setWordWrap(True)
-        self.bp_warning.setStyleSheet(f"color: {LOSS.name()}; font-weight: bold;")
+        self.bp_warning.setStyleSheet(f"color: {text_color('loss').name()}; font-weight: bold;")
         self.bp_warning.hide()
         self.equity_chart = TimeSeriesChart("Demo account P&L since start (USD)", "USD", self, zero_line=True)
         self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
 from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.tables import record_table
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
-from magnus_desktop.widgets.table_model import LOSS, Column, RecordTableModel, pnl_color
-from magnus_desktop.widgets.table_view import RecordTableView
+from magnus_desktop.widgets.pair_grid import PairGrid
+from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color, text_color
 from magnus_desktop.widgets.throttle import Throttle
 
 COLUMNS = (
@@ -58,7 +59,7 @@ class PositionsPanel(QWidget):
     def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = RecordTableModel(COLUMNS, key=lambda r: r["key"], parent=self)
-        self.table = RecordTableView(self.model, self)
+        self.table = record_table(self.model, self, "positions_table")
         self.header = QLabel("Demo account (paper, replay of recorded SPXW quotes)")
         self.empty = QLabel("No open positions. Sell a put from the Scanner (double-click a row).")
         self.table.setToolTip("Double-click a position (or press Enter) to close it with a paper order")
@@ -67,20 +68,19 @@ class PositionsPanel(QWidget):
         self.vm = vm
         self.ticket_dialog: OrderTicketDialog | None = None
         self.empty.setVisible(False)
-        totals = QFrame(self)
-        totals.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(totals)
-        grid.setContentsMargins(8, 4, 8, 4)
         self.total_labels: dict[str, QLabel] = {}
-        for i, (key, title, _fmt) in enumerate(TOTALS):
+        pairs = []
+        for key, title, _fmt in TOTALS:
             name, value = QLabel(title + ":"), QLabel("—")
             value.setObjectName(f"total_{key}")
             font = value.font()
             font.setBold(True)
             value.setFont(font)
-            grid.addWidget(name, i // 4, (i % 4) * 2)
-            grid.addWidget(value, i // 4, (i % 4) * 2 + 1)
+            pairs.append((name, value))
             self.total_labels[key] = value
+        totals = PairGrid(pairs, stacked=False, max_columns=4, min_columns=2, parent=self)  # 2 x 4 when narrow
+        totals.setFrameShape(QFrame.Shape.StyledPanel)
+        totals.grid.setContentsMargins(8, 4, 8, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.header)
@@ -111,7 +111,7 @@ class PositionsPanel(QWidget):
             if key in ("unrealized_pnl", "realized_pnl"):
                 color = pnl_color(value)
             else:  # a negative buying power is red (and "short" in words), never a plain number
-                color = LOSS if key == "buying_power" and value < 0 else None
+                color = text_color("loss") if key == "buying_power" and value < 0 else None
                 if color is not None:
                     label.setText(f"{fmt(value)} (short)")
             label.setStyleSheet(f"color: {color.name()}" if color is not None else "")

@@ -1,14 +1,19 @@
-"""Replay controls: play/pause, step a day back/forward, speed, jump to a date."""
+"""Replay controls: play/pause, step a day back/forward, speed, jump to a date.
+
+The buttons carry drawn icons (``widgets.icons``) in the palette's button-text colour, never font
+glyphs such as ▶ or ⏸: a font without them (Xvfb, minimal Linux installs) shows an empty box.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QDate, QEvent, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QToolBar, QWidget
 
 from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.widgets.icons import media_icon
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 
@@ -19,9 +24,11 @@ class ReplayToolbar(QToolBar):
         self.setObjectName("toolbar_replay")
         self.vm = vm
         self.addWidget(QLabel(" Replay (recorded EOD data) "))
-        self.back_action = self._action("◀ Day", "Step back one trading day", "Ctrl+Left", lambda: vm.step(-1))
-        self.play_action = self._action("▶ Play", "Play / pause the replay", "Space", self._toggle)
-        self.forward_action = self._action("Day ▶", "Step forward one trading day", "Ctrl+Right", lambda: vm.step(1))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.back_action = self._action("Day", "step_back", "Step back one trading day", "Ctrl+Left", lambda: vm.step(-1))
+        self.play_action = self._action("Play", "play", "Play / pause the replay", "Space", self._toggle)
+        self.forward_action = self._action("Day", "step_forward", "Step forward one trading day", "Ctrl+Right",
+                                           lambda: vm.step(1))
         self.addSeparator()
         self.addWidget(QLabel(" Speed "))
         self.speed = QComboBox(self)
@@ -45,8 +52,10 @@ class ReplayToolbar(QToolBar):
         vm.date_changed.connect(self._on_vm_date_changed)
         vm.playing_changed.connect(self._on_vm_playing_changed)
 
-    def _action(self, text: str, tip: str, shortcut: str, slot: object) -> QAction:
+    def _action(self, text: str, icon: str, tip: str, shortcut: str, slot: object) -> QAction:
         action = QAction(text, self)
+        action.setProperty("icon_kind", icon)
+        action.setIcon(self._icon(icon))
         action.setToolTip(f"{tip} ({shortcut})")
         action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
@@ -77,4 +86,16 @@ class ReplayToolbar(QToolBar):
             self.day_label.setText(f"  {day:%a %d %b %Y} · day {days.index(day) + 1} of {len(days)}")
 
     def _on_vm_playing_changed(self, playing: bool) -> None:
-        self.play_action.setText("⏸ Pause" if playing else "▶ Play")
+        self.play_action.setText("Pause" if playing else "Play")
+        self.play_action.setProperty("icon_kind", "pause" if playing else "play")
+        self.play_action.setIcon(self._icon("pause" if playing else "play"))
+
+    def _icon(self, kind: str) -> QIcon:
+        return media_icon(kind, self.palette().color(QPalette.ColorRole.ButtonText))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the icons in the new text colour when the theme (palette) changes."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "forward_action"):
+            for action in (self.back_action, self.play_action, self.forward_action):
+                action.setIcon(self._icon(str(action.property("icon_kind"))))
+        super().changeEvent(event)

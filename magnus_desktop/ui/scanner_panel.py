@@ -34,10 +34,10 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
 from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
 from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.tables import record_table
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_num, fmt_pct, is_missing
-from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel
-from magnus_desktop.widgets.table_view import RecordTableView
+from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel, text_color
 
 _RIGHTS = (("Puts", "P"), ("Calls", "C"), ("Both", "both"))
 _SOURCES = (("Bid", "bid"), ("Mid", "mid"))
@@ -312,11 +312,10 @@ class ScannerPanel(QWidget):
         self.setObjectName("scanner_panel")
         self.vm = vm
         self.ticket_dialog: OrderTicketDialog | None = None
-        self._columns_fitted = False
         self.stale = False
         self.filters = ScanFilterBar(getattr(vm.ws, "scan_params", None) or scan_params_from_settings(vm.ws.settings))
         self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
-        self.table = RecordTableView(self.model, self)
+        self.table = record_table(self.model, self, "scanner_table")
         self.table.sortByColumn(len(SCAN_TABLE_COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
         self.empty_label = QLabel()
         self.empty_label.setWordWrap(True)
@@ -352,25 +351,11 @@ class ScannerPanel(QWidget):
         self.filters.filters_edited.connect(self._on_filters_edited)
         self.filters.scan_requested.connect(self.request_scan)
         self.vm.scan_changed.connect(self._on_vm_scan_changed)
-        self.model.modelReset.connect(self._fit_columns_once)
         self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
         self.sell_button.clicked.connect(lambda: self.open_ticket())
         for key in _ENTER_KEYS:
             shortcut = QShortcut(QKeySequence(key), self.table, context=Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda: self.open_ticket())
-
-    def _fit_columns_once(self) -> None:
-        """Size columns to their text, without the sort-arrow room Qt adds to every header, so
-        all 16 columns (score included) fit a ~1000 px dock. Done on the first non-empty result."""
-        if self._columns_fitted or self.model.rowCount() == 0:
-            return
-        header = self.table.horizontalHeader()
-        metrics = header.fontMetrics()
-        arrow = header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMarkSize)
-        for i, col in enumerate(SCAN_TABLE_COLUMNS):
-            title = metrics.horizontalAdvance(col.title) + 14 + (arrow if i == header.sortIndicatorSection() else 0)
-            header.resizeSection(i, max(self.table.sizeHintForColumn(i), title))
-        self._columns_fitted = True
 
     # ---- scanning -----------------------------------------------------------------------------
     def _on_filters_edited(self) -> None:
@@ -440,7 +425,7 @@ class ScannerPanel(QWidget):
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #d9534f;" if error else "")
+        self.status.setStyleSheet(f"color: {text_color('loss').name()};" if error else "")
 
     # ---- tickets ------------------------------------------------------------------------------
     def open_ticket(self, proxy_row: int | None = None) -> OrderTicketDialog | None:

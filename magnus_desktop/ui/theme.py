@@ -22,6 +22,28 @@ _DARK = {
 }
 
 
+def relative_luminance(color: str | QColor) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour, 0 (black) .. 1 (white).
+
+    Source: https://www.w3.org/TR/WCAG21/#dfn-relative-luminance
+    """
+    c = QColor(color)
+
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+
+def contrast_ratio(foreground: str | QColor, background: str | QColor) -> float:
+    """WCAG contrast ratio, 1 .. 21; AA asks >= 4.5 for text (>= 3 for large text and graphics).
+
+    Source: https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio
+    """
+    high, low = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """Apply ``"light"`` or ``"dark"`` to the whole application."""
     app.setStyle("Fusion")

@@ -13,17 +13,16 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from magnus_desktop.models.domain import Quote, WatchlistItem
 from magnus_desktop.services.tradingview import WatchlistFormatError, parse_tradingview, strip_invisible
 from magnus_desktop.widgets.formatting import MISSING, fmt_int, fmt_num, is_missing
-from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color
+from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel, pnl_color, text_color
 
 NO_DATA = "no replay data"
 PENDING = "…"
-STALE_COLOR = QColor("#c7780a")
-NO_DATA_COLOR = QColor("#8a8f98")
+_STATE_COLORS = {"stale": "stale", "none": "no_data"}  # row state -> text_color kind
 
 
 def _signed(value: Any, suffix: str = "") -> str:
@@ -48,8 +47,10 @@ def _compact(value: Any) -> str:
 COLUMNS = (
     Column("pos", "#", fmt_int, tooltip="Position in the list (sort by # for the list order)"),
     Column("symbol", "Symbol", str, numeric=False),
-    Column("exchange", "Exch.", str, numeric=False, tooltip="Exchange prefix as in TradingView"),
-    Column("section", "Section", str, numeric=False, tooltip="TradingView ###section the symbol was imported under"),
+    # exchange and section: hidden by default (the row tooltip names both; the header menu shows them)
+    Column("exchange", "Exch.", str, numeric=False, tooltip="Exchange prefix as in TradingView", hidden=True),
+    Column("section", "Section", str, numeric=False, tooltip="TradingView ###section the symbol was imported under",
+           hidden=True, max_width=100),
     Column("last", "Last", fmt_num, tooltip="Recorded close on the replay day, USD per share"),
     Column("change", "Change", _signed, color=pnl_color,
            tooltip="Last − previous recorded close, USD per share (stale rows: none, \"as of\" their last bar)"),
@@ -67,17 +68,18 @@ class SymbolsTableModel(RecordTableModel):
     formatted values (stale rows), and colours whole rows of stale / missing data, so a stale
     quote is visible even when the as-of column is scrolled out of a narrow dock."""
 
+    def display_text(self, record: Record, column: int) -> str:
+        shown, key = record["shown"], self.columns[column].key
+        return str(shown[key]) if shown and key in shown else super().display_text(record, column)
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and index.row() < self.rowCount():
             record = self.record(index.row())
-            shown = record["shown"]
-            if role == Qt.ItemDataRole.DisplayRole and shown and self.columns[index.column()].key in shown:
-                return shown[self.columns[index.column()].key]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return record["tip"] or None
             if role == Qt.ItemDataRole.ForegroundRole and (index.column() == _AS_OF_COL or record["state"] == "stale"):
-                color = {"stale": STALE_COLOR, "none": NO_DATA_COLOR}.get(record["state"])
-                return QBrush(color) if color is not None else None
+                kind = _STATE_COLORS.get(record["state"])
+                return QBrush(text_color(kind)) if kind is not None else None
         return super().data(index, role)
 
 

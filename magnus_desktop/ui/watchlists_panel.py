@@ -38,15 +38,14 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.models.domain import Quote, Watchlist, WatchlistItem
 from magnus_desktop.services.tradingview import TICKER_SHAPE, SkippedEntry
+from magnus_desktop.ui.tables import record_table
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.ui.watchlist_symbols import (
-    COLUMN_INDEX,
     COLUMNS,
     SymbolsTableModel,
     parse_symbol_input,
     symbol_record,
 )
-from magnus_desktop.widgets.table_view import RecordTableView
 
 #: Below this width the lists go above the symbols instead of beside them (px).
 _STACK_BELOW = 620
@@ -113,8 +112,10 @@ class WatchlistsPanel(QWidget):
         self.new_btn = _button("New…", "Create an empty watchlist", self.new_watchlist)
         self.rename_btn = _button("Rename…", "Rename the selected watchlist (F2)", self.rename_selected)
         self.delete_btn = _button("Delete", "Delete the selected watchlist", self.delete_selected)
-        self.list_up_btn = _button("▲", "Move the selected watchlist up", lambda: self.move_selected_list(-1))
-        self.list_down_btn = _button("▼", "Move the selected watchlist down", lambda: self.move_selected_list(1))
+        self.list_up_btn = _button("Up", "Move the selected watchlist up", lambda: self.move_selected_list(-1))
+        self.list_down_btn = _button("Down", "Move the selected watchlist down", lambda: self.move_selected_list(1))
+        for b, arrow in ((self.list_up_btn, Qt.ArrowType.UpArrow), (self.list_down_btn, Qt.ArrowType.DownArrow)):
+            b.setArrowType(arrow)  # style-drawn in the palette's colours, not a ▲/▼ font glyph (a box in some fonts)
         self.import_btn = _button("Import…", "Import a TradingView watchlist (.txt) as a new list", self.import_dialog)
         for b in (self.new_btn, self.rename_btn, self.delete_btn, self.import_btn):
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -142,8 +143,7 @@ class WatchlistsPanel(QWidget):
         self.symbol_edit.setPlaceholderText("Add symbols: AAPL, NASDAQ:MSFT SPY …")
         self.symbol_edit.returnPressed.connect(self.add_from_input)
         self.add_btn = _button("Add", "Add the typed symbols to the selected list", self.add_from_input)
-        self.table = RecordTableView(self.model)
-        self.table.setObjectName("watchlists_symbols")
+        self.table = record_table(self.model, None, "watchlists_symbols")
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.remove_btn = _button("Remove", "Remove the selected symbol (Del)", self.remove_selected_symbol)
         self.sym_up_btn = _button("Move up", "Move the selected symbol up (Ctrl+Up)", lambda: self.move_selected_symbol(-1))
@@ -307,9 +307,7 @@ class WatchlistsPanel(QWidget):
         self._fitted_states = [r["state"] for r in self.model.records()]
         self._fit_pending = all(state == "pending" for state in self._fitted_states)
         if not self._fit_pending:
-            self.table.resizeColumnsToContents()
-            section = COLUMN_INDEX["section"]  # long section names elide; the row tooltip has them
-            self.table.setColumnWidth(section, min(self.table.columnWidth(section), 100))
+            self.table.fit_columns()  # long section names elide (Column.max_width); the row tooltip has them
 
     def _select_source_row(self, source_row: int) -> None:
         index = self.table.proxy.mapFromSource(self.model.index(source_row, 0))

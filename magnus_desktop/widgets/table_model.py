@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from magnus_desktop.widgets.formatting import fmt_num
 
@@ -24,20 +24,38 @@ Record = Mapping[str, Any]
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
-GAIN = QColor("#2e9d57")
-LOSS = QColor("#d9534f")
+#: Text colours per theme, each at least 4.5:1 (WCAG AA) against the theme's table and window
+#: backgrounds (checked in tests/ui/test_usability.py): gain/loss, stale quote, no data.
+TEXT_COLORS: dict[str, dict[str, str]] = {
+    "dark": {"gain": "#4cc47a", "loss": "#ff7b72", "stale": "#f0ad4e", "no_data": "#a3a8b0"},
+    "light": {"gain": "#1a7340", "loss": "#b52b27", "stale": "#9a5b00", "no_data": "#5f6670"},
+}
+
+
+def palette_theme() -> str:
+    """``"dark"`` when the application's table background is dark, else ``"light"``."""
+    return "dark" if QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128 else "light"
+
+
+def text_color(kind: str) -> QColor:
+    """The readable colour of ``kind`` (gain, loss, stale, no_data) for the current palette."""
+    return QColor(TEXT_COLORS[palette_theme()][kind])
 
 
 def pnl_color(value: Any) -> QColor | None:
     """Green for a gain, red for a loss, default for zero/missing."""
     if not isinstance(value, (int, float)) or math.isnan(value) or value == 0:
         return None
-    return GAIN if value > 0 else LOSS
+    return text_color("gain" if value > 0 else "loss")
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: ``key`` into the record, header ``title``, display ``fmt``, optional colour."""
+    """One column: ``key`` into the record, header ``title``, display ``fmt``, optional colour.
+
+    ``hidden``: hidden by default (the header's right-click menu shows it); ``max_width``: the
+    widest (px) that fitting to contents makes it (longer text elides; the tooltip has it).
+    """
 
     key: str
     title: str
@@ -45,6 +63,8 @@ class Column:
     numeric: bool = True
     tooltip: str = ""
     color: Callable[[Any], QColor | None] | None = None
+    hidden: bool = False
+    max_width: int = 260
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -117,6 +137,11 @@ class RecordTableModel(QAbstractTableModel):
     def records(self) -> list[Record]:
         return list(self._records)
 
+    def display_text(self, record: Record, column: int) -> str:
+        """The text shown for ``record`` in ``column`` (the view measures column widths with it)."""
+        col = self.columns[column]
+        return col.fmt(record.get(col.key))
+
     # ---- Qt model API -----------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -141,7 +166,7 @@ class RecordTableModel(QAbstractTableModel):
         col = self.columns[index.column()]
         value = record.get(col.key)
         if role == Qt.ItemDataRole.DisplayRole:
-            return col.fmt(value)
+            return self.display_text(record, index.column())
         if role == SORT_ROLE:
             return _sort_value(value)
         if role == RECORD_ROLE:

@@ -8,7 +8,7 @@ from magnus_desktop.models.domain import Fill, OptionContract
 from magnus_desktop.services.portfolio import account_summary
 from magnus_desktop.ui.dashboard_panel import DashboardPanel
 from magnus_desktop.ui.positions_panel import PositionsPanel
-from magnus_desktop.widgets.table_model import LOSS
+from magnus_desktop.widgets.table_model import text_color
 
 
 def overcommitted(ws):  # type: ignore[no-untyped-def]
@@ -36,12 +36,12 @@ def test_negative_buying_power_is_red_and_explained(qtbot, run, view_model, work
     card = dashboard.cards["buying_power"]
     run.until(lambda: dashboard.bp_warning.isVisible())
     amount = f"-${-summary.buying_power:,.0f}"
-    assert card.text() == amount and LOSS.name() in card.styleSheet()
+    assert card.text() == amount and text_color("loss").name() in card.styleSheet()
     text = dashboard.bp_warning.text()
     assert "Buying power is negative on 2018-02-02" in text and amount in text
     assert f"${summary.collateral_used:,.0f}" in text
     run.until(lambda: positions.total_labels["buying_power"].text() == f"{amount} (short)")
-    assert LOSS.name() in positions.total_labels["buying_power"].styleSheet()
+    assert text_color("loss").name() in positions.total_labels["buying_power"].styleSheet()
     assert dashboard.grab().save("/tmp/dashboard_negative_bp.png")
     # back above zero: the warning goes and the colour too
     view_model.account_changed.emit(workstation.last_summary)

@@ -21,10 +21,10 @@ from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.services.storage import DatabaseReadOnly
 from magnus_desktop.services.workstation import DEFAULT_WATCHLIST, Workstation
 from magnus_desktop.ui.view_model import WorkstationViewModel
-from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, STALE_COLOR, parse_symbol_input
+from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, parse_symbol_input
 from magnus_desktop.ui.watchlists_panel import WatchlistsPanel
 from magnus_desktop.widgets.formatting import MISSING, fmt_num
-from magnus_desktop.widgets.table_model import GAIN, LOSS
+from magnus_desktop.widgets.table_model import text_color
 from tests.ui.conftest import LoopRunner
 
 OHLCV = Path(__file__).resolve().parents[2] / "magnus_desktop" / "resources" / "data" / "ohlcv"
@@ -124,7 +124,7 @@ def test_change_colours_follow_sign(rig: Rig) -> None:
         if math.isnan(change) or change == 0:
             assert brush is None
         else:
-            assert brush.color() == (GAIN if change > 0 else LOSS)
+            assert brush.color() == text_color("gain" if change > 0 else "loss")
             seen.add(change > 0)
     assert seen == {True, False}  # 2018-01-02: VIX fell, SPY rose
 
@@ -160,8 +160,8 @@ def test_stale_quote_shows_its_date_and_says_stale(rig: Rig) -> None:
         assert math.isnan(record["change"]) and math.isnan(record["change_pct"])  # nothing sorts as a move
         tip = rig.cell(symbol, "last", Qt.ItemDataRole.ToolTipRole)
         assert "Stale" in tip and replay_day.isoformat() in tip and "no change is shown" in tip
-        assert rig.cell(symbol, "as_of", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
-        assert rig.cell(symbol, "change", Qt.ItemDataRole.ForegroundRole).color() == STALE_COLOR
+        assert rig.cell(symbol, "as_of", Qt.ItemDataRole.ForegroundRole).color() == text_color("stale")
+        assert rig.cell(symbol, "change", Qt.ItemDataRole.ForegroundRole).color() == text_color("stale")
     spy = rig.ws.market.quote("SPY", replay_day)
     assert spy is not None and rig.cell("SPY", "as_of") == replay_day.isoformat()  # SPY covers the day
     assert rig.cell("SPY", "change") == f"{spy.last - spy.prev_close:+,.2f}"  # fresh rows unchanged
