@@ -42,6 +42,8 @@ from magnus_desktop.models.domain import (
     WatchlistItem,
 )
 from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
+from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paper_broker import LaterDaysCheck, OrderRejected, PaperBroker, check_later_days
 from magnus_desktop.services.paths import app_paths
@@ -154,6 +156,7 @@ class Workstation:
         self.scan_params = scan_params_from_settings(settings)
         self.clock: ReplayClock | None = None
         self.broker = PaperBroker(self.market, commission_per_contract=settings.commission_per_contract)
+        self.credentials = CredentialStore()
         self.last_summary: AccountSummary | None = None
         self.last_scan: ScanOutcome | None = None
         self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="magnus-db")
@@ -223,7 +226,8 @@ class Workstation:
         in-memory database (``db_problem`` says why)."""
         self.db_problem = self.db_read_only = None
         try:
-            self.db = await self._db(Database.open, self.db_url)  # migrates to head
+            url = await self._with_keyring_password(self.db_url)
+            self.db = await self._db(Database.open, url)  # migrates to head
             return
         except DatabaseReadOnly as exc:
             failure: StorageError = exc
@@ -242,6 +246,44 @@ class Workstation:
         except StorageError as exc:
             failure = exc
         await self._use_memory_database(str(failure))
+
+    async def _with_keyring_password(self, url: str | None) -> str | None:
+        """A PostgreSQL URL stored without its password gets it back from the keyring (if any)."""
+        if not url or "@" not in url or not url.strip().startswith(("postgres", "postgresql")):
+            return url
+        try:
+            account = db_url_account(url)
+            password = await self.credentials.get(service_key("db", account), account)
+        except (ValueError, CredentialsError) as exc:
+            log.warning("database password not read from the keyring: %s", exc)
+            return url
+        return url if password is None else join_db_url(url, password)
+
+    async def save_db_password(self, url: str, password: str) -> None:
+        """Keep the password of the PostgreSQL ``url`` in the keyring (never in settings).
+
+        Raises:
+            CredentialsError: no usable keyring, or it is locked (the message says which).
+        """
+        account = db_url_account(url)
+        await self.credentials.set(service_key("db", account), account, password)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Take a validated ``Settings`` from the Settings dialog (in place: every service keeps its
+        reference); prices, marks and the scan follow the new rate, yield and commission."""
+        replay_date = self.settings.replay_date
+        for name in type(new).model_fields:
+            if name not in ("schema_version", "replay_date"):
+                setattr(self.settings, name, getattr(new, name))
+        self.settings.replay_date = replay_date
+        self.broker.commission_per_contract = new.commission_per_contract
+        if self.clock is not None:
+            self.clock.speed = new.replay_speed
+        self.scan_params = replace(self.scan_params, rate=new.risk_free_rate, div_yield=new.dividend_yield)
+        self._fills_generation += 1
+        self._equity_cache.clear()
+        if self.clock is not None:
+            self._schedule_refresh()
 
     def _sqlite_file(self) -> Path | None:
         """The SQLite file the configured URL points at (None for PostgreSQL or in-memory)."""
@@ -285,6 +327,7 @@ class Workstation:
         return True
 
     async def aclose(self) -> None:
+        await self.credentials.aclose()
         if self.clock is not None:
             await self.clock.aclose()
         if self._refresh_task is not None:

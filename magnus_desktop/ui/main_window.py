@@ -28,6 +28,7 @@ from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
 from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.banner import BannerBar
+from magnus_desktop.ui.settings_dialog import SettingsDialog
 from magnus_desktop.ui.dashboard_panel import DashboardPanel
 from magnus_desktop.ui.positions_panel import PositionsPanel
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._orders_this_session = 0
         vm.order_filled.connect(self._count_order)
         vm.storage_changed.connect(self.show_storage_banners)
+        vm.settings_applied.connect(self._on_vm_settings_applied)
         vm.notice.connect(self.show_notice)
         vm.order_rejected.connect(self.show_notice)
         vm.date_changed.connect(self._on_vm_date_changed)
@@ -144,6 +146,10 @@ class MainWindow(QMainWindow):
         self._menu_action(file_menu, "Import TradingView watchlist…", self.watchlists.import_dialog, "Ctrl+I")
         file_menu.addSeparator()
         self.quit_action = self._menu_action(file_menu, "Quit", self.request_quit, "Ctrl+Q")
+        edit = bar.addMenu("&Edit")
+        self.settings_action = self._menu_action(edit, "Settings…", self.open_settings, "Ctrl+,")
+        self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -159,13 +165,40 @@ class MainWindow(QMainWindow):
         self._menu_action(help_menu, "About Magnus Desktop", self._show_about)
 
     def toggle_theme(self) -> None:
-        theme = "light" if self.vm.ws.settings.theme == "dark" else "dark"
-        self.vm.ws.settings.theme = theme
+        self.vm.ws.settings.theme = "light" if self.vm.ws.settings.theme == "dark" else "dark"
+        self._show_theme()
+
+    def _show_theme(self) -> None:
+        theme = self.vm.ws.settings.theme
         self.dark_action.setChecked(theme == "dark")
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.dashboard.apply_theme(theme)
+
+    # ---- settings ---------------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        """Edit → Settings (Ctrl+,): the keyring backend is looked up off the GUI thread first."""
+        asyncio.ensure_future(self._open_settings())
+
+    async def _open_settings(self) -> None:
+        try:
+            backend = await self.vm.keyring_backend()
+        except Exception as exc:  # a broken keyring must not keep the dialog closed
+            backend = f"unavailable ({exc})"
+        if not shiboken6.isValid(self):
+            return
+        dialog = SettingsDialog(self.vm.ws.settings, self, keyring_backend=backend,
+                                default_log_dir=app_paths().log_dir)
+        dialog.settings_applied.connect(lambda new: self.vm.apply_settings(new, dialog.db_password()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_vm_settings_applied(self, settings: object) -> None:
+        self._show_theme()
+        self.toolbar.show_speed(self.vm.ws.settings.replay_speed)
+        self.scanner.apply_default_filters(self.vm.ws.settings.scanner)
 
     def _confirm_reset_demo(self) -> None:
         answer = QMessageBox.question(self, "Reset demo account",

@@ -35,8 +35,7 @@ class ReplayToolbar(QToolBar):
         self.speed.setObjectName("replay_speed")
         for s in SPEEDS:
             self.speed.addItem(f"{s:g} days/s", s)
-        current = vm.ws.settings.replay_speed
-        self.speed.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - current)))
+        self.show_speed(vm.ws.settings.replay_speed)
         self.speed.currentIndexChanged.connect(lambda _i: vm.set_speed(float(self.speed.currentData())))
         self.addWidget(self.speed)
         self.addSeparator()
@@ -61,6 +60,16 @@ class ReplayToolbar(QToolBar):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
+
+    def show_speed(self, days_per_second: float) -> None:
+        """Select ``days_per_second`` in the speed list (added if missing, e.g. set in Settings)."""
+        index = self.speed.findData(days_per_second)
+        if index < 0:  # a speed typed in Settings that the list does not have
+            self.speed.addItem(f"{days_per_second:g} days/s", days_per_second)
+            index = self.speed.count() - 1
+        self.speed.blockSignals(True)
+        self.speed.setCurrentIndex(index)
+        self.speed.blockSignals(False)
 
     def set_range(self, first: date, last: date) -> None:
         self.date_edit.setDateRange(QDate(first.year, first.month, first.day), QDate(last.year, last.month, last.day))

@@ -358,6 +358,11 @@ class ScannerPanel(QWidget):
             shortcut.activated.connect(lambda: self.open_ticket())
 
     # ---- scanning -----------------------------------------------------------------------------
+    def apply_default_filters(self, defaults: ScannerSettings) -> None:
+        """Show the scanner defaults chosen in Settings and scan with them."""
+        self.filters.set_params(defaults)
+        self.request_scan()
+
     def _on_filters_edited(self) -> None:
         """The table no longer matches the filters: say so at once, rescan after the debounce."""
         self._set_stale(True, "Stale — filters changed; rescanning…")

@@ -16,7 +16,10 @@ from qasync import asyncSlot
 from magnus_desktop.analytics.scanner import ScanParams
 from magnus_desktop.models.domain import OrderTicket, WatchlistItem
 from magnus_desktop.services.paper_broker import OrderRejected
-from magnus_desktop.services.settings import SettingsSaveError
+from magnus_desktop.services.credentials import CredentialsError
+from magnus_desktop.services.logs import setup_logging
+from magnus_desktop.services.paths import app_paths
+from magnus_desktop.services.settings import Settings, SettingsSaveError
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.services.tradingview import WatchlistFormatError
 from magnus_desktop.services.workstation import Workstation
@@ -78,6 +81,40 @@ class WorkstationViewModel(QObject):
         self.ws.settings.replay_speed = days_per_second
         if self.ws.clock is not None:
             self.ws.clock.speed = days_per_second
+
+    # ---- settings -----------------------------------------------------------------------------
+    settings_applied = Signal(object)
+
+    async def keyring_backend(self) -> str:
+        """The keyring backend's name and, when it is not a secure store, the warning."""
+        info = await self.ws.credentials.backend_info()
+        return info.name if info.secure else f"{info.name} — {info.warning}"
+
+    @asyncSlot(object, object)
+    async def apply_settings(self, new: Settings, db_password: str | None) -> None:
+        """Apply the Settings dialog's result: services first, then the panels (``settings_applied``),
+        then save; the database password goes to the keyring, never to the settings file."""
+        level_before, dir_before = self.ws.settings.log_level, self.ws.settings.log_dir
+        self.ws.apply_settings(new)
+        if new.log_level != level_before or new.log_dir != dir_before:
+            default_dir = app_paths().log_dir
+            try:
+                setup_logging(new.log_dir or default_dir, new.log_level, fallback_dir=default_dir)
+            except OSError as exc:
+                self.notice.emit(f"The log folder cannot be used: {exc}")
+        self.settings_applied.emit(self.ws.settings)
+        if db_password and new.db_url:
+            try:
+                await self.ws.save_db_password(new.db_url, db_password)
+            except (CredentialsError, ValueError) as exc:
+                self.notice.emit(f"The database password was not saved: {exc}")
+        try:
+            await self.ws.save_settings()
+        except (OSError, SettingsSaveError) as exc:
+            self.notice.emit(str(exc))
+            return
+        self.notice.emit("Settings saved." + (" The database choice takes effect at the next start."
+                                             if new.db_url != self.ws.db_url else ""))
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def shutdown(self) -> None:
