@@ -41,9 +41,9 @@ from magnus_desktop.models.domain import (
     Watchlist,
     WatchlistItem,
 )
-from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
+from magnus_desktop.services.market_data import ReplayMarketData
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paper_broker import LaterDaysCheck, OrderRejected, PaperBroker, check_later_days
 from magnus_desktop.services.paths import app_paths

@@ -28,11 +28,11 @@ from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
 from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.banner import BannerBar
-from magnus_desktop.ui.settings_dialog import SettingsDialog
 from magnus_desktop.ui.dashboard_panel import DashboardPanel
 from magnus_desktop.ui.positions_panel import PositionsPanel
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
 from magnus_desktop.ui.scanner_panel import ScannerPanel
+from magnus_desktop.ui.settings_dialog import SettingsDialog
 from magnus_desktop.ui.theme import apply_theme
 from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.ui.watchlists_panel import WatchlistsPanel

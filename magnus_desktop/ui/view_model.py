@@ -15,9 +15,9 @@ from qasync import asyncSlot
 
 from magnus_desktop.analytics.scanner import ScanParams
 from magnus_desktop.models.domain import OrderTicket, WatchlistItem
-from magnus_desktop.services.paper_broker import OrderRejected
 from magnus_desktop.services.credentials import CredentialsError
 from magnus_desktop.services.logs import setup_logging
+from magnus_desktop.services.paper_broker import OrderRejected
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import Settings, SettingsSaveError
 from magnus_desktop.services.storage import StorageError
