@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         once, then a banner that stays for the session."""
         if not problems:
             return
-        text = "\n\n".join(problems)
+        text = mask_secrets("\n\n".join(problems))
         self.banners.show_banner("startup", text, "warning",
                                  (("Dismiss", lambda: self.banners.remove_banner("startup")),))
         box = QMessageBox(QMessageBox.Icon.Warning, "Magnus Desktop — start-up problems", text,
