@@ -58,6 +58,7 @@ case "$cmd" in
         setup test
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
         "$VENV/bin/lint-imports"
+        "$VENV/bin/ruff" check magnus_desktop tests benchmarks
         exec "$VENV/bin/python" -m pytest "$@" ;;
     bench)
         setup bench
