@@ -87,11 +87,22 @@ def parse_money(path: Path, line: int, name: str, text: str) -> float:
     return -value if m["neg"] else value
 
 
+_DATES: dict[str, date] = {}
+
+
 def _us_date(path: Path, line: int, text: str) -> date:
+    """``12/29/2023`` → date (memoised: an activity file repeats few dates)."""
+    day = _DATES.get(text)
+    if day is not None:
+        return day
     try:
-        return datetime.strptime(text, "%m/%d/%Y").date()
+        month, dom, year = text.split("/")
+        day = date(int(year), int(month), int(dom))
     except ValueError:
         raise ImportFormatError(path, line, f"Activity Date {text!r} is not a date like 12/29/2023") from None
+    if len(_DATES) < 10_000:
+        _DATES[text] = day
+    return day
 
 
 def _quantity(path: Path, line: int, text: str) -> tuple[float, bool]:
