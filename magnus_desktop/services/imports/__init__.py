@@ -4,7 +4,13 @@
 ``ibkr_flex``, ``robinhood_csv`` and ``reconcile`` for what each reads and checks.
 """
 
-from magnus_desktop.services.imports.common import FILE_KINDS, FileKind, ImportFormatError, ParsedFile, SkippedLine
+from magnus_desktop.services.imports.common import (
+    FILE_KINDS,
+    FileKind,
+    ImportFormatError,
+    ParsedFile,
+    SkippedLine,
+)
 from magnus_desktop.services.imports.reconcile import ReconciliationRow, reconcile
 from magnus_desktop.services.imports.service import (
     ImportReport,
