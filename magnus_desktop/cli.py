@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = parser.add_subparsers(dest="command", parser_class=OneLineErrorParser)
     add_scan_parser(sub)
+    from magnus_desktop.cli_import import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -41,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_scan import run_scan
 
         return run_scan(args)
+    if args.command == "import":
+        from magnus_desktop.cli_import import run_import
+
+        return run_import(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)

@@ -1,0 +1,105 @@
+"""Trade-history values: one imported broker event (trade, expiration, dividend, ...) and a
+statement's stated cash balance. Frozen dataclasses, no I/O.
+
+Units: ``price`` in the instrument's currency per share / per unit of the underlying (an option
+quoted at 1.38 is 1.38 USD per share, 138 USD per contract with multiplier 100); ``amount`` and
+``commission`` in ``currency`` for the whole event; ``qty`` signed (bought > 0, sold < 0), in
+shares or contracts; ``fx_rate_to_base`` converts ``currency`` into the account's base currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+EventKind = Literal[
+    "trade", "expiration", "assignment", "exercise", "dividend", "interest", "fee", "tax",
+    "lending", "transfer",
+]
+#: Every kind, in the order reports list them.
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "trade", "expiration", "assignment", "exercise", "dividend", "interest", "fee", "tax",
+    "lending", "transfer",
+)
+#: Kinds that change a position (the rest only move cash).
+POSITION_KINDS = frozenset({"trade", "expiration", "assignment", "exercise"})
+OpenClose = Literal["O", "C", ""]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One imported broker event.
+
+    Attributes:
+        account: account name (``--account`` or the statement's account id).
+        broker: ``"ibkr"`` or ``"robinhood"``.
+        event_key: unique per account: the broker's id (``ibkr:T:<transactionID>``) or a content
+            hash (``rh:<sha256 prefix>``) when the broker gives none.
+        kind: what happened (see :data:`EVENT_KINDS`).
+        occurred_at: date and time as printed in the file (exchange/broker local time, naive).
+        asset_category: ``STK``, ``OPT``, ``FUT``, ``FOP`` or ``CASH`` (cash-only events).
+        symbol: the broker's symbol of the instrument (``""`` for account-level cash events).
+        underlying: underlying symbol (the symbol itself for stocks).
+        expiry, strike, right: option/future contract fields (None when not a derivative).
+        multiplier: shares (or units) per contract; 1 for stocks and cash.
+        qty: signed quantity (bought > 0, sold < 0); 0 for cash-only events.
+        price: per share / per unit in ``currency``; None for cash-only events.
+        amount: net cash effect in ``currency`` (credit > 0), commission and fees included.
+        commission: commission and fees paid in ``currency`` (>= 0 is a cost).
+        currency: ISO 4217 code.
+        fx_rate_to_base: ``currency`` → base currency rate (1.0 for the base currency).
+        open_close: ``"O"``/``"C"`` when the broker says whether the trade opened or closed.
+        description: the broker's text.
+        source_line: 1-based line of the file the event came from.
+    """
+
+    account: str
+    broker: str
+    event_key: str
+    kind: EventKind
+    occurred_at: datetime
+    asset_category: str
+    symbol: str
+    underlying: str
+    expiry: date | None
+    strike: float | None
+    right: Literal["C", "P"] | None
+    multiplier: float
+    qty: float
+    price: float | None
+    amount: float
+    commission: float
+    currency: str
+    fx_rate_to_base: float
+    open_close: OpenClose
+    description: str
+    source_line: int
+
+    @property
+    def contract_key(self) -> str:
+        """Identity of the position this event belongs to (symbol + contract fields)."""
+        if self.expiry is None and self.strike is None:
+            return f"{self.asset_category}:{self.symbol}"
+        expiry = self.expiry.isoformat() if self.expiry else ""
+        strike = "" if self.strike is None else f"{self.strike:g}"
+        return f"{self.asset_category}:{self.underlying}:{expiry}:{strike}:{self.right or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementBalance:
+    """A cash balance the statement states, per currency.
+
+    Attributes:
+        currency: ISO 4217 code.
+        starting: balance at the start of the period (None when the file states none).
+        ending: balance at the end of the period, in ``currency``.
+        source: which section stated it (``"CashReport"`` or ``"StmtFunds"``).
+        source_line: 1-based file line of the figure.
+    """
+
+    currency: str
+    starting: float | None
+    ending: float
+    source: str
+    source_line: int

@@ -1,0 +1,236 @@
+"""Robinhood "Account activity" CSV → trade-history events.
+
+Layout: header ``Activity Date,Process Date,Settle Date,Instrument,Description,Trans Code,
+Quantity,Price,Amount``; quoted fields, descriptions may span lines (``"Ford Motor\\nCUSIP: ..."``);
+amounts ``$1,655.59`` (credit) and ``($1,500.36)`` (debit); a blank record and a disclaimer line in
+the tenth column close the file. Robinhood accounts are USD only: an amount or price without the
+``$`` form (``€12.00``, ``12.00``) is a wrong currency and refuses the file.
+
+Trans codes:
+
+- ``BTO``/``BTC`` (+qty) and ``STO``/``STC`` (-qty): option trades; the description
+  ``SPY 12/15/2023 Call $470.00`` gives the contract (:func:`parse_option_description`);
+  multiplier 100 (Robinhood lists US equity options only). ``Buy``/``Sell``: stock trades.
+- ``OEXP`` expiration, ``OASGN`` assignment, ``OEXCS`` exercise: the option leaves at price 0;
+  a quantity like ``1S`` marks a short contract (qty +1 closes it), a plain ``1`` a long one (-1).
+- ``CDIV``/``MDIV`` dividend, ``INT`` interest, ``GOLD``/``MINT``/``AFEE``/``DFEE`` fee,
+  ``SLIP`` stock-lending income, ``DTAX``/``NRA`` tax, ``ACH``/``RTP``/``WIRE`` transfer.
+- anything else (splits, mergers, journal entries, ...) is skipped with its line and a reason.
+
+Fees: Robinhood prints no commission column; ``commission`` = |qty| x price x multiplier minus
+the amount received (sells) or the amount paid minus that value (buys), rounded to cents. It is the
+regulatory and contract fees (0.03 per option contract bought in this file, a little more on
+sales: SEC and FINRA TAF fees); the amount already holds it. Robinhood accounts cannot sell short,
+so ``Sell`` is marked closing and ``Buy`` opening.
+
+Order: the file lists the newest activity first and dates carry no time; the events are returned
+oldest first (the file order reversed) so that same-day fills keep their true sequence.
+
+Ids: Robinhood gives none, so ``event_key`` is a content hash of the row's fields plus its
+occurrence number among identical rows of the same file (two identical 1-lot fills on one day are
+two events; importing the same file again finds the same keys).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.models.history import EventKind, HistoryEvent
+from magnus_desktop.services.imports.common import ImportFormatError, ParsedFile, SkippedLine
+
+HEADER = ("Activity Date", "Process Date", "Settle Date", "Instrument", "Description", "Trans Code",
+          "Quantity", "Price", "Amount")
+OPTION_MULTIPLIER = 100
+OPTION_TRADES = {"BTO": (1, "O"), "BTC": (1, "C"), "STO": (-1, "O"), "STC": (-1, "C")}
+STOCK_TRADES = {"Buy": 1, "Sell": -1}
+OPTION_EVENTS: dict[str, EventKind] = {"OEXP": "expiration", "OASGN": "assignment", "OEXCS": "exercise"}
+CASH_CODES: dict[str, EventKind] = {
+    "CDIV": "dividend", "MDIV": "dividend", "INT": "interest", "GOLD": "fee", "MINT": "fee",
+    "AFEE": "fee", "DFEE": "fee", "SLIP": "lending", "DTAX": "tax", "NRA": "tax",
+    "ACH": "transfer", "RTP": "transfer", "WIRE": "transfer",
+}
+_OPTION = re.compile(r"(?P<und>[A-Z][A-Z0-9.]*) (?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}) "
+                     r"(?P<right>Call|Put) \$(?P<strike>\d[\d,]*(?:\.\d+)?)")
+_MONEY = re.compile(r"(?P<neg>\()?\$(?P<num>\d[\d,]*(?:\.\d+)?)(?(neg)\))")
+_QTY = re.compile(r"(?P<num>\d+(?:\.\d+)?|\.\d+)(?P<short>S)?")
+
+
+def parse_option_description(text: str) -> OptionContract | None:
+    """``"SPY 12/15/2023 Call $470.00"`` → ``OptionContract("SPY", 2023-12-15, 470.0, "C")``.
+
+    Also finds the contract inside longer texts (``"Option Expiration for SPY 12/15/2023 Call
+    $470.00"``). Returns None when the text names no option.
+    """
+    m = _OPTION.search(text)
+    if m is None:
+        return None
+    try:
+        expiry = date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+    right = "C" if m["right"] == "Call" else "P"
+    return OptionContract(m["und"], expiry, float(m["strike"].replace(",", "")), right, OPTION_MULTIPLIER)
+
+
+def parse_money(path: Path, line: int, name: str, text: str) -> float:
+    """``$1,655.59`` → 1655.59, ``($1,500.36)`` → -1500.36 (USD); anything else is refused."""
+    m = _MONEY.fullmatch(text.strip())
+    if m is None:
+        raise ImportFormatError(path, line, f"{name} {text!r} is not a USD amount like $1,655.59 or "
+                                "($1,500.36) (wrong currency or malformed)")
+    value = float(m["num"].replace(",", ""))
+    return -value if m["neg"] else value
+
+
+_DATES: dict[str, date] = {}
+
+
+def _us_date(path: Path, line: int, text: str) -> date:
+    """``12/29/2023`` → date (memoised: an activity file repeats few dates)."""
+    day = _DATES.get(text)
+    if day is not None:
+        return day
+    try:
+        month, dom, year = text.split("/")
+        day = date(int(year), int(month), int(dom))
+    except ValueError:
+        raise ImportFormatError(path, line, f"Activity Date {text!r} is not a date like 12/29/2023") from None
+    if len(_DATES) < 10_000:
+        _DATES[text] = day
+    return day
+
+
+def _quantity(path: Path, line: int, text: str) -> tuple[float, bool]:
+    m = _QTY.fullmatch(text.strip())
+    if m is None:
+        if text.strip().startswith("-"):
+            raise ImportFormatError(path, line, f"negative Quantity {text!r}: Robinhood quantities are "
+                                    "unsigned (the trans code gives the side)")
+        raise ImportFormatError(path, line, f"Quantity {text!r} is not a number")
+    return float(m["num"]), m["short"] is not None
+
+
+class _RowReader:
+    def __init__(self, path: Path, account: str) -> None:
+        self.path = path
+        self.account = account
+        self.seen: dict[str, int] = {}
+
+    def key(self, fields: list[str]) -> str:
+        digest = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
+        n = self.seen.get(digest, 0)
+        self.seen[digest] = n + 1
+        return f"rh:{digest}:{n}"
+
+    def event(self, fields: list[str], line: int) -> HistoryEvent | SkippedLine:
+        activity, _process, _settle, instrument, description, code, qty_text, price_text, amount_text = fields
+        day = _us_date(self.path, line, activity)
+        when = datetime(day.year, day.month, day.day)
+        base = dict(account=self.account, broker="robinhood", occurred_at=when, currency="USD",
+                    fx_rate_to_base=1.0, description=description, source_line=line)
+        if code in OPTION_TRADES or code in OPTION_EVENTS:
+            contract = parse_option_description(description)
+            if contract is None:
+                raise ImportFormatError(self.path, line, f"{code} row without an option description like "
+                                        f"'SPY 12/15/2023 Call $470.00' (got {description!r})")
+            qty, short = _quantity(self.path, line, qty_text)
+            opt = dict(asset_category="OPT", symbol=contract.local_symbol.replace(" ", ""),
+                       underlying=contract.underlying, expiry=contract.expiry, strike=contract.strike,
+                       right=contract.right, multiplier=float(OPTION_MULTIPLIER))
+            if code in OPTION_TRADES:
+                sign, oc = OPTION_TRADES[code]
+                price = parse_money(self.path, line, "Price", price_text)
+                amount = parse_money(self.path, line, "Amount", amount_text)
+                return HistoryEvent(event_key=self.key(fields), kind="trade", qty=sign * qty, price=price,
+                                    amount=amount, commission=_fee(sign, qty * price * OPTION_MULTIPLIER, amount),
+                                    open_close=oc, **opt, **base)  # type: ignore[arg-type]
+            amount = parse_money(self.path, line, "Amount", amount_text) if amount_text else 0.0
+            return HistoryEvent(event_key=self.key(fields), kind=OPTION_EVENTS[code], qty=qty if short else -qty,
+                                price=0.0, amount=amount, commission=0.0, open_close="C",
+                                **opt, **base)  # type: ignore[arg-type]
+        if code in STOCK_TRADES:
+            if not instrument:
+                raise ImportFormatError(self.path, line, f"{code} row without an Instrument")
+            qty, _short = _quantity(self.path, line, qty_text)
+            price = parse_money(self.path, line, "Price", price_text)
+            amount = parse_money(self.path, line, "Amount", amount_text)
+            sign = STOCK_TRADES[code]
+            return HistoryEvent(event_key=self.key(fields), kind="trade", asset_category="STK", symbol=instrument,
+                                underlying=instrument, expiry=None, strike=None, right=None, multiplier=1.0,
+                                qty=sign * qty, price=price, amount=amount, commission=_fee(sign, qty * price, amount),
+                                open_close="O" if sign > 0 else "C", **base)  # type: ignore[arg-type]
+        if code in CASH_CODES:
+            amount = parse_money(self.path, line, "Amount", amount_text)
+            return HistoryEvent(event_key=self.key(fields), kind=CASH_CODES[code],
+                                asset_category="STK" if instrument else "CASH", symbol=instrument,
+                                underlying=instrument, expiry=None, strike=None, right=None, multiplier=1.0,
+                                qty=0.0, price=None, amount=amount, commission=0.0, open_close="",
+                                **base)  # type: ignore[arg-type]
+        return SkippedLine(line, f"trans code {code!r} ({description.splitlines()[0] if description else 'no description'}) "
+                                 "is not imported")
+
+
+def _fee(sign: int, gross: float, amount: float) -> float:
+    """Fees in USD (>= 0): what the amount lacks against qty x price x multiplier."""
+    fee = round(-amount - gross, 2) if sign > 0 else round(gross - amount, 2)
+    return max(fee, 0.0)
+
+
+def parse_robinhood_csv(path: Path | str, account: str | None = None) -> ParsedFile:
+    """Read a Robinhood activity CSV.
+
+    Args:
+        path: the ``.csv`` file.
+        account: account name stored with every event (default ``"robinhood"``).
+
+    Returns:
+        The parsed events and skipped lines (Robinhood states no balances).
+
+    Raises:
+        ImportFormatError: wrong header, a record with the wrong number of fields, an unclosed
+            quote (truncated file), a bad date, amount, price or quantity; names file and line.
+    """
+    path = Path(path)
+    name = account or "robinhood"
+    result = ParsedFile(path=path, kind="robinhood-csv", account=name)
+    reader_state = _RowReader(path, name)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, strict=True)
+            end_line = 0
+            ended = False
+            for fields in reader:
+                line, end_line = end_line + 1, reader.line_num
+                if line == 1:
+                    if tuple(f.strip() for f in fields[:9]) != HEADER:
+                        raise ImportFormatError(path, 1, "not a Robinhood activity CSV (header must be "
+                                                + ",".join(HEADER) + ")")
+                    continue
+                if not any(f.strip() for f in fields[:9]):
+                    ended = ended or len(fields) > 9  # the disclaimer closes the data
+                    continue
+                if ended:
+                    raise ImportFormatError(path, line, "data after the closing disclaimer line")
+                if len(fields) != 9:
+                    raise ImportFormatError(path, line, f"{len(fields)} fields, expected 9 (malformed row)")
+                item = reader_state.event(fields, line)
+                if isinstance(item, SkippedLine):
+                    result.skipped.append(item)
+                else:
+                    result.events.append(item)
+    except csv.Error as exc:
+        raise ImportFormatError(path, end_line + 1, f"malformed or truncated CSV ({exc})") from None
+    except UnicodeDecodeError:
+        raise ImportFormatError(path, 0, "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ImportFormatError(path, 0, f"cannot read the file ({exc.strerror or exc})") from None
+    if end_line == 0:
+        raise ImportFormatError(path, 0, "empty file")
+    if len(result.events) > 1 and result.events[0].occurred_at > result.events[-1].occurred_at:
+        result.events.reverse()
+    return result

@@ -1,0 +1,226 @@
+"""Import a broker statement file into the trade history: detect, parse, reconcile, store.
+
+One file is one database transaction: every row of it is stored, or (on any error) none. Events
+already stored for the account (same ``event_key``: the broker's id or the content hash) are
+skipped and counted as duplicates; so are repeated keys inside the file. Blocking: call it from a
+worker thread, never from the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
+from magnus_desktop.models.history import EVENT_KINDS, HistoryEvent
+from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
+from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
+from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
+from magnus_desktop.services.imports.reconcile import ReconciliationRow, reconcile
+from magnus_desktop.services.imports.robinhood_csv import HEADER, parse_robinhood_csv
+from magnus_desktop.services.storage import Database
+
+BATCH = 20_000  # rows per executemany
+_EVENTS = HistoryEventRow.__table__
+_POSITIONS = HistoryPositionRow.__table__
+_IMPORTS = HistoryImportRow.__table__
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do).
+
+    ``by_kind`` counts the events newly stored per kind (with ``dry_run``: the events found);
+    ``duplicates`` the events skipped because their key was already stored or repeated.
+    """
+
+    path: Path
+    kind: FileKind
+    account: str
+    dry_run: bool
+    rows_imported: int
+    duplicates: int
+    positions_imported: int
+    by_kind: dict[str, int]
+    skipped: list[SkippedLine]
+    reconciliation: list[ReconciliationRow]
+    realized: RealizedReport
+    import_id: int | None = None
+    events: list[HistoryEvent] = field(default_factory=list, repr=False)
+
+    @property
+    def reconciled(self) -> bool:
+        """True when every stated balance matches within 0.01 (also when the file states none)."""
+        return all(row.ok for row in self.reconciliation)
+
+
+def detect_kind(path: Path | str) -> FileKind:
+    """``"ibkr-flex"`` or ``"robinhood-csv"`` from the first bytes of the file.
+
+    Raises:
+        ImportFormatError: unreadable file, or neither layout.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ImportFormatError(path, 0, f"cannot read the file ({exc.strerror or exc})") from None
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<") and "FlexQueryResponse" in text:
+        return "ibkr-flex"
+    first = text.split("\n", 1)[0]
+    if all(name in first for name in HEADER):
+        return "robinhood-csv"
+    raise ImportFormatError(path, 1, "neither an IBKR Flex XML (<FlexQueryResponse>) nor a Robinhood "
+                            "activity CSV; name the kind with --kind")
+
+
+def parse_file(path: Path | str, kind: FileKind | None = None, account: str | None = None) -> ParsedFile:
+    """Parse ``path`` as ``kind`` (detected when None). Raises ``ImportFormatError``."""
+    kind = kind or detect_kind(path)
+    if kind == "ibkr-flex":
+        return parse_ibkr_flex(path, account)
+    return parse_robinhood_csv(path, account)
+
+
+def import_file(db: Database | None, path: Path | str, kind: FileKind | None = None,
+                account: str | None = None, *, dry_run: bool = False) -> ImportReport:
+    """Parse, reconcile and (unless ``dry_run``) store one statement file.
+
+    Args:
+        db: the open database; may be None when ``dry_run`` (nothing is read or written).
+        path: the file.
+        kind: ``"ibkr-flex"`` or ``"robinhood-csv"``; detected when None.
+        account: account name for every row (default: the statement's account id, or
+            ``"robinhood"`` for a Robinhood file).
+        dry_run: parse, reconcile and report; store nothing.
+
+    Raises:
+        ImportFormatError: bad input (names file and line); nothing stored.
+        StorageError: the database refused the write; nothing stored.
+    """
+    parsed = parse_file(path, kind, account)
+    sha = _sha256(parsed.path)
+    recon = reconcile(parsed)
+    realized = realized_pnl(parsed.events)
+    if dry_run or db is None:
+        keys = Counter(e.event_key for e in parsed.events)
+        return ImportReport(parsed.path, parsed.kind, parsed.account, True, len(keys),
+                            sum(keys.values()) - len(keys), len(parsed.positions),
+                            _by_kind(parsed.events), parsed.skipped, recon, realized, None, parsed.events)
+    with db.session() as session:
+        import_id, new_events, n_positions = store_parsed(session, parsed, sha)
+    return ImportReport(parsed.path, parsed.kind, parsed.account, False, len(new_events),
+                        len(parsed.events) - len(new_events), n_positions, _by_kind(new_events),
+                        parsed.skipped, recon, realized, import_id, parsed.events)
+
+
+def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int, list[HistoryEvent], int]:
+    """Insert one parsed file inside the caller's transaction (bulk Core inserts).
+
+    Returns:
+        (import id, the events newly stored, number of positions newly stored).
+    """
+    import_id = session.execute(
+        insert(_IMPORTS).values(file_name=parsed.path.name[:255], file_sha256=sha256, file_kind=parsed.kind,
+                                account=parsed.account, rows_imported=0, duplicates=0)
+        .returning(_IMPORTS.c.id)
+    ).scalar_one()
+    new_events = _new_events(session, parsed.events)
+    _insert(session, _EVENTS, [_event_row(e, import_id) for e in new_events])
+    positions = _new_positions(session, parsed)
+    _insert(session, _POSITIONS, [{**_position_row(p), "import_id": import_id} for p in positions])
+    session.execute(update(_IMPORTS).where(_IMPORTS.c.id == import_id).values(
+        rows_imported=len(new_events), duplicates=len(parsed.events) - len(new_events)))
+    return import_id, new_events, len(positions)
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(table), rows[start:start + BATCH])
+
+
+def _new_events(session: Session, events: list[HistoryEvent]) -> list[HistoryEvent]:
+    accounts = {e.account for e in events}
+    stored: set[tuple[str, str]] = set()
+    for acct in accounts:
+        stored.update((acct, k) for k in session.execute(
+            select(_EVENTS.c.event_key).where(_EVENTS.c.account == acct)).scalars())
+    fresh = []
+    for e in events:
+        ident = (e.account, e.event_key)
+        if ident not in stored:
+            stored.add(ident)
+            fresh.append(e)
+    return fresh
+
+
+def _new_positions(session: Session, parsed: ParsedFile) -> list[Any]:
+    if not parsed.positions:
+        return []
+    stored = set(session.execute(select(_POSITIONS.c.account, _POSITIONS.c.report_date, _POSITIONS.c.position_key)
+                                 .where(_POSITIONS.c.account.in_({p.account for p in parsed.positions}))).tuples())
+    fresh = []
+    for p in parsed.positions:
+        ident = (p.account, p.report_date, p.position_key)
+        if ident not in stored:
+            stored.add(ident)
+            fresh.append(p)
+    return fresh
+
+
+def _event_row(e: HistoryEvent, import_id: int) -> dict[str, Any]:
+    return {
+        "import_id": import_id, "account": e.account, "broker": e.broker, "event_key": e.event_key,
+        "kind": e.kind, "occurred_at": e.occurred_at, "asset_category": e.asset_category, "symbol": e.symbol,
+        "underlying": e.underlying, "expiry": e.expiry, "strike": e.strike, "right": e.right,
+        "multiplier": e.multiplier, "qty": e.qty, "price": e.price, "amount": e.amount,
+        "commission": e.commission, "currency": e.currency, "fx_rate_to_base": e.fx_rate_to_base,
+        "open_close": e.open_close, "description": e.description, "source_line": e.source_line,
+    }
+
+
+def _position_row(p: Any) -> dict[str, Any]:
+    return {name: getattr(p, name) for name in (
+        "account", "report_date", "position_key", "asset_category", "symbol", "underlying", "expiry", "strike",
+        "right", "multiplier", "qty", "mark_price", "cost_basis", "currency", "fx_rate_to_base", "source_line")}
+
+
+def load_events(db: Database, account: str | None = None) -> list[HistoryEvent]:
+    """Stored events, oldest first (ties in import order), optionally of one account."""
+    query = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+    if account is not None:
+        query = query.where(_EVENTS.c.account == account)
+    fields = HistoryEvent.__slots__  # type: ignore[attr-defined]
+    with db.session() as session:
+        return [HistoryEvent(**{f: row._mapping[f] for f in fields}) for row in session.execute(query)]
+
+
+def count_rows(db: Database) -> dict[str, int]:
+    """Rows in each trade-history table (for tests and the CLI summary)."""
+    from sqlalchemy import func
+
+    with db.session() as session:
+        return {t.name: int(session.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in (_IMPORTS, _EVENTS, _POSITIONS)}
+
+
+def _by_kind(events: list[HistoryEvent]) -> dict[str, int]:
+    counts = Counter(e.kind for e in events)
+    return {k: counts[k] for k in EVENT_KINDS if counts[k]}
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
