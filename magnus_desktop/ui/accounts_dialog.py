@@ -357,7 +357,8 @@ class AccountsDialog(QDialog):
         self.challenge_row.setVisible(False)
         self.problem_label = _error_label()
         self.problem_label.setObjectName("accounts_problem")
-        self.backend_label = _muted_label("")
+        self.backend_label = QLabel()
+        self.backend_label.setWordWrap(True)
 
         right = QVBoxLayout()
         right.addWidget(self.title_label)
