@@ -1,8 +1,9 @@
 """Typed, versioned user settings stored as JSON in the platform config dir.
 
 Secrets never live here: ``db_url`` is stored without its password (the Settings dialog hands the
-password to the caller, which keeps it in the OS keyring). Window geometry and dock state live in
-``QSettings`` (UI layer).
+password to the caller, which keeps it in the OS keyring), and broker accounts (:class:`AccountConfig`)
+hold only where to connect; passwords and TOTP secrets are in the keyring under
+``magnus-desktop/<kind>/<account name>``. Window geometry and dock state live in ``QSettings`` (UI layer).
 
 Loading never raises: a settings file that cannot be read, parsed or validated (bad JSON, a JSON
 value of the wrong shape, out-of-range values, a folder at the path, an unreadable file) is moved
@@ -23,12 +24,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: a settings file is a few KB; anything bigger is not ours and is not read into memory
 MAX_FILE_BYTES = 1_000_000
 #: longest error list shown to the user (the rest is counted)
@@ -37,6 +46,14 @@ MAX_DTE = 3650
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 _DB_BACKENDS = ("sqlite", "postgresql")
+#: the built-in paper account: always present, cannot be deleted or renamed, the default active account
+DEMO_ACCOUNT = "Demo (paper, replay)"
+#: Settings fields owned by the accounts dialog / broker session manager, not the Settings dialog
+ACCOUNT_FIELDS = ("accounts", "active_account")
+AccountKind = Literal["paper", "ib", "robinhood"]
+#: TWS / IB Gateway API ports as IB ships them
+IB_PORTS = {"TWS paper": 7497, "TWS live": 7496, "Gateway paper": 4002, "Gateway live": 4001}
+MAX_ACCOUNT_NAME = 60
 
 
 from magnus_desktop.services.credentials.db_url import split_db_url  # noqa: E402  (one implementation)
@@ -107,6 +124,64 @@ class ScannerSettings(BaseModel):
         return value
 
 
+class AccountConfig(BaseModel):
+    """One broker account of Settings → Accounts. Never holds a secret.
+
+    Only the fields of its ``kind`` are used: ``host``/``port``/``client_id``/``ib_account`` for
+    Interactive Brokers, ``username`` for Robinhood (its password and TOTP secret live in the keyring
+    under ``magnus-desktop/robinhood/<name>``). The paper kind needs nothing.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    name: str = Field(min_length=1, max_length=MAX_ACCOUNT_NAME,
+                      description="Your name for the account, shown in the status bar (unique; no '/').")
+    kind: AccountKind = Field(default="paper", description="Paper (replay, no broker), Interactive Brokers "
+                              "(TWS or IB Gateway) or Robinhood.")
+    host: str = Field(default="127.0.0.1", max_length=253,
+                      description="Computer running TWS or IB Gateway (127.0.0.1 = this computer).")
+    port: int = Field(default=IB_PORTS["TWS paper"], ge=1, le=65535,
+                      description="API port set in TWS/Gateway (Configure → API → Settings): TWS paper 7497, "
+                                  "TWS live 7496, Gateway paper 4002, Gateway live 4001.")
+    client_id: int = Field(default=1, ge=0, le=2_147_483_647,
+                           description="API client id; each program connected to the same TWS needs its own.")
+    ib_account: str = Field(default="", max_length=32,
+                            description="IB account code (e.g. DU1234567); empty = the first account TWS reports.")
+    username: str = Field(default="", max_length=254,
+                          description="Robinhood sign-in e-mail or user name (the password and TOTP secret are "
+                                      "kept in the system keyring, never in this file).")
+    live_trading_enabled: bool = Field(
+        default=False, description="Allow orders to be sent to this broker for real. Off by default: orders "
+                                   "are then refused before anything is sent.")
+
+    @field_validator("name", "host", "ib_account", "username", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _name_chars(cls, value: str) -> str:
+        if "/" in value or any(not ch.isprintable() for ch in value):
+            raise ValueError("may not contain '/' or control characters")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> AccountConfig:
+        if self.name == DEMO_ACCOUNT and self.kind != "paper":
+            raise ValueError(f"'{DEMO_ACCOUNT}' is the built-in paper account; choose another name")
+        if self.kind == "ib" and not self.host:
+            raise ValueError("host: enter the computer running TWS or IB Gateway (127.0.0.1 = this one)")
+        if self.kind == "robinhood" and not self.username:
+            raise ValueError("username: enter the Robinhood sign-in e-mail or user name")
+        return self
+
+
+def demo_account() -> AccountConfig:
+    """The built-in paper account (replay data, no broker)."""
+    return AccountConfig(name=DEMO_ACCOUNT, kind="paper")
+
+
 class Settings(BaseModel):
     """Everything the user can change (except secrets and window layout).
 
@@ -146,6 +221,38 @@ class Settings(BaseModel):
         default=None, description="Folder of the log files; empty = the platform's log folder for this app.")
     scanner: ScannerSettings = Field(default_factory=ScannerSettings,
                                      description="Default filters of the wheel scanner.")
+    accounts: list[AccountConfig] = Field(
+        default_factory=lambda: [demo_account()],
+        description="Broker accounts (Settings → Accounts); the built-in demo paper account is always first.")
+    active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_with_demo_and_unique(cls, value: list[AccountConfig]) -> list[AccountConfig]:
+        seen: set[str] = set()
+        for account in value:
+            key = account.name.casefold()
+            if key in seen:
+                raise ValueError(f"two accounts are named {account.name!r}; account names must be unique")
+            seen.add(key)
+        others = [a for a in value if a.name != DEMO_ACCOUNT]
+        return [demo_account(), *others]
+
+    @field_validator("active_account")
+    @classmethod
+    def _active_is_known(cls, value: str, info: ValidationInfo) -> str:
+        accounts = info.data.get("accounts")
+        if accounts is not None and value not in {a.name for a in accounts}:
+            log.warning("active account %r is not among the accounts; the demo account is used", value)
+            return DEMO_ACCOUNT
+        return value
+
+    def account(self, name: str) -> AccountConfig:
+        """The account called ``name``. Raises KeyError (with the name) when there is none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
 
     @field_validator("db_url")
     @classmethod
@@ -181,8 +288,15 @@ def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _v2_to_v3(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 added broker accounts: only the built-in demo paper account, and it is active."""
+    raw.setdefault("accounts", [demo_account().model_dump(mode="json")])
+    raw.setdefault("active_account", DEMO_ACCOUNT)
+    return raw
+
+
 # Migrations from version N to N+1, applied to the raw dict before validation.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 class SettingsFileError(ValueError):

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from magnus_desktop.services.settings import ScannerSettings, Settings
+from magnus_desktop.services.settings import ACCOUNT_FIELDS, AccountConfig, ScannerSettings, Settings
 from magnus_desktop.ui.settings_dialog import SettingsDialog
 
 OK = QDialogButtonBox.StandardButton.Ok
@@ -179,7 +179,7 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner"}  # file bookkeeping; the scanner group is per field
+    skipped = {"schema_version", "replay_date", "scanner", *ACCOUNT_FIELDS}  # bookkeeping; scanner per field; accounts: own dialog
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
     for name in names:
@@ -191,3 +191,15 @@ def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog
 def test_keyring_backend_is_named(dialog: SettingsDialog) -> None:
     texts = [label.text() for label in dialog.findChildren(type(dialog.problem_label))]
     assert any("system keyring (test keyring)" in t for t in texts)
+
+
+def test_restore_defaults_keeps_the_broker_accounts(qtbot: QtBot, tmp_path: Path) -> None:
+    ib = AccountConfig(name="IB", kind="ib", client_id=9)
+    original = Settings(accounts=[ib], active_account="IB", theme="light")
+    d = SettingsDialog(original, keyring_backend="test keyring", default_log_dir=tmp_path / "logs")
+    qtbot.addWidget(d)
+    d.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
+    _ok(d)
+    result = d.result_settings()
+    assert result.theme == "dark"  # the form went back to defaults ...
+    assert result.accounts == original.accounts and result.active_account == "IB"  # ... the accounts did not

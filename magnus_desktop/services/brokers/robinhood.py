@@ -145,6 +145,8 @@ class RobinhoodSession:
         account: the account's name in Settings (the keyring account, not Robinhood's number).
         challenge_handler: awaited on the loop when Robinhood asks for a verification code.
         challenge_timeout_s: how long a challenge may stay unanswered before the login fails.
+        username: the sign-in name from Settings → Accounts (an identifier, not a secret); None = read
+            it from the keyring entry ``username`` like the password.
         poll_interval_s: seconds between polls of a pending challenge / app approval, and of open orders.
         request_timeout_s: per HTTP request.
     """
@@ -168,8 +170,10 @@ class RobinhoodSession:
         challenge_timeout_s: float = 120.0,
         poll_interval_s: float = 5.0,
         request_timeout_s: float = 16.0,
+        username: str | None = None,
     ) -> None:
         self.account = account
+        self._username = username
         self.state: SessionState = "disconnected"
         self._credentials = credentials
         self._challenge_handler = challenge_handler
@@ -226,7 +230,7 @@ class RobinhoodSession:
     async def _load_credentials(self) -> tuple[str, str, str | None]:
         key = service_key("robinhood", self.account)
         try:
-            username = await self._credentials.get(key, "username")
+            username = self._username or await self._credentials.get(key, "username")
             password = await self._credentials.get(key, "password")
             totp_secret = await self._credentials.get(key, "totp_secret")
         except CredentialsError as exc:
