@@ -50,7 +50,7 @@ from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.portfolio import account_summary, equity_curve
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.repositories import AccountRepo, TradeRepo, WatchlistRepo
-from magnus_desktop.services.settings import Settings, SettingsStore
+from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsStore
 from magnus_desktop.services.storage import (
     Database,
     DatabaseLocked,
@@ -273,7 +273,7 @@ class Workstation:
         reference); prices, marks and the scan follow the new rate, yield and commission."""
         replay_date = self.settings.replay_date
         for name in type(new).model_fields:
-            if name not in ("schema_version", "replay_date"):
+            if name not in ("schema_version", "replay_date", *ACCOUNT_FIELDS):  # accounts: their own dialog
                 setattr(self.settings, name, getattr(new, name))
         self.settings.replay_date = replay_date
         self.broker.commission_per_contract = new.commission_per_contract
