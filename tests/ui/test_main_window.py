@@ -111,3 +111,37 @@ def test_closing_a_position_from_the_positions_dock(window: MainWindow, run: Loo
     opened = next(f for f in ws.portfolio.fills if f.contract == fill.contract and f.qty < 0)
     assert ws.portfolio.last_summary.realized_pnl == pytest.approx(  # type: ignore[union-attr]
         (opened.price - ask) * 100 - 4 * ws.settings.commission_per_contract)
+
+
+def test_a_new_dock_is_one_dock_spec_entry(qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
+    """A spec appended to the list gives a dock with its objectName, a View toggle, its menu action,
+    and a panel that gets the app view model (nothing else in the window changes)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QMenu
+
+    from magnus_desktop.ui.docks import DOCKS as SPECS
+    from magnus_desktop.ui.docks import DockAction, DockSpec
+
+    class NotesPanel(QLabel):
+        def clear_notes(self) -> None:
+            self.setText("cleared")
+
+    def notes(app: AppViewModel) -> NotesPanel:
+        panel = NotesPanel(f"Notes for {app.replay_days()[0].isoformat()}")
+        panel.setObjectName("notes_panel")
+        return panel
+
+    spec = DockSpec("dock_notes", "Notes", Qt.DockWidgetArea.RightDockWidgetArea, notes,
+                    actions=(DockAction("Notes", "Clear notes", "clear_notes"),))
+    win = MainWindow(app_vm, docks=(*SPECS, spec), restore_layout=False)
+    qtbot.addWidget(win)
+    win.show()
+    panel = win.panel("dock_notes")
+    assert win.docks["dock_notes"].widget() is panel and panel.text() == "Notes for 2018-01-02"
+    assert {d.objectName() for d in win.findChildren(QDockWidget)} == DOCKS | {"dock_notes"}
+    menus = {m.title().replace("&", ""): m for m in win.menuBar().findChildren(QMenu)}
+    (clear,) = [a for a in menus["Notes"].actions() if a.text() == "Clear notes"]
+    clear.trigger()
+    assert panel.text() == "cleared"
+    view_toggles = [a.text() for a in menus["View"].actions()]
+    assert "Notes" in view_toggles and "Dashboard" in view_toggles

@@ -285,3 +285,19 @@ def test_a_rejection_reaches_only_the_dialog_of_its_order(qtbot, run, open_ticke
     run.until(lambda: not put.isVisible())
     assert put.result() == QDialog.DialogCode.Accepted
     assert call.isVisible() and ctx.portfolio.fills[-1].contract == put.contract
+
+
+def test_until_the_quote_arrives_the_ticket_says_so_and_cannot_be_sent(qtbot, qapp, orders_vm, run) -> None:
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        dialog = OrderTicketDialog(orders_vm, OptionContract("SPXW", JAN31, 2000.0, "P"), "SELL", 1)
+        qtbot.addWidget(dialog)
+        assert dialog.quote_day is None  # requested from the compute executor, not read here
+        assert dialog.warning.text() == "Reading the recorded quote of the replay day…"
+        assert not dialog.confirm.isEnabled() and dialog.bid_label.text() == "—"
+        run.until(lambda: dialog.quote_day is not None)
+        assert dialog.bid_label.text() != "—" and dialog.confirm.isEnabled()
+        dialog.reject()
+    finally:
+        qapp.setQuitOnLastWindowClosed(quit_on_close)

@@ -204,6 +204,8 @@ class OrderTicketDialog(QDialog):
     def blocking_problems(self) -> tuple[str, ...]:
         """What the broker would reject now: the preview's problems, the later-days check, and a
         closing ticket with nothing (left) to close."""
+        if self.quote_day is None and self._replay_day() is not None:
+            return ("Reading the recorded quote of the replay day…",)  # not "no bid": it is on its way
         problems = list(self.preview.problems) if self.preview is not None else []
         if self.closing and self.held_qty() == 0:
             problems.append("There is no position left to close on this replay day.")
