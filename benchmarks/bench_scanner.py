@@ -48,10 +48,10 @@ def synthetic_universe(n: int, seed: int = 20240102) -> pd.DataFrame:
 
 def _spxw_rows(quick: bool) -> list[Result]:
     from magnus_desktop.analytics.scanner import scan
-    from magnus_desktop.services.chains import chain_for_date, load_chain
+    from magnus_desktop.services.market.chains import chain_for_date, load_chain
     from magnus_desktop.services.paths import DATA_RESOURCES_DIR
+    from magnus_desktop.services.scanner import scan_params_from_settings
     from magnus_desktop.services.settings import Settings
-    from magnus_desktop.services.workstation import scan_params_from_settings
 
     path = DATA_RESOURCES_DIR / "options_chains" / "optopsy_SPXW_2018_monthlies.csv"
     load_s = timeit_best(lambda: load_chain(path), repeat=2 if quick else 5)

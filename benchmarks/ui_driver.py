@@ -47,26 +47,26 @@ async def main(mode: str, seconds: float) -> dict[str, object]:
     settings = store.load()
     args = argparse.Namespace(db_url=None, screenshot=None, replay_date=None)
     window = await build_window(args, store, settings)
-    ws = window.vm.ws
-    assert ws.clock is not None
-    await ws.refreshed.wait()
-    ws.clock.loop_at_end = True
-    ws.clock.speed = 10.0 if mode == "lag" else 50.0
+    ctx = window.vm.ctx
+    assert ctx.clock is not None
+    await ctx.refreshed.wait()
+    ctx.clock.loop_at_end = True
+    ctx.clock.speed = 10.0 if mode == "lag" else 50.0
     days_seen = [0]
-    ws.account_changed.connect(lambda _s: days_seen.__setitem__(0, days_seen[0] + 1))
+    ctx.portfolio.account_changed.connect(lambda _s: days_seen.__setitem__(0, days_seen[0] + 1))
     lags: list[float] = []
     stop = asyncio.Event()
     probe = asyncio.get_running_loop().create_task(probe_lag(stop, lags))
     samples: list[tuple[float, float]] = []
-    ws.clock.play()
+    ctx.clock.play()
     t0 = time.perf_counter()
     while (elapsed := time.perf_counter() - t0) < seconds:
         await asyncio.sleep(1.0)
         samples.append((elapsed, rss_mb()))
-    ws.clock.pause()
+    ctx.clock.pause()
     stop.set()
     await probe
-    await ws.aclose()
+    await ctx.aclose()
     window.close()
     lag_ms = np.asarray(lags) * 1000.0
     warm = [m for t, m in samples if t >= min(60.0, seconds / 3)] or [samples[-1][1]]

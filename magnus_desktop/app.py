@@ -1,6 +1,7 @@
-"""Application start: settings → logging → Qt → qasync loop → window → services in the background.
+"""Application start: settings → logging → Qt → qasync loop → ``AppContext`` + window → services.
 
-The window is shown (first paint) before the database and the replay data are opened; the panels
+This module builds the :class:`AppContext` (every service) and the window, nothing else. The
+window is shown (first paint) before the database and the replay data are opened; the panels
 fill in as soon as the services publish their first state.
 """
 
@@ -20,15 +21,15 @@ import qasync
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
+from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.logs import setup_console_logging, setup_logging
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.workstation import Workstation
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.errors import install_excepthooks
 from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,11 @@ class FirstPaintProbe(QObject):
 
 async def build_window(args: argparse.Namespace, store: SettingsStore, settings: Settings,
                        startup: StartupState | None = None) -> MainWindow:
-    """Create services, view model and window; show it, then start the services."""
+    """Create the context and the window; show it, then start the services."""
     startup = startup or StartupState()
-    ws = Workstation(store, settings, db_url=args.db_url, overrides=startup.overrides,
+    ctx = AppContext(store, settings, db_url=args.db_url, overrides=startup.overrides,
                      settings_read_only=startup.settings_read_only)
-    vm = WorkstationViewModel(ws)
-    window = MainWindow(vm, restore_layout=not args.screenshot)
+    window = MainWindow(AppViewModel(ctx), restore_layout=not args.screenshot)
     probe = FirstPaintProbe(window)
     window.installEventFilter(probe)
     window.show()
@@ -78,11 +78,8 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
     if store.problem:
         problems.append(store.problem)
     window.show_startup_problems(problems)
-    await ws.start(replay_date=args.replay_date)
-    vm.attach_clock()
-    assert ws.clock is not None
-    window.toolbar.set_range(ws.clock.days[0], ws.clock.days[-1])
-    window.show_storage_banners()
+    await ctx.start(replay_date=args.replay_date)
+    window.services_started()
     log.info("services started")
     if os.environ.get("MAGNUS_DESKTOP_PRINT_FIRST_PAINT") == "1":
         print("READY", flush=True)
@@ -91,7 +88,7 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
 
 async def screenshot(window: MainWindow, path: Path) -> None:
     """Wait for the services' first full refresh, let the models flush, grab the window to PNG."""
-    await window.vm.ws.refreshed.wait()
+    await window.vm.ctx.refreshed.wait()
     await asyncio.sleep(0.6)  # table models flush at 8 Hz; charts repaint
     QApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +108,7 @@ async def _main(app: QApplication, args: argparse.Namespace, store: SettingsStor
             await screenshot(window, Path(args.screenshot))
             print(f"screenshot written to {args.screenshot}")
         finally:
-            window.vm.ws.settings_read_only = "a --screenshot run never saves settings"
+            window.vm.never_save_settings("a --screenshot run never saves settings")
             window.request_quit()
             await closed.wait()
         return 0

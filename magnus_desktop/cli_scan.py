@@ -13,7 +13,7 @@ option values must lie within the bounds of those Settings fields (read from the
 metadata). A negative value may follow its option (``--dte -5:30``): :func:`join_negative_values`
 turns it into ``--dte=-5:30`` before argparse sees it, so the bound check can name the problem.
 
-Rows of the chain file that the loader skips or de-duplicates (``services.chains.read_chain``)
+Rows of the chain file that the loader skips or de-duplicates (``services.market.chains.read_chain``)
 are reported one line per reason on stderr (every format) and, with ``--format json``, in the
 output object (:func:`format_result`).
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # heavy imports stay out of the GUI start-up path (cli.py bui
     from pydantic import BaseModel
 
     from magnus_desktop.analytics.scanner import ScanParams
-    from magnus_desktop.services.chains import ChainReport
+    from magnus_desktop.services.market.chains import ChainReport
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -150,7 +150,7 @@ def run_scan(args: argparse.Namespace) -> int:
         0 on success (also when no contract passes), 2 on any input error (one line on stderr).
     """
     from magnus_desktop.analytics.scanner import ScanError, scan
-    from magnus_desktop.services.chains import ChainFormatError, chain_for_date, read_chain
+    from magnus_desktop.services.market.chains import ChainFormatError, chain_for_date, read_chain
 
     try:
         params = params_from_args(args)
@@ -215,7 +215,7 @@ def format_result(result: pd.DataFrame, fmt: str, chain: pd.DataFrame | None = N
 
     ``json`` is one object: ``quote_date`` (YYYY-MM-DD of the scanned chain, null without one),
     ``rows`` (a list of objects keyed by SCAN_COLUMNS, non-finite numbers as null), ``skipped``
-    (``[{"reason", "message", "count", "lines"}]``, see ``services.chains.SKIP_REASONS``) and
+    (``[{"reason", "message", "count", "lines"}]``, see ``services.market.chains.SKIP_REASONS``) and
     ``duplicates`` (``{"count", "differing", "lines"}``); ``skipped`` and ``duplicates`` describe
     the whole file, ``lines`` hold the first file line numbers (header = line 1).
     """
@@ -235,7 +235,7 @@ def format_result(result: pd.DataFrame, fmt: str, chain: pd.DataFrame | None = N
 def _json_document(out: pd.DataFrame, chain: pd.DataFrame | None, report: ChainReport | None) -> dict[str, Any]:
     import pandas as pd
 
-    from magnus_desktop.services.chains import DuplicateRows
+    from magnus_desktop.services.market.chains import DuplicateRows
 
     quote = None
     if chain is not None and len(chain):

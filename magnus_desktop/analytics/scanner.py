@@ -1,6 +1,6 @@
 """Wheel scanner: rank short puts / covered calls of an option chain (pure numpy/pandas, no I/O).
 
-Input: a canonical chain (``CHAIN_COLUMNS``, see ``services.chains``). Output: ``SCAN_COLUMNS``,
+Input: a canonical chain (``CHAIN_COLUMNS``, see ``services.market.chains``). Output: ``SCAN_COLUMNS``,
 ranked by ``score`` descending. Every number can be recomputed by hand from a chain row:
 
 - ``dte`` = (expiry − quote_date) in calendar days (``as_of`` replaces quote_date when given);

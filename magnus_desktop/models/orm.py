@@ -5,7 +5,7 @@ pricing and analytics all work in binary floats, quotes have at most 4 decimals,
 end avoids Decimal/float mixing at the repository boundary. A missing price is stored as NULL (SQLite
 cannot store NaN) and converted back to NaN by the repositories.
 
-Rows never leave ``services.repositories``: callers get the frozen dataclasses of ``models.domain``.
+Rows never leave ``services.storage.repositories``: callers get the frozen dataclasses of ``models.domain``.
 The schema is created by Alembic (``models/migrations``), never by ``metadata.create_all`` at run time;
 a test checks that the migrations and this module describe the same schema.
 """

@@ -1,4 +1,5 @@
-"""The main window: one dock per panel (fixed object names), menus, replay toolbar, status bar.
+"""The main window: docks from the ``DockSpec`` list (fixed object names), menus, replay toolbar,
+banners, status bar. It talks to the :class:`AppViewModel` only; each dock has its own view model.
 
 The default layout is captured right after the docks are built, so *View → Reset layout* restores
 it; geometry and dock state persist in ``layout.ini`` (QSettings) in the user config dir.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import shiboken6
@@ -27,15 +28,12 @@ from PySide6.QtWidgets import (
 from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
 from magnus_desktop.services.redact import mask_secrets
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
-from magnus_desktop.ui.dashboard_panel import DashboardPanel
-from magnus_desktop.ui.positions_panel import PositionsPanel
+from magnus_desktop.ui.docks import DOCKS, DockSpec
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
-from magnus_desktop.ui.scanner_panel import ScannerPanel
-from magnus_desktop.ui.settings_dialog import SettingsDialog
+from magnus_desktop.ui.settings.dialog import SettingsDialog
 from magnus_desktop.ui.theme import apply_theme
-from magnus_desktop.ui.view_model import WorkstationViewModel
-from magnus_desktop.ui.watchlists_panel import WatchlistsPanel
 
 LAYOUT_VERSION = 1
 
@@ -51,7 +49,7 @@ class MainWindow(QMainWindow):
     #: emitted once, after the graceful shutdown finished
     closed = Signal()
 
-    def __init__(self, vm: WorkstationViewModel, *, restore_layout: bool = True) -> None:
+    def __init__(self, vm: AppViewModel, *, docks: Sequence[DockSpec] = DOCKS, restore_layout: bool = True) -> None:
         super().__init__()
         self.vm = vm
         self._quitting = False
@@ -64,20 +62,10 @@ class MainWindow(QMainWindow):
         self.resize(1680, 1000)
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
-        self.dashboard = DashboardPanel(vm)
-        self.positions = PositionsPanel(vm)
-        self.scanner = ScannerPanel(vm)
-        self.watchlists = WatchlistsPanel(vm)
-        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        dashboard = self._add_dock("dock_dashboard", "Dashboard", self.dashboard, top)
-        scanner = self._add_dock("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", self.scanner, top)
-        positions = self._add_dock("dock_positions", "Positions", self.positions, bottom)
-        watchlists = self._add_dock("dock_watchlists", "Watchlists", self.watchlists, bottom)
-        self.splitDockWidget(dashboard, scanner, Qt.Orientation.Horizontal)
-        self.splitDockWidget(positions, watchlists, Qt.Orientation.Horizontal)
-        self.resizeDocks([dashboard, scanner], [680, 1000], Qt.Orientation.Horizontal)
-        self.resizeDocks([positions, watchlists], [900, 780], Qt.Orientation.Horizontal)
-        self.resizeDocks([dashboard, positions], [560, 380], Qt.Orientation.Vertical)
+        #: each dock's panel by dock id (``dock_dashboard`` …)
+        self.panels: dict[str, QWidget] = {}
+        self._dock_specs = tuple(docks)
+        self._build_docks()
         self.toolbar = ReplayToolbar(vm, self)
         self.addToolBar(self.toolbar)
         self.addToolBarBreak()
@@ -90,14 +78,36 @@ class MainWindow(QMainWindow):
         if restore_layout:
             self.restore_layout()
         self._orders_this_session = 0
-        vm.order_filled.connect(self._count_order)
+        vm.orders.order_filled.connect(self._count_order)
+        vm.orders.order_rejected.connect(self._on_vm_order_rejected)
         vm.storage_changed.connect(self.show_storage_banners)
-        vm.settings_applied.connect(self._on_vm_settings_applied)
+        vm.theme_changed.connect(self._show_theme)
         vm.notice.connect(self.show_notice)
-        vm.order_rejected.connect(self.show_notice)
         vm.date_changed.connect(self._on_vm_date_changed)
 
     # ---- docks and layout -------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        """One dock per spec; docks with ``split_from`` sit beside that one; the default sizes follow
+        the specs (widths within a row, heights across rows)."""
+        for spec in self._dock_specs:
+            panel = spec.factory(self.vm)
+            self.panels[spec.id] = panel
+            self._add_dock(spec.id, spec.title, panel, spec.area)
+        for spec in self._dock_specs:
+            if spec.split_from is not None:
+                self.splitDockWidget(self.docks[spec.split_from], self.docks[spec.id], Qt.Orientation.Horizontal)
+        roots = [spec for spec in self._dock_specs if spec.split_from is None]
+        for root in roots:
+            row = [root, *(s for s in self._dock_specs if s.split_from == root.id)]
+            if len(row) > 1:
+                self.resizeDocks([self.docks[s.id] for s in row], [s.size[0] for s in row], Qt.Orientation.Horizontal)
+        if len(roots) > 1:
+            self.resizeDocks([self.docks[s.id] for s in roots], [s.size[1] for s in roots], Qt.Orientation.Vertical)
+
+    def panel(self, dock_id: str) -> QWidget:
+        """The panel inside the dock ``dock_id``."""
+        return self.panels[dock_id]
+
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """The one dock factory: fixed object name (layout persistence), movable/floatable/closable."""
         dock = QDockWidget(title, self)
@@ -143,7 +153,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._menu_action(file_menu, "Import TradingView watchlist…", self.watchlists.import_dialog, "Ctrl+I")
+        menus = {"File": file_menu}
+        for spec in self._dock_specs:
+            for action in spec.actions:
+                menu = menus.get(action.menu) or menus.setdefault(action.menu, bar.addMenu(f"&{action.menu}"))
+                self._menu_action(menu, action.text, getattr(self.panels[spec.id], action.method), action.shortcut)
         file_menu.addSeparator()
         self.quit_action = self._menu_action(file_menu, "Quit", self.request_quit, "Ctrl+Q")
         edit = bar.addMenu("&Edit")
@@ -157,7 +171,7 @@ class MainWindow(QMainWindow):
         self._menu_action(view, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
         self.dark_action = self._menu_action(view, "Dark theme", self.toggle_theme, "Ctrl+Shift+T")
         self.dark_action.setCheckable(True)
-        self.dark_action.setChecked(self.vm.ws.settings.theme == "dark")
+        self.dark_action.setChecked(self.vm.theme == "dark")
         account = bar.addMenu("&Account")
         self._menu_action(account, "Reset demo account…", self._confirm_reset_demo)
         help_menu = bar.addMenu("&Help")
@@ -165,16 +179,14 @@ class MainWindow(QMainWindow):
         self._menu_action(help_menu, "About Magnus Desktop", self._show_about)
 
     def toggle_theme(self) -> None:
-        self.vm.ws.settings.theme = "light" if self.vm.ws.settings.theme == "dark" else "dark"
-        self._show_theme()
+        self.vm.set_theme("light" if self.vm.theme == "dark" else "dark")
 
-    def _show_theme(self) -> None:
-        theme = self.vm.ws.settings.theme
+    def _show_theme(self, theme: str) -> None:
+        """The palette follows the theme (the docks follow it through their view models)."""
         self.dark_action.setChecked(theme == "dark")
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme)
-        self.dashboard.apply_theme(theme)
 
     # ---- settings ---------------------------------------------------------------------------------
     def open_settings(self) -> None:
@@ -188,17 +200,12 @@ class MainWindow(QMainWindow):
             backend = f"unavailable ({exc})"
         if not shiboken6.isValid(self):
             return
-        dialog = SettingsDialog(self.vm.ws.settings, self, keyring_backend=backend,
+        dialog = SettingsDialog(self.vm.settings, self, keyring_backend=backend,
                                 default_log_dir=app_paths().log_dir)
         dialog.settings_applied.connect(lambda new: self.vm.apply_settings(new, dialog.db_password()))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()
-
-    def _on_vm_settings_applied(self, settings: object) -> None:
-        self._show_theme()
-        self.toolbar.show_speed(self.vm.ws.settings.replay_speed)
-        self.scanner.apply_default_filters(self.vm.ws.settings.scanner)
 
     def _confirm_reset_demo(self) -> None:
         answer = QMessageBox.question(self, "Reset demo account",
@@ -215,9 +222,9 @@ class MainWindow(QMainWindow):
         box.exec()
 
     def _show_about(self) -> None:
-        db = self.vm.ws.db
+        url = self.vm.storage().url
         QMessageBox.about(self, "About Magnus Desktop",
-                          f"Magnus Desktop {__version__}\nDatabase: {db.url if db else '—'}\n"
+                          f"Magnus Desktop {__version__}\nDatabase: {url or '—'}\n"
                           "Broker: paper (replay) — no order is sent anywhere.")
 
     # ---- status bar -------------------------------------------------------------------------------
@@ -228,12 +235,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_status)
 
     def update_db_status(self) -> None:
-        ws = self.vm.ws
-        if ws.db is not None:
-            state = " (temporary — not saved)" if ws.db_problem else " (read-only)" if ws.db_read_only else ""
-            self.db_status.setText(f"DB: {ws.db.backend}{state}")
+        storage = self.vm.storage()
+        if storage.backend is not None:
+            state = " (temporary — not saved)" if storage.problem else " (read-only)" if storage.read_only else ""
+            self.db_status.setText(f"DB: {storage.backend}{state}")
             self.db_status.setStyleSheet("color: #d9534f; font-weight: bold;" if state else "")
-            self.db_status.setToolTip(ws.db.describe())
+            self.db_status.setToolTip(storage.description)
 
     def show_notice(self, message: str) -> None:
         self.statusBar().showMessage(mask_secrets(message), 15000)
@@ -241,16 +248,16 @@ class MainWindow(QMainWindow):
     # ---- lasting problems ------------------------------------------------------------------------
     def show_storage_banners(self) -> None:
         """Banners for a temporary (in-memory) or read-only database; removed once resolved."""
-        ws = self.vm.ws
+        storage = self.vm.storage()
         self.update_db_status()
-        if ws.db_problem:
-            self.banners.show_banner("db", ws.db_problem, "error", (
+        if storage.problem:
+            self.banners.show_banner("db", storage.problem, "error", (
                 ("Retry", self.retry_database),
                 ("Open another file…", self.open_database_file),
                 ("Continue without saving", lambda: self.banners.remove_banner("db")),
             ))
-        elif ws.db_read_only:
-            self.banners.show_banner("db", ws.db_read_only, "warning", (
+        elif storage.read_only:
+            self.banners.show_banner("db", storage.read_only, "warning", (
                 ("Retry", self.retry_database),
                 ("Open another file…", self.open_database_file),
                 ("Dismiss", lambda: self.banners.remove_banner("db")),
@@ -285,8 +292,7 @@ class MainWindow(QMainWindow):
             self._reopen_database(f"sqlite:///{Path(path)}")
 
     def _reopen_database(self, db_url: str | None) -> None:
-        ws = self.vm.ws
-        if ws.db_problem and self._orders_this_session:
+        if self.vm.storage().problem and self._orders_this_session:
             answer = QMessageBox.question(
                 self, "Switch database",
                 "Trades made on the temporary database are not carried over to the other database. Switch?")
@@ -296,6 +302,16 @@ class MainWindow(QMainWindow):
 
     def _count_order(self, _fill: object) -> None:
         self._orders_this_session += 1
+
+    def _on_vm_order_rejected(self, _order_ref: str, reason: str) -> None:
+        self.show_notice(reason)
+
+    def services_started(self) -> None:
+        """The services are up: the replay date range and the storage state can be shown."""
+        days = self.vm.replay_days()
+        if days:
+            self.toolbar.set_range(days[0], days[-1])
+        self.show_storage_banners()
 
     # ---- quitting ---------------------------------------------------------------------------------
     def request_quit(self) -> None:

@@ -12,14 +12,14 @@ from PySide6.QtCore import QDate, QEvent, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import QComboBox, QDateEdit, QLabel, QToolBar, QWidget
 
-from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.widgets.icons import media_icon
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 
 
 class ReplayToolbar(QToolBar):
-    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: AppViewModel, parent: QWidget | None = None) -> None:
         super().__init__("Replay", parent)
         self.setObjectName("toolbar_replay")
         self.vm = vm
@@ -35,7 +35,7 @@ class ReplayToolbar(QToolBar):
         self.speed.setObjectName("replay_speed")
         for s in SPEEDS:
             self.speed.addItem(f"{s:g} days/s", s)
-        self.show_speed(vm.ws.settings.replay_speed)
+        self.show_speed(vm.replay_speed)
         self.speed.currentIndexChanged.connect(lambda _i: vm.set_speed(float(self.speed.currentData())))
         self.addWidget(self.speed)
         self.addSeparator()
@@ -50,6 +50,7 @@ class ReplayToolbar(QToolBar):
         self.addWidget(self.day_label)
         vm.date_changed.connect(self._on_vm_date_changed)
         vm.playing_changed.connect(self._on_vm_playing_changed)
+        vm.settings_applied.connect(lambda settings: self.show_speed(settings.replay_speed))
 
     def _action(self, text: str, icon: str, tip: str, shortcut: str, slot: object) -> QAction:
         action = QAction(text, self)
@@ -75,8 +76,7 @@ class ReplayToolbar(QToolBar):
         self.date_edit.setDateRange(QDate(first.year, first.month, first.day), QDate(last.year, last.month, last.day))
 
     def _toggle(self) -> None:
-        clock = self.vm.ws.clock
-        if clock is not None and clock.is_playing:
+        if self.vm.is_playing():
             self.vm.pause()
         else:
             self.vm.play()
@@ -89,9 +89,8 @@ class ReplayToolbar(QToolBar):
         self.date_edit.blockSignals(True)
         self.date_edit.setDate(QDate(day.year, day.month, day.day))
         self.date_edit.blockSignals(False)
-        clock = self.vm.ws.clock
-        if clock is not None:
-            days = clock.days
+        days = self.vm.replay_days()
+        if day in days:
             self.day_label.setText(f"  {day:%a %d %b %Y} · day {days.index(day) + 1} of {len(days)}")
 
     def _on_vm_playing_changed(self, playing: bool) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from magnus_desktop.models.domain import Fill, OptionContract, OrderTicket, WatchlistItem
 from magnus_desktop.models.orm import FillRow, OrderRow, WatchlistItemRow
-from magnus_desktop.services.repositories import (
+from magnus_desktop.services.storage import ConstraintViolation, Database
+from magnus_desktop.services.storage.repositories import (
     AccountRepo,
     DuplicateName,
     NotFound,
@@ -20,7 +21,6 @@ from magnus_desktop.services.repositories import (
     TradeRepo,
     WatchlistRepo,
 )
-from magnus_desktop.services.storage import ConstraintViolation, Database
 
 PUT = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
 CALL = OptionContract("SPXW", date(2018, 2, 28), 2900.0, "C", multiplier=100)

@@ -17,7 +17,6 @@ from sqlalchemy import inspect, select, text
 from magnus_desktop.models import orm_history  # noqa: F401 - its tables are part of the schema
 from magnus_desktop.models.orm import AccountRow, Base
 from magnus_desktop.services.paths import app_paths
-from magnus_desktop.services.repositories import AccountRepo, WatchlistRepo
 from magnus_desktop.services.storage import (
     ConstraintViolation,
     Database,
@@ -29,6 +28,7 @@ from magnus_desktop.services.storage import (
     alembic_config,
     head_revision,
 )
+from magnus_desktop.services.storage.repositories import AccountRepo, WatchlistRepo
 
 ORM_TABLES = set(Base.metadata.tables)
 

@@ -1,4 +1,5 @@
-"""UI fixtures: a qasync loop on the test QApplication and a started Workstation on a temp SQLite DB."""
+"""UI fixtures: a qasync loop on the test QApplication, a started AppContext on a temp SQLite DB, and
+the view models built on it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.workstation import Workstation
-from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.orders.view_model import OrdersViewModel
+from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from magnus_desktop.ui.scanner.view_model import ScannerViewModel
+from magnus_desktop.ui.watchlists.view_model import WatchlistsViewModel
 from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
 
 T = TypeVar("T")
@@ -90,18 +96,41 @@ def run(qapp: QApplication) -> Iterator[LoopRunner]:
 
 
 @pytest.fixture
-def workstation(run: LoopRunner, tmp_path: Path, replay_market: ReplayMarketData) -> Iterator[Workstation]:
-    """A started Workstation (demo account seeded at 2018-01-02) on a temp SQLite file."""
-    ws = Workstation(SettingsStore(tmp_path / "settings.json"), Settings(),
-                     db_url=f"sqlite:///{tmp_path / 'magnus.sqlite3'}", market=replay_market)
-    run(ws.start())
-    run(ws.refreshed.wait())
-    yield ws
-    run(ws.aclose())
+def ctx(run: LoopRunner, tmp_path: Path, replay_market: ReplayMarketData) -> Iterator[AppContext]:
+    """A started AppContext (demo account seeded at 2018-01-02) on a temp SQLite file."""
+    context = AppContext(SettingsStore(tmp_path / "settings.json"), Settings(),
+                         db_url=f"sqlite:///{tmp_path / 'magnus.sqlite3'}", market=replay_market)
+    run(context.start())
+    run(context.refreshed.wait())
+    yield context
+    run(context.aclose())
 
 
 @pytest.fixture
-def view_model(workstation: Workstation) -> WorkstationViewModel:
-    vm = WorkstationViewModel(workstation)
-    vm.attach_clock()
-    return vm
+def app_vm(ctx: AppContext) -> AppViewModel:
+    return AppViewModel(ctx)
+
+
+@pytest.fixture
+def orders_vm(app_vm: AppViewModel) -> OrdersViewModel:
+    return app_vm.orders
+
+
+@pytest.fixture
+def scanner_vm(ctx: AppContext, app_vm: AppViewModel) -> ScannerViewModel:
+    return ScannerViewModel(ctx, app_vm, app_vm.orders)
+
+
+@pytest.fixture
+def dashboard_vm(ctx: AppContext, app_vm: AppViewModel) -> DashboardViewModel:
+    return DashboardViewModel(ctx, app_vm)
+
+
+@pytest.fixture
+def positions_vm(ctx: AppContext, app_vm: AppViewModel) -> PositionsViewModel:
+    return PositionsViewModel(ctx, app_vm.orders)
+
+
+@pytest.fixture
+def watchlists_vm(ctx: AppContext) -> WatchlistsViewModel:
+    return WatchlistsViewModel(ctx)

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from magnus_desktop.services.credentials import CredentialStore, service_key
 from magnus_desktop.services.session import BrokerSessionManager
 from magnus_desktop.services.settings import DEMO_ACCOUNT, AccountConfig, Settings, SettingsStore
-from magnus_desktop.ui.accounts_dialog import AccountsController, AccountsDialog
+from magnus_desktop.ui.accounts.dialog import AccountsController, AccountsDialog
 from tests.fakes.fake_tws import FakeTWS
 from tests.ui.conftest import LoopRunner
 

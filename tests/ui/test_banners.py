@@ -8,22 +8,20 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.workstation import Workstation
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.main_window import MainWindow
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from tests.ui.conftest import LoopRunner
 
 
 def make_window(qtbot, run: LoopRunner, tmp_path: Path, market: ReplayMarketData, db_url: str) -> MainWindow:  # type: ignore[no-untyped-def]
-    ws = Workstation(SettingsStore(tmp_path / "settings.json"), Settings(), db_url=db_url, market=market)
-    vm = WorkstationViewModel(ws)
-    win = MainWindow(vm, restore_layout=False)
+    ctx = AppContext(SettingsStore(tmp_path / "settings.json"), Settings(), db_url=db_url, market=market)
+    run(ctx.start())
+    win = MainWindow(AppViewModel(ctx), restore_layout=False)
     qtbot.addWidget(win)
     win.show()
-    run(ws.start())
-    vm.attach_clock()
     win.show_storage_banners()
     return win
 
@@ -37,7 +35,7 @@ def garbage_db(tmp_path: Path) -> Path:
 
 def test_temporary_database_banner_stays_and_retry_recovers(qtbot, run, tmp_path, replay_market, garbage_db) -> None:
     win = make_window(qtbot, run, tmp_path, replay_market, f"sqlite:///{garbage_db}")
-    ws = win.vm.ws
+    ws = win.vm.ctx
     try:
         banner = win.banners.banners["db"]
         assert win.banners.isVisible()
@@ -51,14 +49,14 @@ def test_temporary_database_banner_stays_and_retry_recovers(qtbot, run, tmp_path
         run.until(lambda: "db" not in win.banners.banners)
         assert ws.db_problem is None and ws.db is not None and ws.db.sqlite_path == garbage_db
         assert "temporary" not in win.db_status.text()
-        run.until(lambda: ws.last_summary is not None and len(ws.last_summary.positions) > 0)
+        run.until(lambda: ws.portfolio.last_summary is not None and len(ws.portfolio.last_summary.positions) > 0)
     finally:
         run(ws.aclose())
 
 
 def test_retry_that_fails_keeps_the_banner_and_the_file(qtbot, run, tmp_path, replay_market, garbage_db) -> None:
     win = make_window(qtbot, run, tmp_path, replay_market, f"sqlite:///{garbage_db}")
-    ws = win.vm.ws
+    ws = win.vm.ctx
     before = garbage_db.read_bytes()
     try:
         win.banners.banners["db"].buttons["Retry"].click()
@@ -77,7 +75,7 @@ def test_continue_without_saving_dismisses_but_status_keeps_it(qtbot, run, tmp_p
         assert "db" not in win.banners.banners and not win.banners.isVisible()
         assert "temporary" in win.db_status.text()
     finally:
-        run(win.vm.ws.aclose())
+        run(win.vm.ctx.aclose())
 
 
 def test_startup_problems_show_a_dialog_and_a_banner_with_secrets_masked(qtbot, run, tmp_path, replay_market) -> None:
@@ -90,4 +88,4 @@ def test_startup_problems_show_a_dialog_and_a_banner_with_secrets_masked(qtbot, 
         text = win.banners.banners["startup"].text()
         assert "config folder /x" in text and "hunter2" not in text
     finally:
-        run(win.vm.ws.aclose())
+        run(win.vm.ctx.aclose())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from magnus_desktop.models.domain import Fill, OptionContract
-from magnus_desktop.services.portfolio import account_summary
-from magnus_desktop.ui.dashboard_panel import DashboardPanel
-from magnus_desktop.ui.positions_panel import PositionsPanel
+from magnus_desktop.services.portfolio.marking import account_summary
+from magnus_desktop.ui.dashboard.panel import DashboardPanel
+from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.widgets.table_model import text_color
 
 
@@ -20,19 +20,19 @@ def overcommitted(ws):  # type: ignore[no-untyped-def]
         contract = OptionContract("SPXW", feb28, strike, "P")
         bid = ws.market.option_quote(contract, traded)[0]
         extra.append(Fill(contract, -qty, bid, 0.65 * qty, traded, f"old-{strike}"))
-    return account_summary([*ws.fills, *extra], day, ws.market, ws.clock.days, starting_cash=ws.starting_cash,
+    return account_summary([*ws.portfolio.fills, *extra], day, ws.market, ws.clock.days, starting_cash=ws.portfolio.starting_cash,
                            rate=ws.settings.risk_free_rate)
 
 
-def test_negative_buying_power_is_red_and_explained(qtbot, run, view_model, workstation) -> None:
-    dashboard, positions = DashboardPanel(view_model), PositionsPanel(view_model)
+def test_negative_buying_power_is_red_and_explained(qtbot, run, dashboard_vm, positions_vm, ctx) -> None:
+    dashboard, positions = DashboardPanel(dashboard_vm), PositionsPanel(positions_vm)
     for panel in (dashboard, positions):
         qtbot.addWidget(panel)
         panel.resize(1000, 600)
         panel.show()
-    summary = overcommitted(workstation)
+    summary = overcommitted(ctx)
     assert summary.buying_power < 0
-    view_model.account_changed.emit(summary)
+    ctx.portfolio.account_changed.emit(summary)  # as the service publishes it: both docks follow
     card = dashboard.cards["buying_power"]
     run.until(lambda: dashboard.bp_warning.isVisible())
     amount = f"-${-summary.buying_power:,.0f}"
@@ -44,8 +44,8 @@ def test_negative_buying_power_is_red_and_explained(qtbot, run, view_model, work
     assert text_color("loss").name() in positions.total_labels["buying_power"].styleSheet()
     assert dashboard.grab().save("/tmp/dashboard_negative_bp.png")
     # back above zero: the warning goes and the colour too
-    view_model.account_changed.emit(workstation.last_summary)
+    ctx.portfolio.account_changed.emit(ctx.portfolio.last_summary)
     run.until(lambda: not dashboard.bp_warning.isVisible())
-    assert card.styleSheet() == "" and workstation.last_summary.buying_power > 0
+    assert card.styleSheet() == "" and ctx.portfolio.last_summary.buying_power > 0
     run.until(lambda: "(short)" not in positions.total_labels["buying_power"].text())
     assert positions.total_labels["buying_power"].styleSheet() == ""

@@ -12,22 +12,22 @@ import pytest
 from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget
 
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from tests.ui.conftest import LoopRunner
 
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists"}
 
 
 @pytest.fixture
-def window(qtbot, view_model: WorkstationViewModel, run: LoopRunner) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(view_model)
+def window(qtbot, app_vm: AppViewModel, run: LoopRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    win = MainWindow(app_vm)
     qtbot.addWidget(win)
     win.show()
-    run(view_model.ws.refresh_now())
+    run(app_vm.ctx.refresh_now())
     # panels throttle at 4 Hz and models flush at 8 Hz: wait for the positions to arrive
-    run.until(lambda: win.positions.model.rowCount() == len(view_model.ws.last_summary.positions))  # type: ignore[union-attr]
+    run.until(lambda: win.panel("dock_positions").model.rowCount() == len(app_vm.ctx.portfolio.last_summary.positions))  # type: ignore[union-attr]
     return win
 
 
@@ -38,15 +38,15 @@ def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
 
 
 def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:
-    ws = window.vm.ws
-    summary = ws.last_summary
+    ws = window.vm.ctx
+    summary = ws.portfolio.last_summary
     assert summary is not None
-    assert window.positions.model.rowCount() == len(summary.positions) == 3
-    assert window.positions.total_labels["collateral_used"].text() == f"${summary.collateral_used:,.0f}"
+    assert window.panel("dock_positions").model.rowCount() == len(summary.positions) == 3
+    assert window.panel("dock_positions").total_labels["collateral_used"].text() == f"${summary.collateral_used:,.0f}"
     assert window.toolbar.date_edit.date().toPython() == date(2018, 1, 2)
     window.toolbar.forward_action.trigger()
-    run.until(lambda: ws.last_summary is not None and ws.last_summary.as_of == date(2018, 1, 3))
-    run.until(lambda: "2018-01-03" in window.positions.header.text())
+    run.until(lambda: ws.portfolio.last_summary is not None and ws.portfolio.last_summary.as_of == date(2018, 1, 3))
+    run.until(lambda: "2018-01-03" in window.panel("dock_positions").header.text())
 
 
 def test_reset_layout_restores_docks(window: MainWindow) -> None:
@@ -58,10 +58,10 @@ def test_reset_layout_restores_docks(window: MainWindow) -> None:
     assert window.docks["dock_watchlists"].isVisible()
 
 
-def test_layout_persists_between_windows(window: MainWindow, qtbot, view_model: WorkstationViewModel) -> None:  # type: ignore[no-untyped-def]
+def test_layout_persists_between_windows(window: MainWindow, qtbot, app_vm: AppViewModel) -> None:  # type: ignore[no-untyped-def]
     window.docks["dock_watchlists"].hide()
     window.save_layout()
-    second = MainWindow(view_model)
+    second = MainWindow(app_vm)
     qtbot.addWidget(second)
     second.show()
     assert not second.docks["dock_watchlists"].isVisible()
@@ -69,11 +69,11 @@ def test_layout_persists_between_windows(window: MainWindow, qtbot, view_model: 
 
 
 def test_theme_toggle_switches_palette(window: MainWindow, qapp: QApplication) -> None:
-    apply_theme(qapp, window.vm.ws.settings.theme)  # as run_app does at start (dark by default)
+    apply_theme(qapp, window.vm.ctx.settings.theme)  # as run_app does at start (dark by default)
     before = qapp.palette().color(QPalette.ColorRole.Window).lightness()
     window.toggle_theme()
     after = qapp.palette().color(QPalette.ColorRole.Window).lightness()
-    assert window.vm.ws.settings.theme == "light" and after > before
+    assert window.vm.ctx.settings.theme == "light" and after > before
     window.toggle_theme()
     assert qapp.palette().color(QPalette.ColorRole.Window).lightness() == before
 
@@ -93,21 +93,55 @@ def test_screenshot_command_renders_the_window(tmp_path: Path) -> None:
 
 
 def test_closing_a_position_from_the_positions_dock(window: MainWindow, run: LoopRunner) -> None:
-    ws = window.vm.ws
-    before = ws.last_summary
+    ws = window.vm.ctx
+    before = ws.portfolio.last_summary
     assert before is not None and len(before.positions) == 3
-    row = next(r for r in range(window.positions.model.rowCount())
-               if window.positions.table.record_at(r)["contract"].strike == 2650.0)  # type: ignore[index]
-    dialog = window.positions.open_close_ticket(row)
+    row = next(r for r in range(window.panel("dock_positions").model.rowCount())
+               if window.panel("dock_positions").table.record_at(r)["contract"].strike == 2650.0)  # type: ignore[index]
+    dialog = window.panel("dock_positions").open_close_ticket(row)
     assert dialog is not None
     assert dialog.action.currentText() == "BUY" and dialog.qty.value() == 1
-    seeded = len(ws.fills)  # the demo seed, its 2018-02-01 roll included (not effective on 2018-01-02)
+    seeded = len(ws.portfolio.fills)  # the demo seed, its 2018-02-01 roll included (not effective on 2018-01-02)
     dialog.submit()
-    run.until(lambda: len(ws.fills) == seeded + 1)
-    run.until(lambda: ws.last_summary is not None and len(ws.last_summary.positions) == 2)
-    fill = ws.fills[-1]
+    run.until(lambda: len(ws.portfolio.fills) == seeded + 1)
+    run.until(lambda: ws.portfolio.last_summary is not None and len(ws.portfolio.last_summary.positions) == 2)
+    fill = ws.portfolio.fills[-1]
     bid, ask, _last, _und = ws.market.option_quote(fill.contract, date(2018, 1, 2))
     assert fill.qty == 1 and fill.price == ask  # bought back at the recorded ask
-    opened = next(f for f in ws.fills if f.contract == fill.contract and f.qty < 0)
-    assert ws.last_summary.realized_pnl == pytest.approx(  # type: ignore[union-attr]
+    opened = next(f for f in ws.portfolio.fills if f.contract == fill.contract and f.qty < 0)
+    assert ws.portfolio.last_summary.realized_pnl == pytest.approx(  # type: ignore[union-attr]
         (opened.price - ask) * 100 - 4 * ws.settings.commission_per_contract)
+
+
+def test_a_new_dock_is_one_dock_spec_entry(qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
+    """A spec appended to the list gives a dock with its objectName, a View toggle, its menu action,
+    and a panel that gets the app view model (nothing else in the window changes)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QMenu
+
+    from magnus_desktop.ui.docks import DOCKS as SPECS
+    from magnus_desktop.ui.docks import DockAction, DockSpec
+
+    class NotesPanel(QLabel):
+        def clear_notes(self) -> None:
+            self.setText("cleared")
+
+    def notes(app: AppViewModel) -> NotesPanel:
+        panel = NotesPanel(f"Notes for {app.replay_days()[0].isoformat()}")
+        panel.setObjectName("notes_panel")
+        return panel
+
+    spec = DockSpec("dock_notes", "Notes", Qt.DockWidgetArea.RightDockWidgetArea, notes,
+                    actions=(DockAction("Notes", "Clear notes", "clear_notes"),))
+    win = MainWindow(app_vm, docks=(*SPECS, spec), restore_layout=False)
+    qtbot.addWidget(win)
+    win.show()
+    panel = win.panel("dock_notes")
+    assert win.docks["dock_notes"].widget() is panel and panel.text() == "Notes for 2018-01-02"
+    assert {d.objectName() for d in win.findChildren(QDockWidget)} == DOCKS | {"dock_notes"}
+    menus = {m.title().replace("&", ""): m for m in win.menuBar().findChildren(QMenu)}
+    (clear,) = [a for a in menus["Notes"].actions() if a.text() == "Clear notes"]
+    clear.trigger()
+    assert panel.text() == "cleared"
+    view_toggles = [a.text() for a in menus["View"].actions()]
+    assert "Notes" in view_toggles and "Dashboard" in view_toggles

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from magnus_desktop.models.domain import OptionContract
-from magnus_desktop.services.workstation import Workstation
-from magnus_desktop.ui.order_ticket import PAPER_NOTE, OrderTicketDialog, ticket_preview
-from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.ui.orders.ticket import PAPER_NOTE, OrderTicketDialog, ticket_preview
+from magnus_desktop.ui.orders.view_model import OrdersViewModel
 
 JAN31 = date(2018, 1, 31)
 PUT = OptionContract("SPXW", JAN31, 2600.0, "P")
@@ -63,21 +63,22 @@ def test_limit_missing_quote_and_buying_power_are_reported() -> None:
 
 
 # ---- the dialog on a real Workstation (2018-01-02, demo account seeded) -------------------------
-def chain_row(ws: Workstation, strike: float, right: str):  # type: ignore[no-untyped-def]
+def chain_row(ws: AppContext, strike: float, right: str):  # type: ignore[no-untyped-def]
     chain = ws.market.chain(ws.day)
     return chain[(chain["strike"] == strike) & (chain["right"] == right)].iloc[0]
 
 
 @pytest.fixture
-def open_ticket(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[no-untyped-def]
+def open_ticket(qtbot, qapp, run, orders_vm: OrdersViewModel):  # type: ignore[no-untyped-def]
     # the dialog is the only window here: closing it must not quit the app (and stop the loop)
     quit_on_close = qapp.quitOnLastWindowClosed()
     qapp.setQuitOnLastWindowClosed(False)
 
     def make(contract: OptionContract, action: str = "SELL") -> OrderTicketDialog:
-        dialog = OrderTicketDialog(view_model, contract, action, 1)  # type: ignore[arg-type]
+        dialog = OrderTicketDialog(orders_vm, contract, action, 1)  # type: ignore[arg-type]
         qtbot.addWidget(dialog)
         dialog.show()
+        run.until(lambda: dialog.quote_day is not None)  # the quote is read off the GUI thread
         return dialog
 
     yield make
@@ -85,23 +86,24 @@ def open_ticket(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[
 
 
 @pytest.fixture
-def open_ticket_closing(qtbot, qapp, view_model: WorkstationViewModel):  # type: ignore[no-untyped-def]
+def open_ticket_closing(qtbot, qapp, run, orders_vm: OrdersViewModel):  # type: ignore[no-untyped-def]
     quit_on_close = qapp.quitOnLastWindowClosed()
     qapp.setQuitOnLastWindowClosed(False)
 
     def make(contract: OptionContract, qty: int) -> OrderTicketDialog:
-        dialog = OrderTicketDialog(view_model, contract, "BUY", qty, closing=True)
+        dialog = OrderTicketDialog(orders_vm, contract, "BUY", qty, closing=True)
         qtbot.addWidget(dialog)
         dialog.show()
+        run.until(lambda: dialog.quote_day is not None)
         return dialog
 
     yield make
     qapp.setQuitOnLastWindowClosed(quit_on_close)
 
 
-def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, workstation) -> None:
+def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, ctx) -> None:
     contract = OptionContract("SPXW", JAN31, 2675.0, "P")
-    row = chain_row(workstation, 2675.0, "P")
+    row = chain_row(ctx, 2675.0, "P")
     dialog = open_ticket(contract)
     dialog.qty.setValue(2)
     bid, ask = float(row["bid"]), float(row["ask"])
@@ -109,8 +111,8 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, workstatio
     assert (dialog.bid_label.text(), dialog.ask_label.text()) == (f"{bid:.2f}", f"{ask:.2f}")
     assert dialog.mid_label.text() == f"{(bid + ask) / 2:.2f}"
     assert dialog.und_label.text() == f"{float(row['und_price']):,.2f}"
-    fee = workstation.settings.commission_per_contract
-    bp = workstation.last_summary.buying_power
+    fee = ctx.settings.commission_per_contract
+    bp = ctx.portfolio.last_summary.buying_power
     assert dialog.risk["fill"].text() == f"{bid:.2f}"
     assert dialog.risk["premium"].text() == f"${bid * 100 * 2:,.2f} credit"
     assert dialog.risk["commission"].text() == f"${fee * 2:,.2f}"
@@ -127,18 +129,18 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, workstatio
 
 def test_preview_is_the_brokers_rule() -> None:
     """One rule set: the ticket's preview is the paper broker's own ``evaluate_order``."""
-    from magnus_desktop.services.paper_broker import evaluate_order
+    from magnus_desktop.services.brokers.paper import evaluate_order
 
     args = (PUT, "SELL", 3, 5.70, 5.90, math.nan, 0.65, 500_000.0, -1, date(2018, 1, 2))
     assert ticket_preview(*args) == evaluate_order(*args)
 
 
-def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_ticket, workstation) -> None:
-    strike = float(workstation.market.chain(workstation.day).query("right == 'C' and bid > 0")["strike"].iloc[0])
+def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_ticket, ctx) -> None:
+    strike = float(ctx.market.chain(ctx.day).query("right == 'C' and bid > 0")["strike"].iloc[0])
     dialog = open_ticket(OptionContract("SPXW", JAN31, strike, "C"))
     assert dialog.risk["max_loss"].text() == "unlimited — covered call needs shares"
     assert "covered call" in dialog.warning.text() and not dialog.confirm.isEnabled()
-    fills_before = list(workstation.fills)
+    fills_before = list(ctx.portfolio.fills)
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)  # disabled: nothing happens
     run.idle(0.2)
     assert dialog.pending_ref is None and not dialog.error.isVisible()
@@ -146,38 +148,38 @@ def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_tic
     run.until(lambda: dialog.error.isVisible())
     assert "covered call" in dialog.error.text() and dialog.error.text().startswith("Rejected:")
     assert dialog.isVisible() and not dialog.confirm.isEnabled()
-    assert workstation.fills == fills_before
+    assert ctx.portfolio.fills == fills_before
 
 
-def test_put_sell_fills_closes_the_dialog_and_changes_the_account(qtbot, run, open_ticket, workstation) -> None:
+def test_put_sell_fills_closes_the_dialog_and_changes_the_account(qtbot, run, open_ticket, ctx) -> None:
     strike = 2000.0  # 200k collateral: fits the seeded demo account's buying power
-    row = chain_row(workstation, strike, "P")
+    row = chain_row(ctx, strike, "P")
     dialog = open_ticket(OptionContract("SPXW", JAN31, strike, "P"))
     preview = dialog.preview
     assert preview is not None and preview.problems == ()
-    before = workstation.last_summary
+    before = ctx.portfolio.last_summary
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
     run.until(lambda: not dialog.isVisible())
     assert dialog.result() == QDialog.DialogCode.Accepted
-    fill = workstation.fills[-1]
+    fill = ctx.portfolio.fills[-1]
     assert (fill.contract.strike, fill.qty, fill.price) == (strike, -1, float(row["bid"]))
-    run.until(lambda: workstation.last_summary is not before and workstation.refreshed.is_set())
-    after = workstation.last_summary
+    run.until(lambda: ctx.portfolio.last_summary is not before and ctx.refreshed.is_set())
+    after = ctx.portfolio.last_summary
     assert after.collateral_used == pytest.approx(before.collateral_used + strike * 100)
     assert after.buying_power == pytest.approx(preview.buying_power_after)
 
 
-def test_cancel_places_nothing(qtbot, run, open_ticket, workstation) -> None:
+def test_cancel_places_nothing(qtbot, run, open_ticket, ctx) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
-    fills_before = list(workstation.fills)
+    fills_before = list(ctx.portfolio.fills)
     dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
     run.idle(0.2)
     assert dialog.result() == QDialog.DialogCode.Rejected and not dialog.isVisible()
-    assert workstation.fills == fills_before
+    assert ctx.portfolio.fills == fills_before
 
 
-def test_a_blocking_problem_disables_place_until_fixed(qtbot, run, open_ticket, workstation) -> None:
-    bid = float(chain_row(workstation, 2000.0, "P")["bid"])
+def test_a_blocking_problem_disables_place_until_fixed(qtbot, run, open_ticket, ctx) -> None:
+    bid = float(chain_row(ctx, 2000.0, "P")["bid"])
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
     assert dialog.confirm.isEnabled()
     dialog.limit.setValue(bid + 1.0)
@@ -190,25 +192,25 @@ def test_a_blocking_problem_disables_place_until_fixed(qtbot, run, open_ticket, 
     assert dialog.confirm.isEnabled()
 
 
-def test_later_days_are_checked_and_named_in_the_ticket(run, open_ticket, workstation) -> None:
+def test_later_days_are_checked_and_named_in_the_ticket(run, open_ticket, ctx) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
     run.until(lambda: dialog.later is not None)
     # the put is open through 31 Jan; the positions of the account's later fills (the 2018-02-01
     # roll into Feb-28 puts) rely on the same cash, so the check runs until they expire too
-    later = [f.contract.expiry for f in workstation.fills if f.fill_date >= workstation.day]
-    through = min(max([JAN31, *later]), workstation.clock.days[-1])
+    later = [f.contract.expiry for f in ctx.portfolio.fills if f.fill_date >= ctx.day]
+    through = min(max([JAN31, *later]), ctx.clock.days[-1])
     assert through == date(2018, 2, 28)
     assert dialog.later_label.text() == f"Checked against every later replay day up to {through.isoformat()}"
     assert dialog.confirm.isEnabled()
 
 
-def test_a_backdated_ticket_that_breaks_a_later_day_is_blocked(run, open_ticket, view_model, workstation) -> None:
+def test_a_backdated_ticket_that_breaks_a_later_day_is_blocked(run, open_ticket, app_vm, ctx) -> None:
     feb28 = date(2018, 2, 28)
-    view_model.jump(date(2018, 2, 2))
-    run.until(lambda: workstation.refreshed.is_set() and workstation.last_summary.as_of == date(2018, 2, 2))
-    run(workstation.place_order(workstation.new_ticket(OptionContract("SPXW", feb28, 2720.0, "P"), "SELL", 1)))
-    view_model.jump(date(2018, 2, 1))
-    run.until(lambda: workstation.refreshed.is_set() and workstation.last_summary.as_of == date(2018, 2, 1))
+    app_vm.jump(date(2018, 2, 2))
+    run.until(lambda: ctx.refreshed.is_set() and ctx.portfolio.last_summary.as_of == date(2018, 2, 2))
+    run(ctx.orders.place_order(ctx.orders.new_ticket(OptionContract("SPXW", feb28, 2720.0, "P"), "SELL", 1)))
+    app_vm.jump(date(2018, 2, 1))
+    run.until(lambda: ctx.refreshed.is_set() and ctx.portfolio.last_summary.as_of == date(2018, 2, 1))
     dialog = open_ticket(OptionContract("SPXW", feb28, 2790.0, "P"))
     dialog.qty.setValue(4)
     assert dialog.preview.problems == ()  # fits 2018-02-01 ...
@@ -223,7 +225,7 @@ def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
     dialog.resize(520, 560)
     dialog.pending_ref = "sent"
-    dialog._on_vm_order_rejected("Not enough buying power on 2018-02-02: the collateral exceeds the cash. " * 8)
+    dialog._on_vm_order_rejected("sent", "Not enough buying power on 2018-02-02: the collateral exceeds the cash. " * 8)
     run.idle(0.1)
     assert dialog.error.isVisible() and dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
     for field in (dialog.action, dialog.qty, dialog.limit):
@@ -231,8 +233,8 @@ def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
     assert dialog.grab().save("/tmp/order_ticket_rejected.png")
 
 
-def test_close_ticket_caps_the_quantity_at_the_position(run, open_ticket_closing, workstation) -> None:
-    (pos,) = [p for p in workstation.last_summary.positions if p.contract.strike == 2650.0]
+def test_close_ticket_caps_the_quantity_at_the_position(run, open_ticket_closing, ctx) -> None:
+    (pos,) = [p for p in ctx.portfolio.last_summary.positions if p.contract.strike == 2650.0]
     dialog = open_ticket_closing(pos.contract, abs(pos.qty))
     assert dialog.qty.maximum() == abs(pos.qty) == 1 and not dialog.action.isEnabled()
     dialog.qty.setValue(2)  # clamped: a close ticket never flips the position
@@ -241,21 +243,21 @@ def test_close_ticket_caps_the_quantity_at_the_position(run, open_ticket_closing
     assert dialog.grab().save("/tmp/order_ticket_close.png")
 
 
-def test_an_opening_ticket_that_flips_says_so(open_ticket, workstation) -> None:
-    (pos,) = [p for p in workstation.last_summary.positions if p.contract.strike == 2650.0]
+def test_an_opening_ticket_that_flips_says_so(open_ticket, ctx) -> None:
+    (pos,) = [p for p in ctx.portfolio.last_summary.positions if p.contract.strike == 2650.0]
     dialog = open_ticket(pos.contract, "BUY")
     dialog.qty.setValue(2)
     assert dialog.risk["position"].text() == "-1 → +1 (closes 1, opens 1 long) — flips the position"
     assert dialog.preview.flips and dialog.preview.closes == 1 and dialog.preview.opens == 1
 
 
-def test_replay_day_change_refreshes_the_quote(run, open_ticket, view_model, workstation) -> None:
+def test_replay_day_change_refreshes_the_quote(run, open_ticket, app_vm, ctx) -> None:
     contract = OptionContract("SPXW", JAN31, 2600.0, "P")
     dialog = open_ticket(contract)
-    view_model.step(1)
+    app_vm.step(1)
     run.until(lambda: dialog.day_label.text() != "2018-01-02")
     day = date.fromisoformat(dialog.day_label.text())
-    bid = workstation.market.option_quote(contract, day)[0]
+    bid = ctx.market.option_quote(contract, day)[0]
     assert day > date(2018, 1, 2) and dialog.bid_label.text() == f"{bid:.2f}"
 
 
@@ -265,3 +267,37 @@ def test_render_offscreen(open_ticket) -> None:
     assert dialog.grab().save("/tmp/order_ticket.png")
     for label in dialog.risk.values():  # every risk number fits its label
         assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+
+def test_a_rejection_reaches_only_the_dialog_of_its_order(qtbot, run, open_ticket, ctx) -> None:
+    """Two tickets open; the covered call is rejected: the put's dialog neither shows the message
+    nor stops waiting for its own order, which then fills and closes only that dialog."""
+    strike = float(ctx.market.chain(ctx.day).query("right == 'C' and bid > 0")["strike"].iloc[0])
+    call = open_ticket(OptionContract("SPXW", JAN31, strike, "C"))
+    put = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
+    put.pending_ref = "the-put-order"  # waiting for its own order (sent below, after the rejection)
+    call.submit()
+    run.until(lambda: call.error.isVisible())
+    assert "covered call" in call.error.text() and call.pending_ref is None
+    assert not put.error.isVisible() and put.pending_ref == "the-put-order" and put.isVisible()
+    put.pending_ref = None
+    put.submit()
+    run.until(lambda: not put.isVisible())
+    assert put.result() == QDialog.DialogCode.Accepted
+    assert call.isVisible() and ctx.portfolio.fills[-1].contract == put.contract
+
+
+def test_until_the_quote_arrives_the_ticket_says_so_and_cannot_be_sent(qtbot, qapp, orders_vm, run) -> None:
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        dialog = OrderTicketDialog(orders_vm, OptionContract("SPXW", JAN31, 2000.0, "P"), "SELL", 1)
+        qtbot.addWidget(dialog)
+        assert dialog.quote_day is None  # requested from the compute executor, not read here
+        assert dialog.warning.text() == "Reading the recorded quote of the replay day…"
+        assert not dialog.confirm.isEnabled() and dialog.bid_label.text() == "—"
+        run.until(lambda: dialog.quote_day is not None)
+        assert dialog.bid_label.text() != "—" and dialog.confirm.isEnabled()
+        dialog.reject()
+    finally:
+        qapp.setQuitOnLastWindowClosed(quit_on_close)

@@ -11,24 +11,24 @@ from PySide6.QtWidgets import QAbstractSpinBox
 
 from magnus_desktop.analytics.scanner import ScanParams, scan
 from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.scanner import loosen_hints
 from magnus_desktop.services.settings import SettingsStore
-from magnus_desktop.services.workstation import Workstation
-from magnus_desktop.ui.order_ticket import OrderTicketDialog
-from magnus_desktop.ui.scanner_panel import (
+from magnus_desktop.ui.orders.ticket import OrderTicketDialog
+from magnus_desktop.ui.scanner.panel import (
     SCAN_TABLE_COLUMNS,
     ScannerPanel,
     contract_from_record,
-    loosen_hints,
 )
-from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.ui.scanner.view_model import ScannerViewModel
 from magnus_desktop.widgets.table_model import SORT_ROLE
 
 COL = {c.key: i for i, c in enumerate(SCAN_TABLE_COLUMNS)}
 
 
 @pytest.fixture
-def panel(qtbot, view_model: WorkstationViewModel) -> ScannerPanel:
-    widget = ScannerPanel(view_model)
+def panel(qtbot, scanner_vm: ScannerViewModel) -> ScannerPanel:
+    widget = ScannerPanel(scanner_vm)
     qtbot.addWidget(widget)
     widget.resize(1200, 500)
     widget.show()
@@ -47,17 +47,17 @@ def sort_values(panel: ScannerPanel, key: str) -> list[object]:
     return [proxy.index(r, COL[key]).data(SORT_ROLE) for r in range(proxy.rowCount())]
 
 
-def rescan_with(qtbot, run, panel: ScannerPanel, ws: Workstation, widget: QAbstractSpinBox) -> None:
-    """Press Enter in ``widget`` and wait until the workstation published the new scan."""
-    before = ws.last_scan
+def rescan_with(qtbot, run, panel: ScannerPanel, ws: AppContext, widget: QAbstractSpinBox) -> None:
+    """Press Enter in ``widget`` and wait until the ctx published the new scan."""
+    before = ws.scanner.last_scan
     qtbot.keyClick(widget, Qt.Key.Key_Return)  # the spin box passes Return on to the filter bar
-    run.until(lambda: ws.last_scan is not before)
+    run.until(lambda: ws.scanner.last_scan is not before)
     panel.model.flush()
 
 
-def test_panel_shows_the_real_scan_of_the_first_replay_day(panel, workstation, qtmodeltester) -> None:
-    rows = workstation.last_scan.rows
-    assert workstation.last_scan.day.isoformat() == "2018-01-02"
+def test_panel_shows_the_real_scan_of_the_first_replay_day(panel, ctx, qtmodeltester) -> None:
+    rows = ctx.scanner.last_scan.rows
+    assert ctx.scanner.last_scan.day.isoformat() == "2018-01-02"
     assert len(rows) > 0
     qtmodeltester.check(panel.model)
     assert panel.model.rowCount() == len(rows)
@@ -92,29 +92,29 @@ def test_sorting_is_numeric_not_by_text(panel) -> None:
     assert deltas == sorted(deltas, reverse=True)
 
 
-def test_enter_in_the_filters_rescans_narrower_and_persists(qtbot, run, panel, workstation) -> None:
-    before = len(workstation.last_scan.rows)
+def test_enter_in_the_filters_rescans_narrower_and_persists(qtbot, run, panel, ctx) -> None:
+    before = len(ctx.scanner.last_scan.rows)
     panel.filters.delta_max.setValue(0.20)
     panel.filters.min_oi.setValue(1000)
-    rescan_with(qtbot, run, panel, workstation, panel.filters.min_oi)
-    params = workstation.last_scan.params
+    rescan_with(qtbot, run, panel, ctx, panel.filters.min_oi)
+    params = ctx.scanner.last_scan.params
     assert (params.delta_max, params.min_open_interest) == (0.20, 1000.0)
-    assert (params.rate, params.div_yield) == (workstation.settings.risk_free_rate, workstation.settings.dividend_yield)
-    expected = scan(workstation.market.chain(workstation.day), params, as_of=workstation.day)
+    assert (params.rate, params.div_yield) == (ctx.settings.risk_free_rate, ctx.settings.dividend_yield)
+    expected = scan(ctx.market.chain(ctx.day), params, as_of=ctx.day)
     assert 0 < len(expected) < before
     assert panel.model.rowCount() == len(expected)
     assert all(abs(float(t)) <= 0.20 for t in shown(panel, "delta"))
     assert all(float(t.replace(",", "")) >= 1000 for t in shown(panel, "open_interest"))
-    workstation.settings_store.save(workstation.settings)
-    reloaded = SettingsStore(workstation.settings_store.path).load().scanner
+    ctx.settings_store.save(ctx.settings)
+    reloaded = SettingsStore(ctx.settings_store.path).load().scanner
     assert (reloaded.delta_max, reloaded.min_open_interest) == (0.20, 1000.0)
 
 
-def test_calls_and_mid_premium(run, panel, workstation) -> None:
+def test_calls_and_mid_premium(run, panel, ctx) -> None:
     panel.filters.right.setCurrentIndex(panel.filters.right.findData("C"))
     panel.filters.source.setCurrentIndex(panel.filters.source.findData("mid"))
     panel.filters.scan_button.click()
-    run.until(lambda: workstation.last_scan.params.right == "C")
+    run.until(lambda: ctx.scanner.last_scan.params.right == "C")
     panel.model.flush()
     assert panel.model.rowCount() > 0
     assert set(shown(panel, "right")) == {"C"}
@@ -122,14 +122,14 @@ def test_calls_and_mid_premium(run, panel, workstation) -> None:
     assert rec["return_on_collateral"] == pytest.approx(rec["mid"] / rec["strike"])
 
 
-def test_nothing_passes_says_which_filter_to_loosen(run, panel, workstation) -> None:
+def test_nothing_passes_says_which_filter_to_loosen(run, panel, ctx) -> None:
     panel.filters.min_annual.setValue(500.0)  # 500 % a year
     panel.filters.scan_button.click()
-    run.until(lambda: workstation.last_scan.params.min_annualized_return == 5.0)
+    run.until(lambda: ctx.scanner.last_scan.params.min_annualized_return == 5.0)
     panel.model.flush()
     assert panel.model.rowCount() == 0
-    relaxed = replace(workstation.last_scan.params, min_annualized_return=0.0)
-    would = len(scan(workstation.market.chain(workstation.day), relaxed, as_of=workstation.day))
+    relaxed = replace(ctx.scanner.last_scan.params, min_annualized_return=0.0)
+    would = len(scan(ctx.market.chain(ctx.day), relaxed, as_of=ctx.day))
     text = panel.status.text()
     assert text.startswith("No contract passes the filters on 2018-01-02")
     assert f"lower min annualized return (now 500%): {would} would pass" in text
@@ -143,19 +143,19 @@ def test_loosen_hints_without_a_chain_name_every_tight_filter() -> None:
     assert hints == ["include both puts and calls", "lower min OI (now 10)", "raise max spread (now 10%)"]
 
 
-def test_inconsistent_filters_are_reported_and_not_sent(run, panel, workstation) -> None:
-    sent = workstation.scan_params
+def test_inconsistent_filters_are_reported_and_not_sent(run, panel, ctx) -> None:
+    sent = ctx.scanner.scan_params
     panel.filters.dte_min.setValue(50)
     panel.filters.dte_max.setValue(10)
     assert panel.request_scan() is None
     run.idle(0.1)
-    assert workstation.scan_params is sent
+    assert ctx.scanner.scan_params is sent
     assert "field dte_max: must be at least the minimum DTE (50)" in panel.status.text()
     assert "pydantic" not in panel.status.text()
-    assert workstation.settings.scanner.dte_min != 50
+    assert ctx.settings.scanner.dte_min != 50
 
 
-def test_double_click_opens_a_prefilled_sell_ticket(qtbot, panel, workstation) -> None:
+def test_double_click_opens_a_prefilled_sell_ticket(qtbot, panel, ctx) -> None:
     panel.table.sortByColumn(COL["strike"], Qt.SortOrder.AscendingOrder)
     rect = panel.table.visualRect(panel.table.proxy.index(2, COL["strike"]))
     # a real double click: press/release, then the double-click event on the same cell
@@ -163,7 +163,7 @@ def test_double_click_opens_a_prefilled_sell_ticket(qtbot, panel, workstation) -
     qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     dialog = panel.ticket_dialog
     assert isinstance(dialog, OrderTicketDialog) and dialog.isVisible()
-    row = workstation.last_scan.rows.sort_values("strike").iloc[2]
+    row = ctx.scanner.last_scan.rows.sort_values("strike").iloc[2]
     assert dialog.contract == OptionContract("SPXW", row["expiry"].date(), float(row["strike"]), "P")
     assert (dialog.action.currentText(), dialog.qty.value()) == ("SELL", 1)
     assert math.isnan(dialog.limit_price())
@@ -203,18 +203,18 @@ def test_render_offscreen(panel) -> None:
 
 
 @pytest.mark.parametrize("day", ["2018-01-31", "2018-02-28"])
-def test_expiry_day_without_later_expiries_says_so_once(run, panel, view_model, workstation, day) -> None:
+def test_expiry_day_without_later_expiries_says_so_once(run, panel, app_vm, ctx, day) -> None:
     """On 31 Jan and 28 Feb the recorded chain holds only that day's expiry: no filter helps."""
     from datetime import date
 
     target = date.fromisoformat(day)
-    chain = workstation.market.chain(target)
+    chain = ctx.market.chain(target)
     assert set(chain["expiry"].dt.date) == {target}  # the recorded data, not an assumption
-    view_model.jump(target)
-    run.until(lambda: workstation.last_scan is not None and workstation.last_scan.day == target)
-    panel._on_vm_scan_changed(workstation.last_scan)
+    app_vm.jump(target)
+    run.until(lambda: ctx.scanner.last_scan is not None and ctx.scanner.last_scan.day == target)
+    panel._on_vm_scan_changed(ctx.scanner.last_scan)
     text = panel.status.text()
-    last = workstation.clock.days[-1]
+    last = ctx.clock.days[-1]
     assert f"No expiries after {day} in the" in text and f"(last recorded day {last.isoformat()})" in text
     assert text.count("No expiries") == 1 and "DTE" not in text and "Loosen" not in text
     assert ("step the replay forward" in text) == (target < last)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from magnus_desktop.services.settings import ACCOUNT_FIELDS, AccountConfig, ScannerSettings, Settings
-from magnus_desktop.ui.settings_dialog import SettingsDialog
+from magnus_desktop.ui.settings.dialog import SettingsDialog
 
 OK = QDialogButtonBox.StandardButton.Ok
 

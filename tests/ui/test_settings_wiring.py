@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.main_window import MainWindow
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from tests.ui.conftest import LoopRunner
 
 
 @pytest.fixture
-def window(qtbot, view_model: WorkstationViewModel, run: LoopRunner) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(view_model, restore_layout=False)
+def window(qtbot, app_vm: AppViewModel, run: LoopRunner) -> MainWindow:  # type: ignore[no-untyped-def]
+    win = MainWindow(app_vm, restore_layout=False)
     qtbot.addWidget(win)
     win.show()
-    run(view_model.ws.refresh_now())
+    run(app_vm.ctx.refresh_now())
     return win
 
 
@@ -34,28 +34,28 @@ def test_ctrl_comma_is_the_settings_shortcut(window: MainWindow) -> None:
 
 
 def test_ok_applies_saves_and_reprices(window: MainWindow, run: LoopRunner, tmp_path: Path) -> None:
-    ws = window.vm.ws
+    ws = window.vm.ctx
     dialog = open_dialog(window, run)
     dialog.editor("risk_free_rate").setValue(3.0)  # shown in percent
     dialog.editor("replay_speed").setValue(7.0)
     dialog.editor("scanner.dte_max").setValue(45)
     dialog.editor("theme").setCurrentIndex(dialog.editor("theme").findData("light"))
-    before = ws.last_summary
+    before = ws.portfolio.last_summary
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     run.until(lambda: ws.settings.risk_free_rate == pytest.approx(0.03))
     assert ws.settings.replay_speed == 7.0 and ws.clock.speed == 7.0
     assert window.toolbar.speed.currentData() == 7.0
-    assert ws.scan_params.rate == pytest.approx(0.03)
-    run.until(lambda: ws.last_scan.params.dte_max == 45)
-    assert window.scanner.filters.dte_max.value() == 45
+    assert ws.scanner.scan_params.rate == pytest.approx(0.03)
+    run.until(lambda: ws.scanner.last_scan.params.dte_max == 45)
+    assert window.panel("dock_scanner").filters.dte_max.value() == 45
     assert not window.dark_action.isChecked()
-    run.until(lambda: ws.last_summary is not before)  # marks recomputed at the new rate
+    run.until(lambda: ws.portfolio.last_summary is not before)  # marks recomputed at the new rate
     saved = json.loads(ws.settings_store.path.read_text())
     assert saved["risk_free_rate"] == pytest.approx(0.03) and saved["theme"] == "light"
 
 
 def test_cancel_changes_nothing(window: MainWindow, run: LoopRunner) -> None:
-    ws = window.vm.ws
+    ws = window.vm.ctx
     dialog = open_dialog(window, run)
     dialog.editor("risk_free_rate").setValue(9.0)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()

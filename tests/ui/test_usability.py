@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 
+from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
 from magnus_desktop.ui.theme import apply_theme, chart_colors, contrast_ratio, relative_luminance
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.icons import KINDS, media_icon
 from magnus_desktop.widgets.pair_grid import PairGrid
 from magnus_desktop.widgets.table_model import TEXT_COLORS, palette_theme, pnl_color, text_color
@@ -70,8 +70,8 @@ def test_media_icons_are_drawn_in_the_given_colour(qapp: QApplication, kind: str
         media_icon("rewind", "#ff0000")
 
 
-def test_replay_toolbar_uses_icons_not_font_glyphs(qtbot, view_model: WorkstationViewModel) -> None:  # type: ignore[no-untyped-def]
-    toolbar = ReplayToolbar(view_model)
+def test_replay_toolbar_uses_icons_not_font_glyphs(qtbot, app_vm: AppViewModel) -> None:  # type: ignore[no-untyped-def]
+    toolbar = ReplayToolbar(app_vm)
     qtbot.addWidget(toolbar)
     actions = (toolbar.back_action, toolbar.play_action, toolbar.forward_action)
     for action in actions:
@@ -83,9 +83,9 @@ def test_replay_toolbar_uses_icons_not_font_glyphs(qtbot, view_model: Workstatio
     assert toolbar.play_action.text() == "Play"
 
 
-def test_toolbar_icons_follow_the_theme_text_colour(qtbot, view_model: WorkstationViewModel,  # type: ignore[no-untyped-def]
+def test_toolbar_icons_follow_the_theme_text_colour(qtbot, app_vm: AppViewModel,  # type: ignore[no-untyped-def]
                                                     restore_palette: QApplication) -> None:
-    toolbar = ReplayToolbar(view_model)
+    toolbar = ReplayToolbar(app_vm)
     qtbot.addWidget(toolbar)
 
     def icon_lightness() -> int:

@@ -14,15 +14,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QSplitter
 
-from magnus_desktop.services import repositories
-from magnus_desktop.services.market_data import ReplayMarketData
-from magnus_desktop.services.repositories import WatchlistRepo
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.market.recorded import ReplayMarketData
+from magnus_desktop.services.portfolio import DEFAULT_WATCHLIST
 from magnus_desktop.services.settings import Settings, SettingsStore
-from magnus_desktop.services.storage import DatabaseReadOnly
-from magnus_desktop.services.workstation import DEFAULT_WATCHLIST, Workstation
-from magnus_desktop.ui.view_model import WorkstationViewModel
-from magnus_desktop.ui.watchlist_symbols import COLUMNS, NO_DATA, parse_symbol_input
-from magnus_desktop.ui.watchlists_panel import WatchlistsPanel
+from magnus_desktop.services.storage import DatabaseReadOnly, repositories
+from magnus_desktop.services.storage.repositories import WatchlistRepo
+from magnus_desktop.ui.watchlists.panel import WatchlistsPanel
+from magnus_desktop.ui.watchlists.symbols import COLUMNS, NO_DATA, parse_symbol_input
+from magnus_desktop.ui.watchlists.view_model import WatchlistsViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_num
 from magnus_desktop.widgets.table_model import text_color
 from tests.ui.conftest import LoopRunner
@@ -36,8 +36,8 @@ FIRST_DAY = date(2018, 1, 2)
 @dataclass
 class Rig:
     run: LoopRunner
-    ws: Workstation
-    vm: WorkstationViewModel
+    ws: AppContext
+    vm: WatchlistsViewModel
     panel: WatchlistsPanel
 
     def in_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -70,9 +70,9 @@ class Rig:
 
 @pytest.fixture
 def rig(run: LoopRunner, qtbot: Any, tmp_path: Path, replay_market: ReplayMarketData) -> Iterator[Rig]:
-    ws = Workstation(SettingsStore(tmp_path / "s.json"), Settings(), db_url="sqlite:///" + str(tmp_path / "t.db"),
+    ws = AppContext(SettingsStore(tmp_path / "s.json"), Settings(), db_url="sqlite:///" + str(tmp_path / "t.db"),
                      market=replay_market)
-    vm = WorkstationViewModel(ws)
+    vm = WatchlistsViewModel(ws)
     panel = WatchlistsPanel(vm)  # created before start, as the main window does
     qtbot.addWidget(panel)
     r = Rig(run, ws, vm, panel)
@@ -320,9 +320,9 @@ def test_selection_survives_reload_by_id(rig: Rig, monkeypatch: pytest.MonkeyPat
     rig.settle()
     second = rig.panel.selected_watchlist()
     assert second.name == "Second"
-    first_id = rig.ws.watchlists[0].watchlist_id
-    rig.run(rig.ws.move_watchlist(second.watchlist_id, 0))  # reload with a new order
-    rig.run(rig.ws.add_symbols(first_id, parse_symbol_input("IBM")[0]))
+    first_id = rig.ws.watchlists.watchlists[0].watchlist_id
+    rig.run(rig.ws.watchlists.move(second.watchlist_id, 0))  # reload with a new order
+    rig.run(rig.ws.watchlists.add_symbols(first_id, parse_symbol_input("IBM")[0]))
     rig.settle()
     assert rig.panel.selected_watchlist().watchlist_id == second.watchlist_id
     assert rig.panel.lists.currentRow() == 0 and rig.panel.model.rowCount() == 0

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS
-from magnus_desktop.services.chains import (
+from magnus_desktop.services.market.chains import (
     REPORT_LINES,
     SKIP_REASONS,
     ChainFormatError,
@@ -294,7 +294,7 @@ def test_chain_with_no_valid_rows_raises(tmp_path: Path) -> None:
 
 def test_load_chain_logs_what_it_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rows = [SPXW_HEADER, spxw_row(2600), spxw_row(2600), spxw_row(2605, bid="5", ask="1")]
-    with caplog.at_level("WARNING", logger="magnus_desktop.services.chains"):
+    with caplog.at_level("WARNING", logger="magnus_desktop.services.market.chains"):
         frame = load_chain(write(tmp_path, "\n".join(rows) + "\n"))
     assert len(frame) == 1
     text = caplog.text

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract
-from magnus_desktop.services import market_data as md
-from magnus_desktop.services.market_data import (
+from magnus_desktop.services.market import recorded as md
+from magnus_desktop.services.market.recorded import (
     MarketDataError,
     NotAReplayDayError,
     ReplayMarketData,

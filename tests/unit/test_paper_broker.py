@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from magnus_desktop.models.domain import Fill, OptionContract
-from magnus_desktop.services.market_data import ReplayMarketData
-from magnus_desktop.services.paper_broker import check_later_days, evaluate_order
-from magnus_desktop.services.portfolio import buying_power_at
+from magnus_desktop.services.brokers.paper import check_later_days, evaluate_order
+from magnus_desktop.services.market.recorded import ReplayMarketData
+from magnus_desktop.services.portfolio.marking import buying_power_at
 
 FEB28 = date(2018, 2, 28)
 JAN31 = date(2018, 1, 31)

@@ -10,9 +10,9 @@ import pytest
 
 from magnus_desktop.analytics.pricing import bs_price
 from magnus_desktop.models.domain import Fill, OptionContract
-from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
-from magnus_desktop.services.portfolio import _Book, account_summary, buying_power_at, intrinsic_value
+from magnus_desktop.services.portfolio.marking import _Book, account_summary, buying_power_at, intrinsic_value
 
 JAN31 = date(2018, 1, 31)
 PUT_2600 = OptionContract("SPXW", JAN31, 2600.0, "P")

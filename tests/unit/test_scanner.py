@@ -13,7 +13,7 @@ import pytest
 from magnus_desktop.analytics.pricing import bs_price
 from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
 from magnus_desktop.models.domain import CHAIN_COLUMNS, SCAN_COLUMNS
-from magnus_desktop.services.chains import chain_for_date, load_chain
+from magnus_desktop.services.market.chains import chain_for_date, load_chain
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 
 QUOTE = pd.Timestamp("2018-01-02")

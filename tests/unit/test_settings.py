@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from magnus_desktop.services import settings as settings_module
+from magnus_desktop.services.scanner import scan_params_from_settings
 from magnus_desktop.services.settings import (
     SCHEMA_VERSION,
     Settings,
@@ -21,7 +22,6 @@ from magnus_desktop.services.settings import (
     split_db_url,
     strip_db_password,
 )
-from magnus_desktop.services.workstation import scan_params_from_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from magnus_desktop.models.domain import WatchlistItem
-from magnus_desktop.services.tradingview import (
+from magnus_desktop.services.watchlists.tradingview import (
     INVISIBLE_CHARS,
     SkippedEntry,
     WatchlistFormatError,

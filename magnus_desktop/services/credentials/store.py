@@ -133,6 +133,11 @@ class CredentialStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyring")
         self._closed = False
 
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The one worker thread every keyring call runs on (shut down by :meth:`aclose`)."""
+        return self._executor
+
     async def get(self, service: str, name: str) -> str | None:
         """The secret stored under ``service``/``name``, or None when there is none.
 

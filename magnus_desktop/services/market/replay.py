@@ -30,7 +30,7 @@ from psygnal import Signal
 
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.models.market import DataSource, OptionQuote, PriceQuote
-from magnus_desktop.services import market_data as md
+from magnus_desktop.services.market import recorded as md
 from magnus_desktop.services.market.protocols import (
     BarInterval,
     MarketDataError,

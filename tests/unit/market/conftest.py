@@ -16,7 +16,7 @@ from curl_cffi.curl import Curl, CurlOpt
 from yfinance import cache as yf_cache
 from yfinance.data import YfData
 
-from magnus_desktop.services.market_data import ReplayMarketData
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from tests.unit.market.fake_yahoo import FakeYahoo, LoopbackSession
 
 

@@ -22,9 +22,9 @@ from magnus_desktop.services.market.protocols import (
     SourceOffline,
     UnknownSymbol,
 )
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.market.replay import ReplayMarket
 from magnus_desktop.services.market.yahoo import YahooMarket
-from magnus_desktop.services.market_data import ReplayMarketData
 from tests.unit.market.fake_yahoo import LoopbackSession
 
 AS_OF = datetime(2018, 1, 26, 21, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ import pytest
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.models.market import OptionQuote, PriceQuote
 from magnus_desktop.services.market.protocols import MarketData, NoData, UnknownSymbol
+from magnus_desktop.services.market.recorded import BUNDLED_BAR_FILES, ReplayMarketData
 from magnus_desktop.services.market.replay import ReplayMarket
-from magnus_desktop.services.market_data import BUNDLED_BAR_FILES, ReplayMarketData
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 
 DAY = date(2018, 1, 26)

@@ -23,8 +23,8 @@ from tenacity import wait_none
 
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.market.protocols import MarketData, NoData, SourceOffline, UnknownSymbol
+from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.market.yahoo import YahooMarket
-from magnus_desktop.services.market_data import ReplayMarketData
 from tests.unit.market.conftest import NetworkBlocked
 from tests.unit.market.fake_yahoo import FakeYahoo, LoopbackSession, chart_payload, json_body, options_payload
 

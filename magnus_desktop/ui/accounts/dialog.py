@@ -57,7 +57,7 @@ from magnus_desktop.services.settings import (
     SettingsSaveError,
     field_errors,
 )
-from magnus_desktop.ui.settings_dialog import ERROR_COLOR
+from magnus_desktop.ui.settings.dialog import ERROR_COLOR
 
 log = logging.getLogger(__name__)
 

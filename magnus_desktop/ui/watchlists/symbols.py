@@ -16,7 +16,11 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from magnus_desktop.models.domain import Quote, WatchlistItem
-from magnus_desktop.services.tradingview import WatchlistFormatError, parse_tradingview, strip_invisible
+from magnus_desktop.services.watchlists.tradingview import (
+    WatchlistFormatError,
+    parse_tradingview,
+    strip_invisible,
+)
 from magnus_desktop.widgets.formatting import MISSING, fmt_int, fmt_num, is_missing
 from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel, pnl_color, text_color
 
@@ -86,7 +90,7 @@ class SymbolsTableModel(RecordTableModel):
 def parse_symbol_input(text: str) -> tuple[list[WatchlistItem], list[str]]:
     """Symbols typed by the trader: ``SYM`` or ``EXCHANGE:SYM``, separated by commas or spaces.
 
-    Tokens must be ticker-shaped as in a TradingView file (``services.tradingview``: letters,
+    Tokens must be ticker-shaped as in a TradingView file (``services.watchlists.tradingview``: letters,
     digits and ``. - / ! ^ =``, optional ``EXCHANGE:`` prefix); invisible characters (zero-width,
     bidi controls, BOM, soft hyphen) are dropped first.
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, Quote
-from magnus_desktop.services.chains import ChainFormatError, chain_for_date, load_chain, quote_dates
+from magnus_desktop.services.market.chains import ChainFormatError, chain_for_date, load_chain, quote_dates
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 
 __all__ = [
@@ -140,7 +140,7 @@ class ReplayMarketData:
     """Quotes, bars and option chains replayed from recorded files.
 
     Args:
-        chain_path: option-chain CSV (any layout ``services.chains.load_chain`` reads).
+        chain_path: option-chain CSV (any layout ``services.market.chains.load_chain`` reads).
         bar_paths: symbol (canonical, e.g. ``"SPY"``) → daily bar CSV.
         provenance_path: ``provenance.json`` describing the files (optional).
     """

@@ -37,15 +37,15 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.models.domain import Quote, Watchlist, WatchlistItem
-from magnus_desktop.services.tradingview import TICKER_SHAPE, SkippedEntry
+from magnus_desktop.services.watchlists.tradingview import TICKER_SHAPE, SkippedEntry
 from magnus_desktop.ui.tables import record_table
-from magnus_desktop.ui.view_model import WorkstationViewModel
-from magnus_desktop.ui.watchlist_symbols import (
+from magnus_desktop.ui.watchlists.symbols import (
     COLUMNS,
     SymbolsTableModel,
     parse_symbol_input,
     symbol_record,
 )
+from magnus_desktop.ui.watchlists.view_model import WatchlistsViewModel
 
 #: Below this width the lists go above the symbols instead of beside them (px).
 _STACK_BELOW = 620
@@ -64,7 +64,7 @@ def _button(text: str, tip: str, slot: Any) -> QToolButton:
 class WatchlistsPanel(QWidget):
     """The watchlists dock. ``import_dialog()`` serves the main window's File menu."""
 
-    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: WatchlistsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self._lists: list[Watchlist] = []
@@ -82,10 +82,8 @@ class WatchlistsPanel(QWidget):
         self.model = SymbolsTableModel(COLUMNS, key=lambda r: (r["exchange"], r["symbol"]), parent=self)
         self._build_ui()
         self._connect()
-        ws = getattr(vm, "ws", None)
-        clock = getattr(ws, "clock", None)
-        self._day = clock.current if clock is not None else None
-        self._on_vm_watchlists_changed(list(getattr(ws, "watchlists", [])))
+        self._day = vm.current_day()
+        self._on_vm_watchlists_changed(vm.watchlists())
 
     # ---- construction -------------------------------------------------------------------------
     def _build_ui(self) -> None:

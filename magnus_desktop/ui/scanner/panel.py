@@ -2,14 +2,13 @@
 
 The panel never computes anything itself: filters become a :class:`ScanParams` that goes to
 ``vm.rescan``; every replay day (and every rescan) ``vm.scan_changed`` delivers a ``ScanOutcome``
-whose rows (``SCAN_COLUMNS``, see ``analytics.scanner``) feed a coalescing table model.
+whose rows (``SCAN_COLUMNS``, see ``analytics.scanner``) feed a coalescing table model. An empty
+outcome carries its explanation (computed by the ``ScannerService`` off the GUI thread).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -29,20 +28,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from magnus_desktop.analytics.scanner import ScanError, ScanParams, scan
+from magnus_desktop.analytics.scanner import ScanError, ScanParams
 from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.services.scanner import ScanOutcome
+from magnus_desktop.services.scanner.hints import MAX_DTE
 from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
-from magnus_desktop.services.workstation import ScanOutcome, scan_params_from_settings
-from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.scanner.view_model import ScannerViewModel
 from magnus_desktop.ui.tables import record_table
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_num, fmt_pct, is_missing
 from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel, text_color
 
 _RIGHTS = (("Puts", "P"), ("Calls", "C"), ("Both", "both"))
 _SOURCES = (("Bid", "bid"), ("Mid", "mid"))
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-_MAX_DTE = 3650
+_MAX_DTE = MAX_DTE
 
 
 def _fmt_text(value: Any) -> str:
@@ -98,73 +98,17 @@ def contract_from_record(record: Mapping[str, Any]) -> OptionContract:
     return OptionContract(str(record["underlying"]), day, float(record["strike"]), record["right"])
 
 
-def _relaxations(p: ScanParams) -> list[tuple[str, dict[str, Any]]]:
-    """Each filter tighter than its loosest setting: (what to change, the loosest values)."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    if p.right != "both":
-        out.append(("include both puts and calls", {"right": "both"}))
-    if p.dte_min > 0 or p.dte_max < _MAX_DTE:
-        out.append((f"widen DTE (now {p.dte_min}–{p.dte_max})", {"dte_min": 0, "dte_max": _MAX_DTE}))
-    if p.delta_min > 0 or p.delta_max < 1:
-        out.append((f"widen |delta| (now {p.delta_min:.2f}–{p.delta_max:.2f})", {"delta_min": 0.0, "delta_max": 1.0}))
-    if p.min_open_interest > 0:
-        out.append((f"lower min OI (now {p.min_open_interest:,.0f})", {"min_open_interest": 0.0}))
-    if p.max_spread_pct < 1:
-        out.append((f"raise max spread (now {p.max_spread_pct:.0%})", {"max_spread_pct": math.inf}))
-    if p.min_annualized_return > 0:
-        out.append((f"lower min annualized return (now {p.min_annualized_return:.0%})", {"min_annualized_return": 0.0}))
-    return out
-
-
-def loosen_hints(params: ScanParams, chain: pd.DataFrame | None = None, day: date | None = None) -> list[str]:
-    """What to loosen when a scan found nothing.
-
-    With the day's ``chain``, each filter is relaxed alone (one ~1 ms scan each) and only those
-    that would let rows through are named, with the count; without it (or when no single filter
-    is to blame) every filter tighter than its loosest setting is named.
-    """
-    relaxations = _relaxations(params)
-    if chain is not None and len(chain):
-        helpful = []
-        for text, change in relaxations:
-            n = len(scan(chain, replace(params, **change), as_of=day))
-            if n:
-                helpful.append(f"{text}: {n} would pass")
-        if helpful:
-            return helpful
-    return [text for text, _change in relaxations]
-
-
-def no_later_expiry(chain: pd.DataFrame | None, day: date, last_day: date | None = None) -> str | None:
-    """The explanation when the day's recorded chain has no expiry after ``day`` (expiry day of the
-    last recorded series): no filter can help, as the scanner skips contracts on their expiry day."""
-    if chain is None or not len(chain):
-        return None
-    latest = pd.Timestamp(chain["expiry"].max()).date()
-    if latest > day:
-        return None
-    if last_day is None:
-        return f"No expiries after {day.isoformat()} in the chain recorded that day."
-    if day >= last_day:
-        return f"No expiries after {day.isoformat()} in the recorded data (last recorded day {last_day.isoformat()})."
-    return (f"No expiries after {day.isoformat()} in the chain recorded that day (last recorded day "
-            f"{last_day.isoformat()}): step the replay forward.")
-
-
-def status_text(outcome: ScanOutcome, chain: pd.DataFrame | None = None, last_day: date | None = None) -> str:
-    """The status line under the table: how many rows, which day, and what to loosen when none.
-
-    ``last_day`` is the last recorded replay day, named when the day's chain has no later expiry.
-    """
+def status_text(outcome: ScanOutcome) -> str:
+    """The status line under the table: how many rows, which day, and what to loosen when none
+    (the outcome's ``no_later_expiry`` or ``hints``)."""
     roots = sorted({str(u) for u in outcome.rows["underlying"]}) if len(outcome.rows) else ["SPXW"]
     where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, recorded EOD quotes)"
     n = len(outcome.rows)
     if n:
         return f"{n} {'opportunity' if n == 1 else 'opportunities'} {where}"
-    nothing_later = no_later_expiry(chain, outcome.day, last_day)
-    if nothing_later is not None:
-        return f"Nothing to sell {where}: {nothing_later}"
-    hints = loosen_hints(outcome.params, chain, outcome.day)
+    if outcome.no_later_expiry is not None:
+        return f"Nothing to sell {where}: {outcome.no_later_expiry}"
+    hints = outcome.hints
     if not hints:
         return f"No quoted contract with a bid {where}."
     return f"No contract passes the filters {where}. Loosen: " + "; ".join(hints) + "."
@@ -307,13 +251,13 @@ def _dspin(lo: float, hi: float, step: float, decimals: int, suffix: str, tip: s
 class ScannerPanel(QWidget):
     """Filters + ranked wheel opportunities of the replay day + "Sell…" ticket."""
 
-    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: ScannerViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scanner_panel")
         self.vm = vm
         self.ticket_dialog: OrderTicketDialog | None = None
         self.stale = False
-        self.filters = ScanFilterBar(getattr(vm.ws, "scan_params", None) or scan_params_from_settings(vm.ws.settings))
+        self.filters = ScanFilterBar(vm.scan_params)
         self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
         self.table = record_table(self.model, self, "scanner_table")
         self.table.sortByColumn(len(SCAN_TABLE_COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
@@ -330,8 +274,8 @@ class ScannerPanel(QWidget):
         self.sell_button.setToolTip("Open a paper order ticket to sell 1 contract of the selected row (Enter)")
         self._lay_out()
         self._connect()
-        if vm.ws.last_scan is not None:
-            self._on_vm_scan_changed(vm.ws.last_scan)
+        if vm.last_scan is not None:
+            self._on_vm_scan_changed(vm.last_scan)
 
     def _lay_out(self) -> None:
         bottom = QHBoxLayout()
@@ -351,6 +295,7 @@ class ScannerPanel(QWidget):
         self.filters.filters_edited.connect(self._on_filters_edited)
         self.filters.scan_requested.connect(self.request_scan)
         self.vm.scan_changed.connect(self._on_vm_scan_changed)
+        self.vm.defaults_changed.connect(self.apply_default_filters)
         self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
         self.sell_button.clicked.connect(lambda: self.open_ticket())
         for key in _ENTER_KEYS:
@@ -389,21 +334,14 @@ class ScannerPanel(QWidget):
         """
         try:
             chosen = self.filters.scanner_settings()
-            settings = self.vm.ws.settings
-            params = ScanParams(
-                right=chosen.right, dte_min=chosen.dte_min, dte_max=chosen.dte_max, delta_min=chosen.delta_min,
-                delta_max=chosen.delta_max, min_open_interest=chosen.min_open_interest,
-                max_spread_pct=chosen.max_spread_pct, min_annualized_return=chosen.min_annualized_return,
-                premium_source=chosen.premium_source, rate=settings.risk_free_rate,
-                div_yield=settings.dividend_yield, top=None,
-            )
+            params = self.vm.params_for(chosen)
         except (ScanError, ValueError) as exc:
             reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
             self._set_stale(True, f"Stale — the table shows the last valid filters. Filters not valid, "
                                   f"nothing scanned: {reason}")
             return None
         self._rescan_timer.stop()
-        settings.scanner = chosen
+        self.vm.remember_filters(chosen)
         self._show_status("Scanning…")
         self.vm.rescan(params)
         return params
@@ -416,14 +354,7 @@ class ScannerPanel(QWidget):
             self.results.setCurrentWidget(self.table)
             return
         self._set_stale(False)
-        chain = None
-        if outcome.rows.empty:
-            try:
-                chain = self.vm.ws.market.chain(outcome.day)
-            except Exception:  # the hint falls back to naming every tight filter
-                chain = None
-        clock = self.vm.ws.clock
-        text = status_text(outcome, chain, clock.days[-1] if clock is not None and clock.days else None)
+        text = status_text(outcome)
         self._show_status(text, error=False)
         self.empty_label.setText(text)
         self.results.setCurrentWidget(self.empty_label if outcome.rows.empty else self.table)
@@ -439,5 +370,5 @@ class ScannerPanel(QWidget):
         if record is None:
             self._show_status("Select a row to sell first.", error=True)
             return None
-        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, contract_from_record(record), "SELL", 1, self)
+        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm.orders, contract_from_record(record), "SELL", 1, self)
         return self.ticket_dialog

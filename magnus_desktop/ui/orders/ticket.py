@@ -2,8 +2,9 @@
 
 Nothing is sent anywhere: a confirmed ticket goes to ``vm.place_order`` and the paper broker fills
 it against the recorded end-of-day quote of the replay day (SELL at the bid, BUY at the ask; see
-``services.paper_broker``). The preview is the broker's own rule function
-(:func:`~magnus_desktop.services.paper_broker.evaluate_order`), so the ticket and the fill agree;
+``services.brokers.paper``). The quote is read off the GUI thread (``vm.request_quote``); fills and
+rejections are keyed by ``order_ref``, so a dialog only reacts to its own order. The preview is the broker's own rule function
+(:func:`~magnus_desktop.services.brokers.paper.evaluate_order`), so the ticket and the fill agree;
 "Place paper order" is disabled while the preview lists a problem the broker would reject.
 Buying power on the later replay days the order affects (a backdated order) is checked on the
 compute thread (``vm.check_ticket``) and shown under the risk box.
@@ -31,27 +32,28 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
-from magnus_desktop.services.paper_broker import Action, LaterDaysCheck, OrderEffect, evaluate_order
-from magnus_desktop.services.workstation import DEMO_ACCOUNT
-from magnus_desktop.ui.view_model import WorkstationViewModel
+from magnus_desktop.services.brokers.paper import Action, LaterDaysCheck, OrderEffect, evaluate_order
+from magnus_desktop.services.orders import TicketQuote
+from magnus_desktop.services.portfolio import DEMO_ACCOUNT
+from magnus_desktop.ui.orders.view_model import OrdersViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
 
-#: What a ticket would do; the paper broker's own result type (one rule set, see ``services.paper_broker``).
+#: What a ticket would do; the paper broker's own result type (one rule set, see ``services.brokers.paper``).
 TicketPreview = OrderEffect
 
 
 def ticket_preview(contract: OptionContract, action: Action, qty: int, bid: float, ask: float, limit: float,
                    commission_per_contract: float, buying_power: float, held_qty: int = 0,
                    day: date | None = None) -> TicketPreview:
-    """The preview of a paper ticket: exactly :func:`~magnus_desktop.services.paper_broker.evaluate_order`,
+    """The preview of a paper ticket: exactly :func:`~magnus_desktop.services.brokers.paper.evaluate_order`,
     the function ``PaperBroker.fill`` decides with (arguments and units as there)."""
     return evaluate_order(contract, action, qty, bid, ask, limit, commission_per_contract, buying_power,
                           held_qty, day)
 
 
-def replace_ticket(previous: OrderTicketDialog | None, vm: WorkstationViewModel, contract: OptionContract,
+def replace_ticket(previous: OrderTicketDialog | None, vm: OrdersViewModel, contract: OptionContract,
                    action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
     """Close and free ``previous`` (one ticket at a time) and open a new prefilled ticket."""
     if previous is not None:
@@ -69,14 +71,16 @@ class OrderTicketDialog(QDialog):
     fixed to the closing side and its quantity cannot exceed the contracts held.
     """
 
-    def __init__(self, vm: WorkstationViewModel, contract: OptionContract, action: Action = "SELL", qty: int = 1,
+    def __init__(self, vm: OrdersViewModel, contract: OptionContract, action: Action = "SELL", qty: int = 1,
                  parent: QWidget | None = None, *, closing: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Paper order — {contract.describe()}")
         self.setObjectName("order_ticket_dialog")
         self.vm, self.contract, self.closing = vm, contract, closing
         self.pending_ref: str | None = None
-        self.quote = (math.nan, math.nan, math.nan, math.nan)
+        self.quote = (math.nan, math.nan, math.nan, math.nan)  # bid, ask, last, underlying (USD)
+        #: the replay day ``quote`` was recorded on (None while it is being read)
+        self.quote_day: date | None = None
         self.preview: TicketPreview | None = None
         self.later: LaterDaysCheck | None = None
         self._check_ref: str | None = None
@@ -88,7 +92,8 @@ class OrderTicketDialog(QDialog):
         self._lay_out()
         self._connections = [(vm.order_rejected, self._on_vm_order_rejected), (vm.order_filled, self._on_vm_order_filled),
                              (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
-                             (vm.ticket_checked, self._on_vm_ticket_checked)]
+                             (vm.ticket_checked, self._on_vm_ticket_checked),
+                             (vm.quote_received, self._on_vm_quote_received)]
         for signal, slot in self._connections:
             signal.connect(slot)
         self._on_vm_date_changed(self._replay_day())
@@ -176,8 +181,7 @@ class OrderTicketDialog(QDialog):
 
     # ---- state --------------------------------------------------------------------------------
     def _replay_day(self) -> date | None:
-        clock = self.vm.ws.clock
-        return clock.current if clock is not None else None
+        return self.vm.replay_day()
 
     def _max_qty(self) -> int:
         """A closing ticket cannot exceed the contracts held (it would flip the position)."""
@@ -189,7 +193,7 @@ class OrderTicketDialog(QDialog):
         return value if value > 0 else math.nan
 
     def held_qty(self) -> int:
-        summary = self.vm.ws.last_summary
+        summary = self.vm.last_summary()
         if summary is None:
             return 0
         return sum(p.qty for p in summary.positions if p.contract == self.contract)
@@ -200,6 +204,8 @@ class OrderTicketDialog(QDialog):
     def blocking_problems(self) -> tuple[str, ...]:
         """What the broker would reject now: the preview's problems, the later-days check, and a
         closing ticket with nothing (left) to close."""
+        if self.quote_day is None and self._replay_day() is not None:
+            return ("Reading the recorded quote of the replay day…",)  # not "no bid": it is on its way
         problems = list(self.preview.problems) if self.preview is not None else []
         if self.closing and self.held_qty() == 0:
             problems.append("There is no position left to close on this replay day.")
@@ -213,11 +219,11 @@ class OrderTicketDialog(QDialog):
         side = "bid" if action == "SELL" else "ask"
         self.limit.setSpecialValueText(f"none — fill at the recorded {side}")
         self.qty.setMaximum(self._max_qty())
-        summary = self.vm.ws.last_summary
+        summary = self.vm.last_summary()
         bp = summary.buying_power if summary is not None else math.nan
         held = self.held_qty()
         p = ticket_preview(self.contract, action, self.qty.value(), self.quote[0], self.quote[1],
-                           self.limit_price(), self.vm.ws.settings.commission_per_contract, bp, held,
+                           self.limit_price(), self.vm.commission_per_contract(), bp, held,
                            self._replay_day())
         self.preview = p
         self._show_risk(p, held)
@@ -257,7 +263,7 @@ class OrderTicketDialog(QDialog):
 
     # ---- later replay days (compute thread, via the view model) ------------------------------
     def _ticket(self) -> OrderTicket:
-        return self.vm.ws.new_ticket(self.contract, self.current_action(), self.qty.value(), self.limit_price())
+        return self.vm.new_ticket(self.contract, self.current_action(), self.qty.value(), self.limit_price())
 
     def _request_check(self) -> None:
         if self._replay_day() is None:
@@ -284,9 +290,9 @@ class OrderTicketDialog(QDialog):
         self.confirm.setText("Placing…")
         self.vm.place_order(ticket)
 
-    def _on_vm_order_rejected(self, reason: str) -> None:
-        if self.pending_ref is None:
-            return
+    def _on_vm_order_rejected(self, order_ref: str, reason: str) -> None:
+        if self.pending_ref is None or order_ref != self.pending_ref:
+            return  # another dialog's order, or none of ours is pending
         self.pending_ref = None
         self.error.setText(f"Rejected: {reason}")
         self.error.show()
@@ -303,8 +309,18 @@ class OrderTicketDialog(QDialog):
 
     def _on_vm_date_changed(self, day: date | None) -> None:
         self.day_label.setText(day.isoformat() if day is not None else "replay not started")
-        if day is not None:
-            self.quote = self.vm.ws.market.option_quote(self.contract, day)
+        if day is not None and day != self.quote_day:
+            self.quote, self.quote_day = (math.nan, math.nan, math.nan, math.nan), None
+            self.vm.request_quote(self.contract)
+        self._show_quote()
+
+    def _on_vm_quote_received(self, quote: TicketQuote) -> None:
+        if quote.contract != self.contract or quote.day != self._replay_day():
+            return  # another dialog's contract, or a day the replay has left
+        self.quote, self.quote_day = (quote.bid, quote.ask, quote.last, quote.und_price), quote.day
+        self._show_quote()
+
+    def _show_quote(self) -> None:
         bid, ask, _last, und = self.quote
         self.bid_label.setText(fmt_num(bid))
         self.ask_label.setText(fmt_num(ask))

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Literal
 
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
-from magnus_desktop.services.portfolio import OptionQuoteSource, buying_power_at, open_contracts_at
+from magnus_desktop.services.portfolio.marking import OptionQuoteSource, buying_power_at, open_contracts_at
 
 Action = Literal["SELL", "BUY"]
 #: Rounding slack (USD) when comparing buying power before and after an order.

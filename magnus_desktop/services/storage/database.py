@@ -35,7 +35,7 @@ from magnus_desktop.services.redact import mask_secrets
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "models" / "migrations"
 Backend = Literal["sqlite", "postgresql"]
 
 #: PostgreSQL SQLSTATEs: read-only transaction / lock not available / lock timeout.

@@ -8,8 +8,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary
+from magnus_desktop.services.market.overview import MarketOverview
+from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.theme import chart_colors
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.charts import TimeSeriesChart
 from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
 from magnus_desktop.widgets.pair_grid import PairGrid
@@ -27,7 +28,7 @@ CARDS = (
 
 
 class DashboardPanel(QWidget):
-    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: DashboardViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
         self.cards: dict[str, QLabel] = {}
@@ -56,17 +57,20 @@ class DashboardPanel(QWidget):
         layout.addWidget(self.bp_warning)
         layout.addWidget(self.equity_chart, 3)
         layout.addWidget(self.market_chart, 2)
-        self.apply_theme(vm.ws.settings.theme)
+        self.apply_theme(vm.theme)
         # charts repaint at most 4x a second, however fast the replay runs
         self._equity = Throttle(self._show_equity, hz=4.0, parent=self)
-        self._market_days: list[date] = []
+        self._market_closes: tuple[tuple[date, float], ...] = ()
         self._market_timer = QTimer(self)
         self._market_timer.setSingleShot(True)
         self._market_timer.setInterval(120)
         self._market_timer.timeout.connect(self._show_market)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
+        self._overview = Throttle(self._show_overview, hz=4.0, parent=self)
         vm.equity_changed.connect(self._equity.push)
         vm.account_changed.connect(self._account.push)
+        vm.overview_changed.connect(self._overview.push)
+        vm.theme_changed.connect(self.apply_theme)
 
     def apply_theme(self, theme: str) -> None:
         colors = chart_colors(theme)
@@ -88,23 +92,25 @@ class DashboardPanel(QWidget):
         day_pnl = curve[-1][1] - curve[-2][1] if len(curve) > 1 else float("nan")
         self._set_card("total_pnl", fmt_money(total), total)
         self._set_card("day_pnl", fmt_money(day_pnl), day_pnl)
-        self._market_days = days
-        self._market_timer.start()  # the second chart repaints in a later loop turn, not with the first
 
     def _show_market(self) -> None:
-        market = self.vm.ws.market
-        self.market_chart.set_series("SPX", self._market_days, [market.und_price(d) for d in self._market_days])
+        closes = self._market_closes
+        self.market_chart.set_series("SPX", [d for d, _spx in closes], [spx for _d, spx in closes])
 
-    def _show_account(self, summary: AccountSummary) -> None:
-        self._set_card("net_liquidation", fmt_money(summary.net_liquidation))
-        self._show_buying_power(summary)
-        market = self.vm.ws.market
-        self._set_card("spx", fmt_num(market.und_price(summary.as_of)))
-        vix = market.quote("VIX", summary.as_of)
+    def _show_overview(self, overview: MarketOverview) -> None:
+        """SPX and VIX cards; the SPX chart repaints in a later loop turn (not with the equity chart)."""
+        self._set_card("spx", fmt_num(overview.spx))
+        vix = overview.vix
         if vix is None:
             self._set_card("vix", "—")
         else:
             self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1)})", vix.change)
+        self._market_closes = overview.spx_closes
+        self._market_timer.start()
+
+    def _show_account(self, summary: AccountSummary) -> None:
+        self._set_card("net_liquidation", fmt_money(summary.net_liquidation))
+        self._show_buying_power(summary)
 
     def _show_buying_power(self, summary: AccountSummary) -> None:
         """Buying power card; a negative value is red and explained in a warning line."""

@@ -13,7 +13,7 @@ moved into the password box.
 
 Use::
 
-    dialog = SettingsDialog(ws.settings, window, keyring_backend="SecretService")
+    dialog = SettingsDialog(ctx.settings, window, keyring_backend="SecretService")
     dialog.settings_applied.connect(on_applied)      # Apply and OK; payload: Settings
     if dialog.exec() == QDialog.DialogCode.Accepted:
         new = dialog.result_settings(); password = dialog.db_password()

@@ -7,9 +7,9 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
-from magnus_desktop.ui.order_ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
+from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.tables import record_table
-from magnus_desktop.ui.view_model import WorkstationViewModel
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
 from magnus_desktop.widgets.pair_grid import PairGrid
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color, text_color
@@ -56,7 +56,7 @@ def position_record(p: PositionSnapshot) -> dict[str, Any]:
 
 
 class PositionsPanel(QWidget):
-    def __init__(self, vm: WorkstationViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: PositionsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = RecordTableModel(COLUMNS, key=lambda r: r["key"], parent=self)
         self.table = record_table(self.model, self, "positions_table")
@@ -96,7 +96,7 @@ class PositionsPanel(QWidget):
         if record is None:
             return None
         qty = int(record["qty"])
-        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm, record["contract"],
+        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm.orders, record["contract"],
                                             "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
         return self.ticket_dialog
 

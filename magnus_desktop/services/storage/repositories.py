@@ -32,7 +32,7 @@ from magnus_desktop.models.orm import (
     WatchlistItemRow,
     WatchlistRow,
 )
-from magnus_desktop.services.storage import ConstraintViolation, Database, StorageError
+from magnus_desktop.services.storage.database import ConstraintViolation, Database, StorageError
 
 ACCOUNT_KINDS = ("demo", "ib", "robinhood")
 

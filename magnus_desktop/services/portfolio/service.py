@@ -1,0 +1,164 @@
+"""``PortfolioService``: the demo account, its fills, marks and equity curve (no Qt).
+
+The fills list and the equity cache are only touched on the loop thread; marking runs on the
+compute executor, storage on the db executor.
+
+Events (payloads):
+    account_changed(AccountSummary)                 positions and totals at the replay day
+    equity_changed(list[EquityRow])                 (date, net_liq USD, total P&L USD) up to the day
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from psygnal import Signal
+
+from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.services.brokers.paper import OrderRejected
+from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT, DEMO_SEED
+from magnus_desktop.services.portfolio.marking import account_summary, equity_curve
+from magnus_desktop.services.storage import AccountRepo, DatabaseReadOnly, TradeRepo
+
+if TYPE_CHECKING:
+    from magnus_desktop.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+#: One point of the equity curve: (replay day, net liquidation USD, total P&L since start USD).
+EquityRow = tuple[date, float, float]
+
+
+class PortfolioService:
+    """The demo account of one app session. Created by the ``AppContext``; ``await start()``."""
+
+    account_changed = Signal(object)
+    equity_changed = Signal(object)
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self.account_id = 0
+        self.starting_cash = ctx.settings.demo_starting_cash
+        self.fills: list[Fill] = []
+        self.last_summary: AccountSummary | None = None
+        #: one order (or seed) at a time: each sees the fills stored before it
+        self.order_lock = asyncio.Lock()
+        self._equity_cache: dict[date, EquityRow] = {}
+        self._fills_generation = 0
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.load_account()
+
+    async def reload(self) -> None:
+        """The database changed (reopened): read the account from it again."""
+        await self.load_account()
+
+    async def aclose(self) -> None:
+        """Nothing runs in the background here (the context closes the database); the last state
+        stays readable."""
+
+    async def load_account(self) -> None:
+        """Open (or create) the demo account, read its fills, seed it when new and writable."""
+        ctx = self._ctx
+        try:
+            account = await ctx.run_db(AccountRepo(ctx.db).get_or_create, DEMO_ACCOUNT, "demo",
+                                       ctx.settings.demo_starting_cash)
+        except DatabaseReadOnly as exc:  # a read-only database without the demo account
+            await ctx.use_memory_database(f"{exc} It holds no demo account to show.")
+            account = await ctx.run_db(AccountRepo(ctx.db).get_or_create, DEMO_ACCOUNT, "demo",
+                                       ctx.settings.demo_starting_cash)
+        self.account_id = account.account_id
+        self.starting_cash = account.starting_cash
+        self.fills = await ctx.run_db(TradeRepo(ctx.db).fills, self.account_id)
+        self.invalidate()
+        if not self.fills and not ctx.db_read_only:
+            await self._seed_demo()
+
+    # ---- refresh ----------------------------------------------------------------------------------
+    async def refresh(self, day: date) -> None:
+        """Mark the account at ``day`` and publish ``account_changed`` and ``equity_changed``."""
+        summary, curve = await self.mark_account(day)
+        self.last_summary = summary
+        emit_isolated(self.account_changed, summary)
+        emit_isolated(self.equity_changed, curve)
+
+    async def mark_account(self, day: date) -> tuple[AccountSummary, list[EquityRow]]:
+        """Mark the account at ``day`` and extend the cached equity curve (computed off the loop;
+        the fills list and the cache are only touched on the loop thread)."""
+        days = self._ctx.days or [day]
+        missing = [d for d in days if d <= day and d not in self._equity_cache]
+        generation = self._fills_generation
+        summary, rows = await self._ctx.run_compute(self._mark, tuple(self.fills), day, missing, days)
+        if generation == self._fills_generation:  # fills unchanged meanwhile: rows are current
+            self._equity_cache.update((row[0], row) for row in rows)
+        return summary, [self._equity_cache[d] for d in days if d <= day and d in self._equity_cache]
+
+    def _mark(self, fills: tuple[Fill, ...], day: date, missing: list[date],
+              days: list[date]) -> tuple[AccountSummary, list[EquityRow]]:
+        kwargs = self._marking_kwargs()
+        summary = account_summary(fills, day, self._ctx.market, days, **kwargs)
+        return summary, equity_curve(fills, missing, self._ctx.market, days, **kwargs)
+
+    def _marking_kwargs(self) -> dict[str, Any]:
+        settings = self._ctx.settings
+        return dict(starting_cash=self.starting_cash, rate=settings.risk_free_rate,
+                    div_yield=settings.dividend_yield)
+
+    def summary_at(self, fills: tuple[Fill, ...], day: date) -> AccountSummary:
+        """The account with ``fills`` marked at ``day`` (blocking: call it on the compute executor)."""
+        return account_summary(fills, day, self._ctx.market, self._ctx.days or [day], **self._marking_kwargs())
+
+    # ---- fills ------------------------------------------------------------------------------------
+    def add_fill(self, fill: Fill) -> None:
+        """A stored fill joins the account; the equity curve from its day on is recomputed."""
+        self.fills.append(fill)
+        self._fills_generation += 1
+        for d in [d for d in self._equity_cache if d >= fill.fill_date]:
+            del self._equity_cache[d]
+
+    def invalidate(self) -> None:
+        """Marks depend on something that changed (fills reloaded, rate, yield): recompute all."""
+        self._fills_generation += 1
+        self._equity_cache.clear()
+
+    # ---- the demo seed --------------------------------------------------------------------------
+    async def _seed_demo(self) -> None:
+        """Store the :data:`DEMO_SEED` trades (each checked by the paper broker on its own day)."""
+        ctx = self._ctx
+        calendar = set(ctx.days)
+        repo = TradeRepo(ctx.db)
+        async with self.order_lock:
+            for trade in DEMO_SEED:
+                if trade.trade_date not in calendar:
+                    log.warning("demo seed on %s skipped: not a replay day", trade.trade_date)
+                    continue
+                chain = await ctx.run_compute(ctx.market.chain, trade.trade_date)
+                underlying = str(chain["underlying"].iloc[0]) if len(chain) else "SPXW"
+                contract = OptionContract(underlying, trade.expiry, trade.strike, "P")
+                ticket = OrderTicket(contract=contract, action="SELL", qty=trade.qty, limit_price=float("nan"),
+                                     order_ref=uuid.uuid4().hex, trade_date=trade.trade_date,
+                                     account_id=self.account_id)
+                summary = await ctx.run_compute(self.summary_at, tuple(self.fills), trade.trade_date)
+                try:
+                    fill = ctx.broker.fill(ticket, summary)
+                except OrderRejected as exc:
+                    log.warning("demo seed %s skipped: %s", contract.describe(), exc)
+                    continue
+                if await ctx.run_db(repo.record_fill, ticket, fill):
+                    self.fills.append(fill)
+        self.invalidate()
+
+    async def reset_demo(self) -> None:
+        """Delete the demo account's trades and open the seed positions again."""
+        ctx = self._ctx
+        await ctx.run_db(AccountRepo(ctx.db).delete_account_trades, self.account_id)
+        self.fills = []
+        await self._seed_demo()
+        ctx.refresher.schedule()
+        ctx.report("Demo account reset to its opening positions.")

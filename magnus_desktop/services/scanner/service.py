@@ -1,0 +1,104 @@
+"""``ScannerService``: the wheel scan of the replay day, with its explanation when empty (no Qt).
+
+Scans run on the compute executor. When a scan finds nothing, the service also works out why
+(no later expiry in the recorded chain, or which single filter would let rows through: up to six
+extra scans), so the UI only shows text.
+
+Events (payloads):
+    scan_changed(ScanOutcome)   ranked wheel opportunities at the replay day (every day and rescan)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from psygnal import Signal
+
+from magnus_desktop.analytics.scanner import ScanParams, scan
+from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.scanner.hints import loosen_hints, no_later_expiry
+from magnus_desktop.services.settings import Settings
+
+if TYPE_CHECKING:
+    from magnus_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """One scan: the day, the parameters, the ranked rows (``analytics.scanner.SCAN_COLUMNS``) and,
+    when no row passed, why: ``no_later_expiry`` (no filter can help) or ``hints`` (what to loosen,
+    with the count each would let through)."""
+
+    day: date
+    params: ScanParams
+    rows: pd.DataFrame
+    hints: tuple[str, ...] = ()
+    no_later_expiry: str | None = None
+    last_day: date | None = None
+
+
+def scan_params_from_settings(settings: Settings) -> ScanParams:
+    s = settings.scanner
+    return ScanParams(
+        right=s.right,
+        dte_min=s.dte_min,
+        dte_max=s.dte_max,
+        delta_min=s.delta_min,
+        delta_max=s.delta_max,
+        min_open_interest=s.min_open_interest,
+        max_spread_pct=s.max_spread_pct,
+        min_annualized_return=s.min_annualized_return,
+        premium_source=s.premium_source,
+        rate=settings.risk_free_rate,
+        div_yield=settings.dividend_yield,
+        top=None,
+    )
+
+
+class ScannerService:
+    """Scans the replay day's recorded chain with the current parameters."""
+
+    scan_changed = Signal(object)
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self.scan_params = scan_params_from_settings(ctx.settings)
+        self.last_scan: ScanOutcome | None = None
+
+    async def start(self) -> None:
+        """The first scan comes with the first refresh pass."""
+
+    async def aclose(self) -> None:
+        """Nothing runs in the background here."""
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New rate and dividend yield from Settings (the filters stay as the trader set them)."""
+        self.scan_params = replace(self.scan_params, rate=settings.risk_free_rate, div_yield=settings.dividend_yield)
+
+    async def refresh(self, day: date) -> None:
+        await self._publish(day, self.scan_params)
+
+    async def rescan(self, params: ScanParams) -> ScanOutcome:
+        """Scan the replay day with ``params`` (they become the current parameters)."""
+        self.scan_params = params
+        return await self._publish(self._ctx.day, params)
+
+    async def _publish(self, day: date, params: ScanParams) -> ScanOutcome:
+        days = self._ctx.days
+        outcome = await self._ctx.run_compute(self.scan_day, day, params, days[-1] if days else None)
+        self.last_scan = outcome
+        emit_isolated(self.scan_changed, outcome)
+        return outcome
+
+    def scan_day(self, day: date, params: ScanParams, last_day: date | None = None) -> ScanOutcome:
+        """Scan ``day`` (blocking: the compute executor runs it); explain an empty result."""
+        chain = self._ctx.market.chain(day)
+        rows = scan(chain, params, as_of=day)
+        if len(rows):
+            return ScanOutcome(day, params, rows, last_day=last_day)
+        nothing_later = no_later_expiry(chain, day, last_day)
+        hints = () if nothing_later is not None else tuple(loosen_hints(params, chain, day))
+        return ScanOutcome(day, params, rows, hints, nothing_later, last_day)

@@ -1,0 +1,1 @@
+"""Settings → Accounts: broker accounts, one active; secrets to the keyring."""

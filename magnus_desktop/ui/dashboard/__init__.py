@@ -1,0 +1,1 @@
+"""The dashboard dock: account value and P&L, SPX and VIX."""

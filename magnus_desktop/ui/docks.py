@@ -1,0 +1,92 @@
+"""The docks of the main window, declared in one list.
+
+A new dock is one :class:`DockSpec` here plus its ``ui/<capability>/`` module: the factory builds the
+dock's view model from the :class:`AppContext` services and returns the panel, which talks only to
+that view model. The ``id`` is the dock's ``objectName``: saved layouts refer to it, so it never
+changes. Actions a dock offers in the menus (File → Import…) are :class:`DockAction` entries that
+name a method of its panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.dashboard.panel import DashboardPanel
+from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.positions.panel import PositionsPanel
+from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from magnus_desktop.ui.scanner.panel import ScannerPanel
+from magnus_desktop.ui.scanner.view_model import ScannerViewModel
+from magnus_desktop.ui.watchlists.panel import WatchlistsPanel
+from magnus_desktop.ui.watchlists.view_model import WatchlistsViewModel
+
+Area = Qt.DockWidgetArea
+
+
+@dataclass(frozen=True, slots=True)
+class DockAction:
+    """A menu entry of a dock: ``menu`` title ("File"), text, the panel method it calls, shortcut."""
+
+    menu: str
+    text: str
+    method: str
+    shortcut: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DockSpec:
+    """One dock: fixed ``id`` (objectName), title, default area, and the factory of its panel.
+
+    ``split_from`` names a dock of the same area this one sits beside (horizontal split);
+    ``size`` is the default (width, height) hint in px used for the initial split.
+    """
+
+    id: str
+    title: str
+    area: Qt.DockWidgetArea
+    factory: Callable[[AppViewModel], QWidget]
+    split_from: str | None = None
+    size: tuple[int, int] = (0, 0)
+    actions: tuple[DockAction, ...] = ()
+
+
+def _owned(panel: QWidget, vm: object) -> QWidget:
+    """The panel owns its view model (deleted with it, which drops its service subscriptions)."""
+    vm.setParent(panel)  # type: ignore[attr-defined]
+    return panel
+
+
+def dashboard_dock(app: AppViewModel) -> QWidget:
+    vm = DashboardViewModel(app.ctx, app)
+    return _owned(DashboardPanel(vm), vm)
+
+
+def scanner_dock(app: AppViewModel) -> QWidget:
+    vm = ScannerViewModel(app.ctx, app, app.orders)
+    return _owned(ScannerPanel(vm), vm)
+
+
+def positions_dock(app: AppViewModel) -> QWidget:
+    vm = PositionsViewModel(app.ctx, app.orders)
+    return _owned(PositionsPanel(vm), vm)
+
+
+def watchlists_dock(app: AppViewModel) -> QWidget:
+    vm = WatchlistsViewModel(app.ctx)
+    return _owned(WatchlistsPanel(vm), vm)
+
+
+DOCKS: tuple[DockSpec, ...] = (
+    DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
+    DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
+             scanner_dock, split_from="dock_dashboard", size=(1000, 560)),
+    DockSpec("dock_positions", "Positions", Area.BottomDockWidgetArea, positions_dock, size=(900, 380)),
+    DockSpec("dock_watchlists", "Watchlists", Area.BottomDockWidgetArea, watchlists_dock,
+             split_from="dock_positions", size=(780, 380),
+             actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
+)

@@ -1,0 +1,1 @@
+"""Orders: the paper ticket dialog and its view model (shared by the docks that open tickets)."""

@@ -1,0 +1,86 @@
+"""The orders view model: paper tickets (quote, checks, placing) for every dialog that opens one.
+
+Order events are keyed by ``order_ref``: a ticket dialog reacts to its own order only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date
+
+from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
+
+from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket
+from magnus_desktop.services.brokers.paper import OrderRejected
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.storage import StorageError
+from magnus_desktop.ui.bridge import bridge
+
+log = logging.getLogger(__name__)
+
+
+class OrdersViewModel(QObject):
+    order_filled = Signal(object)  # Fill (its order_ref)
+    order_rejected = Signal(str, str)  # (order_ref, reason)
+    ticket_checked = Signal(object, object)  # (OrderTicket, LaterDaysCheck | None)
+    quote_received = Signal(object)  # TicketQuote
+    account_changed = Signal(object)
+    date_changed = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._orders = ctx.orders
+        self._portfolio = ctx.portfolio
+        bridge(self, [(ctx.orders.order_filled, self.order_filled.emit),
+                      (ctx.orders.order_rejected, self.order_rejected.emit),
+                      (ctx.portfolio.account_changed, self.account_changed.emit),
+                      (ctx.date_changed, self.date_changed.emit)])
+
+    def replay_day(self) -> date | None:
+        return self._ctx.clock.current if self._ctx.clock is not None else None
+
+    def last_summary(self) -> AccountSummary | None:
+        return self._portfolio.last_summary
+
+    def commission_per_contract(self) -> float:
+        return self._ctx.settings.commission_per_contract
+
+    def new_ticket(self, contract: OptionContract, action: str, qty: int, limit_price: float = math.nan) -> OrderTicket:
+        return self._orders.new_ticket(contract, action, qty, limit_price)
+
+    @asyncSlot(object)
+    async def request_quote(self, contract: OptionContract) -> None:
+        """Look up the recorded quote of ``contract`` at the replay day; ``quote_received`` has it."""
+        if self._ctx.clock is None:
+            return
+        try:
+            quote = await self._orders.quote(contract)
+        except Exception as exc:  # the ticket keeps showing no quote; the trader is told why
+            log.exception("quote lookup failed")
+            self._ctx.report(f"Could not read the recorded quote of {contract.describe()}: {exc}")
+            return
+        self.quote_received.emit(quote)
+
+    @asyncSlot(object)
+    async def place_order(self, ticket: OrderTicket) -> None:
+        """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref``."""
+        try:
+            fill = await self._orders.place_order(ticket)
+        except (OrderRejected, StorageError):  # published as order_rejected(order_ref, reason)
+            return
+        side = "Sold" if fill.qty < 0 else "Bought"
+        self._ctx.report(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")
+
+    @asyncSlot(object)
+    async def check_ticket(self, ticket: OrderTicket) -> None:
+        """Buying power with ``ticket`` on every later replay day it affects (compute thread)."""
+        try:
+            check = await self._orders.check_ticket(ticket)
+        except Exception as exc:  # a failed check must not pass silently: the ticket shows why
+            log.exception("later-days check failed")
+            self._ctx.report(f"Could not check the order against later replay days: {exc}")
+            return
+        self.ticket_checked.emit(ticket, check)

@@ -1,0 +1,1 @@
+"""The positions dock: open positions marked at the replay day, with totals."""

@@ -1,0 +1,1 @@
+"""The Settings dialog (Edit → Settings, Ctrl+,)."""

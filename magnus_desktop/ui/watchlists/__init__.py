@@ -1,0 +1,1 @@
+"""The watchlists dock: named symbol lists and their replay quotes."""
