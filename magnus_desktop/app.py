@@ -70,6 +70,7 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
     ctx = AppContext(store, settings, db_url=args.db_url, overrides=startup.overrides,
                      settings_read_only=startup.settings_read_only)
     window = MainWindow(AppViewModel(ctx), restore_layout=not args.screenshot)
+    _quit_on_signals(window)  # before anything can take long: a SIGTERM during start-up still quits cleanly
     probe = FirstPaintProbe(window)
     window.installEventFilter(probe)
     window.show()
@@ -102,7 +103,6 @@ async def _main(app: QApplication, args: argparse.Namespace, store: SettingsStor
     window = await build_window(args, store, settings, startup)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
-    _quit_on_signals(window)
     if args.screenshot:
         try:
             await screenshot(window, Path(args.screenshot))

@@ -41,7 +41,8 @@ from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.scanner import ScannerService
-from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsStore
+from magnus_desktop.services.session import BrokerSessionManager
+from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsSaveError, SettingsStore
 from magnus_desktop.services.storage import (
     Database,
     DatabaseLocked,
@@ -61,6 +62,20 @@ class Service(Protocol):
     async def start(self) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class _OverrideAwareStore:
+    """What the broker session manager saves through: command-line overrides are never persisted,
+    and nothing is written when the config folder is not writable this session."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    def save(self, settings: Settings) -> None:
+        ctx = self._ctx
+        if ctx.settings_read_only:
+            raise SettingsSaveError(ctx.settings_store.path, ctx.settings_read_only)
+        ctx.settings_store.save(ctx.overrides.for_saving(settings))
 
 
 class AppContext:
@@ -110,6 +125,11 @@ class AppContext:
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
+        #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
+        #: background after the services start, so the window never waits for a connection
+        self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
+                                            executor=self.executors["db"])
+        self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
 
@@ -157,6 +177,14 @@ class AppContext:
         self.clock.playing_changed.connect(self._on_clock_playing_changed)
         emit_isolated(self.date_changed, self.clock.current)
         self.refresher.schedule()
+        self._session_task = asyncio.get_running_loop().create_task(self._start_session())
+
+    async def _start_session(self) -> None:
+        try:
+            await self.session.start()
+        except Exception as exc:  # the session reports connection problems as states; anything else here
+            log.exception("broker session start failed")
+            self.report(f"The broker session could not start: {exc}")
 
     def _preload_bars(self, day: date) -> None:
         """Read every bundled bar file now (compute thread), so later lookups are in memory."""
@@ -172,6 +200,12 @@ class AppContext:
         if self.clock is not None:
             await self.clock.aclose()
         await self.refresher.aclose()
+        if self._session_task is not None:
+            await asyncio.gather(self._session_task, return_exceptions=True)
+        try:
+            await self.session.aclose()
+        except Exception:  # never keep the trader from quitting
+            log.exception("closing the broker session failed")
         for service in reversed(self._started):
             try:
                 await service.aclose()

@@ -19,6 +19,7 @@ from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.credentials import CredentialsError
 from magnus_desktop.services.logs import setup_logging
 from magnus_desktop.services.settings import Settings, SettingsSaveError
+from magnus_desktop.ui.accounts.dialog import AccountsController
 from magnus_desktop.ui.bridge import bridge
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 
@@ -50,6 +51,8 @@ class AppViewModel(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.orders = OrdersViewModel(ctx, self)
+        #: Settings → Accounts and the status bar's broker-session line go through this controller
+        self.accounts = AccountsController(ctx.session, self)
         bridge(self, [(ctx.date_changed, self.date_changed.emit), (ctx.playing_changed, self.playing_changed.emit),
                       (ctx.notice, self.notice.emit)])
 

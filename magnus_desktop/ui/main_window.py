@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -28,12 +29,14 @@ from PySide6.QtWidgets import (
 from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
 from magnus_desktop.services.redact import mask_secrets
+from magnus_desktop.ui.accounts.dialog import AccountsDialog
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.docks import DOCKS, DockSpec
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
 from magnus_desktop.ui.settings.dialog import SettingsDialog
 from magnus_desktop.ui.theme import apply_theme
+from magnus_desktop.widgets.table_model import text_color
 
 LAYOUT_VERSION = 1
 
@@ -54,6 +57,8 @@ class MainWindow(QMainWindow):
         self.vm = vm
         self._quitting = False
         self._shut_down = False
+        self._services_up = False
+        self._quit_pending = False
         app = QApplication.instance()
         if isinstance(app, QApplication):  # this window quits the app itself, after its shutdown
             app.setQuitOnLastWindowClosed(False)
@@ -164,6 +169,8 @@ class MainWindow(QMainWindow):
         self.settings_action = self._menu_action(edit, "Settings…", self.open_settings, "Ctrl+,")
         self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.accounts_action = self._menu_action(edit, "Accounts…", self.open_accounts, "Ctrl+Shift+A")
+        self.accounts_action.setToolTip("Broker accounts (paper, Interactive Brokers, Robinhood); one active")
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -225,14 +232,52 @@ class MainWindow(QMainWindow):
         url = self.vm.storage().url
         QMessageBox.about(self, "About Magnus Desktop",
                           f"Magnus Desktop {__version__}\nDatabase: {url or '—'}\n"
-                          "Broker: paper (replay) — no order is sent anywhere.")
+                          f"Broker: {self.vm.accounts.status().label()}")
 
     # ---- status bar -------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
         self.day_status = QLabel("")
+        self.session_status = QLabel("")
+        self.session_status.setObjectName("session_status")
         self.db_status = QLabel("")
         self.statusBar().addPermanentWidget(self.day_status)
+        self.statusBar().addPermanentWidget(self.session_status)
         self.statusBar().addPermanentWidget(self.db_status)
+        self.vm.accounts.status_changed.connect(self._show_session_status)
+        self.vm.accounts.challenge_requested.connect(self._ask_challenge_code)
+        self._show_session_status(self.vm.accounts.status())
+
+    def _show_session_status(self, status: object) -> None:
+        """The one broker session: account, state, reconnects (the reason in the tool tip)."""
+        label = getattr(status, "label", None)
+        if not callable(label):
+            return
+        state = getattr(status, "state", "")
+        self.session_status.setText(f"Broker: {label()}")
+        self.session_status.setToolTip(mask_secrets(getattr(status, "reason", "") or ""))
+        bad = state in ("failed", "reconnecting", "disconnected") and getattr(status, "kind", "paper") != "paper"
+        self.session_status.setStyleSheet(f"color: {text_color('loss').name()};" if bad else "")
+
+    def _ask_challenge_code(self, account: str, kind: str) -> None:
+        """A broker asks for a verification code (SMS, e-mail, app): a non-modal prompt."""
+        prompt = QInputDialog(self)
+        prompt.setObjectName("challenge_prompt")
+        prompt.setWindowTitle(f"Verification for {account}")
+        prompt.setLabelText(f"{account} asks for the {kind} verification code:")
+        prompt.textValueSelected.connect(lambda code: self.vm.accounts.answer_challenge(code.strip() or None))
+        prompt.rejected.connect(lambda: self.vm.accounts.answer_challenge(None))
+        prompt.finished.connect(prompt.deleteLater)
+        prompt.open()
+
+    def open_accounts(self) -> None:
+        """Edit → Accounts…: one non-modal dialog, reused."""
+        dialog = getattr(self, "accounts_dialog", None)
+        if dialog is None or not shiboken6.isValid(dialog):
+            dialog = AccountsDialog(self.vm.accounts, self)
+            self.accounts_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def update_db_status(self) -> None:
         storage = self.vm.storage()
@@ -312,11 +357,17 @@ class MainWindow(QMainWindow):
         if days:
             self.toolbar.set_range(days[0], days[-1])
         self.show_storage_banners()
+        self._services_up = True
+        if self._quit_pending:  # a quit asked for while the services were starting
+            self.request_quit()
 
     # ---- quitting ---------------------------------------------------------------------------------
     def request_quit(self) -> None:
         """Start the graceful shutdown (idempotent): layout, settings, services, then ``closed``."""
         if self._quitting:
+            return
+        if not self._services_up:  # closing half-started services could race their start: quit after it
+            self._quit_pending = True
             return
         self._quitting = True
         self.save_layout()
@@ -334,7 +385,7 @@ class MainWindow(QMainWindow):
                 self.closed.emit()
 
     def _on_vm_date_changed(self, day: object) -> None:
-        self.day_status.setText(f"Replay {day} · broker: paper")
+        self.day_status.setText(f"Replay {day}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down:
