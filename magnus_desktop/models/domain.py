@@ -117,6 +117,7 @@ class Quote:
         prev_close: close of the bar before ``as_of``, same unit; NaN when there is none.
         volume: shares traded on ``as_of``; NaN when the source has no volume.
         stale: the bar is older than the asked day's trading session.
+        source: where it came from (a ``DataSource``: the bundled data is ``"replay"``).
     """
 
     symbol: str
@@ -125,6 +126,7 @@ class Quote:
     prev_close: float
     volume: float
     stale: bool = False
+    source: str = "replay"
 
     @property
     def change(self) -> float:

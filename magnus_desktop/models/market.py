@@ -174,6 +174,12 @@ _NEW_YORK = ZoneInfo("America/New_York")
 _CLOSE = time(16, 0)
 
 
+def close_of(day: date) -> datetime:
+    """The US cash close of ``day`` (16:00 America/New_York), timezone-aware: the ``as_of`` of an
+    end-of-day value."""
+    return datetime.combine(day, _CLOSE, tzinfo=_NEW_YORK)
+
+
 def describe_source(source: str, as_of: datetime | None, *, today: date | None = None,
                     delayed: bool = False) -> str:
     """Where a shown value came from and when it was true, for labels and tooltips.
