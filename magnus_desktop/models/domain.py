@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 Right = Literal["C", "P"]
@@ -117,6 +117,7 @@ class Quote:
         prev_close: close of the bar before ``as_of``, same unit; NaN when there is none.
         volume: shares traded on ``as_of``; NaN when the source has no volume.
         stale: the bar is older than the asked day's trading session.
+        source: where it came from (a ``DataSource``: the bundled data is ``"replay"``).
     """
 
     symbol: str
@@ -125,6 +126,7 @@ class Quote:
     prev_close: float
     volume: float
     stale: bool = False
+    source: str = "replay"
 
     @property
     def change(self) -> float:
@@ -168,6 +170,9 @@ class PositionSnapshot:
     (shares), ``gamma`` likewise per 1 USD, ``theta`` USD per calendar day, ``vega`` USD per vol point.
     ``collateral`` is the cash secured (USD) by a short put: strike x multiplier x |qty|.
     ``pct_max_profit`` is the share of the opening credit already captured (short) or NaN (long).
+    ``und_price`` is the contract's own underlying (USD per share; index points for SPX).
+    ``source`` / ``as_of`` say where the mark's quote came from and when it was true (UTC; the
+    replay's marks are as of the replay day's close); "" / None for a position built without one.
     """
 
     contract: OptionContract
@@ -185,6 +190,8 @@ class PositionSnapshot:
     pct_max_profit: float
     collateral: float
     und_price: float = NAN
+    source: str = ""
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

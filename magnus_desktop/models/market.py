@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from magnus_desktop.models.domain import NAN, OptionContract
 
@@ -167,6 +168,46 @@ class Execution:
     commission: float
     at: datetime
     source: DataSource
+
+
+_NEW_YORK = ZoneInfo("America/New_York")
+_CLOSE = time(16, 0)
+
+
+def close_of(day: date) -> datetime:
+    """The US cash close of ``day`` (16:00 America/New_York), timezone-aware: the ``as_of`` of an
+    end-of-day value."""
+    return datetime.combine(day, _CLOSE, tzinfo=_NEW_YORK)
+
+
+def describe_source(source: str, as_of: datetime | None, *, today: date | None = None,
+                    delayed: bool = False) -> str:
+    """Where a shown value came from and when it was true, for labels and tooltips.
+
+    ``"replay · as of 2018-02-06 close"`` for an end-of-day value (16:00 New York);
+    ``"yfinance · delayed · as of 2018-02-06 10:31 ET"`` for an intraday one. With ``today`` (the
+    day the screen stands at: the replay day, or the real date), an older value says its age:
+    ``"replay · as of 2018-01-19 close · 12 days old"``. Nothing is ever called "live" here.
+
+    Args:
+        source: a ``DataSource`` ("replay", "ib", "yfinance", ...).
+        as_of: when the value was true (timezone-aware; naive = New York time); None = unknown.
+        today: the day the value is shown for; None = no age check.
+        delayed: the source delivers delayed data.
+    """
+    parts = [source or "unknown source"]
+    if delayed:
+        parts.append("delayed")
+    if as_of is None:
+        parts.append("time unknown")
+        return " · ".join(parts)
+    ny = as_of.astimezone(_NEW_YORK) if as_of.tzinfo is not None else as_of
+    when = "close" if ny.time() == _CLOSE else f"{ny:%H:%M} ET"
+    parts.append(f"as of {ny.date().isoformat()} {when}")
+    if today is not None and ny.date() < today:
+        age = (today - ny.date()).days
+        parts.append(f"{age} day{'s' if age != 1 else ''} old")
+    return " · ".join(parts)
 
 
 def _finite(*values: float) -> bool:

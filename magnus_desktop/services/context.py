@@ -37,6 +37,7 @@ from magnus_desktop.services.market.replay import ReplayMarket
 from magnus_desktop.services.orders import OrderService
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import AppPaths, app_paths
+from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
@@ -108,10 +109,12 @@ class AppContext:
         self.market = market or ReplayMarketData.from_resources()
         #: the async ``MarketData`` seam over the same recorded data; follows the replay day
         self.replay = ReplayMarket(self.market, self.executors["compute"])
-        self.broker = PaperBroker(self.market, commission_per_contract=settings.commission_per_contract)
         self.clock: ReplayClock | None = None
         self.refresher = ReplayRefresher(lambda: self.day, self.report)
         self.portfolio = PortfolioService(self)
+        #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
+        self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,
+                                  today=lambda: self.day, account=DEMO_ACCOUNT)
         self.orders = OrderService(self, self.portfolio)
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)

@@ -18,7 +18,7 @@ def overcommitted(ws):  # type: ignore[no-untyped-def]
     extra = []
     for strike, qty, traded in ((2720.0, 1, day), (2790.0, 7, date(2018, 2, 1))):
         contract = OptionContract("SPXW", feb28, strike, "P")
-        bid = ws.market.option_quote(contract, traded)[0]
+        bid = ws.market.option_quote(contract, traded).bid
         extra.append(Fill(contract, -qty, bid, 0.65 * qty, traded, f"old-{strike}"))
     return account_summary([*ws.portfolio.fills, *extra], day, ws.market, ws.clock.days, starting_cash=ws.portfolio.starting_cash,
                            rate=ws.settings.risk_free_rate)

@@ -106,7 +106,7 @@ def test_closing_a_position_from_the_positions_dock(window: MainWindow, run: Loo
     run.until(lambda: len(ws.portfolio.fills) == seeded + 1)
     run.until(lambda: ws.portfolio.last_summary is not None and len(ws.portfolio.last_summary.positions) == 2)
     fill = ws.portfolio.fills[-1]
-    bid, ask, _last, _und = ws.market.option_quote(fill.contract, date(2018, 1, 2))
+    ask = ws.market.option_quote(fill.contract, date(2018, 1, 2)).ask
     assert fill.qty == 1 and fill.price == ask  # bought back at the recorded ask
     opened = next(f for f in ws.portfolio.fills if f.contract == fill.contract and f.qty < 0)
     assert ws.portfolio.last_summary.realized_pnl == pytest.approx(  # type: ignore[union-attr]

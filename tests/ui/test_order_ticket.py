@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.ui.orders.ticket import PAPER_NOTE, OrderTicketDialog, ticket_preview
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
@@ -225,7 +226,8 @@ def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
     dialog.resize(520, 560)
     dialog.pending_ref = "sent"
-    dialog._on_vm_order_rejected("sent", "Not enough buying power on 2018-02-02: the collateral exceeds the cash. " * 8)
+    reason = "Not enough buying power on 2018-02-02: the collateral exceeds the cash. " * 8
+    dialog._on_vm_order_status(OrderEvent("sent", "rejected", 0, 0, math.nan, "", reason, "paper", datetime.now(UTC)))
     run.idle(0.1)
     assert dialog.error.isVisible() and dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
     for field in (dialog.action, dialog.qty, dialog.limit):
@@ -257,7 +259,9 @@ def test_replay_day_change_refreshes_the_quote(run, open_ticket, app_vm, ctx) ->
     app_vm.step(1)
     run.until(lambda: dialog.day_label.text() != "2018-01-02")
     day = date.fromisoformat(dialog.day_label.text())
-    bid = ctx.market.option_quote(contract, day)[0]
+    run.until(lambda: dialog.quote_day == day)  # the new day's quote is read off the loop
+    bid = ctx.market.option_quote(contract, day).bid
+    assert dialog.source_label.text() == f"replay · as of {day.isoformat()} close"
     assert day > date(2018, 1, 2) and dialog.bid_label.text() == f"{bid:.2f}"
 
 

@@ -104,6 +104,7 @@ def test_default_list_shows_replay_quotes(rig: Rig, qtmodeltester: Any) -> None:
         assert quote is not None
         assert rig.cell(symbol, "last") == fmt_num(quote.last)
         assert rig.cell(symbol, "as_of") == "2018-01-02"
+        assert "replay · as of 2018-01-02 close" in rig.cell(symbol, "as_of", Qt.ItemDataRole.ToolTipRole)
     vix = _csv_closes("datahub_vix-daily_1990-2026.csv", "DATE", "CLOSE")
     vix_now, vix_before = vix[FIRST_DAY], vix[date(2017, 12, 29)]
     assert rig.cell("VIX", "last") == f"{vix_now:,.2f}"
@@ -153,7 +154,9 @@ def test_stale_quote_shows_its_date_and_says_stale(rig: Rig) -> None:
     rig.in_loop(rig.ws.clock.jump, replay_day)
     rig.settle()
     for symbol, closes in (("AAPL", aapl), ("GOOG", goog)):
-        assert rig.cell(symbol, "as_of") == f"{last_day.isoformat()} (stale)"
+        age = (replay_day - last_day).days  # the stale bar says its age, never reads as the day's
+        assert rig.cell(symbol, "as_of") == f"{last_day.isoformat()} ({age} d old)"
+        assert f"replay · as of {last_day.isoformat()} close · {age} days old" in rig.cell(symbol, "as_of", Qt.ItemDataRole.ToolTipRole)
         assert rig.cell(symbol, "change") == rig.cell(symbol, "change_pct") == f"as of {last_day.isoformat()}"
         assert rig.cell(symbol, "last") == f"{closes[last_day]:,.2f} (19 Jan)"  # labelled with its day
         record = next(r for r in rig.panel.model.records() if r["symbol"] == symbol)

@@ -103,7 +103,9 @@ async def test_a_backdated_order_is_checked_against_every_later_day(tmp_path: Pa
     ws = await started(tmp_path, market, replay_date=date(2018, 2, 2))
     try:
         assert ws.clock is not None
-        first = await ws.orders.place_order(ws.orders.new_ticket(OptionContract("SPXW", FEB28, 2720.0, "P"), "SELL", 1))
+        first = ws.orders.fill_of(
+            await ws.orders.place_order(ws.orders.new_ticket(OptionContract("SPXW", FEB28, 2720.0, "P"), "SELL", 1)))
+        assert first is not None
         ws.clock.jump(DEMO_ROLL_DAY)
         await asyncio.sleep(0)
         await ws.refreshed.wait()
@@ -116,7 +118,7 @@ async def test_a_backdated_order_is_checked_against_every_later_day(tmp_path: Pa
         expected = ws.portfolio.starting_cash + premiums - fees * (len(DEMO_SEED) + 1 + 4) - collateral
         assert expected < 0 and first.fill_date == date(2018, 2, 2)
         summary = ws.portfolio.last_summary
-        assert summary is not None and ws.broker.evaluate(big, summary.buying_power, 0, DEMO_ROLL_DAY).problems == ()
+        assert summary is not None and (await ws.broker.evaluate(big, summary.buying_power, 0)).problems == ()
         with pytest.raises(OrderRejected, match=r"on 2018-02-02") as caught:
             await ws.orders.place_order(big)
         assert f"-${-expected:,.0f}" in str(caught.value)
@@ -146,7 +148,8 @@ async def test_sell_put_from_replay_day_then_jump_and_mark(tmp_path: Path, marke
     ws = await started(tmp_path, market, replay_date=date(2018, 2, 1))
     try:
         contract = OptionContract("SPXW", FEB28, 2600.0, "P")
-        fill = await ws.orders.place_order(ws.orders.new_ticket(contract, "SELL", 2))
+        fill = ws.orders.fill_of(await ws.orders.place_order(ws.orders.new_ticket(contract, "SELL", 2)))
+        assert fill is not None
         assert fill.price == raw_bid("02/01/2018", "2600", "put") and fill.qty == -2
         assert fill.commission == pytest.approx(2 * ws.settings.commission_per_contract)
         assert ws.clock is not None

@@ -8,13 +8,14 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract
+from magnus_desktop.models.market import OptionQuote
 from magnus_desktop.services.market import recorded as md
 from magnus_desktop.services.market.recorded import (
     MarketDataError,
@@ -190,23 +191,29 @@ def test_option_quote_matches_raw_row(mkt: ReplayMarketData, chain_rows: list) -
         if r["quotedate"] == "02/05/2018" and r["type"] == "call" and float(r["bid"]) > 50
     )
     contract = OptionContract("SPXW", _mdy(row["expiration"]), float(row["strike"]), "C")
-    bid, ask, last, und = mkt.option_quote(contract, date(2018, 2, 5))
-    assert (bid, ask, last, und) == (
+    q = mkt.option_quote(contract, date(2018, 2, 5))
+    assert isinstance(q, OptionQuote) and q.contract == contract
+    assert (q.bid, q.ask, q.last, q.und_price) == (
         float(row["bid"]),
         float(row["ask"]),
         float(row["last"]),
         float(row["underlying_last"]),
     )
+    assert (q.volume, q.open_interest) == (float(row["volume"]), float(row["openinterest"]))
+    # labelled: the replay, true at the 16:00 New York close of the quote date
+    assert q.source == "replay" and q.as_of == datetime(2018, 2, 5, 21, 0, tzinfo=UTC)
 
 
 def test_option_quote_not_quoted_is_nan(mkt: ReplayMarketData) -> None:
     odd_strike = OptionContract("SPXW", date(2018, 2, 28), 2601.0, "P")
-    bid, ask, last, und = mkt.option_quote(odd_strike, date(2018, 2, 5))
-    assert math.isnan(bid) and math.isnan(ask) and math.isnan(last) and und > 0
+    q = mkt.option_quote(odd_strike, date(2018, 2, 5))
+    assert math.isnan(q.bid) and math.isnan(q.ask) and math.isnan(q.last) and q.und_price > 0
+    assert math.isnan(q.mid) and q.source == "replay"
     expired = OptionContract("SPXW", date(2018, 1, 31), 2700.0, "P")
-    assert all(math.isnan(x) for x in mkt.option_quote(expired, date(2018, 2, 5))[:3])
-    off_day = mkt.option_quote(OptionContract("SPXW", date(2018, 2, 28), 2700.0, "P"), date(2018, 2, 3))
-    assert all(math.isnan(x) for x in off_day)
+    e = mkt.option_quote(expired, date(2018, 2, 5))
+    assert all(math.isnan(x) for x in (e.bid, e.ask, e.last))
+    off = mkt.option_quote(OptionContract("SPXW", date(2018, 2, 28), 2700.0, "P"), date(2018, 2, 3))
+    assert all(math.isnan(x) for x in (off.bid, off.ask, off.last, off.volume, off.open_interest, off.und_price))
 
 
 def test_provenance_from_json(mkt: ReplayMarketData) -> None:

@@ -106,8 +106,9 @@ async def test_rejections_and_fills_carry_the_order_ref(tmp_path: Path, market: 
     ctx = await started(tmp_path, market)
     rejected: list[tuple[str, str]] = []
     filled: list[str] = []
-    ctx.orders.order_rejected.connect(lambda ref, reason: rejected.append((ref, reason)))
-    ctx.orders.order_filled.connect(lambda fill: filled.append(fill.order_ref))
+    ctx.orders.order_status.connect(
+        lambda e: rejected.append((e.order_ref, e.message)) if e.state == "rejected" else None)
+    ctx.orders.order_status.connect(lambda e: filled.append(e.order_ref) if e.state == "filled" else None)
     try:
         call = ctx.orders.new_ticket(OptionContract("SPXW", date(2018, 1, 31), 2800.0, "C"), "SELL", 1)
         put = ctx.orders.new_ticket(OptionContract("SPXW", date(2018, 1, 31), 2000.0, "P"), "SELL", 1)

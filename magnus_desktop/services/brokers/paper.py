@@ -1,4 +1,12 @@
-"""Paper fills for the demo account against the recorded quotes. No order is ever sent anywhere.
+"""Paper fills for the demo account against the active market data. No order is ever sent anywhere.
+
+:class:`PaperBroker` implements the ``Broker`` seam (``services.brokers.protocols``): ``await
+place(ticket)`` returns the ticket's ``order_ref`` and publishes ``order_status`` events keyed by it
+(``submitted`` → ``filled``, or ``rejected`` with the reason), plus an ``execution`` per fill. It
+fills at the quote of whatever ``MarketData`` it is given: offline the replay (the recorded bid/ask of
+the ticket's replay day), later a live source. The account it fills is a :class:`PaperLedger`
+(``PortfolioService``): fills are stored there, in the database, which refuses a second fill of the
+same ``order_ref``.
 
 Rules (what a broker would enforce on a cash account), all in :func:`evaluate_order` — the order
 ticket's preview calls the same function, so the ticket and the broker never disagree:
@@ -16,21 +24,42 @@ ticket's preview calls the same function, so the ticket and the broker never dis
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from datetime import UTC, date, datetime
+from typing import Literal, Protocol
+
+from psygnal import Signal
 
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.models.market import (
+    AccountValues,
+    BrokerPosition,
+    DataSource,
+    Execution,
+    OptionQuote,
+    OrderEvent,
+    OrderState,
+    SessionState,
+)
+from magnus_desktop.services.brokers.protocols import BrokerError, NotConnected, OrderRejectedByBroker
+from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.market.protocols import MarketData, option_quote_or_missing
+from magnus_desktop.services.market.recorded import close_of_day
 from magnus_desktop.services.portfolio.marking import OptionQuoteSource, buying_power_at, open_contracts_at
+from magnus_desktop.services.storage import StorageError
+
+log = logging.getLogger(__name__)
 
 Action = Literal["SELL", "BUY"]
 #: Rounding slack (USD) when comparing buying power before and after an order.
 _CENT = 0.005
 
 
-class OrderRejected(Exception):
+class OrderRejected(OrderRejectedByBroker):
     """The paper broker refused a ticket; ``str(exc)`` is the reason for the trader."""
 
 
@@ -230,39 +259,209 @@ def check_later_days(fills: Iterable[Fill], new_fill: Fill, market: OptionQuoteS
     return LaterDaysCheck(start, through, checked, short_day, short_bp)
 
 
-class PaperBroker:
-    """Prices and validates tickets; the caller persists the returned :class:`Fill`."""
+def paper_fill(ticket: OrderTicket, price: float, day: date, commission_per_contract: float) -> Fill:
+    """The :class:`Fill` of ``ticket`` at ``price`` (USD per share) on ``day``; no checks.
 
-    def __init__(self, market: OptionQuoteSource, *, commission_per_contract: float) -> None:
+    ``commission`` = ``commission_per_contract`` (USD) × contracts.
+    """
+    return Fill(contract=ticket.contract, qty=ticket.signed_qty, price=price,
+                commission=commission_per_contract * ticket.qty, fill_date=day,
+                order_ref=ticket.order_ref, account_id=ticket.account_id)
+
+
+class PaperLedger(Protocol):
+    """The account the paper broker fills (``PortfolioService`` is one).
+
+    ``fills`` are the stored fills; ``order_lock`` serialises orders, so each sees the fills stored
+    before it.
+    """
+
+    fills: list[Fill]
+    order_lock: asyncio.Lock
+
+    async def account_at(self, day: date) -> AccountSummary:
+        """The account marked at the end of ``day`` (positions, buying power USD)."""
+        ...
+
+    async def later_days_check(self, fill: Fill) -> LaterDaysCheck:
+        """Buying power with ``fill`` on every later replay day it affects (:func:`check_later_days`)."""
+        ...
+
+    async def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
+        """Store ``fill`` (False when its ``order_ref`` is already stored). Raises StorageError."""
+        ...
+
+
+class PaperBroker:
+    """The demo account's broker: async, same order-status events as IB and Robinhood.
+
+    Paper orders fill at once or are rejected at once, so there is never a working order: a
+    ``cancel`` is refused with the reason (filled, rejected, or unknown ref).
+
+    Events (payloads), each emitted with ``emit_isolated``:
+        order_status      [OrderEvent]   submitted → filled, or submitted → rejected (``message`` = why)
+        execution         [Execution]    one per fill
+        positions_changed [list[BrokerPosition]] / account_changed [AccountValues]: after a fill
+        state_changed     [SessionState, str]
+        error             [BrokerError]  (never emitted: a paper order's problems are its rejection)
+
+    Args:
+        market: the active market data (``MarketData``): the replay offline, a live source later.
+        ledger: the account filled (``PortfolioService``).
+        commission_per_contract: USD per contract (the Settings value; may be changed later).
+        today: the current (replay) day, for positions and account values.
+        account: the account's name as shown.
+    """
+
+    source: DataSource = "paper"
+    order_status = Signal(object)
+    execution = Signal(object)
+    positions_changed = Signal(object)
+    account_changed = Signal(object)
+    state_changed = Signal(str, str)
+    error = Signal(object)
+
+    def __init__(self, market: MarketData, ledger: PaperLedger, *, commission_per_contract: float,
+                 today: Callable[[], date], account: str = "Demo") -> None:
         self.market = market
         self.commission_per_contract = commission_per_contract
+        self.account = account
+        self.state: SessionState = "connected"
+        self._ledger = ledger
+        self._today = today
+        #: the last status of every order_ref this broker was handed (this session)
+        self._orders: dict[str, OrderEvent] = {}
 
-    def evaluate(self, ticket: OrderTicket, buying_power: float, held_qty: int, day: date) -> OrderEffect:
-        """:func:`evaluate_order` at the recorded quote of ``ticket.contract`` on ``day``."""
-        bid, ask, _last, _und = self.market.option_quote(ticket.contract, day)
-        return evaluate_order(ticket.contract, ticket.action, ticket.qty, bid, ask, ticket.limit_price,
-                              self.commission_per_contract, buying_power, held_qty, day)
+    # ---- session --------------------------------------------------------------------------------
+    async def connect(self) -> None:
+        """Nothing to open: paper is always there (until closed)."""
+        self._set_state("connected", "paper trading against the active market data")
 
-    def fill(self, ticket: OrderTicket, account: AccountSummary) -> Fill:
-        """Validate ``ticket`` against ``account`` (at the replay day) and price it.
+    async def aclose(self) -> None:
+        """Refuse further orders (idempotent)."""
+        if self.state != "disconnected":
+            self._set_state("disconnected", "closed")
 
-        Raises:
-            OrderRejected: with the reason (quantity, expiry, quote, limit, collateral, covered call).
-        """
-        held = sum(p.qty for p in account.positions if p.contract == ticket.contract)
-        effect = self.evaluate(ticket, account.buying_power, held, account.as_of)
-        if effect.problems:
-            raise OrderRejected(" ".join(effect.problems))
-        return self.priced_fill(ticket, effect.fill_price, account.as_of)
+    def _set_state(self, state: SessionState, reason: str) -> None:
+        self.state = state
+        emit_isolated(self.state_changed, state, reason)
+
+    # ---- quotes ---------------------------------------------------------------------------------
+    async def quote(self, contract: OptionContract, day: date) -> OptionQuote:
+        """The quote the broker fills ``contract`` at on ``day`` (NaN prices when there is none)."""
+        return await option_quote_or_missing(self.market, contract, day)
+
+    async def evaluate(self, ticket: OrderTicket, buying_power: float, held_qty: int) -> OrderEffect:
+        """:func:`evaluate_order` at the market's quote of ``ticket.contract`` on its trade day."""
+        q = await self.quote(ticket.contract, ticket.trade_date)
+        return evaluate_order(ticket.contract, ticket.action, ticket.qty, q.bid, q.ask, ticket.limit_price,
+                              self.commission_per_contract, buying_power, held_qty, ticket.trade_date)
 
     def priced_fill(self, ticket: OrderTicket, price: float, day: date) -> Fill:
         """The :class:`Fill` of ``ticket`` at ``price`` (USD per share) on ``day``; no checks."""
-        return Fill(
-            contract=ticket.contract,
-            qty=ticket.signed_qty,
-            price=price,
-            commission=self.commission_per_contract * ticket.qty,
-            fill_date=day,
-            order_ref=ticket.order_ref,
-            account_id=ticket.account_id,
-        )
+        return paper_fill(ticket, price, day, self.commission_per_contract)
+
+    # ---- orders ---------------------------------------------------------------------------------
+    def order(self, order_ref: str) -> OrderEvent | None:
+        """The last status of ``order_ref`` this session (None if never placed here)."""
+        return self._orders.get(order_ref)
+
+    async def place(self, ticket: OrderTicket) -> str:
+        """Fill ``ticket`` at the quote of its trade day and store the fill; returns its ``order_ref``.
+
+        Publishes ``submitted``, then ``filled`` (and an ``execution``) or ``rejected``. A ref
+        already placed (this session, or stored in the account) is never filled again: the call
+        returns the ref and publishes nothing.
+
+        Raises:
+            NotConnected: the broker was closed.
+            OrderRejected: the reason (quantity, expiry, quote, limit, buying power on this or a
+                later replay day, covered call); nothing is stored.
+            StorageError: the fill could not be saved (published as ``rejected``); nothing is stored.
+        """
+        if self.state != "connected":
+            raise NotConnected("The paper broker is closed; no order was placed.")
+        ref = ticket.order_ref
+        if ref in self._orders or any(f.order_ref == ref for f in self._ledger.fills):
+            log.info("order %s was placed before; it is not placed again", ref)
+            return ref
+        self._publish(ticket, "submitted")
+        try:
+            async with self._ledger.order_lock:
+                fill = await self._fill(ticket)
+        except OrderRejected as exc:
+            self._publish(ticket, "rejected", message=str(exc))
+            raise
+        except StorageError as exc:
+            self._publish(ticket, "rejected", message=f"The fill could not be saved, so no order was placed: {exc}")
+            raise
+        if fill is None:
+            self._publish(ticket, "rejected", message=f"Order {ref} is already on record; it is not filled twice.")
+            return ref
+        self._publish(ticket, "filled", fill=fill)
+        emit_isolated(self.execution, self._execution(fill))
+        return ref
+
+    async def _fill(self, ticket: OrderTicket) -> Fill | None:
+        day = ticket.trade_date
+        summary = await self._ledger.account_at(day)
+        held = sum(p.qty for p in summary.positions if p.contract == ticket.contract)
+        effect = await self.evaluate(ticket, summary.buying_power, held)
+        if effect.problems:
+            raise OrderRejected(" ".join(effect.problems))
+        fill = self.priced_fill(ticket, effect.fill_price, day)
+        check = await self._ledger.later_days_check(fill)
+        if check.problem is not None:
+            raise OrderRejected(check.problem)
+        return fill if await self._ledger.record_fill(ticket, fill) else None
+
+    def _publish(self, ticket: OrderTicket, state: OrderState, *, fill: Fill | None = None, message: str = "") -> None:
+        filled = ticket.qty if fill is not None else 0
+        event = OrderEvent(order_ref=ticket.order_ref, state=state, filled_qty=filled,
+                           remaining_qty=ticket.qty - filled if state == "submitted" else 0,
+                           avg_fill_price=fill.price if fill is not None else math.nan,
+                           broker_order_id=f"paper-{ticket.order_ref}", message=message, source=self.source,
+                           at=datetime.now(UTC))
+        self._orders[ticket.order_ref] = event
+        emit_isolated(self.order_status, event)
+
+    async def cancel(self, order_ref: str) -> None:
+        """Paper orders never work: each fills or is rejected when placed, so nothing can be cancelled.
+
+        Raises:
+            BrokerError: always, saying why (already filled, rejected, still being filled, unknown ref).
+        """
+        last = self._orders.get(order_ref)
+        stored = any(f.order_ref == order_ref for f in self._ledger.fills)
+        if last is None and not stored:
+            raise BrokerError(f"No paper order {order_ref!r} to cancel.")
+        if stored or (last is not None and last.state == "filled"):
+            raise BrokerError(f"Order {order_ref} is already filled, so it cannot be cancelled "
+                              "(paper orders fill at once). Close the position with an opposite order instead.")
+        assert last is not None
+        if last.state == "rejected":
+            raise BrokerError(f"Order {order_ref} was rejected; nothing is working to cancel.")
+        raise BrokerError(f"Order {order_ref} is being filled now; a paper order cannot be cancelled.")
+
+    # ---- account --------------------------------------------------------------------------------
+    async def positions(self) -> list[BrokerPosition]:
+        """Open positions at the end of the current day (contracts, signed; avg cost USD per share)."""
+        summary = await self._ledger.account_at(self._today())
+        as_of = close_of_day(summary.as_of)
+        return [BrokerPosition(self.account, p.contract, p.qty, p.avg_cost, self.source, as_of)
+                for p in summary.positions]
+
+    async def account_values(self) -> AccountValues:
+        """Net liquidation, cash, buying power and collateral (as ``maint_margin``), USD."""
+        s = await self._ledger.account_at(self._today())
+        return AccountValues(self.account, s.net_liquidation, s.cash, s.buying_power, s.collateral_used,
+                             "USD", self.source, close_of_day(s.as_of))
+
+    async def executions(self) -> list[Execution]:
+        """Every stored fill of the account, oldest first."""
+        return [self._execution(f) for f in sorted(self._ledger.fills, key=lambda f: f.fill_date)]
+
+    def _execution(self, fill: Fill) -> Execution:
+        return Execution(exec_id=f"paper-{fill.order_ref}", order_ref=fill.order_ref, account=self.account,
+                         contract=fill.contract, qty=fill.qty, price=fill.price, commission=fill.commission,
+                         at=close_of_day(fill.fill_date), source=self.source)

@@ -12,8 +12,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.models.domain import NAN, OptionContract
 from magnus_desktop.models.market import DataSource, OptionQuote, PriceQuote
+from magnus_desktop.services.market.recorded import close_of_day
 
 BarInterval = Literal["1d", "1h", "5m", "1m"]
 QuoteListener = Callable[[Sequence[OptionQuote | PriceQuote]], None]
@@ -81,3 +82,13 @@ class MarketData(Protocol):
     def unsubscribe(self, contracts: Sequence[OptionContract | str], listener: QuoteListener) -> None:
         """Stop streaming ``contracts`` to ``listener``."""
         ...
+
+
+async def option_quote_or_missing(market: MarketData, contract: OptionContract, at: date) -> OptionQuote:
+    """``market.option_quote(contract, at)``, or, when the source has none for it (``NoData``,
+    ``UnknownSymbol``), a quote of NaN prices labelled with the source and the close of ``at``
+    (``SourceOffline`` and other errors propagate: "offline" is not "not quoted")."""
+    try:
+        return await market.option_quote(contract, at)
+    except (NoData, UnknownSymbol):
+        return OptionQuote(contract, NAN, NAN, NAN, NAN, NAN, NAN, market.source, close_of_day(at))

@@ -26,13 +26,16 @@ import threading
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, Quote
+from magnus_desktop.models.market import OptionQuote
 from magnus_desktop.services.market.chains import ChainFormatError, chain_for_date, load_chain, quote_dates
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 
@@ -44,6 +47,7 @@ __all__ = [
     "NotAReplayDayError",
     "ReplayMarketData",
     "UnknownSymbolError",
+    "close_of_day",
     "normalize_symbol",
 ]
 
@@ -58,6 +62,19 @@ BUNDLED_BAR_FILES: Mapping[str, str] = {
 #: Symbol served from the option chain's underlying price rather than a bar file.
 CHAIN_INDEX_SYMBOL = "SPX"
 _ALIASES = {"^VIX": "VIX", "^SPX": "SPX", "^GSPC": "SPX", "SPXW": "SPX"}
+NEW_YORK = ZoneInfo("America/New_York")
+_CLOSE = time(16, 0)
+_UTC = ZoneInfo("UTC")
+_NAN5 = (math.nan, math.nan, math.nan, math.nan, math.nan)
+#: Option roots whose underlying is the chain's index level.
+_CHAIN_ROOTS = frozenset({"SPX", "SPXW"})
+
+
+@lru_cache(maxsize=4096)
+def close_of_day(day: date) -> datetime:
+    """The US cash close of ``day`` (16:00 America/New_York) as a UTC ``datetime``: the ``as_of``
+    of every end-of-day value the replay serves."""
+    return datetime.combine(day, _CLOSE, tzinfo=NEW_YORK).astimezone(_UTC)
 
 
 class MarketDataError(RuntimeError):
@@ -92,7 +109,8 @@ class _ChainCache:
     days: list[date]
     by_day: dict[date, pd.DataFrame]
     und: dict[date, float]
-    quotes: dict[tuple[str, date, date, float, str], tuple[float, float, float]]
+    #: (underlying, quote day, expiry, strike, right) -> (bid, ask, last, volume, open_interest)
+    quotes: dict[tuple[str, date, date, float, str], tuple[float, float, float, float, float]]
 
 
 def _read_bar_file(path: Path) -> pd.DataFrame:
@@ -157,6 +175,7 @@ class ReplayMarketData:
         self._lock = threading.RLock()
         self._chain: _ChainCache | None = None
         self._bars: dict[str, pd.DataFrame] = {}
+        self._und_cache: dict[tuple[str, date], float] = {}
         self._provenance: dict[str, dict[str, str]] | None = None
 
     @classmethod
@@ -189,8 +208,8 @@ class ReplayMarketData:
             frame["right"],
             strict=True,
         )
-        values = zip(frame["bid"], frame["ask"], frame["last"], strict=True)
-        quotes = {k: (float(b), float(a), float(last)) for k, (b, a, last) in zip(keys, values, strict=True)}
+        cols = frame[["bid", "ask", "last", "volume", "open_interest"]].astype(float).to_numpy()
+        quotes = {k: (b, a, last, vol, oi) for k, (b, a, last, vol, oi) in zip(keys, cols.tolist(), strict=True)}
         return _ChainCache(frame, days, by_day, und, quotes)
 
     def trading_days(self) -> list[date]:
@@ -213,20 +232,56 @@ class ReplayMarketData:
         return cache.by_day[day].loc[:, list(CHAIN_COLUMNS)].copy()
 
     def und_price(self, day: date) -> float:
-        """SPX level (the chain's ``underlying_last``) on ``day``; NaN if ``day`` is not a replay day."""
+        """SPX level (the chain's ``underlying_last``) on ``day``; NaN if ``day`` is not a replay day.
+
+        The chain's index only: for any underlying use :meth:`underlying_price`.
+        """
         return self._chain_cache().und.get(day, math.nan)
 
-    def option_quote(self, contract: OptionContract, day: date) -> tuple[float, float, float, float]:
-        """Recorded ``(bid, ask, last, und_price)`` of one contract on ``day`` (USD per share).
+    def underlying_price(self, symbol: str, day: date) -> float:
+        """Close of the underlying ``symbol`` on ``day``, USD per share (index points for SPX).
 
-        ``bid``/``ask``/``last`` are NaN when the contract is not quoted that day (or the source
-        has no trade/offer); ``und_price`` is NaN when ``day`` is not a replay day. The chain's
-        underlying is ``"SPXW"`` — contracts are matched on it exactly (case-insensitive).
+        ``SPX``/``SPXW`` (and aliases): the recorded chain's underlying price of that quote date.
+        Any other symbol: the close of its recorded bar dated ``day`` (SPY, AAPL, GOOG, VIX).
+        NaN when the symbol is unknown or its series has no bar that day (an older close is never
+        passed off as ``day``'s: a settlement or a mark needs the day's own price).
+
+        Raises:
+            MarketDataError: the series' file or the replay chain is missing or malformed.
+        """
+        sym = normalize_symbol(symbol)
+        if sym == CHAIN_INDEX_SYMBOL:
+            return self._chain_cache().und.get(day, math.nan)
+        key = (sym, day)
+        cached = self._und_cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            df = self._series(sym)
+        except UnknownSymbolError:
+            return math.nan
+        pos = int(df.index.searchsorted(pd.Timestamp(day), side="left"))
+        found = pos < len(df) and df.index[pos].date() == day
+        price = float(df["close"].iat[pos]) if found else math.nan
+        self._und_cache[key] = price
+        return price
+
+    def option_quote(self, contract: OptionContract, day: date) -> OptionQuote:
+        """Recorded end-of-day quote of one contract on ``day`` (USD per share), typed.
+
+        ``bid``/``ask``/``last`` (and ``volume``/``open_interest``, contracts) are NaN when the
+        contract is not quoted that day (or the source has no trade/offer). ``und_price`` is the
+        contract's *own* underlying on ``day`` (:meth:`underlying_price`: the chain's SPX for
+        SPX/SPXW, the recorded close for SPY/AAPL/GOOG), NaN when there is none. ``source`` is
+        ``"replay"``, ``as_of`` the close of ``day`` (UTC); Greeks are NaN (the recording has none).
+        Contracts are matched on their underlying exactly (case-insensitive; the chain's is ``"SPXW"``).
         """
         cache = self._chain_cache()
-        key = (contract.underlying.upper(), day, contract.expiry, float(contract.strike), contract.right)
-        bid, ask, last = cache.quotes.get(key, (math.nan, math.nan, math.nan))
-        return bid, ask, last, cache.und.get(day, math.nan)
+        root = contract.underlying.upper()
+        bid, ask, last, volume, oi = cache.quotes.get((root, day, contract.expiry, float(contract.strike),
+                                                       contract.right), _NAN5)
+        und = cache.und.get(day, math.nan) if root in _CHAIN_ROOTS else self.underlying_price(root, day)
+        return OptionQuote(contract, bid, ask, last, volume, oi, und, "replay", close_of_day(day))
 
     # ------------------------------------------------------------------ bars
     def known_symbols(self) -> set[str]:

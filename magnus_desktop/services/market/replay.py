@@ -21,9 +21,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from psygnal import Signal
@@ -43,18 +42,13 @@ __all__ = ["NEW_YORK", "ReplayMarket", "close_of_day"]
 
 log = logging.getLogger(__name__)
 
-NEW_YORK = ZoneInfo("America/New_York")
-_CLOSE = time(16, 0)
+NEW_YORK = md.NEW_YORK
+close_of_day = md.close_of_day
 _CHAIN_ROOTS = {"SPX", "SPXW"}
 #: Chain days kept as a contract → row index (a day is ~400 rows; subscribers re-read the same day).
 _DAY_INDEX_KEEP = 4
 T = TypeVar("T")
 _Key = tuple[date, float, str]
-
-
-def close_of_day(day: date) -> datetime:
-    """The US cash close of ``day`` (16:00 America/New_York) as a UTC ``datetime``."""
-    return datetime.combine(day, _CLOSE, tzinfo=NEW_YORK).astimezone(ZoneInfo("UTC"))
 
 
 def _as_day(at: date | datetime) -> date:

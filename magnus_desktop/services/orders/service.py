@@ -1,33 +1,34 @@
-"""``OrderService``: paper tickets for the demo account, checked and filled by the paper broker.
+"""``OrderService``: paper tickets for the demo account, placed through the ``Broker`` seam.
 
-Every order event carries the ticket's ``order_ref``, so a ticket dialog reacts to its own order
-only. A rejected order is published (``order_rejected``) and raised to the caller; nothing is
-stored for it.
+The broker (the paper broker by default) fills or rejects each ticket and publishes ``OrderEvent``
+status changes keyed by the ticket's ``order_ref``; the service republishes them, so a ticket
+dialog reacts to its own order only. A rejected order is published (``order_status``, state
+``rejected``, ``message`` = the reason) and raised to the caller; nothing is stored for it.
 
 Events (payloads):
-    order_filled(Fill)                      the fill was stored (``fill.order_ref``)
-    order_rejected(str order_ref, str reason)
+    order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``)
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
 from magnus_desktop.models.domain import Fill, OptionContract, OrderTicket
-from magnus_desktop.services.brokers.paper import LaterDaysCheck, OrderRejected, check_later_days
+from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent
+from magnus_desktop.services.brokers.paper import LaterDaysCheck, PaperBroker
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.portfolio.service import PortfolioService
-from magnus_desktop.services.storage import StorageError, TradeRepo
 
 if TYPE_CHECKING:
+    import asyncio
+
     from magnus_desktop.services.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -35,37 +36,74 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class TicketQuote:
-    """The recorded quote a ticket fills against: USD per share, ``nan`` when not quoted that day."""
+    """The quote a ticket fills against on ``day``: the broker's market data (USD per share, ``nan``
+    when not quoted), with its ``source`` and ``as_of``."""
 
-    contract: OptionContract
     day: date
-    bid: float
-    ask: float
-    last: float
-    und_price: float
+    quote: OptionQuote
+
+    @property
+    def contract(self) -> OptionContract:
+        return self.quote.contract
+
+    @property
+    def bid(self) -> float:
+        return self.quote.bid
+
+    @property
+    def ask(self) -> float:
+        return self.quote.ask
+
+    @property
+    def last(self) -> float:
+        return self.quote.last
+
+    @property
+    def und_price(self) -> float:
+        return self.quote.und_price
 
     @property
     def mid(self) -> float:
-        return (self.bid + self.ask) / 2.0
+        return self.quote.mid
+
+    @property
+    def source(self) -> DataSource:
+        return self.quote.source
+
+    @property
+    def as_of(self) -> datetime:
+        return self.quote.as_of
 
 
 class OrderService:
-    """Paper orders on the demo account (fills at the replay day's recorded quote)."""
+    """Orders on the demo account through its broker (the paper broker fills at the replay day's
+    recorded quote)."""
 
-    order_filled = Signal(object)
-    order_rejected = Signal(str, str)
+    order_status = Signal(object)
 
     def __init__(self, ctx: AppContext, portfolio: PortfolioService) -> None:
         self._ctx = ctx
         self._portfolio = portfolio
 
+    @property
+    def broker(self) -> PaperBroker:
+        """The broker orders go to (the context's; a ``Broker``)."""
+        return self._ctx.broker
+
     async def start(self) -> None:
-        """Orders need no start-up work (the portfolio loads the account)."""
+        """Listen to the broker's order-status events."""
+        self.broker.order_status.connect(self._on_broker_order_status)
 
     async def aclose(self) -> None:
-        """Wait for an order being stored, so none is cut in half."""
+        """Wait for an order being stored, so none is cut in half; stop listening."""
         async with self.order_lock:
             log.debug("no order in flight; the order service is closed")
+        self.broker.order_status.disconnect(self._on_broker_order_status, missing_ok=True)
+
+    def _on_broker_order_status(self, event: OrderEvent) -> None:
+        emit_isolated(self.order_status, event)
+        if event.state == "filled":
+            self._ctx.refresher.schedule()
 
     @property
     def order_lock(self) -> asyncio.Lock:
@@ -80,59 +118,37 @@ class OrderService:
                            account_id=self._portfolio.account_id)
 
     async def quote(self, contract: OptionContract, day: date | None = None) -> TicketQuote:
-        """The recorded quote of ``contract`` on ``day`` (default: the replay day; compute executor)."""
+        """The quote the broker would fill ``contract`` at on ``day`` (default: the replay day)."""
         at = day or self._ctx.day
-        bid, ask, last, und = await self._ctx.run_compute(self._ctx.market.option_quote, contract, at)
-        return TicketQuote(contract, at, bid, ask, last, und)
+        return TicketQuote(at, await self.broker.quote(contract, at))
 
-    async def place_order(self, ticket: OrderTicket) -> Fill:
-        """Fill ``ticket`` on the demo account at the recorded quote of the replay day and store it.
+    async def place_order(self, ticket: OrderTicket) -> str:
+        """Send ``ticket`` to the broker; returns its ``order_ref`` once it is filled (paper fills
+        at once; the fill is then in the account: :meth:`fill_of`).
 
-        The order is checked on the replay day and, as the replay may stand before later fills of
-        the account (a backdated order), on every later replay day it affects
-        (:func:`~magnus_desktop.services.brokers.paper.check_later_days`, on the compute thread).
+        The paper broker checks it on its replay day and, as the replay may stand before later fills
+        of the account (a backdated order), on every later replay day it affects.
 
         Raises:
-            OrderRejected: the reason, for the trader (nothing is stored).
-            StorageError: the fill could not be saved (nothing is stored).
+            OrderRejected: the reason, for the trader (published as ``rejected``; nothing is stored).
+            StorageError: the fill could not be saved (published as ``rejected``; nothing is stored).
         """
-        try:
-            return await self._place(ticket)
-        except OrderRejected as exc:
-            emit_isolated(self.order_rejected, ticket.order_ref, str(exc))
-            raise
-        except StorageError as exc:
-            emit_isolated(self.order_rejected, ticket.order_ref,
-                          f"The fill could not be saved, so no order was placed: {exc}")
-            raise
+        return await self.broker.place(ticket)
 
-    async def _place(self, ticket: OrderTicket) -> Fill:
-        ctx, portfolio = self._ctx, self._portfolio
-        async with portfolio.order_lock:
-            summary, _curve = await portfolio.mark_account(ctx.day)
-            fill = ctx.broker.fill(ticket, summary)
-            check = await ctx.run_compute(self._check_later_days, tuple(portfolio.fills), fill)
-            if check.problem is not None:
-                raise OrderRejected(check.problem)
-            stored = await ctx.run_db(TradeRepo(ctx.db).record_fill, ticket, fill)
-            if stored:
-                portfolio.add_fill(fill)
-                emit_isolated(self.order_filled, fill)
-                ctx.refresher.schedule()
-        return fill
+    async def cancel_order(self, order_ref: str) -> None:
+        """Ask the broker to cancel ``order_ref``. Raises BrokerError with the reason it cannot."""
+        await self.broker.cancel(order_ref)
+
+    def fill_of(self, order_ref: str) -> Fill | None:
+        """The account's stored fill of ``order_ref`` (None when there is none)."""
+        return next((f for f in reversed(self._portfolio.fills) if f.order_ref == order_ref), None)
 
     async def check_ticket(self, ticket: OrderTicket) -> LaterDaysCheck | None:
-        """Buying power with ``ticket`` filled at today's recorded quote, on every replay day it
-        affects (compute thread). None when there is no quote to fill at (the ticket says why)."""
-        return await self._ctx.run_compute(self._check_ticket, tuple(self._portfolio.fills), ticket, self._ctx.day)
-
-    def _check_ticket(self, fills: tuple[Fill, ...], ticket: OrderTicket, day: date) -> LaterDaysCheck | None:
-        bid, ask, _last, _und = self._ctx.market.option_quote(ticket.contract, day)
-        price = bid if ticket.action == "SELL" else ask
+        """Buying power with ``ticket`` filled at today's quote, on every replay day it affects
+        (compute thread). None when there is no quote to fill at (the ticket says why)."""
+        quote = await self.broker.quote(ticket.contract, self._ctx.day)
+        price = quote.bid if ticket.action == "SELL" else quote.ask
         if not (price > 0) or ticket.qty < 1:  # NaN or no bid/ask
             return None
-        return self._check_later_days(fills, self._ctx.broker.priced_fill(ticket, price, day))
-
-    def _check_later_days(self, fills: tuple[Fill, ...], fill: Fill) -> LaterDaysCheck:
-        return check_later_days(fills, fill, self._ctx.market, self._ctx.days or [fill.fill_date],
-                                starting_cash=self._portfolio.starting_cash)
+        fill = self.broker.priced_fill(ticket, price, self._ctx.day)
+        return await self._ctx.run_compute(self._portfolio.later_days, tuple(self._portfolio.fills), fill)

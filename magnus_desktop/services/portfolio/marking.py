@@ -9,8 +9,9 @@ Accounting (average-cost method, all USD):
 so that ``net_liq - starting_cash == realized + unrealized`` holds exactly (a test checks it).
 
 An option is live through its expiry day (marked at that day's recorded quote). On the first replay
-day after expiry it is settled in cash at intrinsic value against the underlying's price on the last
-quoted day on or before expiry (SPXW options are cash-settled at the close).
+day after expiry it is settled in cash at intrinsic value against *its own* underlying's price on the
+last replay day on or before expiry (SPXW/SPX: the chain's SPX level; SPY, AAPL, GOOG: their recorded
+close), as a cash-settled index option is at the close.
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ import numpy as np
 
 from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, PositionSnapshot
+from magnus_desktop.models.market import OptionQuote
 
 NAN = math.nan
 
 
 class OptionQuoteSource(Protocol):
-    """What marking needs from market data (``ReplayMarketData`` satisfies it)."""
+    """What marking needs from market data, synchronously (``ReplayMarketData`` satisfies it)."""
 
-    def option_quote(self, contract: OptionContract, day: date) -> tuple[float, float, float, float]: ...
+    def option_quote(self, contract: OptionContract, day: date) -> OptionQuote:
+        """The end-of-day quote of ``contract`` on ``day`` (NaN prices when not quoted)."""
+        ...
 
-    def und_price(self, day: date) -> float: ...
+    def underlying_price(self, symbol: str, day: date) -> float:
+        """Close of ``symbol`` on ``day``, USD per share; NaN when there is none."""
+        ...
 
 
 @dataclass(slots=True)
@@ -69,9 +75,10 @@ def intrinsic_value(contract: OptionContract, und_price: float) -> float:
 
 
 def settlement_price(market: OptionQuoteSource, contract: OptionContract, trading_days: Sequence[date]) -> float:
-    """Underlying price used to settle ``contract``: the last trading day on or before expiry."""
+    """Price of ``contract``'s own underlying (USD per share) on the last trading day on or before
+    its expiry; NaN when there is none (never another underlying's price)."""
     days = [d for d in trading_days if d <= contract.expiry]
-    return market.und_price(days[-1]) if days else NAN
+    return market.underlying_price(contract.underlying, days[-1]) if days else NAN
 
 
 def build_books(
@@ -126,8 +133,9 @@ def mark_position(
 ) -> PositionSnapshot:
     """Mark one open position at ``day``: mark = mid of the recorded bid/ask (last if one side is
     missing), IV from the mid with our solver, Greeks scaled to the position (shares-equivalent)."""
-    bid, ask, last, und = market.option_quote(contract, day)
-    mark = (bid + ask) / 2.0 if np.isfinite(bid) and np.isfinite(ask) and ask > 0 else last
+    quote = market.option_quote(contract, day)
+    bid, ask, und = quote.bid, quote.ask, quote.und_price
+    mark = (bid + ask) / 2.0 if np.isfinite(bid) and np.isfinite(ask) and ask > 0 else quote.last
     dte = contract.dte(day)
     t_years = max(dte, 0) / 365.0
     iv = float(implied_vol(mark, contract.right, und, contract.strike, t_years, rate, div_yield))
@@ -150,6 +158,8 @@ def mark_position(
         pct_max_profit=(book.avg_cost - mark) / book.avg_cost if short_credit else NAN,
         collateral=put_collateral(contract, book.qty),
         und_price=und,
+        source=quote.source,
+        as_of=quote.as_of,
     )
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
-from magnus_desktop.services.brokers.paper import OrderRejected
+from magnus_desktop.services.brokers.paper import LaterDaysCheck, check_later_days, evaluate_order, paper_fill
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT, DEMO_SEED
 from magnus_desktop.services.portfolio.marking import account_summary, equity_curve
@@ -35,7 +35,11 @@ EquityRow = tuple[date, float, float]
 
 
 class PortfolioService:
-    """The demo account of one app session. Created by the ``AppContext``; ``await start()``."""
+    """The demo account of one app session. Created by the ``AppContext``; ``await start()``.
+
+    It is the paper broker's ``PaperLedger``: the broker reads the account from it and stores its
+    fills through it (:meth:`account_at`, :meth:`later_days_check`, :meth:`record_fill`).
+    """
 
     account_changed = Signal(object)
     equity_changed = Signal(object)
@@ -114,6 +118,32 @@ class PortfolioService:
         """The account with ``fills`` marked at ``day`` (blocking: call it on the compute executor)."""
         return account_summary(fills, day, self._ctx.market, self._ctx.days or [day], **self._marking_kwargs())
 
+    # ---- the paper broker's ledger ------------------------------------------------------------
+    async def account_at(self, day: date) -> AccountSummary:
+        """The account marked at the end of ``day`` (compute thread)."""
+        return (await self.mark_account(day))[0]
+
+    async def later_days_check(self, fill: Fill) -> LaterDaysCheck:
+        """Buying power with ``fill`` on every later replay day it affects (compute thread)."""
+        return await self._ctx.run_compute(self.later_days, tuple(self.fills), fill)
+
+    def later_days(self, fills: tuple[Fill, ...], fill: Fill) -> LaterDaysCheck:
+        """:func:`check_later_days` of ``fill`` against ``fills`` (blocking: compute executor)."""
+        return check_later_days(fills, fill, self._ctx.market, self._ctx.days or [fill.fill_date],
+                                starting_cash=self.starting_cash)
+
+    async def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
+        """Store ``fill`` (db thread) and add it to the account; False when the database already
+        holds its ``order_ref`` (nothing changes then).
+
+        Raises:
+            StorageError: it could not be saved (nothing is stored).
+        """
+        stored = await self._ctx.run_db(TradeRepo(self._ctx.db).record_fill, ticket, fill)
+        if stored:
+            self.add_fill(fill)
+        return bool(stored)
+
     # ---- fills ------------------------------------------------------------------------------------
     def add_fill(self, fill: Fill) -> None:
         """A stored fill joins the account; the equity curve from its day on is recomputed."""
@@ -129,7 +159,11 @@ class PortfolioService:
 
     # ---- the demo seed --------------------------------------------------------------------------
     async def _seed_demo(self) -> None:
-        """Store the :data:`DEMO_SEED` trades (each checked by the paper broker on its own day)."""
+        """Store the :data:`DEMO_SEED` trades, each checked by the paper broker's rules
+        (:func:`evaluate_order`) at the recorded quote of its own day.
+
+        The seed is the demo account's opening history, written directly, not orders: it publishes
+        no order events (a reset must not count as orders the trader placed)."""
         ctx = self._ctx
         calendar = set(ctx.days)
         repo = TradeRepo(ctx.db)
@@ -145,11 +179,15 @@ class PortfolioService:
                                      order_ref=uuid.uuid4().hex, trade_date=trade.trade_date,
                                      account_id=self.account_id)
                 summary = await ctx.run_compute(self.summary_at, tuple(self.fills), trade.trade_date)
-                try:
-                    fill = ctx.broker.fill(ticket, summary)
-                except OrderRejected as exc:
-                    log.warning("demo seed %s skipped: %s", contract.describe(), exc)
+                quote = await ctx.run_compute(ctx.market.option_quote, contract, trade.trade_date)
+                held = sum(p.qty for p in summary.positions if p.contract == contract)
+                commission = ctx.broker.commission_per_contract
+                effect = evaluate_order(contract, "SELL", trade.qty, quote.bid, quote.ask, float("nan"), commission,
+                                        summary.buying_power, held, trade.trade_date)
+                if effect.problems:
+                    log.warning("demo seed %s skipped: %s", contract.describe(), " ".join(effect.problems))
                     continue
+                fill = paper_fill(ticket, effect.fill_price, trade.trade_date, commission)
                 if await ctx.run_db(repo.record_fill, ticket, fill):
                     self.fills.append(fill)
         self.invalidate()

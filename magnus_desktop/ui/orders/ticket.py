@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket
+from magnus_desktop.models.market import OrderEvent, describe_source
 from magnus_desktop.services.brokers.paper import Action, LaterDaysCheck, OrderEffect, evaluate_order
 from magnus_desktop.services.orders import TicketQuote
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
@@ -90,7 +91,7 @@ class OrderTicketDialog(QDialog):
         self._check_timer.timeout.connect(self._request_check)
         self._build_fields(action, qty)
         self._lay_out()
-        self._connections = [(vm.order_rejected, self._on_vm_order_rejected), (vm.order_filled, self._on_vm_order_filled),
+        self._connections = [(vm.order_status, self._on_vm_order_status),
                              (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
                              (vm.ticket_checked, self._on_vm_ticket_checked),
                              (vm.quote_received, self._on_vm_quote_received)]
@@ -101,6 +102,9 @@ class OrderTicketDialog(QDialog):
     # ---- construction -------------------------------------------------------------------------
     def _build_fields(self, action: Action, qty: int) -> None:
         self.day_label, self.bid_label, self.ask_label, self.mid_label, self.und_label = (QLabel() for _ in range(5))
+        self.source_label = QLabel("…")
+        self.source_label.setObjectName("ticket_quote_source")
+        self.source_label.setToolTip("Where the bid/ask above come from, and when they were true")
         self.action = QComboBox()
         self.action.addItems(["SELL", "BUY"])
         self.action.setCurrentText(action)
@@ -135,7 +139,8 @@ class OrderTicketDialog(QDialog):
         qty_text = "Quantity to close (contracts)" if self.closing else "Quantity (contracts)"
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
                              ("Recorded ask", self.ask_label), ("Mid", self.mid_label),
-                             ("Underlying price", self.und_label), ("Action", self.action),
+                             ("Underlying price", self.und_label), ("Quote source", self.source_label),
+                             ("Action", self.action),
                              (qty_text, self.qty), ("Limit price", self.limit)):
             info.addRow(text, widget)
         box = QGroupBox("Risk (estimated at the recorded quote)")
@@ -290,19 +295,19 @@ class OrderTicketDialog(QDialog):
         self.confirm.setText("Placing…")
         self.vm.place_order(ticket)
 
-    def _on_vm_order_rejected(self, order_ref: str, reason: str) -> None:
-        if self.pending_ref is None or order_ref != self.pending_ref:
+    def _on_vm_order_status(self, event: OrderEvent) -> None:
+        """Our own order's status: filled closes the ticket; rejected or cancelled shows why."""
+        if self.pending_ref is None or event.order_ref != self.pending_ref:
             return  # another dialog's order, or none of ours is pending
-        self.pending_ref = None
-        self.error.setText(f"Rejected: {reason}")
-        self.error.show()
-        self.confirm.setText("Place paper order")
-        self._show_problems()  # fits the height to the message too
-
-    def _on_vm_order_filled(self, fill: Fill) -> None:
-        if self.pending_ref is not None and fill.order_ref == self.pending_ref:
+        if event.state == "filled":
             self.pending_ref = None
             self.accept()
+        elif event.state in ("rejected", "cancelled"):
+            self.pending_ref = None
+            self.error.setText(f"{event.state.capitalize()}: {event.message}")
+            self.error.show()
+            self.confirm.setText("Place paper order")
+            self._show_problems()  # fits the height to the message too
 
     def _on_vm_account_changed(self, _summary: AccountSummary) -> None:
         self.update_preview()
@@ -311,6 +316,7 @@ class OrderTicketDialog(QDialog):
         self.day_label.setText(day.isoformat() if day is not None else "replay not started")
         if day is not None and day != self.quote_day:
             self.quote, self.quote_day = (math.nan, math.nan, math.nan, math.nan), None
+            self.source_label.setText("reading the quote…")
             self.vm.request_quote(self.contract)
         self._show_quote()
 
@@ -318,6 +324,8 @@ class OrderTicketDialog(QDialog):
         if quote.contract != self.contract or quote.day != self._replay_day():
             return  # another dialog's contract, or a day the replay has left
         self.quote, self.quote_day = (quote.bid, quote.ask, quote.last, quote.und_price), quote.day
+        self.source_label.setText(describe_source(quote.source, quote.as_of, today=quote.day,
+                                                  delayed=quote.quote.delayed))
         self._show_quote()
 
     def _show_quote(self) -> None:

@@ -1,19 +1,23 @@
 """The orders view model: paper tickets (quote, checks, placing) for every dialog that opens one.
 
-Order events are keyed by ``order_ref``: a ticket dialog reacts to its own order only.
+Order events are ``OrderEvent`` status changes keyed by ``order_ref`` (``order_status``): a ticket
+dialog reacts to its own order only. ``order_filled`` / ``order_rejected`` are the same events
+filtered by state, for the window (order count, notices).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket
+from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
+from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
@@ -22,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class OrdersViewModel(QObject):
-    order_filled = Signal(object)  # Fill (its order_ref)
-    order_rejected = Signal(str, str)  # (order_ref, reason)
+    order_status = Signal(object)  # OrderEvent (every state, keyed by its order_ref)
+    order_filled = Signal(object)  # OrderEvent in state "filled"
+    order_rejected = Signal(str, str)  # (order_ref, reason) of an OrderEvent in state "rejected"
     ticket_checked = Signal(object, object)  # (OrderTicket, LaterDaysCheck | None)
     quote_received = Signal(object)  # TicketQuote
     account_changed = Signal(object)
@@ -34,10 +39,16 @@ class OrdersViewModel(QObject):
         self._ctx = ctx
         self._orders = ctx.orders
         self._portfolio = ctx.portfolio
-        bridge(self, [(ctx.orders.order_filled, self.order_filled.emit),
-                      (ctx.orders.order_rejected, self.order_rejected.emit),
+        bridge(self, [(ctx.orders.order_status, self._on_orders_order_status),
                       (ctx.portfolio.account_changed, self.account_changed.emit),
                       (ctx.date_changed, self.date_changed.emit)])
+
+    def _on_orders_order_status(self, event: OrderEvent) -> None:
+        self.order_status.emit(event)
+        if event.state == "filled":
+            self.order_filled.emit(event)
+        elif event.state == "rejected":
+            self.order_rejected.emit(event.order_ref, event.message)
 
     def replay_day(self) -> date | None:
         return self._ctx.clock.current if self._ctx.clock is not None else None
@@ -66,10 +77,17 @@ class OrdersViewModel(QObject):
 
     @asyncSlot(object)
     async def place_order(self, ticket: OrderTicket) -> None:
-        """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref``."""
+        """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref`` (``order_status``)."""
         try:
-            fill = await self._orders.place_order(ticket)
-        except (OrderRejected, StorageError):  # published as order_rejected(order_ref, reason)
+            ref = await self._orders.place_order(ticket)
+        except (OrderRejected, StorageError):  # published as a "rejected" OrderEvent with the reason
+            return
+        except BrokerError as exc:  # e.g. the broker is closed: nothing was placed; the ticket says why
+            self._on_orders_order_status(OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", str(exc),
+                                                    self._orders.broker.source, datetime.now(UTC)))
+            return
+        fill = self._orders.fill_of(ref)
+        if fill is None:
             return
         side = "Sold" if fill.qty < 0 else "Bought"
         self._ctx.report(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
+from magnus_desktop.models.market import describe_source
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.tables import record_table
@@ -29,9 +32,24 @@ COLUMNS = (
     Column("vega", "Vega", fmt_money, tooltip="USD per 1 vol point"),
     Column("iv", "IV", fmt_pct, tooltip="Implied volatility from the mark (our Black-Scholes solver)"),
     Column("dte", "DTE", fmt_int, tooltip="Calendar days to expiry"),
-    Column("und_price", "Underlying", fmt_num, tooltip="SPX level on the replay day"),
+    Column("und_price", "Underlying", fmt_num, tooltip="The contract's own underlying on the replay day (SPX for SPXW)"),
     Column("collateral", "Collateral", lambda v: fmt_money(v, 0), tooltip="Cash secured: strike × multiplier × |qty| for short puts"),
+    # hidden by default (the header line says it for all rows; each mark's tooltip says it too)
+    Column("source", "Mark source", str, numeric=False, hidden=True,
+           tooltip="Where the mark's quote came from and when it was true; an older quote says its age"),
 )
+#: cells whose tooltip names the quote they come from
+_QUOTED = frozenset({"mark", "market_value", "unrealized_pnl", "iv", "und_price"})
+
+
+class PositionsTableModel(RecordTableModel):
+    """Position rows; a quote-derived cell's tooltip says where its quote came from and when."""
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.row() < self.rowCount()
+                and self.columns[index.column()].key in _QUOTED):
+            return f"{self.columns[index.column()].tooltip}\nQuote: {self.record(index.row())['source']}"
+        return super().data(index, role)
 
 TOTALS = (
     ("net_liquidation", "Net liquidation", fmt_money),
@@ -45,20 +63,25 @@ TOTALS = (
 )
 
 
-def position_record(p: PositionSnapshot) -> dict[str, Any]:
+def mark_source(p: PositionSnapshot, day: date | None = None) -> str:
+    """"replay · as of 2018-02-06 close" (with its age when older than ``day``)."""
+    return describe_source(p.source, p.as_of, today=day)
+
+
+def position_record(p: PositionSnapshot, day: date | None = None) -> dict[str, Any]:
     c = p.contract
     return {
         "key": c.local_symbol, "contract": c, "symbol": c.describe(), "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
         "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl, "pct_max_profit": p.pct_max_profit,
         "delta": p.delta, "gamma": p.gamma, "theta": p.theta, "vega": p.vega, "iv": p.iv, "dte": p.dte,
-        "und_price": p.und_price, "collateral": p.collateral,
+        "und_price": p.und_price, "collateral": p.collateral, "source": mark_source(p, day),
     }
 
 
 class PositionsPanel(QWidget):
     def __init__(self, vm: PositionsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = RecordTableModel(COLUMNS, key=lambda r: r["key"], parent=self)
+        self.model = PositionsTableModel(COLUMNS, key=lambda r: r["key"], parent=self)
         self.table = record_table(self.model, self, "positions_table")
         self.header = QLabel("Demo account (paper, replay of recorded SPXW quotes)")
         self.empty = QLabel("No open positions. Sell a put from the Scanner (double-click a row).")
@@ -101,9 +124,11 @@ class PositionsPanel(QWidget):
         return self.ticket_dialog
 
     def _show_account(self, summary: AccountSummary) -> None:
-        self.model.set_records([position_record(p) for p in summary.positions])
+        self.model.set_records([position_record(p, summary.as_of) for p in summary.positions])
         self.empty.setVisible(not summary.positions)
-        self.header.setText(f"Demo account (paper) — marked at recorded EOD quotes of {fmt_date(summary.as_of)}")
+        marks = sorted({mark_source(p, summary.as_of) for p in summary.positions})
+        source = "; ".join(marks) if marks else f"replay · as of {fmt_date(summary.as_of)} close"
+        self.header.setText(f"Demo account (paper) — marks: {source}")
         for key, _title, fmt in TOTALS:
             value = getattr(summary, key)
             label = self.total_labels[key]

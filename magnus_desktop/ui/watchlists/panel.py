@@ -314,7 +314,8 @@ class WatchlistsPanel(QWidget):
 
     def _update_title(self) -> None:
         wl = self.selected_watchlist()
-        day = f" · quotes at replay day {self._day.isoformat()}" if self._day else ""
+        sources = sorted({q.source for q in self._quotes.values() if q is not None}) or ["replay"]
+        day = f" · quotes: {'/'.join(sources)} · as of {self._day.isoformat()} close" if self._day else ""
         name = html.escape(wl.name) if wl else ""  # a list named after a file: text, not markup
         self.title.setText(f"<b>{name}</b> — {len(wl.items)} symbols{day}" if wl else "No watchlist selected")
 

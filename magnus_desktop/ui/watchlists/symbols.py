@@ -16,6 +16,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from magnus_desktop.models.domain import Quote, WatchlistItem
+from magnus_desktop.models.market import close_of, describe_source
 from magnus_desktop.services.watchlists.tradingview import (
     WatchlistFormatError,
     parse_tradingview,
@@ -61,7 +62,8 @@ COLUMNS = (
     Column("change_pct", "Change %", _signed_pct, color=pnl_color,
            tooltip="Change versus the previous recorded close, percent (stale rows: none)"),
     Column("volume", "Volume", _compact, tooltip="Recorded volume of that day, shares (K = thousand, M = million)"),
-    Column("as_of", "As of", str, numeric=False, tooltip="Date of the recorded bar shown"),
+    Column("as_of", "As of", str, numeric=False,
+           tooltip="Close of the recorded bar shown; an older bar says its age (the row tooltip names the source)"),
 )
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 _AS_OF_COL = COLUMN_INDEX["as_of"]
@@ -124,8 +126,8 @@ def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | 
     quote = quotes[item.symbol]
     if quote is None:
         return "none", NO_DATA, "No recorded replay data for this symbol; it stays in your list."
-    if not quote.stale:
-        return "ok", quote.as_of.isoformat(), ""
+    if not quote.stale:  # compact cell; the tooltip (and the title line) say it in full
+        return "ok", quote.as_of.isoformat(), describe_source(quote.source, close_of(quote.as_of))
     as_of = quote.as_of.isoformat()
     on_day = f" for the replay day {day.isoformat()}" if day else ""
     moved = ""
@@ -133,7 +135,9 @@ def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | 
         moved = f" (its move on {as_of} was {_signed(quote.change)} / {_signed_pct(quote.change_pct)})"
     note = (f"Stale: the recorded data ends {as_of}. Last is the close of {as_of}; "
             f"no change is shown{on_day}{moved}.")
-    return "stale", f"{as_of} (stale)", note
+    age = f" ({(day - quote.as_of).days} d old)" if day is not None else ""
+    note = f"{describe_source(quote.source, close_of(quote.as_of), today=day)}\n{note}"
+    return "stale", f"{as_of}{age}", note
 
 
 def symbol_record(pos: int, item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | None) -> dict[str, Any]:
