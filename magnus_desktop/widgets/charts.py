@@ -1,5 +1,9 @@
 """Time-series charts (pyqtgraph) over trading days; one ``setData`` per update, 1-px pens.
 
+Ranges change only when the data leaves them: the x range keeps ~10 % of trading days of room on
+the right and the y range ~10 % above and below, so a replay day that adds one point repaints the
+curve but leaves the axes (their ticks and labels, the costly part of a repaint) as they were.
+
 The x axis is the *trading-day index* (0, 1, 2, … over the days the series have), labelled with
 the dates, so weekends and holidays leave no gaps. The y axis shows plain numbers with thousands
 separators (2,750 and 2,001,938, never pyqtgraph's SI-scaled "2.0 ×1e6"); the legend sits in the
@@ -92,6 +96,7 @@ class TimeSeriesChart(pg.PlotWidget):
         # one repaint of the whole chart per update instead of a cascade of small region repaints
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._view: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 last set
         self._data: dict[str, tuple[list[date], np.ndarray]] = {}
         self._colors: dict[str, str] = {"bg": "#000000", "fg": "#c8c8c8", "line": "#4fa3ff", "line2": "#f0ad4e"}
         self._update_title()
@@ -123,7 +128,13 @@ class TimeSeriesChart(pg.PlotWidget):
         if name not in self._curves:
             self._curves[name] = self.plot(pen=pg.mkPen(self._series_color(name), width=1))
             self._update_title()
-        self._relayout_days()
+        if len(self._data) == 1:  # one series (ascending days): x is simply its index
+            days_list = self._data[name][0]
+            self.day_axis.days = days_list
+            self._curves[name].setData(np.arange(len(days_list), dtype=np.float64), self._data[name][1])
+            self._fit_range(len(days_list))
+        else:
+            self._relayout_days()
 
     def _relayout_days(self) -> None:
         """x = index of the day among all series' trading days (the union, ascending)."""
@@ -148,18 +159,29 @@ class TimeSeriesChart(pg.PlotWidget):
         self.setTitle(text, color=self._colors["fg"], size="11pt")
 
     def _fit_range(self, n_days: int) -> None:
-        """One explicit range for all series (a single day gets a day either side)."""
+        """One explicit range for all series, changed only when the data leaves it (or fills less
+        than half of it): room for ~10 % more days on the right, ~10 % above and below."""
         ys = [v[np.isfinite(v)] for _d, v in self._data.values()]
         ys = [y for y in ys if len(y)]
         if not n_days or not ys:
             return
-        x0, x1 = 0.0, float(n_days - 1)
-        if x1 - x0 < 1:
-            x0, x1 = x0 - 1, x1 + 1
-        y0, y1 = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
-        if y1 - y0 < 1e-9:
-            y0, y1 = y0 - 1.0, y1 + 1.0
-        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
+        lo, hi = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
+        last = float(n_days - 1)
+        room = float(max(5, math.ceil(n_days * 0.1)))
+        view = self._view
+        if view is None or last > view[1] or last < view[1] - 3 * room:
+            x0, x1 = 0.0, last + room
+        else:
+            x0, x1 = view[0], view[1]
+        if view is None or lo < view[2] or hi > view[3] or (hi - lo) < 0.5 * (view[3] - view[2]):
+            pad = 0.1 * (hi - lo) if hi - lo > 1e-9 else 1.0
+            y0, y1 = lo - pad, hi + pad
+        else:
+            y0, y1 = view[2], view[3]
+        if (x0, x1, y0, y1) == view:
+            return
+        self._view = (x0, x1, y0, y1)
+        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
         self._fit_axis_width(y0, y1)
 
     def _fit_axis_width(self, y0: float, y1: float) -> None:

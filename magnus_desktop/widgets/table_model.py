@@ -1,8 +1,11 @@
 """A column-declared table model that coalesces updates.
 
 Producers call :meth:`RecordTableModel.set_records` as often as they like; the model keeps only the
-latest records and applies them on a timer (``flush_hz``, default 8 Hz): when the row keys are
-unchanged it emits ``dataChanged`` once per contiguous run of changed rows, otherwise it resets.
+latest records and applies them on a timer (``flush_hz``, default 8 Hz, then its turn on the
+:mod:`frame_budget` scheduler). The flush diffs by row key: same keys in the same order →
+``dataChanged`` once per contiguous run of changed rows (nothing when nothing changed); the same
+keys in another order → one layout change (selection follows its row); other keys → a reset.
+Display texts are formatted once per changed row, not on every paint.
 The sort role (``SORT_ROLE``) returns raw values, so sorting is numeric, not by display text.
 """
 
@@ -16,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
+from magnus_desktop.widgets import frame_budget
 from magnus_desktop.widgets.formatting import fmt_num
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -23,6 +27,12 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 Record = Mapping[str, Any]
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+# data() runs for every role of every painted cell: dispatch on plain ints, unknown roles first out
+_DISPLAY, _SORT, _RECORD, _ALIGN, _FOREGROUND = range(5)
+_ROLES: dict[int, int] = {
+    int(Qt.ItemDataRole.DisplayRole.value): _DISPLAY, int(SORT_ROLE): _SORT, int(RECORD_ROLE): _RECORD,
+    int(Qt.ItemDataRole.TextAlignmentRole.value): _ALIGN, int(Qt.ItemDataRole.ForegroundRole.value): _FOREGROUND,
+}
 
 #: Text colours per theme, each at least 4.5:1 (WCAG AA) against the theme's table and window
 #: backgrounds (checked in tests/ui/test_usability.py): gain/loss, stale quote, no data.
@@ -75,13 +85,15 @@ class RecordTableModel(QAbstractTableModel):
         self._key = key
         self._records: list[Record] = []
         self._keys: list[Any] = []
+        #: display text per row and column, formatted on first paint, dropped when the row changes
+        self._texts: list[list[str | None]] = []
         self._pending: list[Record] | None = None
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._timer = QTimer(self)
         self._timer.setInterval(max(int(1000 / flush_hz), 1))
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(lambda: frame_budget.request(self, self.flush))
 
     # ---- updates ----------------------------------------------------------------------------
     def set_records(self, records: Sequence[Record]) -> None:
@@ -91,21 +103,40 @@ class RecordTableModel(QAbstractTableModel):
             self._timer.start()
 
     def flush(self) -> None:
-        """Apply the queued records now."""
+        """Apply the queued records now (see the module docstring for what is emitted)."""
         records, self._pending = self._pending, None
         if records is None:
             return
         records = self._sorted(records)
         keys = [self._key(r) for r in records]
-        if keys != self._keys:
-            self.beginResetModel()
-            self._records, self._keys = records, keys
-            self.endResetModel()
+        ncols = len(self.columns)
+        if keys == self._keys:
+            changed = [i for i, (old, new) in enumerate(zip(self._records, records, strict=True)) if old != new]
+            self._records = records
+            for i in changed:
+                self._texts[i] = [None] * ncols
+            for start, end in _runs(changed):
+                self.dataChanged.emit(self.index(start, 0), self.index(end, ncols - 1))
             return
-        changed = [i for i, (old, new) in enumerate(zip(self._records, records, strict=True)) if old != new]
-        self._records = records
-        for start, end in _runs(changed):
-            self.dataChanged.emit(self.index(start, 0), self.index(end, len(self.columns) - 1))
+        if len(keys) == len(self._keys) and len(set(keys)) == len(keys) and set(keys) == set(self._keys):
+            self._move_rows(records, keys)
+            return
+        self.beginResetModel()
+        self._records, self._keys = records, keys
+        self._texts = [[None] * ncols for _ in records]
+        self.endResetModel()
+
+    def _move_rows(self, records: list[Record], keys: list[Any]) -> None:
+        """The same rows in another order: one layout change; persistent indexes follow their rows."""
+        self.layoutAboutToBeChanged.emit()
+        old_keys = self._keys
+        new_row = {k: i for i, k in enumerate(keys)}
+        self._records, self._keys = records, keys
+        self._texts = [[None] * len(self.columns) for _ in records]
+        before = self.persistentIndexList()
+        after = [self.index(new_row[old_keys[ix.row()]], ix.column()) for ix in before]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
     # ---- sorting (in Python, on raw values: a proxy would call data() n log n times) ---------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -115,6 +146,7 @@ class RecordTableModel(QAbstractTableModel):
         old_keys = self._keys
         self._records = self._sorted(self._records)
         self._keys = [self._key(r) for r in self._records]
+        self._texts = [[None] * len(self.columns) for _ in self._records]
         new_row = {k: i for i, k in enumerate(self._keys)}
         before = self.persistentIndexList()  # selection and current index follow their rows
         after = [self.index(new_row[old_keys[ix.row()]], ix.column()) for ix in before]
@@ -160,21 +192,28 @@ class RecordTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._records):
+        kind = _ROLES.get(role)
+        if kind is None or not index.isValid():
             return None
-        record = self._records[index.row()]
-        col = self.columns[index.column()]
-        value = record.get(col.key)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.display_text(record, index.column())
-        if role == SORT_ROLE:
-            return _sort_value(value)
-        if role == RECORD_ROLE:
+        row, column = index.row(), index.column()
+        if row >= len(self._records):
+            return None
+        if kind == _DISPLAY:
+            texts = self._texts[row]
+            text = texts[column]
+            if text is None:
+                text = texts[column] = self.display_text(self._records[row], column)
+            return text
+        record = self._records[row]
+        col = self.columns[column]
+        if kind == _SORT:
+            return _sort_value(record.get(col.key))
+        if kind == _RECORD:
             return record
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if kind == _ALIGN:
             return int(_RIGHT if col.numeric else _LEFT)
-        if role == Qt.ItemDataRole.ForegroundRole and col.color is not None:
-            color = col.color(value)
+        if col.color is not None:  # _FOREGROUND
+            color = col.color(record.get(col.key))
             return QBrush(color) if color is not None else None
         return None
 

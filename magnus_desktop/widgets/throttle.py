@@ -7,12 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from magnus_desktop.widgets import frame_budget
+
 
 class Throttle(QObject):
     """``push(value)`` keeps the newest value; ``callback(value)`` runs on a single-shot timer.
 
     A burst of pushes (a replay running at 10+ days/s) costs one callback per period, so repaints
-    of charts and labels stay bounded however fast the data comes.
+    of charts and labels stay bounded however fast the data comes. When the period ends the
+    callback takes its turn on the :mod:`frame_budget` scheduler (one dock update per frame).
     """
 
     def __init__(self, callback: Callable[[Any], None], hz: float = 4.0, parent: QObject | None = None) -> None:
@@ -23,7 +26,7 @@ class Throttle(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(int(1000 / hz), 1))
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(lambda: frame_budget.request(self, self.flush))
 
     def push(self, value: Any) -> None:
         self._value, self._has_value = value, True

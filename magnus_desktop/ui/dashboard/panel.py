@@ -13,6 +13,7 @@ from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.charts import TimeSeriesChart
 from magnus_desktop.widgets.formatting import fmt_money, fmt_num, fmt_pct
+from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.pair_grid import PairGrid
 from magnus_desktop.widgets.table_model import pnl_color, text_color
 from magnus_desktop.widgets.throttle import Throttle
@@ -47,7 +48,7 @@ class DashboardPanel(QWidget):
         self.bp_warning = QLabel()  # says it in words, not only in red
         self.bp_warning.setObjectName("bp_warning")
         self.bp_warning.setWordWrap(True)
-        self.bp_warning.setStyleSheet(f"color: {text_color('loss').name()}; font-weight: bold;")
+        set_label(self.bp_warning, "", text_color("loss"), extra_style=" font-weight: bold;")
         self.bp_warning.hide()
         self.equity_chart = TimeSeriesChart("Demo account P&L since start (USD)", "USD", self, zero_line=True)
         self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)
@@ -58,15 +59,16 @@ class DashboardPanel(QWidget):
         layout.addWidget(self.equity_chart, 3)
         layout.addWidget(self.market_chart, 2)
         self.apply_theme(vm.theme)
-        # charts repaint at most 4x a second, however fast the replay runs
-        self._equity = Throttle(self._show_equity, hz=4.0, parent=self)
+        # charts repaint at most twice a second, however fast the replay runs (a chart repaint costs
+        # ~6 ms: the axes' tick labels are redrawn with the curve); the cards follow 4x a second
+        self._equity = Throttle(self._show_equity, hz=2.0, parent=self)
         self._market_closes: tuple[tuple[date, float], ...] = ()
         self._market_timer = QTimer(self)
         self._market_timer.setSingleShot(True)
         self._market_timer.setInterval(120)
         self._market_timer.timeout.connect(self._show_market)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
-        self._overview = Throttle(self._show_overview, hz=4.0, parent=self)
+        self._overview = Throttle(self._show_overview, hz=2.0, parent=self)
         vm.equity_changed.connect(self._equity.push)
         vm.account_changed.connect(self._account.push)
         vm.overview_changed.connect(self._overview.push)
@@ -78,10 +80,8 @@ class DashboardPanel(QWidget):
         self.market_chart.apply_colors(colors)
 
     def _set_card(self, key: str, text: str, signed_value: float | None = None) -> None:
-        label = self.cards[key]
-        label.setText(text)
         color = pnl_color(signed_value) if signed_value is not None else None
-        label.setStyleSheet(f"color: {color.name()}" if color is not None else "")
+        set_label(self.cards[key], text, color)  # touches the card only when text or colour changed
 
     def _show_equity(self, curve: list[tuple[date, float, float]]) -> None:
         if not curve:
@@ -117,10 +117,11 @@ class DashboardPanel(QWidget):
         bp = summary.buying_power
         negative = bp < 0  # NaN compares False: unknown is not a warning
         self._set_card("buying_power", fmt_money(bp, 0), bp if negative else None)
-        self.bp_warning.setVisible(negative)
+        if self.bp_warning.isVisibleTo(self) != negative:
+            self.bp_warning.setVisible(negative)
         if negative:
-            self.bp_warning.setText(
+            set_label(self.bp_warning,
                 f"⚠ Buying power is negative on {summary.as_of.isoformat()}: {fmt_money(bp, 0)}. The short puts "
                 f"secure {fmt_money(summary.collateral_used, 0)} of collateral against {fmt_money(summary.cash, 0)} "
-                "of cash. Close or reduce positions; new opening orders are refused until it is back above $0."
-            )
+                "of cash. Close or reduce positions; new opening orders are refused until it is back above $0.",
+                text_color("loss"), extra_style=" font-weight: bold;")

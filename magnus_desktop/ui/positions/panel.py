@@ -14,6 +14,7 @@ from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.tables import record_table
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_signed_int
+from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.pair_grid import PairGrid
 from magnus_desktop.widgets.table_model import Column, RecordTableModel, pnl_color, text_color
 from magnus_desktop.widgets.throttle import Throttle
@@ -125,18 +126,19 @@ class PositionsPanel(QWidget):
 
     def _show_account(self, summary: AccountSummary) -> None:
         self.model.set_records([position_record(p, summary.as_of) for p in summary.positions])
-        self.empty.setVisible(not summary.positions)
+        if self.empty.isVisibleTo(self) != (not summary.positions):
+            self.empty.setVisible(not summary.positions)
         marks = sorted({mark_source(p, summary.as_of) for p in summary.positions})
         source = "; ".join(marks) if marks else f"replay · as of {fmt_date(summary.as_of)} close"
-        self.header.setText(f"Demo account (paper) — marks: {source}")
+        # labels are touched only when their text or colour changes (no re-layout, no re-polish per day)
+        set_label(self.header, f"Demo account (paper) — marks: {source}")
         for key, _title, fmt in TOTALS:
             value = getattr(summary, key)
-            label = self.total_labels[key]
-            label.setText(fmt(value))
+            text = fmt(value)
             if key in ("unrealized_pnl", "realized_pnl"):
                 color = pnl_color(value)
             else:  # a negative buying power is red (and "short" in words), never a plain number
                 color = text_color("loss") if key == "buying_power" and value < 0 else None
                 if color is not None:
-                    label.setText(f"{fmt(value)} (short)")
-            label.setStyleSheet(f"color: {color.name()}" if color is not None else "")
+                    text = f"{text} (short)"
+            set_label(self.total_labels[key], text, color)

@@ -37,6 +37,7 @@ from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.scanner.view_model import ScannerViewModel
 from magnus_desktop.ui.tables import record_table
 from magnus_desktop.widgets.formatting import fmt_date, fmt_int, fmt_num, fmt_pct, is_missing
+from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.table_model import Column, Record, RecordTableModel, text_color
 
 _RIGHTS = (("Puts", "P"), ("Calls", "C"), ("Both", "both"))
@@ -258,7 +259,8 @@ class ScannerPanel(QWidget):
         self.ticket_dialog: OrderTicketDialog | None = None
         self.stale = False
         self.filters = ScanFilterBar(vm.scan_params)
-        self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, parent=self)
+        # a new scan per replay day; 4 table updates a second are all anyone can read
+        self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, flush_hz=4.0, parent=self)
         self.table = record_table(self.model, self, "scanner_table")
         self.table.sortByColumn(len(SCAN_TABLE_COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
         self.empty_label = QLabel()
@@ -356,12 +358,11 @@ class ScannerPanel(QWidget):
         self._set_stale(False)
         text = status_text(outcome)
         self._show_status(text, error=False)
-        self.empty_label.setText(text)
+        set_label(self.empty_label, text)
         self.results.setCurrentWidget(self.empty_label if outcome.rows.empty else self.table)
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {text_color('loss').name()};" if error else "")
+        set_label(self.status, text, text_color("loss") if error else None)
 
     # ---- tickets ------------------------------------------------------------------------------
     def open_ticket(self, proxy_row: int | None = None) -> OrderTicketDialog | None:
