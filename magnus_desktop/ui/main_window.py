@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         if storage.backend is not None:
             state = " (temporary — not saved)" if storage.problem else " (read-only)" if storage.read_only else ""
             self.db_status.setText(f"DB: {storage.backend}{state}")
-            self.db_status.setStyleSheet("color: #d9534f; font-weight: bold;" if state else "")
+            self.db_status.setStyleSheet(f"color: {text_color('loss').name()}; font-weight: bold;" if state else "")
             self.db_status.setToolTip(storage.description)
 
     def show_notice(self, message: str) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from magnus_desktop.services.settings import ACCOUNT_FIELDS, AccountConfig, ScannerSettings, Settings
-from magnus_desktop.ui.settings.dialog import SettingsDialog
+from magnus_desktop.ui.settings.dialog import SettingsDialog, error_color
 
 OK = QDialogButtonBox.StandardButton.Ok
 
@@ -67,12 +67,12 @@ def test_inverted_dte_range_disables_ok_and_shows_why(qtbot: QtBot, dialog: Sett
     assert not dialog.buttons.button(OK).isEnabled()
     assert dialog.field_error("scanner.dte_max") == "must be at least the minimum DTE (50)"
     scanner_tab = dialog.tabs.indexOf(dialog.editor("scanner.dte_max").parentWidget())
-    assert dialog.tabs.tabBar().tabTextColor(scanner_tab).name() == "#e05252"
+    assert dialog.tabs.tabBar().tabTextColor(scanner_tab).name() == error_color()
     _ok(dialog)  # a click on the disabled button does nothing
     assert dialog.isVisible() and dialog.result_settings() == _original()
     dialog.editor("scanner.dte_max").setValue(60)
     assert dialog.buttons.button(OK).isEnabled() and dialog.field_error("scanner.dte_max") == ""
-    assert dialog.tabs.tabBar().tabTextColor(scanner_tab).name() != "#e05252"
+    assert dialog.tabs.tabBar().tabTextColor(scanner_tab).name() != error_color()
 
 
 def test_inverted_delta_range_is_rejected(dialog: SettingsDialog) -> None:

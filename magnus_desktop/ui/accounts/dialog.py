@@ -57,7 +57,7 @@ from magnus_desktop.services.settings import (
     SettingsSaveError,
     field_errors,
 )
-from magnus_desktop.ui.settings.dialog import ERROR_COLOR
+from magnus_desktop.ui.settings.dialog import error_color
 
 log = logging.getLogger(__name__)
 
@@ -670,7 +670,7 @@ class AccountsDialog(QDialog):
 
     # ---- results ------------------------------------------------------------------------------
     def _show_status(self, status: SessionStatus, prefix: str) -> None:
-        color = {"connected": self._color("ok"), "failed": ERROR_COLOR, "disconnected": ""}.get(
+        color = {"connected": self._color("ok"), "failed": error_color(), "disconnected": ""}.get(
             status.state, self._color("warning"))
         self.status_label.setStyleSheet(f"color: {color};" if color else "")
         self.status_label.setText(f"{prefix}{status.state}. {status.reason}")
@@ -740,7 +740,7 @@ def _secret_edit() -> QLineEdit:
 
 def _error_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet(f"color: {ERROR_COLOR};")
+    label.setStyleSheet(f"color: {error_color()};")
     label.setWordWrap(True)
     label.setVisible(False)
     return label

@@ -38,6 +38,7 @@ from magnus_desktop.services.orders import TicketQuote
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
+from magnus_desktop.widgets.table_model import text_color
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
 
@@ -121,8 +122,8 @@ class OrderTicketDialog(QDialog):
         self.risk = {name: QLabel() for name in ("position", "fill", "premium", "commission", "collateral",
                                                   "max_loss", "bp_now", "bp_after")}
         self.later_label = _wrapping_label("")
-        self.warning = _wrapping_label("color: #f0ad4e;")
-        self.error = _wrapping_label("color: #d9534f; font-weight: bold;")
+        self.warning = _wrapping_label(f"color: {_color('stale')};")
+        self.error = _wrapping_label(f"color: {_color('loss')}; font-weight: bold;")
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm = self.buttons.addButton("Place paper order", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -152,7 +153,7 @@ class OrderTicketDialog(QDialog):
                           ("bp_after", "Buying power after")):
             self.risk[key].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             risk.addRow(text, self.risk[key])
-        paper = _wrapping_label("color: #f0ad4e; font-weight: bold;")
+        paper = _wrapping_label(f"color: {_color('stale')}; font-weight: bold;")
         paper.setText(PAPER_NOTE)
         column = QVBoxLayout(self)
         column.addLayout(info)
@@ -243,7 +244,7 @@ class OrderTicketDialog(QDialog):
         change = p.describe_position_change()
         flip = " — flips the position" if p.flips else ""
         self.risk["position"].setText(f"{held:+d} → {held + signed:+d} ({change}){flip}")
-        self.risk["position"].setStyleSheet("color: #f0ad4e; font-weight: bold;" if p.flips else "")
+        self.risk["position"].setStyleSheet(f"color: {_color('stale')}; font-weight: bold;" if p.flips else "")
         kind = "credit" if p.credit else "debit"
         self.risk["fill"].setText(fmt_num(p.fill_price))
         self.risk["premium"].setText(MISSING if math.isnan(p.premium) else f"{fmt_money(abs(p.premium))} {kind}")
@@ -254,7 +255,7 @@ class OrderTicketDialog(QDialog):
         self.risk["bp_now"].setText(fmt_money(p.buying_power))
         self.risk["bp_after"].setText(fmt_money(p.buying_power_after))
         negative = math.isfinite(p.buying_power_after) and p.buying_power_after < 0
-        self.risk["bp_after"].setStyleSheet("color: #d9534f; font-weight: bold;" if negative else "")
+        self.risk["bp_after"].setStyleSheet(f"color: {_color('loss')}; font-weight: bold;" if negative else "")
 
     def _show_problems(self) -> None:
         """The warning line and the confirm button follow the blocking problems."""
@@ -352,3 +353,8 @@ def _wrapping_label(style: str) -> QLabel:
     label.setWordWrap(True)
     label.setStyleSheet(style)
     return label
+
+
+def _color(kind: str) -> str:
+    """A text colour that meets WCAG AA on the current theme (``widgets.table_model.TEXT_COLORS``)."""
+    return text_color(kind).name()

@@ -60,8 +60,12 @@ from magnus_desktop.services.settings import (
     field_errors,
     split_db_url,
 )
+from magnus_desktop.widgets.table_model import text_color
 
-ERROR_COLOR = "#e05252"
+
+def error_color() -> str:
+    """The error text colour of the current theme (WCAG AA: ``widgets.table_model.TEXT_COLORS``)."""
+    return text_color("loss").name()
 EDITOR_MIN_WIDTH, EDITOR_WIDTH = 170, 260  # px, spin boxes and combos (the error text goes beside them)
 FieldPath = tuple[str, ...]
 _DB_PATH: FieldPath = ("db_url",)
@@ -491,12 +495,12 @@ class SettingsDialog(QDialog):
         self.problem_label.setText("; ".join(rest))
         self.problem_label.setVisible(bool(rest))
         for i in range(self.tabs.count()):
-            self.tabs.tabBar().setTabTextColor(i, QColor(ERROR_COLOR) if i in bad_tabs else QColor())
+            self.tabs.tabBar().setTabTextColor(i, QColor(error_color()) if i in bad_tabs else QColor())
 
 
 def _error_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet(f"color: {ERROR_COLOR};")
+    label.setStyleSheet(f"color: {error_color()};")
     label.setWordWrap(True)
     label.setVisible(False)
     return label
