@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Options workstation. With no command it opens the window on the offline demo "
         "(replay of real recorded 2018 SPXW option chains).",
     )
-    parser.add_argument("--db-url", help="SQLAlchemy URL (postgresql://user:pw@host/db); default: SQLite in the user data dir")
+    parser.add_argument("--db-url", help="database for this session only, never saved: sqlite:///file or postgresql://user@host/db "
+                        "(the password is read from the keyring; one typed in the URL is masked in every message); "
+                        "default: the Settings choice, else SQLite in the user data dir")
     parser.add_argument("--screenshot", metavar="PATH", help="render the main window to a PNG and exit")
     parser.add_argument("--replay-date", type=_iso_date, metavar="YYYY-MM-DD", help="advance the replay to this date first")
     parser.add_argument("--theme", choices=("light", "dark"), help="override the saved theme")
