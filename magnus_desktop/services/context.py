@@ -111,6 +111,10 @@ class AppContext:
         self.replay = ReplayMarket(self.market, self.executors["compute"])
         self.clock: ReplayClock | None = None
         self.refresher = ReplayRefresher(lambda: self.day, self.report)
+        #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
+        #: background after the services start, so the window never waits for a connection
+        self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
+                                            executor=self.executors["db"])
         self.portfolio = PortfolioService(self)
         #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
         self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,
@@ -128,10 +132,6 @@ class AppContext:
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
-        #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
-        #: background after the services start, so the window never waits for a connection
-        self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
-                                            executor=self.executors["db"])
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False

@@ -94,7 +94,8 @@ class OrderTicketDialog(QDialog):
         self._connections = [(vm.order_status, self._on_vm_order_status),
                              (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
                              (vm.ticket_checked, self._on_vm_ticket_checked),
-                             (vm.quote_received, self._on_vm_quote_received)]
+                             (vm.quote_received, self._on_vm_quote_received),
+                             (vm.refusal_changed, self._show_problems)]
         for signal, slot in self._connections:
             signal.connect(slot)
         self._on_vm_date_changed(self._replay_day())
@@ -209,6 +210,9 @@ class OrderTicketDialog(QDialog):
     def blocking_problems(self) -> tuple[str, ...]:
         """What the broker would reject now: the preview's problems, the later-days check, and a
         closing ticket with nothing (left) to close."""
+        refusal = self.vm.refusal()
+        if refusal is not None:  # a real account is active: nothing may reach its broker
+            return (refusal,)
         if self.quote_day is None and self._replay_day() is not None:
             return ("Reading the recorded quote of the replay day…",)  # not "no bid": it is on its way
         problems = list(self.preview.problems) if self.preview is not None else []
