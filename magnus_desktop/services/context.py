@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -90,7 +90,7 @@ class AppContext:
     def __init__(self, settings_store: SettingsStore, settings: Settings, *, db_url: str | None = None,
                  market: ReplayMarketData | None = None, overrides: SessionOverrides | None = None,
                  settings_read_only: str | None = None, credentials: CredentialStore | None = None,
-                 paths: AppPaths | None = None) -> None:
+                 paths: AppPaths | None = None, session_options: Mapping[str, Any] | None = None) -> None:
         self.settings_store = settings_store
         self.settings = settings
         self.overrides = overrides or SessionOverrides()
@@ -113,8 +113,9 @@ class AppContext:
         self.refresher = ReplayRefresher(lambda: self.day, self.report)
         #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
         #: background after the services start, so the window never waits for a connection
+        #: ``session_options``: extra ``BrokerSessionManager`` arguments (tests: fast IB backoff)
         self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
-                                            executor=self.executors["db"])
+                                            executor=self.executors["db"], **dict(session_options or {}))
         self.portfolio = PortfolioService(self)
         #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
         self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,

@@ -33,6 +33,7 @@ from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT, DEMO_SEED
 from magnus_desktop.services.portfolio.live import BrokerAccountFeed, FeedStatus, equity_rows
 from magnus_desktop.services.portfolio.marking import account_summary, equity_curve
+from magnus_desktop.services.session.status import KIND_LABEL
 from magnus_desktop.services.storage import AccountRepo, DatabaseReadOnly, TradeRepo
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ class BrokerEquity:
 
     def title(self) -> str:
         """Chart title naming the account and that the values are the broker's own."""
-        return f"{self.account}: net liquidation as reported by {self.source} since connecting (USD)"
+        by = KIND_LABEL.get(self.source, self.source)  # type: ignore[call-overload]
+        return f"{self.account}: net liquidation as reported by {by} since connecting (USD)"
 
 
 class PortfolioService:

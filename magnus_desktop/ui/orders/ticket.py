@@ -135,7 +135,9 @@ class OrderTicketDialog(QDialog):
     def _lay_out(self) -> None:
         info = QFormLayout()
         info.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        info.addRow("Account", QLabel(DEMO_ACCOUNT))
+        self.account_label = QLabel(DEMO_ACCOUNT)
+        self.account_label.setObjectName("ticket_account")
+        info.addRow("Account", self.account_label)
         info.addRow("Contract", QLabel(f"<b>{self.contract.describe()}</b>"))
         qty_text = "Quantity to close (contracts)" if self.closing else "Quantity (contracts)"
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
@@ -263,6 +265,9 @@ class OrderTicketDialog(QDialog):
     def _show_problems(self) -> None:
         """The warning line and the confirm button follow the blocking problems."""
         problems = self.blocking_problems()
+        active = self.vm.active_account()
+        self.account_label.setText(DEMO_ACCOUNT if active == DEMO_ACCOUNT else
+                                   f"{active} is active — live orders not enabled")
         self.warning.setText(" ".join(problems))
         self.warning.setVisible(bool(problems))
         self.fit_height()

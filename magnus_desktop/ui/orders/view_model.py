@@ -49,6 +49,10 @@ class OrdersViewModel(QObject):
     def _on_session_state_changed(self, _account: str, _state: str, _reason: str) -> None:
         self.refusal_changed.emit()
 
+    def active_account(self) -> str:
+        """The name of the broker session's active account (Settings → Accounts)."""
+        return self._ctx.session.active.name
+
     def refusal(self) -> str | None:
         """Why no order can be placed now (a real account is active: live orders are not enabled), or None."""
         return self._orders.refusal()
