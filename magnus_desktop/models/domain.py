@@ -121,6 +121,9 @@ class Quote:
         volume: shares traded on ``as_of``; NaN when the source has no volume.
         stale: the bar is older than the asked day's trading session.
         source: where it came from (a ``DataSource``: the bundled data is ``"replay"``).
+        quoted_at: when an intraday quote (a broker session, yfinance) was true (timezone-aware);
+            None for a daily bar (true at the close of ``as_of``).
+        delayed: the source delivers delayed data (yfinance, IB delayed).
     """
 
     symbol: str
@@ -130,6 +133,8 @@ class Quote:
     volume: float
     stale: bool = False
     source: str = "replay"
+    quoted_at: datetime | None = None
+    delayed: bool = False
 
     @property
     def change(self) -> float:

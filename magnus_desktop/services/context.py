@@ -149,6 +149,11 @@ class AppContext:
         emit_isolated(self.notice, message)
 
     @property
+    def closed(self) -> bool:
+        """``aclose`` has begun: nothing new may be scheduled."""
+        return self._closed
+
+    @property
     def day(self) -> date:
         """The replay day (``start`` first)."""
         assert self.clock is not None, "start() first"

@@ -108,6 +108,18 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     panel.resize(1100, 300)
     panel.grab().save("/tmp/x/positions_ib_live.png")
 
+    # the watchlist quotes: the session's MarketData first (the fake TWS quotes SPX and SPY), then the
+    # replay (AAPL, GOOG, VIX: the server knows no such contract); yfinance stays out (setting off)
+    quotes: list[dict] = []
+    ctx.watchlists.quotes_changed.connect(quotes.append)
+    run(ctx.refresh_now())
+    run.until(lambda: bool(quotes) and quotes[-1]["SPY"] is not None and quotes[-1]["SPY"].source == "ib")
+    latest = quotes[-1]
+    assert latest["SPY"].last == pytest.approx(tws.book.spy_close(tws.book.quote_date))
+    assert latest["SPY"].quoted_at is not None
+    assert {latest[s].source for s in ("AAPL", "GOOG", "VIX")} == {"replay"}
+    assert [type(s).__name__ for s in ctx.watchlists.quote_chain().sources] == ["IBSession", "ReplayMarket"]
+
     # the ticket refuses to send on the IB account; nothing reaches the server
     dialog = OrderTicketDialog(app_vm.orders, put.contract, "BUY", 1)
     qtbot.addWidget(dialog)
@@ -143,5 +155,7 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     assert panel.header.text().startswith("Demo account (paper)")
     run.until(lambda: dashboard.broker_equity_chart is None and dashboard.equity_chart.isVisible())
     run.until(lambda: dashboard.cards["total_pnl"].text() != "—")
+    run(ctx.refresh_now())
+    assert {q.source for q in quotes[-1].values() if q is not None} == {"replay"}
     assert len(ctx.portfolio.fills) == demo_fills and tws.place_order_count == 0
     panel.grab().save("/tmp/x/positions_demo_again.png")

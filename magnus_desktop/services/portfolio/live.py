@@ -171,9 +171,10 @@ def _stock_snapshot(pos: BrokerPosition, qty: float, quote: Quote | None) -> Pos
 
 def broker_summary(account: str, positions: Sequence[BrokerPosition], values: AccountValues | None,
                    quotes: Mapping[QuoteKey, Quote], today: date, updated_at: datetime | None, *,
-                   rate: float, div_yield: float = 0.0) -> AccountSummary:
+                   rate: float, div_yield: float = 0.0, source: str = "") -> AccountSummary:
     """The broker's account in the docks' shape: its own totals, its positions at their latest quotes.
 
+    ``source`` labels the summary before the broker sent anything ("ib" / "robinhood").
     Totals the broker did not send (no account values yet) are NaN; the market value, P&L and Greek
     totals are NaN when any position has no quote (never counted as 0).
     """
@@ -192,7 +193,7 @@ def broker_summary(account: str, positions: Sequence[BrokerPosition], values: Ac
         net_delta=sum(p.delta for p in snaps),
         theta_per_day=sum(p.theta for p in snaps),
         positions=snaps,
-        source=v.source if v else (positions[0].source if positions else ""),
+        source=v.source if v else (positions[0].source if positions else source),
         account=account,
         updated_at=updated_at,
     )
@@ -265,7 +266,7 @@ class BrokerAccountFeed:
         """The account now (local date), as :func:`broker_summary` builds it."""
         today = self._now().astimezone().date()
         return broker_summary(self.account, self.positions, self.values, self.quotes, today, self.last_update,
-                              rate=rate, div_yield=div_yield)
+                              rate=rate, div_yield=div_yield, source=self._session.active.kind)
 
     # ---- session events -------------------------------------------------------------------------
     def _on_session_state_changed(self, account: str, state: str, _reason: str) -> None:

@@ -120,6 +120,8 @@ class PortfolioService:
 
     def _on_live_changed(self) -> None:
         """Something of the session changed: publish soon (coalesced), or go back to the replay view."""
+        if self._ctx.closed:  # the session closes during shutdown: nothing new starts
+            return
         active = self.showing_broker
         if active != self._live_was_active:
             self._live_was_active = active
@@ -144,7 +146,7 @@ class PortfolioService:
         self.last_summary = summary
         emit_isolated(self.account_changed, summary)
         emit_isolated(self.broker_equity_changed,
-                      BrokerEquity(live.account, summary.source, tuple(equity_rows(live.equity))))
+                      BrokerEquity(live.account, self._ctx.session.active.kind, tuple(equity_rows(live.equity))))
         emit_isolated(self.feed_changed, self.feed_status())
 
     def feed_status(self) -> FeedStatus | None:
