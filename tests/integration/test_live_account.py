@@ -4,6 +4,7 @@ over real sockets) and the real private Secret Service keyring.
 Switch to an IB account → the positions dock shows the server's positions (source ib); kill the
 server → the header says reconnecting with the age; restart → live again; the ticket refuses to
 send (no placeOrder reaches the server); switch back to demo → the replay positions return.
+Robinhood (the fake HTTP server, robin_stocks unmodified): polled, orders refused likewise.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from tests.fake_robinhood import FakeRobinhood, serve_fake_robinhood
 from tests.fakes.fake_tws import FakeTWS
 from tests.secret_service import secret_service  # noqa: F401  (fixture)
 from tests.ui.conftest import LoopRunner, main_thread_gc, replay_market, run  # noqa: F401  (fixtures)
@@ -159,3 +161,44 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     assert {q.source for q in quotes[-1].values() if q is not None} == {"replay"}
     assert len(ctx.portfolio.fills) == demo_fills and tws.place_order_count == 0
     panel.grab().save("/tmp/x/positions_demo_again.png")
+
+
+# ------------------------------------------------------------------------------------ Robinhood
+@pytest.fixture
+def fake_rh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRobinhood]:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    robin = FakeRobinhood()
+    with serve_fake_robinhood(robin):
+        yield robin
+
+
+def test_robinhood_account_is_polled_and_never_sent_orders(
+        run: LoopRunner, live_ctx: AppContext, fake_rh: FakeRobinhood, qtbot) -> None:  # noqa: F811
+    """Robinhood streams nothing: positions, values and quotes are asked for on a timer; the password
+    and TOTP secret come from the real keyring."""
+    ctx = live_ctx
+    assert ctx.portfolio.live is not None
+    ctx.portfolio.live.poll_interval_s = 0.2
+    panel = PositionsPanel(PositionsViewModel(ctx, AppViewModel(ctx).orders))
+    qtbot.addWidget(panel)
+    account = AccountConfig(name="RH", kind="robinhood", username=fake_rh.username)
+    run(ctx.session.save_account(account))
+    run(ctx.session.save_secrets("RH", {"password": fake_rh.password, "totp_secret": fake_rh.totp_secret or ""}))
+    run(ctx.session.switch("RH"))
+    assert ctx.session.status().state == "connected"
+    run.until(lambda: "AAPL (shares)" in _symbols(panel), timeout=10)
+    summary = ctx.portfolio.last_summary
+    assert summary is not None and summary.source == "robinhood"
+    assert summary.net_liquidation == pytest.approx(12345.67)  # the portfolio's "equity", as reported
+    # the option's quote arrives by polling, with Robinhood's own Greeks
+    run.until(lambda: any(isinstance(p.contract, OptionContract) and math.isfinite(p.mark)
+                          for p in ctx.portfolio.last_summary.positions), timeout=10)
+    put = next(p for p in ctx.portfolio.last_summary.positions if isinstance(p.contract, OptionContract))
+    assert put.mark == pytest.approx((2.15 + 2.25) / 2) and put.source == "robinhood"
+    assert put.greeks_source == "Robinhood model" and put.delta == pytest.approx(-0.221 * put.qty * 100)
+    run.until(lambda: panel.header.text().startswith("RH (Robinhood) — live, as of "))
+    with pytest.raises(LiveOrdersDisabled):
+        run(ctx.orders.place_order(ctx.orders.new_ticket(put.contract, "BUY", 1)))
+    assert fake_rh.posted_orders() == []
+    run(ctx.session.switch(DEMO_ACCOUNT))
+    run.until(lambda: ctx.portfolio.last_summary.source == "replay")

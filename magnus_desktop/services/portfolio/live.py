@@ -3,7 +3,8 @@
 Real accounts are never rebuilt from local fills: :class:`BrokerAccountFeed` follows THE broker
 session (``BrokerSessionManager``) and keeps the broker's latest positions and account values, and
 streams quotes of the held contracts through the session's ``MarketData.subscribe`` where the
-broker offers it (IB: with its model Greeks). :func:`broker_summary` turns them into the
+broker offers it (IB: with its model Greeks); a broker that streams nothing (Robinhood) is asked for
+positions, account values and quotes every :data:`POLL_INTERVAL_S` seconds instead. :func:`broker_summary` turns them into the
 ``AccountSummary`` / ``PositionSnapshot`` shape the positions and dashboard docks show.
 
 Missing quotes stay missing (NaN, shown as "—"), never 0. Greeks: the broker's model Greeks when it
@@ -25,6 +26,7 @@ from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
 from magnus_desktop.models.domain import NAN, AccountSummary, OptionContract, PositionSnapshot
 from magnus_desktop.models.market import AccountValues, BrokerPosition, OptionQuote, PriceQuote, SessionState
 from magnus_desktop.services.brokers.protocols import BrokerError
+from magnus_desktop.services.market.protocols import MarketDataError
 from magnus_desktop.services.portfolio.marking import put_collateral
 from magnus_desktop.services.session.status import KIND_LABEL
 
@@ -39,6 +41,8 @@ LIVE_KINDS = frozenset({"ib", "robinhood"})
 UNDERLYING_OF_ROOT = {"SPXW": "SPX"}
 #: broker net-liquidation samples kept for the equity curve (one per account update)
 MAX_EQUITY_SAMPLES = 10_000
+#: seconds between snapshots of a broker that streams nothing (Robinhood): positions, values, quotes
+POLL_INTERVAL_S = 15.0
 
 Quote = OptionQuote | PriceQuote
 #: quote key: (underlying, expiry, strike, right) of an option (con_id ignored), or a symbol
@@ -214,11 +218,15 @@ class BrokerAccountFeed:
         session: the app's one ``BrokerSessionManager``.
         on_change: called (on the loop) whenever something the docks show changed.
         now: UTC clock (tests inject one).
+        poll_interval_s: seconds between snapshots of a broker without streaming quotes.
     """
 
     def __init__(self, session: BrokerSessionManager, on_change: Callable[[], None], *,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 poll_interval_s: float = POLL_INTERVAL_S) -> None:
         self._session = session
+        self.poll_interval_s = poll_interval_s
+        self._poller: asyncio.Task[None] | None = None
         self._on_change = on_change
         self._now = now
         self._account = ""
@@ -276,6 +284,10 @@ class BrokerAccountFeed:
         self._state = state  # type: ignore[assignment]
         if state == "connected" and self.active:
             self._spawn(self._load())
+            broker = self._session.broker
+            if broker is not None and not callable(getattr(broker, "subscribe", None)) and (
+                    self._poller is None or self._poller.done()):
+                self._poller = self._spawn(self._poll(broker))
         self._on_change()
 
     def _on_session_positions_changed(self, positions: list[BrokerPosition]) -> None:
@@ -287,7 +299,7 @@ class BrokerAccountFeed:
         self._on_change()
 
     def _on_session_account_changed(self, values: AccountValues) -> None:
-        if not self.active:
+        if not self.active or values is self.values:  # the same report twice (event, then our load)
             return
         self.values = values
         self._touch()
@@ -322,6 +334,36 @@ class BrokerAccountFeed:
             return
         self._on_session_positions_changed(positions)
         self._on_session_account_changed(values)
+
+    async def _poll(self, broker: Any) -> None:
+        """A broker without streaming: its positions, values (they arrive as session events) and the
+        held contracts' quotes, every ``poll_interval_s`` while it is the active, connected broker."""
+        while broker is self._session.broker and self.active:
+            await asyncio.sleep(self.poll_interval_s)
+            if self._session.status().state != "connected" or broker is not self._session.broker:
+                continue
+            await self._load()
+            await self._snapshot_quotes(broker)
+
+    async def _snapshot_quotes(self, broker: Any) -> None:
+        got = 0
+        for p in list(self.positions):
+            c = p.contract
+            try:
+                if isinstance(c, OptionContract):
+                    q: Quote = await broker.option_quote(c)
+                else:
+                    q = await broker.underlying_price(str(getattr(c, "symbol", "")))
+            except (MarketDataError, BrokerError) as exc:  # stays missing (NaN), never 0
+                log.info("no quote of %s from %s: %s", c, self.account, exc)
+                continue
+            if broker is not self._session.broker:
+                return
+            self.quotes[quote_key(c)] = q
+            got += 1
+        if got:
+            self._touch()
+            self._on_change()
 
     def _touch(self) -> None:
         self.last_update = self._now()
@@ -365,13 +407,17 @@ class BrokerAccountFeed:
     def _reset(self) -> None:
         """Another account became active: forget everything of the previous one."""
         self._unsubscribe_all()
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
         self.positions, self.values, self.quotes, self.equity = [], None, {}, []
         self.last_update = None
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 def equity_rows(samples: Iterable[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
