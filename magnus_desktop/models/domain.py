@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from magnus_desktop.models.market import StockContract
 
 Right = Literal["C", "P"]
 
@@ -118,6 +121,9 @@ class Quote:
         volume: shares traded on ``as_of``; NaN when the source has no volume.
         stale: the bar is older than the asked day's trading session.
         source: where it came from (a ``DataSource``: the bundled data is ``"replay"``).
+        quoted_at: when an intraday quote (a broker session, yfinance) was true (timezone-aware);
+            None for a daily bar (true at the close of ``as_of``).
+        delayed: the source delivers delayed data (yfinance, IB delayed).
     """
 
     symbol: str
@@ -127,6 +133,8 @@ class Quote:
     volume: float
     stale: bool = False
     source: str = "replay"
+    quoted_at: datetime | None = None
+    delayed: bool = False
 
     @property
     def change(self) -> float:
@@ -173,9 +181,13 @@ class PositionSnapshot:
     ``und_price`` is the contract's own underlying (USD per share; index points for SPX).
     ``source`` / ``as_of`` say where the mark's quote came from and when it was true (UTC; the
     replay's marks are as of the replay day's close); "" / None for a position built without one.
+    ``greeks_source`` says where the Greeks came from for a broker's position ("IB model" =
+    the broker's streamed model Greeks; "model" = our Black-Scholes from the quote's mid); "" =
+    ours from the replay's mid. A real account's stock position has a ``StockContract``
+    (``models.market``): delta = qty shares, gamma/theta/vega 0, iv and dte NaN.
     """
 
-    contract: OptionContract
+    contract: OptionContract | StockContract
     qty: int
     avg_cost: float
     mark: float
@@ -192,11 +204,18 @@ class PositionSnapshot:
     und_price: float = NAN
     source: str = ""
     as_of: datetime | None = None
+    greeks_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class AccountSummary:
-    """Account totals (USD) at a replay date. ``buying_power`` = cash - collateral used."""
+    """Account totals (USD) at a replay date. ``buying_power`` = cash - collateral used.
+
+    For a real broker account (``source`` "ib"/"robinhood") the totals are the broker's own
+    (net liquidation, cash, buying power; ``collateral_used`` = its maintenance margin),
+    ``as_of`` is the local date, ``updated_at`` (UTC) when the broker last sent anything, and
+    ``realized_pnl`` is NaN (the broker's account values carry none). ``account`` names the account.
+    """
 
     as_of: date
     cash: float
@@ -209,6 +228,9 @@ class AccountSummary:
     net_delta: float
     theta_per_day: float
     positions: tuple[PositionSnapshot, ...] = field(default_factory=tuple)
+    source: str = "replay"
+    account: str = ""
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

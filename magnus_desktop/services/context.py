@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -90,7 +90,7 @@ class AppContext:
     def __init__(self, settings_store: SettingsStore, settings: Settings, *, db_url: str | None = None,
                  market: ReplayMarketData | None = None, overrides: SessionOverrides | None = None,
                  settings_read_only: str | None = None, credentials: CredentialStore | None = None,
-                 paths: AppPaths | None = None) -> None:
+                 paths: AppPaths | None = None, session_options: Mapping[str, Any] | None = None) -> None:
         self.settings_store = settings_store
         self.settings = settings
         self.overrides = overrides or SessionOverrides()
@@ -111,6 +111,11 @@ class AppContext:
         self.replay = ReplayMarket(self.market, self.executors["compute"])
         self.clock: ReplayClock | None = None
         self.refresher = ReplayRefresher(lambda: self.day, self.report)
+        #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
+        #: background after the services start, so the window never waits for a connection
+        #: ``session_options``: extra ``BrokerSessionManager`` arguments (tests: fast IB backoff)
+        self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
+                                            executor=self.executors["db"], **dict(session_options or {}))
         self.portfolio = PortfolioService(self)
         #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
         self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,
@@ -128,10 +133,6 @@ class AppContext:
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
-        #: THE one broker session (paper / IB / Robinhood) of the active account; opened in the
-        #: background after the services start, so the window never waits for a connection
-        self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
-                                            executor=self.executors["db"])
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
@@ -146,6 +147,11 @@ class AppContext:
     def report(self, message: str) -> None:
         """Tell the trader (the ``notice`` event; every subscriber gets it even if one raises)."""
         emit_isolated(self.notice, message)
+
+    @property
+    def closed(self) -> bool:
+        """``aclose`` has begun: nothing new may be scheduled."""
+        return self._closed
 
     @property
     def day(self) -> date:

@@ -79,6 +79,17 @@ def strip_db_password(url: str) -> str:
     return split_db_url(url)[0]
 
 
+class MarketDataSettings(BaseModel):
+    """Where quotes come from besides the broker session and the replay."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    use_yfinance: bool = Field(
+        default=False,
+        description="Ask Yahoo Finance (delayed, needs the internet) for watchlist quotes after the connected "
+                    "broker session and before the replay. Off by default: the app works offline.")
+
+
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
@@ -221,6 +232,9 @@ class Settings(BaseModel):
         default=None, description="Folder of the log files; empty = the platform's log folder for this app.")
     scanner: ScannerSettings = Field(default_factory=ScannerSettings,
                                      description="Default filters of the wheel scanner.")
+    market_data: MarketDataSettings = Field(
+        default_factory=MarketDataSettings,
+        description="Quote sources: connected broker session → yfinance (only when use_yfinance) → replay.")
     accounts: list[AccountConfig] = Field(
         default_factory=lambda: [demo_account()],
         description="Broker accounts (Settings → Accounts); the built-in demo paper account is always first.")

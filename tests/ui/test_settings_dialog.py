@@ -10,7 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from magnus_desktop.services.settings import ACCOUNT_FIELDS, AccountConfig, ScannerSettings, Settings
+from magnus_desktop.services.settings import (
+    ACCOUNT_FIELDS,
+    AccountConfig,
+    MarketDataSettings,
+    ScannerSettings,
+    Settings,
+)
 from magnus_desktop.ui.settings.dialog import SettingsDialog, error_color
 
 OK = QDialogButtonBox.StandardButton.Ok
@@ -179,11 +185,12 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner", *ACCOUNT_FIELDS}  # bookkeeping; scanner per field; accounts: own dialog
+    skipped = {"schema_version", "replay_date", "scanner", "market_data", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
+    names += [f"market_data.{n}" for n in MarketDataSettings.model_fields]
     for name in names:
-        model = ScannerSettings if name.startswith("scanner.") else Settings
+        model = {"scanner": ScannerSettings, "market_data": MarketDataSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 
@@ -203,3 +210,11 @@ def test_restore_defaults_keeps_the_broker_accounts(qtbot: QtBot, tmp_path: Path
     result = d.result_settings()
     assert result.theme == "dark"  # the form went back to defaults ...
     assert result.accounts == original.accounts and result.active_account == "IB"  # ... the accounts did not
+
+
+def test_yfinance_quotes_are_off_by_default_and_the_checkbox_turns_them_on(dialog: SettingsDialog) -> None:
+    box = dialog.editor("market_data.use_yfinance")
+    assert not box.isChecked()
+    box.setChecked(True)
+    result = dialog.form_settings()
+    assert result is not None and result.market_data.use_yfinance is True

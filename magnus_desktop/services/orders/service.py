@@ -5,6 +5,11 @@ status changes keyed by the ticket's ``order_ref``; the service republishes them
 dialog reacts to its own order only. A rejected order is published (``order_status``, state
 ``rejected``, ``message`` = the reason) and raised to the caller; nothing is stored for it.
 
+Orders while a real account (IB, Robinhood) is the active account of the broker session: live
+trading is not enabled in this version (it comes with confirmation tiers). :meth:`refusal` says so,
+the ticket disables Place, and :meth:`place_order` raises ``LiveOrdersDisabled`` before anything is
+sent: nothing reaches the broker, and nothing is filled on the demo account either.
+
 Events (payloads):
     order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``)
 """
@@ -23,6 +28,7 @@ from psygnal import Signal
 from magnus_desktop.models.domain import Fill, OptionContract, OrderTicket
 from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent
 from magnus_desktop.services.brokers.paper import LaterDaysCheck, PaperBroker
+from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.portfolio.service import PortfolioService
 
@@ -32,6 +38,10 @@ if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
 
 log = logging.getLogger(__name__)
+
+
+class LiveOrdersDisabled(BrokerError):
+    """A ticket while a real account is active: live orders are not enabled; nothing was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,14 @@ class OrderService:
         at = day or self._ctx.day
         return TicketQuote(at, await self.broker.quote(contract, at))
 
+    def refusal(self) -> str | None:
+        """Why no order can be placed now (a real account is active), or None (the demo account)."""
+        active = self._ctx.session.active
+        if active.kind == "paper":
+            return None
+        return (f"Live orders are not enabled for {active.name}; paper orders only on the demo account "
+                "(switch to it in Settings → Accounts).")
+
     async def place_order(self, ticket: OrderTicket) -> str:
         """Send ``ticket`` to the broker; returns its ``order_ref`` once it is filled (paper fills
         at once; the fill is then in the account: :meth:`fill_of`).
@@ -132,7 +150,12 @@ class OrderService:
         Raises:
             OrderRejected: the reason, for the trader (published as ``rejected``; nothing is stored).
             StorageError: the fill could not be saved (published as ``rejected``; nothing is stored).
+            LiveOrdersDisabled: a real account is active (nothing is sent to any broker).
         """
+        refusal = self.refusal()
+        if refusal is not None:
+            log.warning("order %s refused: %s", ticket.order_ref, refusal)
+            raise LiveOrdersDisabled(refusal)
         return await self.broker.place(ticket)
 
     async def cancel_order(self, order_ref: str) -> None:

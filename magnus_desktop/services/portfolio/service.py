@@ -1,11 +1,19 @@
-"""``PortfolioService``: the demo account, its fills, marks and equity curve (no Qt).
+"""``PortfolioService``: the account the docks show — the demo account's fills, marks and equity
+curve, or, while a real broker account is active, the broker's own positions and values (no Qt).
 
 The fills list and the equity cache are only touched on the loop thread; marking runs on the
 compute executor, storage on the db executor.
 
+Real accounts are not rebuilt from local fills; paper still is. While the active account of THE
+broker session is IB or Robinhood, ``account_changed`` carries the broker's positions and account
+values (:mod:`services.portfolio.live`; ``AccountSummary.source`` "ib"/"robinhood") and the replay
+day no longer marks anything; switching back to the demo account restores the replay view.
+
 Events (payloads):
-    account_changed(AccountSummary)                 positions and totals at the replay day
-    equity_changed(list[EquityRow])                 (date, net_liq USD, total P&L USD) up to the day
+    account_changed(AccountSummary)                 positions and totals (replay day, or the broker's now)
+    equity_changed(list[EquityRow])                 demo: (date, net_liq USD, total P&L USD) up to the day
+    broker_equity_changed(BrokerEquity)             real account: net liquidation samples as the broker sent them
+    feed_changed(FeedStatus | None)                 the real account's state and last update (None = demo)
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from psygnal import Signal
@@ -22,7 +31,9 @@ from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, O
 from magnus_desktop.services.brokers.paper import LaterDaysCheck, check_later_days, evaluate_order, paper_fill
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT, DEMO_SEED
+from magnus_desktop.services.portfolio.live import BrokerAccountFeed, FeedStatus, equity_rows
 from magnus_desktop.services.portfolio.marking import account_summary, equity_curve
+from magnus_desktop.services.session.status import KIND_LABEL
 from magnus_desktop.services.storage import AccountRepo, DatabaseReadOnly, TradeRepo
 
 if TYPE_CHECKING:
@@ -32,6 +43,27 @@ log = logging.getLogger(__name__)
 
 #: One point of the equity curve: (replay day, net liquidation USD, total P&L since start USD).
 EquityRow = tuple[date, float, float]
+#: How often (s) a real account's summary is rebuilt at most while quotes stream in.
+LIVE_PUBLISH_INTERVAL = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerEquity:
+    """A real account's equity curve: only what the broker reported, no invented history.
+
+    Attributes:
+        account: the account's name; source: "ib" / "robinhood".
+        samples: (UTC time, net liquidation USD) as each account update arrived, oldest first.
+    """
+
+    account: str
+    source: str
+    samples: tuple[tuple[datetime, float], ...]
+
+    def title(self) -> str:
+        """Chart title naming the account and that the values are the broker's own."""
+        by = KIND_LABEL.get(self.source, self.source)  # type: ignore[call-overload]
+        return f"{self.account}: net liquidation as reported by {by} since connecting (USD)"
 
 
 class PortfolioService:
@@ -43,6 +75,8 @@ class PortfolioService:
 
     account_changed = Signal(object)
     equity_changed = Signal(object)
+    broker_equity_changed = Signal(object)
+    feed_changed = Signal(object)
 
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
@@ -54,18 +88,70 @@ class PortfolioService:
         self.order_lock = asyncio.Lock()
         self._equity_cache: dict[date, EquityRow] = {}
         self._fills_generation = 0
+        #: the active real account as its broker reports it (idle while the demo account is active)
+        self.live: BrokerAccountFeed | None = BrokerAccountFeed(ctx.session, self._on_live_changed)
+        self._live_was_active = False
+        self._publish_handle: asyncio.TimerHandle | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         await self.load_account()
+        if self.live is not None:
+            self.live.start()
 
     async def reload(self) -> None:
         """The database changed (reopened): read the account from it again."""
         await self.load_account()
 
     async def aclose(self) -> None:
-        """Nothing runs in the background here (the context closes the database); the last state
+        """Stop following the broker session (the context closes the database); the last state
         stays readable."""
+        if self._publish_handle is not None:
+            self._publish_handle.cancel()
+            self._publish_handle = None
+        if self.live is not None:
+            await self.live.aclose()
+
+    # ---- a real account (the broker's view) ------------------------------------------------------
+    @property
+    def showing_broker(self) -> bool:
+        """The docks show a real broker account (not the demo account rebuilt from fills)."""
+        return self.live is not None and self.live.active
+
+    def _on_live_changed(self) -> None:
+        """Something of the session changed: publish soon (coalesced), or go back to the replay view."""
+        if self._ctx.closed:  # the session closes during shutdown: nothing new starts
+            return
+        active = self.showing_broker
+        if active != self._live_was_active:
+            self._live_was_active = active
+            if not active:  # back on the demo account: the replay view returns
+                emit_isolated(self.feed_changed, None)
+                self._ctx.refresher.schedule()
+                return
+        if not active:
+            return
+        if self._publish_handle is None:
+            loop = asyncio.get_running_loop()
+            self._publish_handle = loop.call_later(LIVE_PUBLISH_INTERVAL, self.publish_broker_account)
+
+    def publish_broker_account(self) -> None:
+        """Publish the real account now: ``account_changed``, ``broker_equity_changed``, ``feed_changed``."""
+        self._publish_handle = None
+        live = self.live
+        if live is None or not live.active:
+            return
+        settings = self._ctx.settings
+        summary = live.summary(rate=settings.risk_free_rate, div_yield=settings.dividend_yield)
+        self.last_summary = summary
+        emit_isolated(self.account_changed, summary)
+        emit_isolated(self.broker_equity_changed,
+                      BrokerEquity(live.account, self._ctx.session.active.kind, tuple(equity_rows(live.equity))))
+        emit_isolated(self.feed_changed, self.feed_status())
+
+    def feed_status(self) -> FeedStatus | None:
+        """The real account's state and last update; None while the demo account is active."""
+        return self.live.status() if self.live is not None and self.live.active else None
 
     async def load_account(self) -> None:
         """Open (or create) the demo account, read its fills, seed it when new and writable."""
@@ -86,8 +172,14 @@ class PortfolioService:
 
     # ---- refresh ----------------------------------------------------------------------------------
     async def refresh(self, day: date) -> None:
-        """Mark the account at ``day`` and publish ``account_changed`` and ``equity_changed``."""
+        """Mark the account at ``day`` and publish ``account_changed`` and ``equity_changed``
+        (a real account: publish the broker's view again instead; the replay day marks nothing)."""
+        if self.showing_broker:
+            self.publish_broker_account()
+            return
         summary, curve = await self.mark_account(day)
+        if self.showing_broker:  # the account switched while marking: the replay view is stale
+            return
         self.last_summary = summary
         emit_isolated(self.account_changed, summary)
         emit_isolated(self.equity_changed, curve)

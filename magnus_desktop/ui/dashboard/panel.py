@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary
 from magnus_desktop.services.market.overview import MarketOverview
+from magnus_desktop.services.portfolio.service import BrokerEquity
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.charts import TimeSeriesChart
@@ -52,11 +53,14 @@ class DashboardPanel(QWidget):
         self.bp_warning.hide()
         self.equity_chart = TimeSeriesChart("Demo account P&L since start (USD)", "USD", self, zero_line=True)
         self.market_chart = TimeSeriesChart("SPX close (recorded)", "index", self)
+        #: a real account's equity: only the net liquidation its broker reported, since connecting
+        self.broker_equity_chart: TimeSeriesChart | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(cards)
         layout.addWidget(self.bp_warning)
         layout.addWidget(self.equity_chart, 3)
+        self._equity_index = layout.indexOf(self.equity_chart)
         layout.addWidget(self.market_chart, 2)
         self.apply_theme(vm.theme)
         # charts repaint at most twice a second, however fast the replay runs (a chart repaint costs
@@ -73,11 +77,43 @@ class DashboardPanel(QWidget):
         vm.account_changed.connect(self._account.push)
         vm.overview_changed.connect(self._overview.push)
         vm.theme_changed.connect(self.apply_theme)
+        vm.broker_equity_changed.connect(self._on_vm_broker_equity_changed)
+        vm.feed_changed.connect(self._on_vm_feed_changed)
+
+    def _on_vm_broker_equity_changed(self, equity: BrokerEquity) -> None:
+        """A real account: its broker's net liquidation samples replace the demo's P&L curve (no
+        invented history); the P&L cards say the broker reports no P&L history."""
+        chart = self.broker_equity_chart
+        if chart is None or chart.property("account") != equity.account:
+            if chart is not None:
+                chart.deleteLater()
+            chart = self.broker_equity_chart = TimeSeriesChart(equity.title(), "USD", self)
+            chart.setObjectName("broker_equity_chart")
+            chart.setProperty("account", equity.account)
+            chart.apply_colors(chart_colors(self.vm.theme))
+            self.layout().insertWidget(self._equity_index, chart, 3)  # type: ignore[attr-defined]
+        self.equity_chart.hide()
+        chart.show()
+        if equity.samples:
+            chart.set_series("Net liquidation", [at for at, _v in equity.samples], [v for _at, v in equity.samples])
+        for key in ("total_pnl", "day_pnl"):
+            self._set_card(key, "—")
+            self.cards[key].setToolTip(f"{equity.source} reports no P&L history for {equity.account}")
+
+    def _on_vm_feed_changed(self, status: object) -> None:
+        if status is None and self.broker_equity_chart is not None:  # the demo account is back
+            self.broker_equity_chart.deleteLater()
+            self.broker_equity_chart = None
+            self.equity_chart.show()
+            for key in ("total_pnl", "day_pnl"):
+                self.cards[key].setToolTip("")
 
     def apply_theme(self, theme: str) -> None:
         colors = chart_colors(theme)
         self.equity_chart.apply_colors(colors)
         self.market_chart.apply_colors(colors)
+        if getattr(self, "broker_equity_chart", None) is not None:
+            self.broker_equity_chart.apply_colors(colors)  # type: ignore[union-attr]
 
     def _set_card(self, key: str, text: str, signed_value: float | None = None) -> None:
         color = pnl_color(signed_value) if signed_value is not None else None

@@ -95,7 +95,8 @@ class OrderTicketDialog(QDialog):
         self._connections = [(vm.order_status, self._on_vm_order_status),
                              (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
                              (vm.ticket_checked, self._on_vm_ticket_checked),
-                             (vm.quote_received, self._on_vm_quote_received)]
+                             (vm.quote_received, self._on_vm_quote_received),
+                             (vm.refusal_changed, self._show_problems)]
         for signal, slot in self._connections:
             signal.connect(slot)
         self._on_vm_date_changed(self._replay_day())
@@ -135,7 +136,9 @@ class OrderTicketDialog(QDialog):
     def _lay_out(self) -> None:
         info = QFormLayout()
         info.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        info.addRow("Account", QLabel(DEMO_ACCOUNT))
+        self.account_label = QLabel(DEMO_ACCOUNT)
+        self.account_label.setObjectName("ticket_account")
+        info.addRow("Account", self.account_label)
         info.addRow("Contract", QLabel(f"<b>{self.contract.describe()}</b>"))
         qty_text = "Quantity to close (contracts)" if self.closing else "Quantity (contracts)"
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
@@ -210,6 +213,9 @@ class OrderTicketDialog(QDialog):
     def blocking_problems(self) -> tuple[str, ...]:
         """What the broker would reject now: the preview's problems, the later-days check, and a
         closing ticket with nothing (left) to close."""
+        refusal = self.vm.refusal()
+        if refusal is not None:  # a real account is active: nothing may reach its broker
+            return (refusal,)
         if self.quote_day is None and self._replay_day() is not None:
             return ("Reading the recorded quote of the replay day…",)  # not "no bid": it is on its way
         problems = list(self.preview.problems) if self.preview is not None else []
@@ -260,6 +266,9 @@ class OrderTicketDialog(QDialog):
     def _show_problems(self) -> None:
         """The warning line and the confirm button follow the blocking problems."""
         problems = self.blocking_problems()
+        active = self.vm.active_account()
+        self.account_label.setText(DEMO_ACCOUNT if active == DEMO_ACCOUNT else
+                                   f"{active} is active — live orders not enabled")
         self.warning.setText(" ".join(problems))
         self.warning.setVisible(bool(problems))
         self.fit_height()

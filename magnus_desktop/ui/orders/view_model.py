@@ -33,6 +33,8 @@ class OrdersViewModel(QObject):
     quote_received = Signal(object)  # TicketQuote
     account_changed = Signal(object)
     date_changed = Signal(object)
+    #: the active account changed state or kind: whether orders may be placed (``refusal``) may differ
+    refusal_changed = Signal()
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +43,19 @@ class OrdersViewModel(QObject):
         self._portfolio = ctx.portfolio
         bridge(self, [(ctx.orders.order_status, self._on_orders_order_status),
                       (ctx.portfolio.account_changed, self.account_changed.emit),
-                      (ctx.date_changed, self.date_changed.emit)])
+                      (ctx.date_changed, self.date_changed.emit),
+                      (ctx.session.state_changed, self._on_session_state_changed)])
+
+    def _on_session_state_changed(self, _account: str, _state: str, _reason: str) -> None:
+        self.refusal_changed.emit()
+
+    def active_account(self) -> str:
+        """The name of the broker session's active account (Settings → Accounts)."""
+        return self._ctx.session.active.name
+
+    def refusal(self) -> str | None:
+        """Why no order can be placed now (a real account is active: live orders are not enabled), or None."""
+        return self._orders.refusal()
 
     def _on_orders_order_status(self, event: OrderEvent) -> None:
         self.order_status.emit(event)

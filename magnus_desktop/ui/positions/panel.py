@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from magnus_desktop.models.domain import AccountSummary, PositionSnapshot
+from magnus_desktop.models.domain import AccountSummary, OptionContract, PositionSnapshot
 from magnus_desktop.models.market import describe_source
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
@@ -71,11 +71,16 @@ def mark_source(p: PositionSnapshot, day: date | None = None) -> str:
 
 def position_record(p: PositionSnapshot, day: date | None = None) -> dict[str, Any]:
     c = p.contract
+    source = mark_source(p, day) + (f" · Greeks: {p.greeks_source}" if p.greeks_source else "")
+    if isinstance(c, OptionContract):
+        key, symbol = c.local_symbol, c.describe()
+    else:  # a real account's shares (StockContract)
+        key, symbol = f"STK {c.symbol}", f"{c.symbol} (shares)"
     return {
-        "key": c.local_symbol, "contract": c, "symbol": c.describe(), "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
+        "key": key, "contract": c, "symbol": symbol, "qty": p.qty, "avg_cost": p.avg_cost, "mark": p.mark,
         "market_value": p.market_value, "unrealized_pnl": p.unrealized_pnl, "pct_max_profit": p.pct_max_profit,
         "delta": p.delta, "gamma": p.gamma, "theta": p.theta, "vega": p.vega, "iv": p.iv, "dte": p.dte,
-        "und_price": p.und_price, "collateral": p.collateral, "source": mark_source(p, day),
+        "und_price": p.und_price, "collateral": p.collateral, "source": source,
     }
 
 
@@ -113,12 +118,18 @@ class PositionsPanel(QWidget):
         layout.addWidget(totals)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         vm.account_changed.connect(self._account.push)
+        vm.feed_text_changed.connect(self._on_vm_feed_text_changed)
+
+    def _on_vm_feed_text_changed(self, text: str) -> None:
+        """A real account's header (its name, source, live or stale with its age)."""
+        if text:
+            set_label(self.header, text)
 
     def open_close_ticket(self, row: int) -> OrderTicketDialog | None:
         """A paper ticket that closes the position in ``row`` (BUY back a short, SELL a long)."""
         record = self.table.record_at(row)
-        if record is None:
-            return None
+        if record is None or not isinstance(record["contract"], OptionContract):
+            return None  # shares of a real account: no stock tickets
         qty = int(record["qty"])
         self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm.orders, record["contract"],
                                             "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
@@ -128,10 +139,11 @@ class PositionsPanel(QWidget):
         self.model.set_records([position_record(p, summary.as_of) for p in summary.positions])
         if self.empty.isVisibleTo(self) != (not summary.positions):
             self.empty.setVisible(not summary.positions)
-        marks = sorted({mark_source(p, summary.as_of) for p in summary.positions})
-        source = "; ".join(marks) if marks else f"replay · as of {fmt_date(summary.as_of)} close"
-        # labels are touched only when their text or colour changes (no re-layout, no re-polish per day)
-        set_label(self.header, f"Demo account (paper) — marks: {source}")
+        if summary.source in ("replay", "paper"):  # a real account's header follows vm.feed_text_changed
+            marks = sorted({mark_source(p, summary.as_of) for p in summary.positions})
+            source = "; ".join(marks) if marks else f"replay · as of {fmt_date(summary.as_of)} close"
+            # labels are touched only when their text or colour changes (no re-layout, no re-polish per day)
+            set_label(self.header, f"Demo account (paper) — marks: {source}")
         for key, _title, fmt in TOTALS:
             value = getattr(summary, key)
             text = fmt(value)

@@ -33,6 +33,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -55,6 +56,7 @@ from sqlalchemy.engine import URL, make_url
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
+    MarketDataSettings,
     ScannerSettings,
     Settings,
     field_errors,
@@ -84,7 +86,8 @@ class _Binding:
 
 
 def _field(path: FieldPath) -> Any:
-    model: type[BaseModel] = ScannerSettings if path[0] == "scanner" else Settings
+    nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings}
+    model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
 
@@ -217,6 +220,7 @@ class SettingsDialog(QDialog):
         form = self._new_tab("Data")
         self._build_database(form)
         self._number(form, ("demo_starting_cash",), "Demo starting &cash", decimals=2, step=10_000.0, suffix=" USD")
+        self._check(form, ("market_data", "use_yfinance"), "Quotes from &Yahoo Finance")
 
         form = self._new_tab("Replay")
         self._number(form, ("replay_speed",), "Replay &speed", decimals=1, step=0.5, suffix=" days/s")
@@ -269,6 +273,11 @@ class SettingsDialog(QDialog):
             box.addItem(label, value)
         box.currentIndexChanged.connect(self._validate)
         self._bind(form, path, text, box, box.currentData, lambda v: box.setCurrentIndex(max(0, box.findData(v))))
+
+    def _check(self, form: QFormLayout, path: FieldPath, text: str) -> None:
+        box = QCheckBox("on")
+        box.toggled.connect(self._validate)
+        self._bind(form, path, text, box, box.isChecked, lambda v: box.setChecked(bool(v)))
 
     def _number(self, form: QFormLayout, path: FieldPath, text: str, *, scale: float = 1.0, decimals: int = 0,
                 step: float = 1.0, suffix: str = "", integer: bool = False) -> None:

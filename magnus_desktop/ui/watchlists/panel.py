@@ -315,7 +315,10 @@ class WatchlistsPanel(QWidget):
     def _update_title(self) -> None:
         wl = self.selected_watchlist()
         sources = sorted({q.source for q in self._quotes.values() if q is not None}) or ["replay"]
-        day = f" · quotes: {'/'.join(sources)} · as of {self._day.isoformat()} close" if self._day else ""
+        day = ""
+        if self._day:
+            when = f"as of {self._day.isoformat()} close" if sources == ["replay"] else "each row's tooltip says when"
+            day = f" · quotes: {'/'.join(sources)} · {when}"
         name = html.escape(wl.name) if wl else ""  # a list named after a file: text, not markup
         self.title.setText(f"<b>{name}</b> — {len(wl.items)} symbols{day}" if wl else "No watchlist selected")
 

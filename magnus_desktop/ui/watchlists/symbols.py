@@ -127,7 +127,8 @@ def _state(item: WatchlistItem, quotes: Mapping[str, Quote | None], day: date | 
     if quote is None:
         return "none", NO_DATA, "No recorded replay data for this symbol; it stays in your list."
     if not quote.stale:  # compact cell; the tooltip (and the title line) say it in full
-        return "ok", quote.as_of.isoformat(), describe_source(quote.source, close_of(quote.as_of))
+        return "ok", quote.as_of.isoformat(), describe_source(quote.source, quote.quoted_at or close_of(quote.as_of),
+                                                              delayed=quote.delayed)
     as_of = quote.as_of.isoformat()
     on_day = f" for the replay day {day.isoformat()}" if day else ""
     moved = ""
