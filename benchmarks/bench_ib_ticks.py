@@ -28,7 +28,7 @@ class ServerThread:
     """FakeTWS on its own event loop in a thread; ``call(coro_fn)`` runs a coroutine there."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.SelectorEventLoop()  # a plain loop even when qasync set its policy (GUI benchmark)
         self.server = FakeTWS()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()

@@ -66,8 +66,11 @@ async def main(mode: str, seconds: float) -> dict[str, object]:
     ctx.clock.pause()
     stop.set()
     await probe
-    await ctx.aclose()
-    window.close()
+    # the app's own quit path (settings saved, then the services closed while the loop runs)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.request_quit()
+    await closed.wait()
     lag_ms = np.asarray(lags) * 1000.0
     warm = [m for t, m in samples if t >= min(60.0, seconds / 3)] or [samples[-1][1]]
     return {

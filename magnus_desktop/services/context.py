@@ -200,6 +200,11 @@ class AppContext:
         for symbol in self.market.known_symbols():
             self.market.quote(symbol, day)
 
+    @property
+    def closed(self) -> bool:
+        """``aclose`` has run: the executors take no more work."""
+        return self._closed
+
     async def aclose(self) -> None:
         """Stop the clock and the refresh, close the services (reverse order), the keyring worker
         and the database, shut the executors down. Idempotent."""

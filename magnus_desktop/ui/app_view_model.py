@@ -158,9 +158,15 @@ class AppViewModel(QObject):
         self.ctx.settings_read_only = reason
 
     async def shutdown(self) -> None:
-        """Save the settings, then close the services (awaited while the loop still runs)."""
+        """Save the settings, then close the services (awaited while the loop still runs).
+
+        When the services were already closed (a script closed the context first), nothing is
+        submitted to the shut-down executors: the settings are not saved, and the log says so."""
         try:
-            await self.ctx.save_settings()
+            if self.ctx.closed:
+                log.warning("shutdown: the services were already closed; the settings were not saved")
+            else:
+                await self.ctx.save_settings()
         except (OSError, SettingsSaveError) as exc:
             log.error("settings could not be saved: %s", exc)
         await self.ctx.aclose()

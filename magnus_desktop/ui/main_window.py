@@ -36,6 +36,7 @@ from magnus_desktop.ui.docks import DOCKS, DockSpec
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
 from magnus_desktop.ui.settings.dialog import SettingsDialog
 from magnus_desktop.ui.theme import apply_theme
+from magnus_desktop.widgets.layout_fence import LayoutFence
 from magnus_desktop.widgets.table_model import text_color
 
 LAYOUT_VERSION = 1
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         """The one dock factory: fixed object name (layout persistence), movable/floatable/closable."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        dock.setWidget(LayoutFence(widget))  # a label changing in the panel re-lays out the dock, not the window
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)

@@ -4,7 +4,8 @@ Producers call :meth:`RecordTableModel.set_records` as often as they like; the m
 latest records and applies them on a timer (``flush_hz``, default 8 Hz, then its turn on the
 :mod:`frame_budget` scheduler). The flush diffs by row key: same keys in the same order →
 ``dataChanged`` once per contiguous run of changed rows (nothing when nothing changed); the same
-keys in another order → one layout change (selection follows its row); other keys → a reset.
+keys in another order → one layout change (selection follows its row); other keys → rows
+inserted or removed at the end and one ``dataChanged`` over the rest (selection follows its key).
 Display texts are formatted once per changed row, not on every paint.
 The sort role (``SORT_ROLE``) returns raw values, so sorting is numeric, not by display text.
 """
@@ -121,10 +122,43 @@ class RecordTableModel(QAbstractTableModel):
         if len(keys) == len(self._keys) and len(set(keys)) == len(keys) and set(keys) == set(self._keys):
             self._move_rows(records, keys)
             return
-        self.beginResetModel()
+        self._replace_rows(records, keys)
+
+    def _replace_rows(self, records: list[Record], keys: list[Any]) -> None:
+        """Other rows: rows added or removed at the end, one ``dataChanged`` over the rows that stay.
+
+        A model reset would make the view lay its items out again after the reset's repaint: two
+        full viewport paints per flush instead of one. Persistent indexes (selection, current index)
+        follow their row's key, or become invalid when the key is gone.
+        """
+        ncols = len(self.columns)
+        old_keys, n_old, n_new = self._keys, len(self._keys), len(keys)
+        new_row: dict[Any, int] = {}
+        for i, k in enumerate(keys):
+            new_row.setdefault(k, i)
+        before = self.persistentIndexList()
+        targets = [(new_row.get(old_keys[ix.row()], -1), ix.column()) if ix.row() < n_old else (-1, 0)
+                   for ix in before]
+        if n_new > n_old:
+            self.beginInsertRows(QModelIndex(), n_old, n_new - 1)
+        elif n_new < n_old:
+            # move the survivors out of the removed range first (the removal would invalidate them)
+            self.changePersistentIndexList(before, [self.index(r, c) if 0 <= r else QModelIndex()
+                                                    for r, c in targets])
+            self.beginRemoveRows(QModelIndex(), n_new, n_old - 1)
+        old_records = self._records
         self._records, self._keys = records, keys
         self._texts = [[None] * ncols for _ in records]
-        self.endResetModel()
+        if n_new > n_old:
+            self.endInsertRows()
+        elif n_new < n_old:
+            self.endRemoveRows()
+        if n_new >= n_old:
+            self.changePersistentIndexList(before, [self.index(r, c) if 0 <= r else QModelIndex()
+                                                    for r, c in targets])
+        changed = [i for i in range(min(n_old, n_new)) if old_records[i] != records[i]]
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], ncols - 1))
 
     def _move_rows(self, records: list[Record], keys: list[Any]) -> None:
         """The same rows in another order: one layout change; persistent indexes follow their rows."""

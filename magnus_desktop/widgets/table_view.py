@@ -79,6 +79,7 @@ class RecordTableView(QTableView):
         self._fitted = False  # the first rows get a full fit (columns may shrink from the default 100 px)
         model.modelReset.connect(self._schedule_fit)
         model.dataChanged.connect(self._schedule_fit)
+        model.rowsInserted.connect(self._schedule_fit)
         self._apply_hidden(self._load_hidden())
         self.fit_columns()  # header titles until rows arrive (then cells too)
 

@@ -290,3 +290,21 @@ async def test_drop_during_resubscription_still_reconnects(server, sessions):
     await wait_for(lambda: 0 < server.active_subscriptions < 10)  # re-subscribing (paced) ...
     server.drop_connections()  # ... and dropped again
     await wait_for(lambda: server.active_subscriptions == 10 and ib.state == "connected")
+
+
+@pytest.mark.asyncio
+async def test_the_default_pacing_stays_under_ibs_50_messages_per_second(server, sessions):
+    ib = IBSession(config(server))  # IBConfig's default max_msg_per_s
+    sessions.append(ib)
+    await ib.connect()
+    server.msg_rate_limit = 50  # IB's documented limit per client (ib_async's start-up burst excluded)
+    errors = []
+    ib.error.connect(errors.append)
+    book = server.book
+    nearest = sorted((o for o in book.options.values() if o.day(book.quote_date)),
+                     key=lambda o: abs(o.strike - book.spx_price))[:70]
+    opts = [OptionContract("SPXW", date(2018, 1, 31), o.strike, o.right, 100, o.con_id) for o in nearest]
+    ib.subscribe(opts, lambda b: None)
+    await wait_for(lambda: server.active_subscriptions == len(opts), timeout=6)
+    assert server.rate_violations == 0 and not errors
+    await ib.aclose()

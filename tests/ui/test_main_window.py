@@ -137,7 +137,7 @@ def test_a_new_dock_is_one_dock_spec_entry(qtbot, app_vm: AppViewModel, run: Loo
     qtbot.addWidget(win)
     win.show()
     panel = win.panel("dock_notes")
-    assert win.docks["dock_notes"].widget() is panel and panel.text() == "Notes for 2018-01-02"
+    assert win.docks["dock_notes"].widget().inner is panel and panel.text() == "Notes for 2018-01-02"
     assert {d.objectName() for d in win.findChildren(QDockWidget)} == DOCKS | {"dock_notes"}
     menus = {m.title().replace("&", ""): m for m in win.menuBar().findChildren(QMenu)}
     (clear,) = [a for a in menus["Notes"].actions() if a.text() == "Clear notes"]

@@ -219,3 +219,11 @@ def test_expiry_day_without_later_expiries_says_so_once(run, panel, app_vm, ctx,
     assert text.count("No expiries") == 1 and "DTE" not in text and "Loosen" not in text
     assert ("step the replay forward" in text) == (target < last)
     assert panel.empty_label.text() == text
+
+
+def test_the_outcome_carries_its_rows_as_records_converted_off_the_gui_thread(ctx) -> None:
+    outcome = ctx.scanner.last_scan
+    assert len(outcome.records) == len(outcome.rows) > 0
+    first, row = outcome.records[0], outcome.rows.iloc[0]
+    assert first["expiry"] == row["expiry"].date() and type(first["expiry"]).__name__ == "date"
+    assert first["strike"] == row["strike"] and first["score"] == row["score"]

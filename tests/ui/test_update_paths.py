@@ -63,12 +63,28 @@ def test_same_rows_in_another_order_move_without_a_reset_and_persistent_indexes_
     qtmodeltester.check(model)
 
 
-def test_other_keys_reset(qtmodeltester: Any) -> None:
+def test_other_keys_update_in_place_without_a_reset(qtmodeltester: Any) -> None:
+    """A reset makes the view lay out again after its repaint (two full paints per flush)."""
     model, spy = loaded(rows(("A", 1.0), ("B", 2.0)))
     model.set_records(rows(("A", 1.0), ("E", 2.0), ("F", 0.5)))
     model.flush()
-    assert spy.events == ["reset"] and model.rowCount() == 3
-    assert model.data(model.index(2, 0)) == "F"
+    assert spy.events == [("data", 1, 1)] and model.rowCount() == 3
+    assert model.data(model.index(2, 0)) == "F" and model.data(model.index(1, 0)) == "E"
+    qtmodeltester.check(model)
+
+
+def test_other_keys_keep_persistent_indexes_on_their_key_and_drop_gone_ones(qtmodeltester: Any) -> None:
+    from PySide6.QtCore import QPersistentModelIndex
+    model, spy = loaded(rows(("A", 1.0), ("B", 2.0), ("C", 3.0), ("D", 4.0)))
+    held_c, held_a = QPersistentModelIndex(model.index(2, 1)), QPersistentModelIndex(model.index(0, 0))
+    model.set_records(rows(("C", 3.0), ("X", 9.0)))  # fewer rows: C moves up, A is gone
+    model.flush()
+    assert model.rowCount() == 2 and held_c.row() == 0 and held_c.column() == 1
+    assert not held_a.isValid()
+    model.set_records(rows(("Y", 1.0), ("Z", 2.0), ("X", 9.0), ("C", 3.5)))  # more rows: C moves down
+    model.flush()
+    assert model.rowCount() == 4 and held_c.row() == 3 and model.data(held_c) == "3.50"
+    assert "reset" not in spy.events
     qtmodeltester.check(model)
 
 

@@ -2,6 +2,11 @@
 say which filter to loosen when nothing passes."""
 
 from magnus_desktop.services.scanner.hints import loosen_hints, no_later_expiry
-from magnus_desktop.services.scanner.service import ScannerService, ScanOutcome, scan_params_from_settings
+from magnus_desktop.services.scanner.service import (
+    ScannerService,
+    ScanOutcome,
+    scan_params_from_settings,
+    scan_records,
+)
 
-__all__ = ["ScanOutcome", "ScannerService", "loosen_hints", "no_later_expiry", "scan_params_from_settings"]
+__all__ = ["ScanOutcome", "ScannerService", "loosen_hints", "no_later_expiry", "scan_params_from_settings", "scan_records"]

@@ -10,9 +10,9 @@ Events (payloads):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from psygnal import Signal
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 class ScanOutcome:
     """One scan: the day, the parameters, the ranked rows (``analytics.scanner.SCAN_COLUMNS``) and,
     when no row passed, why: ``no_later_expiry`` (no filter can help) or ``hints`` (what to loosen,
-    with the count each would let through)."""
+    with the count each would let through). ``records``: the rows as table records (one dict per
+    row, ``expiry`` a ``date``), converted on the compute executor so the GUI thread does not."""
 
     day: date
     params: ScanParams
@@ -38,6 +39,15 @@ class ScanOutcome:
     hints: tuple[str, ...] = ()
     no_later_expiry: str | None = None
     last_day: date | None = None
+    records: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+
+def scan_records(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    """Scanner rows as table records; ``expiry`` becomes a ``date`` (it sorts and formats as ISO)."""
+    records: list[dict[str, Any]] = rows.to_dict("records")
+    for r in records:
+        r["expiry"] = pd.Timestamp(r["expiry"]).date()
+    return tuple(records)
 
 
 def scan_params_from_settings(settings: Settings) -> ScanParams:
@@ -98,7 +108,7 @@ class ScannerService:
         chain = self._ctx.market.chain(day)
         rows = scan(chain, params, as_of=day)
         if len(rows):
-            return ScanOutcome(day, params, rows, last_day=last_day)
+            return ScanOutcome(day, params, rows, last_day=last_day, records=scan_records(rows))
         nothing_later = no_later_expiry(chain, day, last_day)
         hints = () if nothing_later is not None else tuple(loosen_hints(params, chain, day))
         return ScanOutcome(day, params, rows, hints, nothing_later, last_day)

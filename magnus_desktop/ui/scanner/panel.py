@@ -84,14 +84,6 @@ def scan_key(record: Record) -> tuple[Any, ...]:
     return (record["expiry"], record["strike"], record["right"])
 
 
-def scan_records(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    """Scanner rows as table records; ``expiry`` becomes a ``date`` (it sorts and formats as ISO)."""
-    records: list[dict[str, Any]] = rows.to_dict("records")
-    for r in records:
-        r["expiry"] = pd.Timestamp(r["expiry"]).date()
-    return records
-
-
 def contract_from_record(record: Mapping[str, Any]) -> OptionContract:
     """The option a scanner row describes."""
     expiry = record["expiry"]
@@ -349,7 +341,7 @@ class ScannerPanel(QWidget):
         return params
 
     def _on_vm_scan_changed(self, outcome: ScanOutcome) -> None:
-        self.model.set_records(scan_records(outcome.rows))
+        self.model.set_records(outcome.records)  # converted off the GUI thread
         if not self._filters_match(outcome.params):  # a day step scanned the last valid filters
             self._set_stale(True, f"Stale — results for {outcome.day} use the last valid filters, not the "
                                   "ones shown; fix the filters to rescan.")
