@@ -57,7 +57,7 @@ async def _main(quick: bool) -> dict[str, Any]:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QSplitter
 
-    from benchmarks.bench_ib_ticks import ServerThread, contracts_for
+    from benchmarks.ib_ticks import ServerThread, contracts_for
     from magnus_desktop.models.market import OptionQuote
     from magnus_desktop.services.brokers.ib import IBConfig, IBSession
     from magnus_desktop.ui.positions.panel import COLUMNS as POSITION_COLUMNS

@@ -150,7 +150,7 @@ class AppContext:
 
     @property
     def closed(self) -> bool:
-        """``aclose`` has begun: nothing new may be scheduled."""
+        """``aclose`` has begun: nothing new may be scheduled, and the executors take no more work."""
         return self._closed
 
     @property
@@ -199,11 +199,6 @@ class AppContext:
         """Read every bundled bar file now (compute thread), so later lookups are in memory."""
         for symbol in self.market.known_symbols():
             self.market.quote(symbol, day)
-
-    @property
-    def closed(self) -> bool:
-        """``aclose`` has run: the executors take no more work."""
-        return self._closed
 
     async def aclose(self) -> None:
         """Stop the clock and the refresh, close the services (reverse order), the keyring worker

@@ -1,6 +1,7 @@
 """IBSession under load from the fake TWS server (no Qt yet).
 
-Run: python -m benchmarks.bench_ib_ticks [--quick] [--seconds N] [--rate 2000] [--contracts 200]
+Run: python -m benchmarks.ib_ticks [--quick] [--seconds N] [--rate 2000] [--contracts 200]
+(Not a run.py module: the GUI version with result rows is bench_ui_ticks.py, which reuses its server thread.)
 
 1. Tick run: the fake server (own thread and loop) streams ``--rate`` quote ticks/s over
    ``--contracts`` SPXW options from the bundled 2018 recording; measures tick-to-listener latency
