@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import SecretService, fail
 
 from magnus_desktop.services.credentials import (
@@ -15,6 +14,7 @@ from magnus_desktop.services.credentials import (
     CredentialsUnavailable,
     service_key,
 )
+from tests.memory_keyring import MemoryKeyring
 from tests.secret_service import (  # noqa: F401  (fixture)
     private_secret_service,
     require_secret_service_programs,
@@ -111,34 +111,17 @@ async def test_fail_backend_gives_credentials_unavailable(refuse_insecure: bool)
     assert SECRET not in str(caught.value)
 
 
-class _PlainDictKeyring(KeyringBackend):
-    """Stands in for a plain-text backend (e.g. keyrings.alt.file.PlaintextKeyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.saved: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username))
 
 
 @pytest.mark.asyncio
 async def test_insecure_backend_is_flagged_and_refused_without_writing() -> None:
-    backend = _PlainDictKeyring()
+    backend = MemoryKeyring()
     store = CredentialStore(backend)
     info = await store.backend_info()
     with pytest.raises(CredentialsUnavailable) as caught:
         await store.set(service_key("robinhood", "main"), "password", SECRET)
     await store.aclose()
-    assert info.secure is False and "_PlainDictKeyring" in info.name
+    assert info.secure is False and "MemoryKeyring" in info.name
     assert "not an operating-system keychain" in info.warning
     assert backend.saved == {}
     assert SECRET not in str(caught.value)
@@ -146,7 +129,7 @@ async def test_insecure_backend_is_flagged_and_refused_without_writing() -> None
 
 @pytest.mark.asyncio
 async def test_keys_outside_the_namespace_and_empty_secrets_are_refused() -> None:
-    backend = _PlainDictKeyring()
+    backend = MemoryKeyring()
     store = CredentialStore(backend, refuse_insecure=False)
     with pytest.raises(ValueError, match="namespace"):
         await store.set("robinhood", "password", SECRET)

@@ -30,30 +30,16 @@ from magnus_desktop.services.market.protocols import UnknownSymbol
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import Settings, SettingsStore
 from tests.fake_robinhood import ACCOUNT_NUMBER, EXPIRY, FakeRobinhood, serve_fake_robinhood
+from tests.memory_keyring import MemoryKeyring
 from tests.secret_service import secret_service  # noqa: F401  (fixture)
 
 PUT_180 = OptionContract("AAPL", date.fromisoformat(EXPIRY), 180.0, "P")
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.saved: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username))
 
 
 async def _store_with(fake: FakeRobinhood, backend: KeyringBackend | None = None, **override: str) -> CredentialStore:
-    store = CredentialStore(backend or _MemoryKeyring(), refuse_insecure=backend is not None)
+    store = CredentialStore(backend or MemoryKeyring(), refuse_insecure=backend is not None)
     key = service_key("robinhood", "main")
     values = {"username": fake.username, "password": fake.password, "totp_secret": fake.totp_secret or ""}
     values.update(override)
@@ -134,7 +120,7 @@ async def test_garbage_totp_secret_and_missing_credentials(fake: FakeRobinhood) 
     with pytest.raises(AuthenticationFailed, match="not valid base32"):
         await session.connect()
     await session.aclose()
-    empty = RobinhoodSession(CredentialStore(_MemoryKeyring(), refuse_insecure=False), "main", _never_answered)
+    empty = RobinhoodSession(CredentialStore(MemoryKeyring(), refuse_insecure=False), "main", _never_answered)
     with pytest.raises(AuthenticationFailed, match="Settings → Accounts"):
         await empty.connect()
     await empty.aclose()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from keyring.backend import KeyringBackend
 from keyring.backends import SecretService
 
 from magnus_desktop.models.domain import OptionContract
@@ -20,6 +19,7 @@ from magnus_desktop.services.session import BrokerSessionManager, UnknownAccount
 from magnus_desktop.services.settings import DEMO_ACCOUNT, AccountConfig, Settings, SettingsStore
 from tests.fake_robinhood import FakeRobinhood, serve_fake_robinhood
 from tests.fakes.fake_tws import FakeTWS
+from tests.memory_keyring import MemoryKeyring
 from tests.secret_service import (  # noqa: F401  (fixture)
     private_secret_service,
     require_secret_service_programs,
@@ -37,23 +37,6 @@ async def wait_for(predicate, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-class _MemoryKeyring(KeyringBackend):
-    """Only for IB/paper tests, which never touch the keyring (the Robinhood tests use the real one)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.saved: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username))
 
 
 @pytest_asyncio.fixture
@@ -71,7 +54,7 @@ def _settings_file(home: Path) -> Path:
 def _manager(home: Path, accounts: list[AccountConfig], credentials: CredentialStore | None = None,
              **kw) -> BrokerSessionManager:
     settings = Settings(accounts=accounts)
-    credentials = credentials or CredentialStore(_MemoryKeyring(), refuse_insecure=False)
+    credentials = credentials or CredentialStore(MemoryKeyring(), refuse_insecure=False)
     return BrokerSessionManager(settings, SettingsStore(_settings_file(home)), credentials, ib_options=IB_FAST, **kw)
 
 

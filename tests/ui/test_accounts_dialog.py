@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 
 from magnus_desktop.services.credentials import CredentialStore, service_key
@@ -15,35 +14,21 @@ from magnus_desktop.services.session import BrokerSessionManager
 from magnus_desktop.services.settings import DEMO_ACCOUNT, AccountConfig, Settings, SettingsStore
 from magnus_desktop.ui.accounts.dialog import AccountsController, AccountsDialog
 from tests.fakes.fake_tws import FakeTWS
+from tests.memory_keyring import MemoryKeyring
 from tests.ui.conftest import LoopRunner
 
 TOTP = "JBSWY3DPEHPK3PXP"
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.saved: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.saved.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.saved[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.saved.pop((service, username))
 
 
 @pytest.fixture
-def keyring_backend() -> _MemoryKeyring:
-    return _MemoryKeyring()
+def keyring_backend() -> MemoryKeyring:
+    return MemoryKeyring()
 
 
 @pytest.fixture
-def manager(run: LoopRunner, tmp_path: Path, keyring_backend: _MemoryKeyring) -> Iterator[BrokerSessionManager]:
+def manager(run: LoopRunner, tmp_path: Path, keyring_backend: MemoryKeyring) -> Iterator[BrokerSessionManager]:
     settings = Settings(accounts=[AccountConfig(name="IB paper", kind="ib", port=1, client_id=7)])
     m = BrokerSessionManager(settings, SettingsStore(tmp_path / "settings.json"),
                              CredentialStore(keyring_backend, refuse_insecure=False),
@@ -87,7 +72,7 @@ def test_demo_is_active_and_locked(dialog: AccountsDialog) -> None:
 
 
 def test_add_robinhood_account_validates_inline_and_keeps_secrets_in_the_keyring(
-        dialog: AccountsDialog, run: LoopRunner, keyring_backend: _MemoryKeyring, tmp_path: Path) -> None:
+        dialog: AccountsDialog, run: LoopRunner, keyring_backend: MemoryKeyring, tmp_path: Path) -> None:
     dialog.add_button.click()
     assert dialog.title_label.text() == "New account"
     dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("robinhood"))

@@ -57,7 +57,7 @@ from magnus_desktop.services.settings import (
     SettingsSaveError,
     field_errors,
 )
-from magnus_desktop.ui.settings.dialog import error_color
+from magnus_desktop.ui.settings.dialog import error_color, error_label
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ class AccountsDialog(QDialog):
         for widget in (self.challenge_label, self.challenge_edit, self.challenge_send, self.challenge_cancel):
             challenge.addWidget(widget)
         self.challenge_row.setVisible(False)
-        self.problem_label = _error_label()
+        self.problem_label = error_label()
         self.problem_label.setObjectName("accounts_problem")
         self.backend_label = QLabel()
         self.backend_label.setWordWrap(True)
@@ -391,7 +391,7 @@ class AccountsDialog(QDialog):
             help_text = ("Base32 secret Robinhood shows when you choose an authenticator app (\"Can't scan it?\"); "
                          "kept in the system keyring only. Leave empty if you use SMS codes.")
         editor.setToolTip(help_text or "")
-        error = _error_label()
+        error = error_label()
         self._errors[field] = error
         line = QHBoxLayout()
         line.setContentsMargins(0, 0, 0, 0)
@@ -736,14 +736,6 @@ def _secret_edit() -> QLineEdit:
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
     return edit
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(f"color: {error_color()};")
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
 
 
 def _muted_label(text: str) -> QLabel:

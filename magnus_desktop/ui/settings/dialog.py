@@ -125,7 +125,7 @@ class SettingsDialog(QDialog):
         self._keyring_backend = keyring_backend
         self._default_log_dir = default_log_dir or app_paths().log_dir
         self.tabs = QTabWidget()
-        self.problem_label = _error_label()
+        self.problem_label = error_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
             | QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.RestoreDefaults)
@@ -263,7 +263,7 @@ class SettingsDialog(QDialog):
 
     def _bind(self, form: QFormLayout, path: FieldPath, text: str, editor: QWidget,
               read: Callable[[], Any], write: Callable[[Any], None], extra: list[QWidget] | None = None) -> None:
-        error = _error_label()
+        error = error_label()
         self._add_row(form, text, editor, error, _field(path).description or "", extra)
         self._bindings[path] = _Binding(path, editor, error, self.tabs.count() - 1, read, write)
 
@@ -333,7 +333,7 @@ class SettingsDialog(QDialog):
         self.db_password_edit.setPlaceholderText("empty: keep the password already stored")
         for edit in (self.db_file_edit, self.db_url_edit):
             edit.textChanged.connect(self._validate)
-        self._db_error = _error_label()
+        self._db_error = error_label()
         self._db_tab = self.tabs.count() - 1
         self.db_note = _help_label("")
 
@@ -507,7 +507,8 @@ class SettingsDialog(QDialog):
             self.tabs.tabBar().setTabTextColor(i, QColor(error_color()) if i in bad_tabs else QColor())
 
 
-def _error_label() -> QLabel:
+def error_label() -> QLabel:
+    """A hidden, wrapping label in the theme's error colour (inline field errors)."""
     label = QLabel()
     label.setStyleSheet(f"color: {error_color()};")
     label.setWordWrap(True)
