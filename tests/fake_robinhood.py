@@ -37,9 +37,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from robin_stocks.robinhood import globals as rh_globals
@@ -310,3 +312,12 @@ def serve_fake_robinhood(fake: FakeRobinhood) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_rh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRobinhood]:
+    """A fake Robinhood served locally; HOME is a temp folder (so token files would show up there)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    robin = FakeRobinhood()
+    with serve_fake_robinhood(robin):
+        yield robin

@@ -35,6 +35,8 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 
+from magnus_desktop.services.credentials.db_url import split_db_url  # the one implementation
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
@@ -55,8 +57,6 @@ AccountKind = Literal["paper", "ib", "robinhood"]
 IB_PORTS = {"TWS paper": 7497, "TWS live": 7496, "Gateway paper": 4002, "Gateway live": 4001}
 MAX_ACCOUNT_NAME = 60
 
-
-from magnus_desktop.services.credentials.db_url import split_db_url  # noqa: E402  (one implementation)
 
 
 class SettingsSaveError(Exception):

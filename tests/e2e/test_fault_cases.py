@@ -27,18 +27,24 @@ def _writable_tree(root: Path) -> None:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
-def test_unwritable_home_starts_in_memory_and_quits_cleanly(start_app, unprivileged, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    _read_only_tree(home)
+def _run_with_read_only(start_app, home: Path, read_only: Path, prefix: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Start the app on ``home`` with ``read_only`` (a folder tree) unwritable, quit it with SIGTERM,
+    assert exit 0, make the tree writable again; returns the finished AppProcess."""
+    _read_only_tree(read_only)
     try:
-        app = start_app(home, {"QT_QPA_PLATFORM": "offscreen"}, prefix=unprivileged)
+        app = start_app(home, {"QT_QPA_PLATFORM": "offscreen"}, prefix=prefix)
         app.wait_ready()
         app.terminate()
         assert app.wait_exit() == 0, app.text()
     finally:
-        _writable_tree(home)
-    out = app.text()
+        _writable_tree(read_only)
+    return app
+
+
+def test_unwritable_home_starts_in_memory_and_quits_cleanly(start_app, unprivileged, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    out = _run_with_read_only(start_app, home, home, unprivileged).text()
     assert "Traceback" not in out
     assert f"The config folder {home / 'config'} cannot be created" in out
     assert "in-memory database" in out
@@ -60,15 +66,7 @@ def test_read_only_database_shows_the_traders_data_and_changes_nothing(start_app
         conn.close()  # (a `with` block commits but keeps the connection, and so the -wal/-shm files)
     assert fills > 0  # the demo seed
     before = _sha(db_file)
-    _read_only_tree(home / "data")
-    try:
-        app = start_app(home, {"QT_QPA_PLATFORM": "offscreen"}, prefix=unprivileged)
-        app.wait_ready()
-        app.terminate()
-        assert app.wait_exit() == 0, app.text()
-    finally:
-        _writable_tree(home / "data")
-    out = app.text()
+    out = _run_with_read_only(start_app, home, home / "data", unprivileged).text()
     assert "is read-only: your data is shown" in out
     assert "Working on a temporary in-memory database" not in out
     assert _sha(db_file) == before

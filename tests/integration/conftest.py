@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_robinhood import fake_rh  # noqa: F401  (fixture for the Robinhood session tests)
+
 log = logging.getLogger(__name__)
 PG_USER = "postgres"  # database superuser created by initdb
 

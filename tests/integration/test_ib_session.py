@@ -15,18 +15,13 @@ from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, OrderTic
 from magnus_desktop.models.market import OptionQuote
 from magnus_desktop.services.brokers.ib import HistoricalPacer, IBConfig, IBSession
 from magnus_desktop.services.brokers.protocols import ClientIdInUse, NotConnected
+from tests.asyncwait import wait_for
 from tests.fakes.fake_tws import FakeTWS
 
 PUT_2700 = OptionContract("SPXW", date(2018, 1, 31), 2700.0, "P")
 CALL_2750 = OptionContract("SPXW", date(2018, 1, 31), 2750.0, "C")
 
 
-async def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def config(server: FakeTWS, **kw) -> IBConfig:

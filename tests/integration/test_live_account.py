@@ -28,7 +28,7 @@ from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
-from tests.fake_robinhood import FakeRobinhood, serve_fake_robinhood
+from tests.fake_robinhood import FakeRobinhood
 from tests.fakes.fake_tws import FakeTWS
 from tests.secret_service import secret_service  # noqa: F401  (fixture)
 from tests.ui.conftest import LoopRunner, main_thread_gc, replay_market, run  # noqa: F401  (fixtures)
@@ -106,9 +106,7 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     assert dashboard.cards["total_pnl"].text() == "—"
     assert dashboard.cards["net_liquidation"].text() == f"${summary.net_liquidation:,.2f}"
     dashboard.resize(900, 600)
-    dashboard.grab().save("/tmp/x/dashboard_ib.png")
     panel.resize(1100, 300)
-    panel.grab().save("/tmp/x/positions_ib_live.png")
 
     # the watchlist quotes: the session's MarketData first (the fake TWS quotes SPX and SPY), then the
     # replay (AAPL, GOOG, VIX: the server knows no such contract); yfinance stays out (setting off)
@@ -144,8 +142,6 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     run.until(lambda: " s old" in panel.header.text() and not panel.header.text().endswith(" 0 s old"),
               timeout=5)
     assert "live" not in panel.header.text()
-    panel.grab().save("/tmp/x/positions_ib_stale.png")
-    dialog.grab().save("/tmp/x/ticket_ib.png")
     # restart: live again
     run(tws.start())
     run.until(lambda: "— live, as of" in panel.header.text(), timeout=15)
@@ -160,16 +156,9 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     run(ctx.refresh_now())
     assert {q.source for q in quotes[-1].values() if q is not None} == {"replay"}
     assert len(ctx.portfolio.fills) == demo_fills and tws.place_order_count == 0
-    panel.grab().save("/tmp/x/positions_demo_again.png")
 
 
 # ------------------------------------------------------------------------------------ Robinhood
-@pytest.fixture
-def fake_rh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRobinhood]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    robin = FakeRobinhood()
-    with serve_fake_robinhood(robin):
-        yield robin
 
 
 def test_robinhood_account_is_polled_and_never_sent_orders(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,8 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.credentials import CredentialsLocked, CredentialStore, service_key
 from magnus_desktop.services.session import BrokerSessionManager, UnknownAccount
 from magnus_desktop.services.settings import DEMO_ACCOUNT, AccountConfig, Settings, SettingsStore
-from tests.fake_robinhood import FakeRobinhood, serve_fake_robinhood
+from tests.asyncwait import wait_for
+from tests.fake_robinhood import FakeRobinhood
 from tests.fakes.fake_tws import FakeTWS
 from tests.memory_keyring import MemoryKeyring
 from tests.secret_service import (  # noqa: F401  (fixture)
@@ -29,12 +29,6 @@ from tests.secret_service import (  # noqa: F401  (fixture)
 IB_FAST = {"connect_timeout": 2.0, "request_timeout": 3.0, "backoff_initial": 0.05, "backoff_max": 0.3}
 
 
-async def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 
@@ -203,12 +197,6 @@ async def test_unknown_account_and_demo_protection(managers, tmp_path) -> None:
 
 
 # ------------------------------------------------------------------------------------ Robinhood
-@pytest.fixture
-def fake_rh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRobinhood]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    robin = FakeRobinhood()
-    with serve_fake_robinhood(robin):
-        yield robin
 
 
 def _rh(fake: FakeRobinhood, name: str) -> AccountConfig:

@@ -24,7 +24,7 @@ def overcommitted(ws):  # type: ignore[no-untyped-def]
                            rate=ws.settings.risk_free_rate)
 
 
-def test_negative_buying_power_is_red_and_explained(qtbot, run, dashboard_vm, positions_vm, ctx) -> None:
+def test_negative_buying_power_is_red_and_explained(tmp_path, qtbot, run, dashboard_vm, positions_vm, ctx) -> None:
     dashboard, positions = DashboardPanel(dashboard_vm), PositionsPanel(positions_vm)
     for panel in (dashboard, positions):
         qtbot.addWidget(panel)
@@ -42,7 +42,7 @@ def test_negative_buying_power_is_red_and_explained(qtbot, run, dashboard_vm, po
     assert f"${summary.collateral_used:,.0f}" in text
     run.until(lambda: positions.total_labels["buying_power"].text() == f"{amount} (short)")
     assert text_color("loss").name() in positions.total_labels["buying_power"].styleSheet()
-    assert dashboard.grab().save("/tmp/dashboard_negative_bp.png")
+    assert dashboard.grab().save(str(tmp_path / "dashboard_negative_bp.png"))
     # back above zero: the warning goes and the colour too
     ctx.portfolio.account_changed.emit(ctx.portfolio.last_summary)
     run.until(lambda: not dashboard.bp_warning.isVisible())

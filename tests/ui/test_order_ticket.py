@@ -222,7 +222,7 @@ def test_a_backdated_ticket_that_breaks_a_later_day_is_blocked(run, open_ticket,
     assert dialog.confirm.isEnabled() and not dialog.warning.isVisible()
 
 
-def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
+def test_a_long_rejection_does_not_squeeze_the_fields(tmp_path, run, open_ticket) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
     dialog.resize(520, 560)
     dialog.pending_ref = "sent"
@@ -232,17 +232,17 @@ def test_a_long_rejection_does_not_squeeze_the_fields(run, open_ticket) -> None:
     assert dialog.error.isVisible() and dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
     for field in (dialog.action, dialog.qty, dialog.limit):
         assert field.height() >= field.sizeHint().height()
-    assert dialog.grab().save("/tmp/order_ticket_rejected.png")
+    assert dialog.grab().save(str(tmp_path / "order_ticket_rejected.png"))
 
 
-def test_close_ticket_caps_the_quantity_at_the_position(run, open_ticket_closing, ctx) -> None:
+def test_close_ticket_caps_the_quantity_at_the_position(tmp_path, run, open_ticket_closing, ctx) -> None:
     (pos,) = [p for p in ctx.portfolio.last_summary.positions if p.contract.strike == 2650.0]
     dialog = open_ticket_closing(pos.contract, abs(pos.qty))
     assert dialog.qty.maximum() == abs(pos.qty) == 1 and not dialog.action.isEnabled()
     dialog.qty.setValue(2)  # clamped: a close ticket never flips the position
     assert dialog.qty.value() == 1
     assert dialog.risk["position"].text() == "-1 → +0 (closes 1)"
-    assert dialog.grab().save("/tmp/order_ticket_close.png")
+    assert dialog.grab().save(str(tmp_path / "order_ticket_close.png"))
 
 
 def test_an_opening_ticket_that_flips_says_so(open_ticket, ctx) -> None:
@@ -265,10 +265,10 @@ def test_replay_day_change_refreshes_the_quote(run, open_ticket, app_vm, ctx) ->
     assert day > date(2018, 1, 2) and dialog.bid_label.text() == f"{bid:.2f}"
 
 
-def test_render_offscreen(open_ticket) -> None:
+def test_render_offscreen(tmp_path, open_ticket) -> None:
     dialog = open_ticket(OptionContract("SPXW", JAN31, 2675.0, "P"))
     dialog.resize(520, 560)
-    assert dialog.grab().save("/tmp/order_ticket.png")
+    assert dialog.grab().save(str(tmp_path / "order_ticket.png"))
     for label in dialog.risk.values():  # every risk number fits its label
         assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
 

@@ -18,7 +18,7 @@ def _cells(panel, key: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [model.data(model.index(r, col), Qt.ItemDataRole.DisplayRole) for r in range(model.rowCount())]
 
 
-def test_positions_and_watchlist_say_source_and_as_of(qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
+def test_positions_and_watchlist_say_source_and_as_of(tmp_path, qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
     win = build(qtbot, app_vm, run, 1920, 1080)
     day = app_vm.ctx.day
     label = f"replay · as of {day.isoformat()} close"
@@ -35,10 +35,10 @@ def test_positions_and_watchlist_say_source_and_as_of(qtbot, app_vm: AppViewMode
     assert all(label in r["tip"] for r in fresh)
     assert f"replay · as of {day.isoformat()} close" in watch.title.text()
     assert_columns_fit(win)  # the new texts still fit their columns at 1920 x 1080
-    assert win.grab().save("/tmp/source_labels_1920.png")
+    assert win.grab().save(str(tmp_path / "source_labels_1920.png"))
 
 
-def test_stale_watchlist_quote_says_its_age(qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
+def test_stale_watchlist_quote_says_its_age(tmp_path, qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
     clock = app_vm.ctx.clock
     assert clock is not None
     run(_jump(app_vm, date(2018, 2, 6)))
@@ -51,7 +51,7 @@ def test_stale_watchlist_quote_says_its_age(qtbot, app_vm: AppViewModel, run: Lo
     positions = win.panel("dock_positions")
     assert set(_cells(positions, "source")) == {"replay · as of 2018-02-06 close"}
     assert_columns_fit(win)
-    assert win.grab().save("/tmp/source_labels_stale_1920.png")
+    assert win.grab().save(str(tmp_path / "source_labels_stale_1920.png"))
 
 
 async def _jump(vm: AppViewModel, day: date) -> None:
