@@ -31,6 +31,7 @@ from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.errors import install_excepthooks
 from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
+from magnus_desktop.widgets import frame_budget
 from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,14 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
 
 
 async def screenshot(window: MainWindow, path: Path) -> None:
-    """Wait for the services' first full refresh, let the models flush, grab the window to PNG."""
+    """Wait for the services' first full refresh and for every panel to show it (throttles and
+    table models flushed, nothing queued on the frame scheduler; at most 10 s), grab the window to PNG."""
     await window.vm.ctx.refreshed.wait()
-    await asyncio.sleep(0.6)  # table models flush at 8 Hz; charts repaint
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10.0
+    await asyncio.sleep(0.05)  # the refresh's events reach the panels
+    while not frame_budget.settled() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
     QApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
