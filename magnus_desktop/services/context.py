@@ -31,6 +31,7 @@ from magnus_desktop.services.credentials import CredentialsError, CredentialStor
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.market.replay import ReplayMarket
@@ -116,6 +117,8 @@ class AppContext:
         #: ``session_options``: extra ``BrokerSessionManager`` arguments (tests: fast IB backoff)
         self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
                                             executor=self.executors["db"], **dict(session_options or {}))
+        #: the market data panels ask first: broker session → yfinance (if on) → replay
+        self.quotes = LiveQuoteSources(self)
         self.portfolio = PortfolioService(self)
         #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
         self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,
@@ -126,7 +129,7 @@ class AppContext:
         self.overview = MarketOverviewService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
-            ("portfolio", self.portfolio), ("orders", self.orders), ("scanner", self.scanner),
+            ("quotes", self.quotes), ("portfolio", self.portfolio), ("orders", self.orders), ("scanner", self.scanner),
             ("watchlists", self.watchlists), ("overview", self.overview)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)

@@ -45,6 +45,13 @@ class DashboardPanel(QWidget):
             self.cards[key] = value
         cards = PairGrid(pairs, stacked=True, max_columns=len(CARDS), min_columns=3, parent=self)
         cards.grid.setContentsMargins(4, 4, 4, 4)
+        #: where the SPX and VIX cards come from (the replay's close, or a live source and its time)
+        self.market_source = QLabel()
+        self.market_source.setObjectName("market_source")
+        self.market_source.setWordWrap(True)
+        small = self.market_source.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.market_source.setFont(small)
         self.bp_warning = QLabel()  # says it in words, not only in red
         self.bp_warning.setObjectName("bp_warning")
         self.bp_warning.setWordWrap(True)
@@ -57,6 +64,7 @@ class DashboardPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(cards)
+        layout.addWidget(self.market_source)
         layout.addWidget(self.bp_warning)
         layout.addWidget(self.equity_chart, 3)
         self._equity_index = layout.indexOf(self.equity_chart)
@@ -144,6 +152,7 @@ class DashboardPanel(QWidget):
             self._set_card("vix", "—")
         else:
             self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1)})", vix.change)
+        set_label(self.market_source, overview.source_text)
         self._market.push(overview.spx_closes)
 
     def _show_account(self, summary: AccountSummary) -> None:

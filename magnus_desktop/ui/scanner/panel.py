@@ -100,7 +100,7 @@ def status_text(outcome: ScanOutcome) -> str:
     """The status line under the table: how many rows, which day, and what to loosen when none
     (the outcome's ``no_later_expiry`` or ``hints``)."""
     roots = sorted({str(u) for u in outcome.rows["underlying"]}) if len(outcome.rows) else ["SPXW"]
-    where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, recorded EOD quotes)"
+    where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, {outcome.quotes})"
     n = len(outcome.rows)
     if n:
         return f"{n} {'opportunity' if n == 1 else 'opportunities'} {where}"
