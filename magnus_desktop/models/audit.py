@@ -4,10 +4,13 @@ Times are timezone-aware UTC. ``params`` is the ticket as the trader sent it and
 figures the broker's rules gave it at submission (JSON objects: prices USD per share, amounts USD,
 quantities in contracts). ``latency_ms`` is milliseconds from the order's submission to this status
 (None when there was none to measure: the submission itself, or a refusal before any broker call).
+``filled_qty`` (contracts) and ``avg_fill_price`` (USD per share) are the broker's figures at that
+status; NaN when it reported none.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -34,6 +37,8 @@ class AuditEntry:
     broker_order_id: str = ""
     source: str = ""
     latency_ms: float | None = None
+    filled_qty: float = math.nan
+    avg_fill_price: float = math.nan
     entry_id: int = 0
 
 

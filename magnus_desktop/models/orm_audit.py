@@ -43,3 +43,5 @@ class AuditRow(Base):
     preview_json: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     latency_ms: Mapped[float | None] = mapped_column(Float)  # ms from submission to this status
+    filled_qty: Mapped[float | None] = mapped_column(Float)  # contracts filled so far; NULL = not reported
+    avg_fill_price: Mapped[float | None] = mapped_column(Float)  # USD per share; NULL = no fill

@@ -40,11 +40,12 @@ class AuditRepo:
             raise ValueError(f"Unknown audit action {entry.action!r}; one of {AUDIT_ACTIONS}")
         if entry.at.tzinfo is None:
             raise ValueError("An audit time must be timezone-aware (UTC)")
-        latency = entry.latency_ms if entry.latency_ms is not None and math.isfinite(entry.latency_ms) else None
+        latency = _finite(entry.latency_ms)
         row = AuditRow(at=_utc(entry.at), account=entry.account, action=entry.action, order_ref=entry.order_ref,
                        broker_order_id=entry.broker_order_id, source=entry.source,
                        params_json=dumps(entry.params), preview_json=dumps(entry.preview),
-                       result=entry.result, latency_ms=latency)
+                       result=entry.result, latency_ms=latency, filled_qty=_finite(entry.filled_qty),
+                       avg_fill_price=_finite(entry.avg_fill_price))
         with self.db.session() as s:
             s.add(row)
             s.flush()
@@ -115,7 +116,15 @@ def _entry(row: AuditRow) -> AuditEntry:
                       order_ref=row.order_ref, params=json.loads(row.params_json),
                       preview=json.loads(row.preview_json), result=row.result,
                       broker_order_id=row.broker_order_id, source=row.source, latency_ms=row.latency_ms,
-                      entry_id=row.id)
+                      filled_qty=_nan(row.filled_qty), avg_fill_price=_nan(row.avg_fill_price), entry_id=row.id)
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)
 
 
 def jsonable(value: Any) -> Any:

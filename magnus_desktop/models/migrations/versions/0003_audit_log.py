@@ -52,6 +52,8 @@ def upgrade() -> None:
         sa.Column("preview_json", sa.Text(), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
         sa.Column("latency_ms", sa.Float(), nullable=True),
+        sa.Column("filled_qty", sa.Float(), nullable=True),
+        sa.Column("avg_fill_price", sa.Float(), nullable=True),
         sa.CheckConstraint(_ACTION_CHECK, name=op.f("ck_audit_log_action")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
