@@ -303,8 +303,8 @@ def _result(event: OrderEvent) -> str:
         text = f"filled {event.filled_qty:g} @ {event.avg_fill_price:.2f}"
     elif event.state == "partially_filled":
         text = f"filled {event.filled_qty:g}, {event.remaining_qty:g} remaining, avg {event.avg_fill_price:.2f}"
-    else:
-        text = event.state
+    else:  # rejected / cancelled: the action says which; the reason is the result
+        return event.message or event.state
     return f"{text}: {event.message}" if event.message else text
 
 
