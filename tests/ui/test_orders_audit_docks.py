@@ -29,22 +29,21 @@ PUT = OptionContract("SPXW", JAN31, 2500.0, "P")
 CALL = OptionContract("SPXW", JAN31, 2800.0, "C")
 
 
-@pytest.fixture
-def orders_panel(qtbot, ctx: AppContext) -> OrdersBlotterPanel:  # type: ignore[no-untyped-def]
-    panel = OrdersBlotterPanel(OrdersBlotterViewModel(ctx))
+def _shown(qtbot, panel, width: int, height: int):  # type: ignore[no-untyped-def]
     qtbot.addWidget(panel)
-    panel.resize(1100, 300)
+    panel.resize(width, height)
     panel.show()
     return panel
+
+
+@pytest.fixture
+def orders_panel(qtbot, ctx: AppContext) -> OrdersBlotterPanel:  # type: ignore[no-untyped-def]
+    return _shown(qtbot, OrdersBlotterPanel(OrdersBlotterViewModel(ctx)), 1100, 300)
 
 
 @pytest.fixture
 def audit_panel(qtbot, ctx: AppContext) -> AuditPanel:  # type: ignore[no-untyped-def]
-    panel = AuditPanel(AuditViewModel(ctx))
-    qtbot.addWidget(panel)
-    panel.resize(1300, 360)
-    panel.show()
-    return panel
+    return _shown(qtbot, AuditPanel(AuditViewModel(ctx)), 1300, 360)
 
 
 def _by_ref(panel: OrdersBlotterPanel) -> dict[str, dict]:
