@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from magnus_desktop.models.domain import NAN, OptionContract
+from magnus_desktop.models.domain import NAN, OptionContract, OrderTicket
 
 #: Where a value came from: a broker session, Yahoo Finance (delayed), or the bundled replay.
 DataSource = Literal["ib", "robinhood", "yfinance", "replay", "paper"]
@@ -141,6 +141,8 @@ class OrderEvent:
         avg_fill_price: USD per share, ``nan`` before any fill.
         broker_order_id: the broker's id as text ("" before the broker knows it).
         message: the broker's or our rules' reason (rejections, cancels).
+        ticket: the order as sent, where the publisher has it (paper broker, our own refusals);
+            None otherwise (a real broker's later status reports).
     """
 
     order_ref: str
@@ -152,6 +154,7 @@ class OrderEvent:
     message: str
     source: DataSource
     at: datetime
+    ticket: OrderTicket | None = None
 
 
 @dataclass(frozen=True, slots=True)

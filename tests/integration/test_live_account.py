@@ -10,8 +10,8 @@ Robinhood (the fake HTTP server, robin_stocks unmodified): polled, orders refuse
 from __future__ import annotations
 
 import math
-from datetime import date
 from collections.abc import Iterator
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -198,14 +198,14 @@ def test_ib_account_feeds_the_spx_card_and_the_scanner_from_the_one_session(
         run: LoopRunner, live_ctx: AppContext, tws: FakeTWS, qtbot, monkeypatch) -> None:  # noqa: F811
     """SPX comes from the session (VIX, which the server does not know, stays recorded and says so);
     the scanner scans the session's SPXW chain snapshot, labelled; back on demo both are recorded."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from magnus_desktop.services.brokers import ib as ib_module
     from magnus_desktop.services.scanner.service import RECORDED_QUOTES
     from magnus_desktop.ui.scanner.panel import status_text
 
     # the server's "today" is its recorded quote date (the chain's expiries are in 2018)
-    monkeypatch.setattr(ib_module, "_now", lambda: datetime(2018, 1, 2, 20, 30, tzinfo=timezone.utc))
+    monkeypatch.setattr(ib_module, "_now", lambda: datetime(2018, 1, 2, 20, 30, tzinfo=UTC))
     ctx = live_ctx
     dashboard = DashboardPanel(DashboardViewModel(ctx, AppViewModel(ctx)))
     qtbot.addWidget(dashboard)

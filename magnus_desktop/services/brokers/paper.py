@@ -421,7 +421,7 @@ class PaperBroker:
                            remaining_qty=ticket.qty - filled if state == "submitted" else 0,
                            avg_fill_price=fill.price if fill is not None else math.nan,
                            broker_order_id=f"paper-{ticket.order_ref}", message=message, source=self.source,
-                           at=datetime.now(UTC))
+                           at=datetime.now(UTC), ticket=ticket)
         self._orders[ticket.order_ref] = event
         emit_isolated(self.order_status, event)
 

@@ -20,7 +20,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from psygnal import Signal
@@ -150,11 +150,14 @@ class OrderService:
         Raises:
             OrderRejected: the reason, for the trader (published as ``rejected``; nothing is stored).
             StorageError: the fill could not be saved (published as ``rejected``; nothing is stored).
-            LiveOrdersDisabled: a real account is active (nothing is sent to any broker).
+            LiveOrdersDisabled: a real account is active (nothing is sent to any broker; published
+                as ``rejected`` with the reason, so the audit log records it).
         """
         refusal = self.refusal()
         if refusal is not None:
             log.warning("order %s refused: %s", ticket.order_ref, refusal)
+            emit_isolated(self.order_status, OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", refusal,
+                                                        self.broker.source, datetime.now(UTC), ticket))
             raise LiveOrdersDisabled(refusal)
         return await self.broker.place(ticket)
 

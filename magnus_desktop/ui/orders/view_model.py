@@ -19,6 +19,7 @@ from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.orders import LiveOrdersDisabled
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
 
@@ -94,7 +95,7 @@ class OrdersViewModel(QObject):
         """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref`` (``order_status``)."""
         try:
             ref = await self._orders.place_order(ticket)
-        except (OrderRejected, StorageError):  # published as a "rejected" OrderEvent with the reason
+        except (OrderRejected, StorageError, LiveOrdersDisabled):  # published as "rejected" with the reason
             return
         except BrokerError as exc:  # e.g. the broker is closed: nothing was placed; the ticket says why
             self._on_orders_order_status(OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", str(exc),
