@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``orders``,
-``scanner``, ``watchlists``, ``overview``. Each replay day, :attr:`refresher` asks each to refresh,
+``scanner``, ``watchlists``, ``overview``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from psygnal import Signal
 
+from magnus_desktop.services.alerts import AlertService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
@@ -124,15 +125,18 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
+        self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("portfolio", self.portfolio), ("orders", self.orders), ("scanner", self.scanner),
-            ("watchlists", self.watchlists), ("overview", self.overview)]
+            ("watchlists", self.watchlists), ("overview", self.overview), ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
+        self.refresher.add("the alerts", self.alerts.refresh)
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
@@ -327,6 +331,7 @@ class AppContext:
             self.settings.db_url = db_url
         await self.portfolio.reload()
         await self.watchlists.reload()
+        await self.alerts.reload()
         self.refresher.schedule()
         return True
 

@@ -13,7 +13,10 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from magnus_desktop.models import orm_history  # noqa: F401 - registers the trade-history tables on Base
+from magnus_desktop.models import (
+    orm_alerts,  # noqa: F401 - registers the alerts table on Base
+    orm_history,  # noqa: F401 - registers the trade-history tables on Base
+)
 from magnus_desktop.models.orm import Base
 
 target_metadata = Base.metadata
