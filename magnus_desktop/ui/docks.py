@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from magnus_desktop.ui.alerts.panel import AlertsPanel
+from magnus_desktop.ui.alerts.tray import AlertTray
+from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
@@ -43,6 +46,7 @@ class DockSpec:
     """One dock: fixed ``id`` (objectName), title, default area, and the factory of its panel.
 
     ``split_from`` names a dock of the same area this one sits beside (horizontal split);
+    ``tab_with`` names a dock this one shares a tab group with (it starts behind that one);
     ``size`` is the default (width, height) hint in px used for the initial split.
     """
 
@@ -53,6 +57,7 @@ class DockSpec:
     split_from: str | None = None
     size: tuple[int, int] = (0, 0)
     actions: tuple[DockAction, ...] = ()
+    tab_with: str | None = None
 
 
 def _owned(panel: QWidget, vm: object) -> QWidget:
@@ -81,6 +86,27 @@ def watchlists_dock(app: AppViewModel) -> QWidget:
     return _owned(WatchlistsPanel(vm), vm)
 
 
+def alerts_dock(app: AppViewModel) -> QWidget:
+    """The Alerts dock and the tray icon it notifies through (both live as long as the panel)."""
+    vm = AlertsViewModel(app.ctx, app.orders)
+    panel = AlertsPanel(vm)
+
+    def open_alert(alert_id: int | None) -> None:
+        panel._raise_dock("dock_alerts")  # noqa: SLF001 - the panel's own helper
+        if alert_id is not None:
+            panel.select_alert(alert_id)
+
+    def quit_app() -> None:
+        window = panel.window()
+        getattr(window, "request_quit", window.close)()
+
+    tray = AlertTray(panel.window, lambda: app.ctx.settings.alerts, open_alert, quit_app, parent=panel)
+    vm.raised.connect(lambda alerts: tray.notify(list(alerts)))
+    vm.unread_changed.connect(tray.set_unread)
+    panel.tray = tray
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -89,4 +115,6 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_watchlists", "Watchlists", Area.BottomDockWidgetArea, watchlists_dock,
              split_from="dock_positions", size=(780, 380),
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
+    DockSpec("dock_alerts", "Alerts", Area.BottomDockWidgetArea, alerts_dock, tab_with="dock_watchlists",
+             size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
 )
