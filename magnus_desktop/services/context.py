@@ -10,8 +10,8 @@ Events (payloads):
     playing_changed(bool)   the replay clock started or stopped playing
     notice(str)             something the trader should read (errors included)
 
-Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``audit``, ``orders``,
-``scanner``, ``watchlists``, ``overview``. Each replay day, :attr:`refresher` asks each to refresh,
+Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from psygnal import Signal
 
+from magnus_desktop.services.alerts import AlertService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
@@ -130,16 +131,19 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
+        self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
-            ("scanner", self.scanner),
-            ("watchlists", self.watchlists), ("overview", self.overview)]
+            ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
+            ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
+        self.refresher.add("the alerts", self.alerts.refresh)
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
@@ -335,6 +339,7 @@ class AppContext:
         await self.portfolio.reload()
         await self.watchlists.reload()
         await self.audit.reload()
+        await self.alerts.reload()
         self.refresher.schedule()
         return True
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from magnus_desktop.ui.alerts.panel import AlertsPanel
+from magnus_desktop.ui.alerts.tray import AlertTray
+from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
@@ -97,6 +100,27 @@ def audit_dock(app: AppViewModel) -> QWidget:
     return _owned(AuditPanel(vm), vm)
 
 
+def alerts_dock(app: AppViewModel) -> QWidget:
+    """The Alerts dock and the tray icon it notifies through (both live as long as the panel)."""
+    vm = AlertsViewModel(app.ctx, app.orders)
+    panel = AlertsPanel(vm)
+
+    def open_alert(alert_id: int | None) -> None:
+        panel._raise_dock("dock_alerts")  # noqa: SLF001 - the panel's own helper
+        if alert_id is not None:
+            panel.select_alert(alert_id)
+
+    def quit_app() -> None:
+        window = panel.window()
+        getattr(window, "request_quit", window.close)()
+
+    tray = AlertTray(panel.window, lambda: app.ctx.settings.alerts, open_alert, quit_app, parent=panel)
+    vm.raised.connect(lambda alerts: tray.notify(list(alerts)))
+    vm.unread_changed.connect(tray.set_unread)
+    panel.tray = tray
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -107,4 +131,6 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
     DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
+    DockSpec("dock_alerts", "Alerts", Area.BottomDockWidgetArea, alerts_dock, tab_with="dock_watchlists",
+             size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
 )

@@ -17,7 +17,7 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
-DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit"}
+DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit", "dock_alerts"}
 
 
 @pytest.fixture
