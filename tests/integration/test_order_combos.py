@@ -57,7 +57,8 @@ async def test_iron_condor_fills_every_leg_at_the_recorded_quotes_in_one_order(c
     await ctx.orders.place_order(ticket)
     fills = [f for f in ctx.portfolio.fills if f.order_ref == ticket.order_ref]
     quotes = [data.option_quote(leg.contract, ctx.day) for leg in ticket.legs]
-    assert [f.price for f in fills] == [q.ask if leg.action == "BUY" else q.bid for q, leg in zip(quotes, ticket.legs)]
+    expected = [q.ask if leg.action == "BUY" else q.bid for q, leg in zip(quotes, ticket.legs, strict=True)]
+    assert [f.price for f in fills] == expected
     assert [f.qty for f in fills] == [2, -2, -2, 2]
     stored = await ctx.run_db(TradeRepo(ctx.db).fills, ctx.portfolio.account_id)
     assert [f for f in stored if f.order_ref == ticket.order_ref] == fills
