@@ -42,8 +42,37 @@ def slope_beyond(exposures: Sequence[Exposure]) -> float:
     return sum(units for right, _strike, units in exposures if right != "P")
 
 
-def _kinks(exposures: Sequence[Exposure]) -> list[float]:
-    return sorted({0.0, *(strike for right, strike, _u in exposures if right != "S")})
+def profile(exposures: Sequence[Exposure], cash: float = 0.0) -> tuple[list[float], list[float], float]:
+    """``cash + value_at`` at ``S = 0`` and at every strike, in one sweep (O(n log n)).
+
+    Returns:
+        (prices: 0 and the strikes ascending, USD per share; values there, USD; slope past the
+        last strike, USD per USD).
+    """
+    value = cash
+    slope = 0.0
+    changes: dict[float, float] = {}
+    for right, strike, units in exposures:
+        if right == "P":
+            value += units * strike
+            slope -= units
+            changes[strike] = changes.get(strike, 0.0) + units
+        elif right == "C":
+            changes[strike] = changes.get(strike, 0.0) + units
+        else:
+            slope += units
+    prices = [0.0]
+    values = [value]
+    last = 0.0
+    for k in sorted(changes):
+        value += slope * (k - last)
+        slope += changes[k]
+        last = k
+        if k == 0.0:
+            continue
+        prices.append(k)
+        values.append(value)
+    return prices, values, slope
 
 
 def extremes(exposures: Sequence[Exposure], cash: float = 0.0) -> tuple[float, float]:
@@ -53,14 +82,8 @@ def extremes(exposures: Sequence[Exposure], cash: float = 0.0) -> tuple[float, f
         exposures: see the module docstring.
         cash: USD added at every price (premium received > 0, paid < 0, commissions < 0).
     """
-    values = [cash + value_at(exposures, k) for k in _kinks(exposures)]
-    slope = slope_beyond(exposures)
-    low, high = min(values), max(values)
-    if slope < 0:
-        low = -_INF
-    elif slope > 0:
-        high = _INF
-    return low, high
+    _prices, values, slope = profile(exposures, cash)
+    return (-_INF if slope < 0 else min(values)), (_INF if slope > 0 else max(values))
 
 
 def breakevens(exposures: Sequence[Exposure], cash: float = 0.0) -> tuple[float, ...]:
@@ -68,20 +91,24 @@ def breakevens(exposures: Sequence[Exposure], cash: float = 0.0) -> tuple[float,
 
     A flat stretch lying on 0 has no single breakeven and is left out.
     """
-    kinks = _kinks(exposures)
-    values = [cash + value_at(exposures, k) for k in kinks]
+    return breakevens_of(*profile(exposures, cash))
+
+
+def breakevens_of(prices: list[float], values: list[float], slope: float) -> tuple[float, ...]:
+    """:func:`breakevens` from a :func:`profile`."""
     out: list[float] = []
-    for (a, fa), (b, fb) in zip(zip(kinks, values, strict=True), zip(kinks[1:], values[1:], strict=True), strict=False):
+    fa = values[0]
+    for i in range(1, len(prices)):
+        a, b, fb = prices[i - 1], prices[i], values[i]
         if fa == 0.0 and fb != 0.0 and a > 0.0 and (not out or out[-1] != a):
             out.append(a)
         if (fa < 0.0 < fb) or (fb < 0.0 < fa):
             out.append(a + (b - a) * (-fa) / (fb - fa))
         elif fb == 0.0 and fa != 0.0:
             out.append(b)
-    last, f_last = kinks[-1], values[-1]
-    slope = slope_beyond(exposures)
-    if slope != 0.0 and f_last * slope < 0.0:
-        out.append(last - f_last / slope)
+        fa = fb
+    if slope != 0.0 and fa * slope < 0.0:
+        out.append(prices[-1] - fa / slope)
     return tuple(round(x, 6) for x in out)
 
 
@@ -92,11 +119,11 @@ def collateral(exposures: Sequence[Exposure]) -> float:
     One short put: strike × units; a vertical credit spread: width × units; an iron condor: the
     wider of its two verticals × units (both sides cannot lose at once).
     """
-    low, _high = extremes(exposures)
-    return max(0.0, -low)
+    _prices, values, slope = profile(exposures)
+    return _INF if slope < 0 else max(0.0, -min(values))
 
 
 def collateral_below_strikes(exposures: Sequence[Exposure]) -> float:
     """:func:`collateral` over prices up to the highest strike only: the cash an uncovered short
     call's group secures besides its unlimited upside (which no cash can secure)."""
-    return max(0.0, -min(value_at(exposures, k) for k in _kinks(exposures)))
+    return max(0.0, -min(profile(exposures)[1]))

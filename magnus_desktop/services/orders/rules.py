@@ -42,10 +42,10 @@ from typing import Protocol
 
 from magnus_desktop.analytics.payoff import (
     Exposure,
-    breakevens,
+    breakevens_of,
     collateral,
     collateral_below_strikes,
-    extremes,
+    profile,
     slope_beyond,
 )
 from magnus_desktop.models.domain import (
@@ -345,9 +345,10 @@ def _opened_risk(legs: list[_Leg], commission: float) -> tuple[float, float, tup
     exposures, cash = _opened_exposures(legs)
     if not exposures:
         return 0.0, 0.0, ()
-    cash -= commission
-    low, high = extremes(exposures, cash)
-    return -low, high, breakevens(exposures, cash)
+    prices, values, slope = profile(exposures, cash - commission)
+    low = -math.inf if slope < 0 else min(values)
+    high = math.inf if slope > 0 else max(values)
+    return -low, high, breakevens_of(prices, values, slope)
 
 
 def _collateral_change(legs: list[_Leg], book: AccountBook) -> tuple[float, float, dict[str, float]]:
