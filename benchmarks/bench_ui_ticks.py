@@ -41,9 +41,10 @@ def _driver(quick: bool) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("MAGNUS_DESKTOP_HOME", tempfile.mkdtemp(prefix="magnus-bench-"))
     import qasync
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
+    from magnus_desktop.app import create_application
+
+    app = create_application("dark")  # the app's own set-up (GIL switch interval, gc on the GUI thread)
     result: dict[str, Any] = qasync.run(_main(quick))
     del app
     return result
@@ -61,7 +62,7 @@ async def _main(quick: bool) -> dict[str, Any]:
     from magnus_desktop.models.market import OptionQuote
     from magnus_desktop.services.brokers.ib import IBConfig, IBSession
     from magnus_desktop.ui.positions.panel import COLUMNS as POSITION_COLUMNS
-    from magnus_desktop.ui.scanner.panel import SCAN_TABLE_COLUMNS
+    from magnus_desktop.ui.scanner.panel import SCAN_TABLE_COLUMNS, SCANNER_FLUSH_HZ
     from magnus_desktop.ui.watchlists.symbols import COLUMNS as WATCH_COLUMNS
     from magnus_desktop.widgets.table_model import RecordTableModel
     from magnus_desktop.widgets.table_view import RecordTableView
@@ -74,12 +75,12 @@ async def _main(quick: bool) -> dict[str, Any]:
     contracts = contracts_for(server, N_CONTRACTS)
     by_id = {c.con_id: i for i, c in enumerate(contracts)}
 
-    # three tables as the docks build them (positions/watchlist flush at 8 Hz, scanner at 4 Hz)
+    # three tables as the docks build them (positions/watchlist flush at 8 Hz, scanner at SCANNER_FLUSH_HZ)
     tables: list[tuple[str, RecordTableModel, int]] = [
         ("positions", RecordTableModel(POSITION_COLUMNS, key=lambda r: r["symbol"]), N_POSITIONS),
         ("watchlist", RecordTableModel(WATCH_COLUMNS, key=lambda r: (r["exchange"], r["symbol"])), N_WATCH),
         ("scanner", RecordTableModel(SCAN_TABLE_COLUMNS, key=lambda r: (r["expiry"], r["strike"], r["right"]),
-                                     flush_hz=4.0), N_CONTRACTS),
+                                     flush_hz=SCANNER_FLUSH_HZ), N_CONTRACTS),
     ]
     window = QSplitter(Qt.Orientation.Vertical)
     views = [RecordTableView(model, window, name=f"bench_{name}", settings_file=None) for name, model, _n in tables]
@@ -237,12 +238,14 @@ def run(quick: bool) -> list[Result]:
         note = f"exit {proc.returncode}: {proc.stderr[-400:]}"
         return [Result("ui_ticks.fanout", "loop lag", float("nan"), "ms", note=note)]
     r = json.loads(lines[-1])
+    from magnus_desktop.ui.scanner.panel import SCANNER_FLUSH_HZ
+
     fan = (f"{r['ticks_per_s']:,.0f} ticks/s over {N_CONTRACTS} options, 3 shown tables "
            f"({N_POSITIONS}/{N_WATCH}/{N_CONTRACTS} rows), {r['seconds']:.0f} s, 10 ms probe")
     by_table = ", ".join(f"{name} max {v:.0f} ms ({r['over_250_by_table'][name]} > 250)"
                          for name, v in r["age_max_by_table"].items())
     age = (f"server send of a bid -> the model flush that shows it, {r['shown_changes']:,} changes shown, "
-           f"p50 {r['age_p50_ms']:.0f} ms; {by_table} (positions/watchlist flush at 8 Hz, scanner at 4 Hz)")
+           f"p50 {r['age_p50_ms']:.0f} ms; {by_table} (positions/watchlist flush at 8 Hz, scanner at {SCANNER_FLUSH_HZ:g} Hz)")
     storm = f"{r['drops']} drops every 2 s over {r['storm_seconds']:.0f} s, tables running"
     return [
         Result("ui_ticks.fanout", "loop lag p50", r["lag_p50_ms"], "ms", note=fan),

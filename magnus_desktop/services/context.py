@@ -10,7 +10,7 @@ Events (payloads):
     playing_changed(bool)   the replay clock started or stopped playing
     notice(str)             something the trader should read (errors included)
 
-Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``orders``,
+Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``audit``, ``orders``,
 ``scanner``, ``watchlists``, ``overview``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
@@ -26,11 +26,13 @@ from typing import Any, Protocol, TypeVar
 
 from psygnal import Signal
 
+from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.market.replay import ReplayMarket
@@ -116,17 +118,22 @@ class AppContext:
         #: ``session_options``: extra ``BrokerSessionManager`` arguments (tests: fast IB backoff)
         self.session = BrokerSessionManager(settings, _OverrideAwareStore(self), self.credentials,
                                             executor=self.executors["db"], **dict(session_options or {}))
+        #: the market data panels ask first: broker session → yfinance (if on) → replay
+        self.quotes = LiveQuoteSources(self)
         self.portfolio = PortfolioService(self)
         #: the paper broker (``Broker`` seam): fills the demo account at the active market data's quotes
         self.broker = PaperBroker(self.replay, self.portfolio, commission_per_contract=settings.commission_per_contract,
                                   today=lambda: self.day, account=DEMO_ACCOUNT)
         self.orders = OrderService(self, self.portfolio)
+        #: the append-only order audit log; closed after the orders (it stores their last rows)
+        self.audit = AuditService(self)
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
-            ("portfolio", self.portfolio), ("orders", self.orders), ("scanner", self.scanner),
+            ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
+            ("scanner", self.scanner),
             ("watchlists", self.watchlists), ("overview", self.overview)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
@@ -327,6 +334,7 @@ class AppContext:
             self.settings.db_url = db_url
         await self.portfolio.reload()
         await self.watchlists.reload()
+        await self.audit.reload()
         self.refresher.schedule()
         return True
 

@@ -16,8 +16,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.audit.panel import AuditPanel
+from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
+from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -43,6 +47,7 @@ class DockSpec:
     """One dock: fixed ``id`` (objectName), title, default area, and the factory of its panel.
 
     ``split_from`` names a dock of the same area this one sits beside (horizontal split);
+    ``tab_with`` names a dock this one shares a place with as a tab (that one stays in front);
     ``size`` is the default (width, height) hint in px used for the initial split.
     """
 
@@ -53,6 +58,7 @@ class DockSpec:
     split_from: str | None = None
     size: tuple[int, int] = (0, 0)
     actions: tuple[DockAction, ...] = ()
+    tab_with: str | None = None
 
 
 def _owned(panel: QWidget, vm: object) -> QWidget:
@@ -81,6 +87,16 @@ def watchlists_dock(app: AppViewModel) -> QWidget:
     return _owned(WatchlistsPanel(vm), vm)
 
 
+def orders_dock(app: AppViewModel) -> QWidget:
+    vm = OrdersBlotterViewModel(app.ctx)
+    return _owned(OrdersBlotterPanel(vm), vm)
+
+
+def audit_dock(app: AppViewModel) -> QWidget:
+    vm = AuditViewModel(app.ctx)
+    return _owned(AuditPanel(vm), vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -89,4 +105,6 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_watchlists", "Watchlists", Area.BottomDockWidgetArea, watchlists_dock,
              split_from="dock_positions", size=(780, 380),
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
+    DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
+    DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
 )

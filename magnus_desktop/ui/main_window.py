@@ -102,9 +102,13 @@ class MainWindow(QMainWindow):
         for spec in self._dock_specs:
             if spec.split_from is not None:
                 self.splitDockWidget(self.docks[spec.split_from], self.docks[spec.id], Qt.Orientation.Horizontal)
-        roots = [spec for spec in self._dock_specs if spec.split_from is None]
+        for spec in self._dock_specs:  # tabs after the splits: a tab takes its partner's place
+            if spec.tab_with is not None:
+                self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.id])
+                self.docks[spec.tab_with].raise_()
+        roots = [spec for spec in self._dock_specs if spec.split_from is None and spec.tab_with is None]
         for root in roots:
-            row = [root, *(s for s in self._dock_specs if s.split_from == root.id)]
+            row = [root, *(s for s in self._dock_specs if s.split_from == root.id and s.tab_with is None)]
             if len(row) > 1:
                 self.resizeDocks([self.docks[s.id] for s in row], [s.size[0] for s in row], Qt.Orientation.Horizontal)
         if len(roots) > 1:

@@ -9,7 +9,9 @@ the GUI loop stays responsive. A queued update runs at most once however often i
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from typing import Protocol
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
@@ -54,6 +56,26 @@ class FrameScheduler(QObject):
 
 
 _scheduler: FrameScheduler | None = None
+
+
+class Deferred(Protocol):
+    """A GUI object holding an update it has not shown yet (a throttle, a table model)."""
+
+    def has_pending(self) -> bool: ...
+
+
+_deferred: weakref.WeakSet[Deferred] = weakref.WeakSet()
+
+
+def track(source: Deferred) -> None:
+    """Count ``source``'s pending update in :func:`settled` (held weakly)."""
+    _deferred.add(source)
+
+
+def settled() -> bool:
+    """True when no queued update waits on the scheduler and no tracked source holds one (what a
+    screenshot or a test waits for instead of a fixed sleep)."""
+    return scheduler().pending() == 0 and not any(source.has_pending() for source in list(_deferred))
 
 
 def scheduler() -> FrameScheduler:

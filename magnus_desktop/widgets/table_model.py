@@ -95,6 +95,11 @@ class RecordTableModel(QAbstractTableModel):
         self._timer.setInterval(max(int(1000 / flush_hz), 1))
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: frame_budget.request(self, self.flush))
+        frame_budget.track(self)
+
+    def has_pending(self) -> bool:
+        """Records were set and are not shown yet (the next flush applies them)."""
+        return self._pending is not None
 
     # ---- updates ----------------------------------------------------------------------------
     def set_records(self, records: Sequence[Record]) -> None:
@@ -208,6 +213,21 @@ class RecordTableModel(QAbstractTableModel):
         col = self.columns[column]
         return col.fmt(record.get(col.key))
 
+    def foreground(self, record: Record, column: int) -> QColor | None:
+        """The text colour of ``record`` in ``column`` (None: the palette's text colour)."""
+        col = self.columns[column]
+        return col.color(record.get(col.key)) if col.color is not None else None
+
+    def cell(self, row: int, column: int) -> tuple[str, QColor | None, bool]:
+        """What the table delegate paints: (display text, colour or None, right-aligned);
+        the text is formatted once per row change (the same cache as ``DisplayRole``)."""
+        texts = self._texts[row]
+        text = texts[column]
+        record = self._records[row]
+        if text is None:
+            text = texts[column] = self.display_text(record, column)
+        return text, self.foreground(record, column), self.columns[column].numeric
+
     # ---- Qt model API -----------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -246,10 +266,8 @@ class RecordTableModel(QAbstractTableModel):
             return record
         if kind == _ALIGN:
             return int(_RIGHT if col.numeric else _LEFT)
-        if col.color is not None:  # _FOREGROUND
-            color = col.color(record.get(col.key))
-            return QBrush(color) if color is not None else None
-        return None
+        color = self.foreground(record, column)  # _FOREGROUND
+        return QBrush(color) if color is not None else None
 
 
 def _sort_value(value: Any) -> Any:

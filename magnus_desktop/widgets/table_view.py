@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QIdentityProxyModel, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QIdentityProxyModel, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from magnus_desktop.widgets.table_delegate import RecordDelegate
 from magnus_desktop.widgets.table_model import RECORD_ROLE, Record, RecordTableModel
 
 _SETTINGS_GROUP = "tables"
@@ -53,12 +54,15 @@ class RecordTableView(QTableView):
         self.proxy = QIdentityProxyModel(self)
         self.proxy.setSourceModel(model)
         self.setModel(self.proxy)
+        self.cell_delegate = RecordDelegate(model, self)  # one call into Python per cell, cached layouts
+        self.setItemDelegate(self.cell_delegate)
         self.setSortingEnabled(sortable)
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)  # one-line cells: no QTextLayout line breaking per cell per paint
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(22)
         header = self.horizontalHeader()
@@ -82,6 +86,11 @@ class RecordTableView(QTableView):
         model.rowsInserted.connect(self._schedule_fit)
         self._apply_hidden(self._load_hidden())
         self.fit_columns()  # header titles until rows arrive (then cells too)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self.cell_delegate.reset()  # a theme switch or a new font: no stale layouts or colours
+        super().changeEvent(event)
 
     # ---- records -----------------------------------------------------------------------------
     def record_at(self, proxy_row: int) -> Record | None:

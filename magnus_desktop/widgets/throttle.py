@@ -27,6 +27,11 @@ class Throttle(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(int(1000 / hz), 1))
         self._timer.timeout.connect(lambda: frame_budget.request(self, self.flush))
+        frame_budget.track(self)
+
+    def has_pending(self) -> bool:
+        """A pushed value is waiting for its turn to be shown."""
+        return self._has_value
 
     def push(self, value: Any) -> None:
         self._value, self._has_value = value, True

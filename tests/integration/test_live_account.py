@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,46 @@ def test_robinhood_account_is_polled_and_never_sent_orders(
     assert fake_rh.posted_orders() == []
     run(ctx.session.switch(DEMO_ACCOUNT))
     run.until(lambda: ctx.portfolio.last_summary.source == "replay")
+
+
+def test_ib_account_feeds_the_spx_card_and_the_scanner_from_the_one_session(
+        run: LoopRunner, live_ctx: AppContext, tws: FakeTWS, qtbot, monkeypatch) -> None:  # noqa: F811
+    """SPX comes from the session (VIX, which the server does not know, stays recorded and says so);
+    the scanner scans the session's SPXW chain snapshot, labelled; back on demo both are recorded."""
+    from datetime import datetime
+
+    from magnus_desktop.services.brokers import ib as ib_module
+    from magnus_desktop.services.scanner.service import RECORDED_QUOTES
+    from magnus_desktop.ui.scanner.panel import status_text
+
+    # the server's "today" is its recorded quote date (the chain's expiries are in 2018)
+    monkeypatch.setattr(ib_module, "_now", lambda: datetime(2018, 1, 2, 20, 30, tzinfo=UTC))
+    ctx = live_ctx
+    dashboard = DashboardPanel(DashboardViewModel(ctx, AppViewModel(ctx)))
+    qtbot.addWidget(dashboard)
+    dashboard.show()
+    run(ctx.refresh_now())
+    assert ctx.scanner.last_scan is not None and ctx.scanner.last_scan.quotes == RECORDED_QUOTES
+    run.until(lambda: dashboard.market_source.text().startswith("SPX, VIX: replay · as of"))
+
+    run(ctx.session.save_account(AccountConfig(name=IB_NAME, kind="ib", port=tws.port, client_id=8)))
+    run(ctx.session.switch(IB_NAME))
+    run(ctx.refresh_now())
+    run.until(lambda: ctx.overview.last is not None and ctx.overview.last.spx_source == "ib", timeout=10)
+    assert ctx.overview.last.spx == pytest.approx(tws.book.spx_price)
+    run.until(lambda: dashboard.market_source.text().startswith("SPX: ib · as of "), timeout=5)
+    assert "VIX: replay · as of 2018-01-02 close (no live quote)" in dashboard.market_source.text()
+    assert dashboard.cards["spx"].text() == f"{tws.book.spx_price:,.2f}"
+
+    run.until(lambda: ctx.scanner.last_scan.quotes == "ib snapshot quotes", timeout=20)
+    scan = ctx.scanner.last_scan
+    assert len(scan.rows) > 0 and set(scan.rows["right"]) == {"P"}
+    row = scan.rows.iloc[0]
+    served = tws.book.by_key[("SPXW", row["expiry"].strftime("%Y%m%d"), float(row["strike"]), "P")]
+    assert row["bid"] == served.day(date(2018, 1, 2)).bid  # the server's quote, not the recording's file
+    assert "ib snapshot quotes" in status_text(scan)
+
+    run(ctx.session.switch(DEMO_ACCOUNT))
+    run(ctx.refresh_now())
+    run.until(lambda: ctx.scanner.last_scan.quotes == RECORDED_QUOTES, timeout=5)
+    run.until(lambda: dashboard.market_source.text().startswith("SPX, VIX: replay"), timeout=5)

@@ -68,7 +68,7 @@ async def test_iron_condor_fills_every_leg_at_the_recorded_quotes_in_one_order(c
     assert p.buying_power_effect == pytest.approx(-p.max_loss)
     filled = [u for u in updates if u.state == "filled"]
     assert len(filled) == 1 and filled[0].ticket == ticket and filled[0].preview == p
-    assert filled[0].event.avg_fill_price == pytest.approx(p.net_price)
+    assert filled[0].avg_fill_price == pytest.approx(p.net_price)
 
 
 @pytest.mark.asyncio

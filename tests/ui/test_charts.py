@@ -95,3 +95,37 @@ def test_days_one_year_apart_label_by_month(chart: TimeSeriesChart) -> None:
     days = [date(2017, 1, 2) + timedelta(days=i) for i in range(400)]
     chart.set_series("X", days, np.arange(400.0))
     assert chart.day_axis.tickStrings([0.0], 1.0, 126.0) == ["Jan 2017"]
+
+
+def test_a_day_domain_fixes_the_x_range_while_the_series_grows(chart: TimeSeriesChart) -> None:
+    calendar = [date(2018, 1, 2) + timedelta(days=i) for i in range(40)]
+    chart.set_day_domain(calendar)
+    ranges = []
+    for n in (1, 5, 17, 40):
+        chart.set_series("SPX", calendar[:n], [2700.0 + i for i in range(n)])
+        ranges.append(tuple(round(v, 6) for v in chart.getPlotItem().vb.viewRange()[0]))
+        x, _y = chart.getPlotItem().listDataItems()[0].getData()
+        assert list(x) == list(range(n))  # each day at its place in the calendar
+    assert len(set(ranges)) == 1  # the day axis never moved
+    assert ranges[0][0] <= 0 and ranges[0][1] >= 39
+    assert chart.day_axis.days == calendar
+
+
+def test_a_rising_series_leaves_headroom_so_the_value_axis_rarely_changes(chart: TimeSeriesChart) -> None:
+    calendar = [date(2018, 1, 2) + timedelta(days=i) for i in range(60)]
+    chart.set_day_domain(calendar)
+    views = set()
+    for n in range(2, 61):
+        chart.set_series("SPX", calendar[:n], [2700.0 + 3.0 * i for i in range(n)])
+        views.add(chart._view)
+    assert len(views) <= 15  # 59 updates of a steady trend; without headroom every one moved the axis
+
+
+def test_axes_and_title_paint_from_a_cached_pixmap(chart: TimeSeriesChart) -> None:
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    item = chart.getPlotItem()
+    assert item.getAxis("left").cacheMode() == cached
+    assert item.getAxis("bottom").cacheMode() == cached
+    assert item.titleLabel.cacheMode() == cached

@@ -17,7 +17,7 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
-DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists"}
+DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit"}
 
 
 @pytest.fixture
@@ -145,3 +145,17 @@ def test_a_new_dock_is_one_dock_spec_entry(qtbot, app_vm: AppViewModel, run: Loo
     assert panel.text() == "cleared"
     view_toggles = [a.text() for a in menus["View"].actions()]
     assert "Notes" in view_toggles and "Dashboard" in view_toggles
+
+
+def test_screenshot_waits_until_the_panels_show_the_refresh(window: MainWindow, run: LoopRunner,
+                                                             tmp_path: Path) -> None:
+    """The SPX chart follows its cards through a throttle: a fixed sleep grabbed it empty on a busy machine."""
+    from magnus_desktop.app import screenshot
+    from magnus_desktop.widgets import frame_budget
+
+    panel = window.panel("dock_dashboard")
+    run(screenshot(window, tmp_path / "shot.png"))
+    assert frame_budget.settled()
+    curves = panel.market_chart.getPlotItem().listDataItems()
+    assert curves and len(curves[0].getData()[1]) == len(window.vm.ctx.overview.last.spx_closes)
+    assert (tmp_path / "shot.png").stat().st_size > 10_000

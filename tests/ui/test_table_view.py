@@ -161,3 +161,95 @@ def test_fitting_measures_the_model_display_text_not_just_the_formatter(qtbot) -
     shown = view.proxy.index(0, 2).data()
     assert shown.endswith("stale)")
     assert view.columnWidth(2) >= view.fontMetrics().horizontalAdvance(shown)
+
+
+# ---- the cell delegate -------------------------------------------------------------------------
+def _cell_pixels(view: RecordTableView, row: int, column: int) -> list[tuple[int, int, int]]:
+    image = view.viewport().grab().toImage()
+    rect = view.visualRect(view.proxy.index(row, column))
+    return [(c.red(), c.green(), c.blue()) for c in
+            (image.pixelColor(x, y) for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom()))]
+
+
+def test_cells_paint_their_text_right_aligned_for_numbers_left_for_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QColor
+
+    view = make_view(qtbot, None)
+    background = view.palette().color(view.palette().ColorRole.Base)
+    text = view.palette().color(view.palette().ColorRole.Text)
+
+    def inked_columns(row: int, column: int) -> list[int]:
+        rect = view.visualRect(view.proxy.index(row, column))
+        image = view.viewport().grab().toImage()
+        cols = []
+        for x in range(rect.left(), rect.right()):
+            if any(abs(QColor(image.pixelColor(x, y)).lightness() - background.lightness()) > 60
+                   for y in range(rect.top(), rect.bottom())):
+                cols.append(x - rect.left())
+        return cols
+
+    view.setColumnWidth(2, 200)  # "Mark" 1.05: a wide cell, the text hugs the right edge
+    qtbot.wait(10)
+    mark = inked_columns(0, 2)
+    assert mark and min(mark) > 150 and max(mark) >= 190
+    symbol = inked_columns(0, 0)  # text: starts at the left edge
+    assert symbol and min(symbol) <= 6
+    assert text != background
+
+
+def test_a_coloured_column_paints_in_its_colour_and_selection_in_the_highlight(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from magnus_desktop.widgets.table_model import pnl_color
+
+    columns = (*COLUMNS[:3], Column("value", "Market value", fmt_money, color=pnl_color))
+    model = RecordTableModel(columns, key=lambda r: r["symbol"])
+    view = RecordTableView(model, name="coloured", settings_file=None)
+    model.setParent(view)
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    model.set_records(RECORDS)
+    model.flush()
+    loss = pnl_color(-1.0)
+    assert loss is not None
+    red = [p for p in _cell_pixels(view, 0, 3) if p[0] > 150 and p[0] - max(p[1], p[2]) > 60]
+    assert red, "the negative market value is not drawn in the loss colour"
+    view.selectRow(1)
+    highlight = view.palette().color(view.palette().ColorGroup.Active, view.palette().ColorRole.Highlight)
+    qtbot.wait(10)
+    pixels = _cell_pixels(view, 1, 0)
+    share = sum(p == (highlight.red(), highlight.green(), highlight.blue()) for p in pixels) / len(pixels)
+    assert share > 0.5
+
+
+def test_a_narrow_cell_elides_its_text_in_the_middle(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = make_view(qtbot, None)
+    delegate = view.cell_delegate
+    full = delegate._layout("SPXW 2018-01-31 2550 P", 10_000)
+    narrow = delegate._layout("SPXW 2018-01-31 2550 P", 60)
+    assert full.text() == "SPXW 2018-01-31 2550 P"
+    assert "…" in narrow.text() and narrow.size().width() <= 60
+    assert narrow.text().startswith("SP") and narrow.text().endswith("P")
+
+
+def test_a_font_change_drops_the_cached_layouts(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = make_view(qtbot, None)
+    delegate = view.cell_delegate
+    before = delegate._layout("2,695.79", 10_000).size().width()
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    view.setFont(font)
+    after = delegate._layout("2,695.79", 10_000).size().width()
+    assert after > before * 1.5
+
+
+def test_cell_and_display_role_share_one_formatted_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    view = make_view(qtbot, None)
+    model = view.source_model
+    text, color, numeric = model.cell(1, 3)
+    assert text == fmt_money(1234567.891) and numeric and color is None
+    assert model.data(model.index(1, 3), Qt.ItemDataRole.DisplayRole) == text
+    model.set_records([{**RECORDS[0], "value": -7.0}, RECORDS[1]])
+    model.flush()
+    assert model.cell(0, 3)[0] == fmt_money(-7.0)  # a changed row is formatted again

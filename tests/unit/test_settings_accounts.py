@@ -92,3 +92,12 @@ def test_duplicate_names_are_refused_case_insensitively() -> None:
 def test_the_schema_has_no_field_for_a_secret() -> None:
     names = set(AccountConfig.model_fields)
     assert not {n for n in names if any(w in n for w in ("password", "secret", "token", "totp"))}
+
+
+def test_status_label_names_the_kind_once() -> None:
+    from magnus_desktop.services.session.status import SessionStatus
+
+    demo = SessionStatus(account="Demo (paper, replay)", kind="paper", state="connected", reason="")
+    assert demo.label() == "Demo (paper, replay): connected"
+    ib = SessionStatus(account="main", kind="ib", state="reconnecting", reason="socket closed", reconnect_count=2)
+    assert ib.label() == "main (IB): reconnecting · 2 reconnects"

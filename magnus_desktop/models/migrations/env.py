@@ -13,7 +13,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from magnus_desktop.models import orm_history  # noqa: F401 - registers the trade-history tables on Base
+from magnus_desktop.models import orm_audit, orm_history  # noqa: F401 - registers their tables on Base
 from magnus_desktop.models.orm import Base
 
 target_metadata = Base.metadata

@@ -318,7 +318,7 @@ class PaperBroker:
         event = OrderEvent(order_ref=ticket.order_ref, state=state, filled_qty=filled,
                            remaining_qty=ticket.qty - filled if state == "submitted" else 0,
                            avg_fill_price=price, broker_order_id=f"paper-{ticket.order_ref}", message=message,
-                           source=self.source, at=datetime.now(UTC))
+                           source=self.source, at=datetime.now(UTC), ticket=ticket)
         self._orders[ticket.order_ref] = event
         emit_isolated(self.order_status, event)
 

@@ -122,8 +122,14 @@ class LayeredMarket:
         return await self._get("quote", ("option", contract, at), lambda s: s.option_quote(contract, at))
 
     async def chain(self, symbol: str, at: date | datetime | None = None) -> pd.DataFrame:
-        """Chain from the first source that has one (a copy: callers may modify it)."""
-        frame = await self._get("chain", ("chain", symbol.strip().upper(), at), lambda s: s.chain(symbol, at))
+        """Chain from the first source that has one (a copy: callers may modify it); the frame's
+        ``attrs["source"]`` names the source that answered (``"ib"``, ``"replay"``, ...)."""
+        async def ask(src: MarketData) -> pd.DataFrame:
+            frame = await src.chain(symbol, at)
+            frame.attrs["source"] = src.source
+            return frame
+
+        frame = await self._get("chain", ("chain", symbol.strip().upper(), at), ask)
         return frame.copy()
 
     async def bars(self, symbol: str, start: date, end: date, interval: BarInterval = "1d") -> pd.DataFrame:

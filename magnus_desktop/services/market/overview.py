@@ -1,6 +1,9 @@
 """``MarketOverviewService``: the market context the dashboard shows (SPX, VIX) at the replay day.
 
-Read from the recorded data on the compute executor (SPX closes are cached per day).
+Read from the recorded data on the compute executor (SPX closes are cached per day). When a live
+source is connected (``AppContext.quotes``: the broker session, yfinance if on), the SPX and VIX
+cards show its quotes instead, each labelled with its source and time; the SPX chart stays the
+recorded closes of the replay (its title says so).
 
 Events (payloads):
     overview_changed(MarketOverview)
@@ -8,14 +11,19 @@ Events (payloads):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import math
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
 from magnus_desktop.models.domain import Quote
+from magnus_desktop.models.market import PriceQuote, describe_source
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.market.live import quote_of
+from magnus_desktop.services.market.protocols import MarketDataError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -23,13 +31,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class MarketOverview:
-    """SPX and VIX at ``as_of``: ``spx`` index points (``nan`` if not recorded), ``vix`` the recorded
-    quote (None if no data), ``spx_closes`` (day, SPX) for every replay day up to ``as_of``."""
+    """SPX and VIX at ``as_of``: ``spx`` index points (``nan`` if not recorded), ``vix`` the quote
+    (None if no data), ``spx_closes`` (day, SPX) for every replay day up to ``as_of``;
+    ``spx_source`` / ``vix`` ``.source``: where each came from (``"replay"``, ``"ib"``, ...) and
+    ``source_text`` the label under the cards (``describe_source``)."""
 
     as_of: date
     spx: float
     vix: Quote | None
     spx_closes: tuple[tuple[date, float], ...]
+    spx_source: str = "replay"
+    source_text: str = ""
 
 
 class MarketOverviewService:
@@ -50,8 +62,39 @@ class MarketOverviewService:
 
     async def refresh(self, day: date) -> None:
         days = [d for d in (self._ctx.days or [day]) if d <= day]
-        self.last = await self._ctx.run_compute(self._overview, day, days)
-        emit_isolated(self.overview_changed, self.last)
+        overview = await self._ctx.run_compute(self._overview, day, days)
+        if self._ctx.quotes.live_sources():
+            overview = await self._overlay_live(overview)
+        self.last = overview
+        emit_isolated(self.overview_changed, overview)
+
+    async def _overlay_live(self, overview: MarketOverview) -> MarketOverview:
+        """SPX and VIX from the live sources where they quote them (each keeps its source); a
+        symbol no live source has keeps its recorded value, and the label says which is which."""
+        chain = self._ctx.quotes.chain()
+
+        async def one(symbol: str) -> PriceQuote | None:
+            try:
+                pq = await chain.underlying_price(symbol, None)
+            except MarketDataError:
+                return None
+            return pq if pq.source != "replay" else None
+
+        spx_pq, vix_pq = await asyncio.gather(one("SPX"), one("VIX"))
+        spx, spx_source, vix = overview.spx, overview.spx_source, overview.vix
+        if spx_pq is not None:
+            last = spx_pq.last if math.isfinite(spx_pq.last) else spx_pq.mid
+            if math.isfinite(last):
+                spx, spx_source = last, spx_pq.source
+        if vix_pq is not None:
+            vix = quote_of(vix_pq)
+        parts = []
+        for name, pq, used in (("SPX", spx_pq, spx_source != "replay"), ("VIX", vix_pq, vix_pq is not None)):
+            if used and pq is not None:
+                parts.append(f"{name}: {describe_source(pq.source, pq.as_of, delayed=pq.delayed)}")
+            else:
+                parts.append(f"{name}: replay · as of {overview.as_of.isoformat()} close (no live quote)")
+        return replace(overview, spx=spx, spx_source=spx_source, vix=vix, source_text="; ".join(parts))
 
     def _overview(self, day: date, days: list[date]) -> MarketOverview:
         market = self._ctx.market
@@ -60,4 +103,5 @@ class MarketOverviewService:
                 self._spx[d] = market.und_price(d)
         closes = tuple((d, self._spx[d]) for d in days)
         spx = self._spx[day] if day in self._spx else market.und_price(day)
-        return MarketOverview(day, spx, market.quote("VIX", day), closes)
+        return MarketOverview(day, spx, market.quote("VIX", day), closes,
+                              source_text=f"SPX, VIX: replay · as of {day.isoformat()} close")

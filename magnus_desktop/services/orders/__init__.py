@@ -21,12 +21,11 @@ if TYPE_CHECKING:
     from magnus_desktop.services.orders.service import (
         LiveOrdersDisabled,
         OrderService,
-        OrderUpdate,
         TicketProblems,
         TicketQuote,
     )
 
-_SERVICE_NAMES = ("LiveOrdersDisabled", "OrderService", "OrderUpdate", "TicketProblems", "TicketQuote")
+_SERVICE_NAMES = ("LiveOrdersDisabled", "OrderService", "TicketProblems", "TicketQuote")
 
 
 def __getattr__(name: str) -> Any:
@@ -37,5 +36,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AccountBook", "LiveOrdersDisabled", "OrderService", "OrderUpdate", "PositionChange", "TicketPreview",
+__all__ = ["AccountBook", "LiveOrdersDisabled", "OrderService", "PositionChange", "TicketPreview",
            "TicketProblems", "TicketQuote", "preview", "tick_size"]

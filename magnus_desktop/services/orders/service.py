@@ -4,8 +4,8 @@ Every ticket is previewed by THE order rules (``services.orders.rules.preview``)
 quotes before any broker call: a ticket with problems is refused here (``TicketProblems``, the
 rules' sentences), published as ``rejected`` and never reaches the broker. The broker (the paper
 broker by default) fills or rejects the rest and publishes ``OrderEvent`` status changes keyed by
-the ticket's ``order_ref``; the service republishes each as an :class:`OrderUpdate` carrying the
-ticket and its preview, so a ticket dialog reacts to its own order only and the audit log records
+the ticket's ``order_ref``; the service republishes each with the ticket and its preview filled in
+(``OrderEvent.ticket``, ``OrderEvent.preview``), so a ticket dialog reacts to its own order only and the audit log records
 what was asked and shown. A rejected order is published (``order_status``, state ``rejected``,
 ``message`` = the reason) and raised to the caller; nothing is stored for it. The same
 ``order_ref`` is never placed twice (double click, retry): the broker returns the ref again.
@@ -16,8 +16,8 @@ the ticket disables Place, and :meth:`place_order` raises ``LiveOrdersDisabled``
 sent: nothing reaches the broker, and nothing is filled on the demo account either.
 
 Events (payloads):
-    order_status(OrderUpdate)   submitted → filled, or submitted → rejected (keyed by ``order_ref``;
-                                ``.event`` the broker's OrderEvent, ``.ticket`` and ``.preview``)
+    order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``;
+                                ``.ticket`` and ``.preview`` as sent, where this session sent it)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import logging
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ from magnus_desktop.models.domain import (
     Strategy,
     Ticket,
 )
-from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent, OrderState
+from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent
 from magnus_desktop.services.brokers.paper import LaterDaysCheck, OrderRejected, PaperBroker
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.events import emit_isolated
@@ -70,29 +70,6 @@ class TicketProblems(OrderRejected):
     def __init__(self, preview: TicketPreview) -> None:
         super().__init__(" ".join(preview.problems))
         self.preview = preview
-
-
-@dataclass(frozen=True, slots=True)
-class OrderUpdate:
-    """One status change of an order placed through the service: the broker's ``event`` with the
-    ``ticket`` as sent and the ``preview`` it was sent with (both None for an order this app
-    session did not place, e.g. one IB reports from TWS)."""
-
-    event: OrderEvent
-    ticket: Ticket | None
-    preview: TicketPreview | None
-
-    @property
-    def order_ref(self) -> str:
-        return self.event.order_ref
-
-    @property
-    def state(self) -> OrderState:
-        return self.event.state
-
-    @property
-    def message(self) -> str:
-        return self.event.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +141,8 @@ class OrderService:
         self.broker.order_status.disconnect(self._on_broker_order_status, missing_ok=True)
 
     def _on_broker_order_status(self, event: OrderEvent) -> None:
-        ticket, p = self._sent.get(event.order_ref, (None, None))
-        emit_isolated(self.order_status, OrderUpdate(event, ticket, p))
+        ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
+        emit_isolated(self.order_status, replace(event, ticket=ticket, preview=p))
         if event.state == "filled":
             self._ctx.refresher.schedule()
 
@@ -220,11 +197,14 @@ class OrderService:
             TicketProblems: the rules' problems; no broker was called (published as ``rejected``).
             OrderRejected: the broker's reason, for the trader (published as ``rejected``; nothing is stored).
             StorageError: the fill could not be saved (published as ``rejected``; nothing is stored).
-            LiveOrdersDisabled: a real account is active (nothing is sent to any broker).
+            LiveOrdersDisabled: a real account is active (nothing is sent to any broker; published
+                as ``rejected`` with the reason, so the audit log records it).
         """
         refusal = self.refusal()
         if refusal is not None:
             log.warning("order %s refused: %s", ticket.order_ref, refusal)
+            emit_isolated(self.order_status, OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", refusal,
+                                                        self.broker.source, datetime.now(UTC), ticket))
             raise LiveOrdersDisabled(refusal)
         ref = ticket.order_ref
         if ref in self._sent:  # a double click or a retry: the broker has it (and never fills it twice)
@@ -232,9 +212,8 @@ class OrderService:
         p = await self.preview(ticket)
         if p.problems:
             log.info("order %s refused by the rules: %s", ref, " ".join(p.problems))
-            emit_isolated(self.order_status, OrderUpdate(
-                OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems), self.broker.source,
-                           datetime.now(UTC)), ticket, p))
+            emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems),
+                                                        self.broker.source, datetime.now(UTC), ticket, p))
             raise TicketProblems(p)
         self._sent[ref] = (ticket, p)
         return await self.broker.place(ticket)

@@ -10,6 +10,8 @@ Events (payloads):
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -19,11 +21,19 @@ from psygnal import Signal
 
 from magnus_desktop.analytics.scanner import ScanParams, scan
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.market.protocols import MarketDataError
 from magnus_desktop.services.scanner.hints import loosen_hints, no_later_expiry
 from magnus_desktop.services.settings import Settings
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+#: ``ScanOutcome.quotes`` of a scan of the replay's recorded chain.
+RECORDED_QUOTES = "recorded EOD quotes"
+#: The option root the scanner reads from a live source (the recorded replay chain is SPXW too).
+LIVE_ROOT = "SPXW"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,9 @@ class ScanOutcome:
     no_later_expiry: str | None = None
     last_day: date | None = None
     records: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    #: where the chain's quotes came from: "recorded EOD quotes" (the replay) or the live source,
+    #: e.g. "ib · as of 2026-12-02 10:31 ET"
+    quotes: str = RECORDED_QUOTES
 
 
 def scan_records(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
@@ -77,19 +90,42 @@ class ScannerService:
         self._ctx = ctx
         self.scan_params = scan_params_from_settings(ctx.settings)
         self.last_scan: ScanOutcome | None = None
+        self._live_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """The first scan comes with the first refresh pass."""
 
     async def aclose(self) -> None:
-        """Nothing runs in the background here."""
+        """Stop a live chain scan that is under way."""
+        task, self._live_task = self._live_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def apply_settings(self, settings: Settings) -> None:
         """New rate and dividend yield from Settings (the filters stay as the trader set them)."""
         self.scan_params = replace(self.scan_params, rate=settings.risk_free_rate, div_yield=settings.dividend_yield)
 
     async def refresh(self, day: date) -> None:
-        await self._publish(day, self.scan_params)
+        """Scan the replay day; with a live source, fetch and scan its chain in the background
+        (an IB chain takes seconds under pacing: the other panels' refresh does not wait for it).
+        Until the first live scan arrives the replay scan is shown, labelled as recorded."""
+        if self._ctx.quotes.live_sources():
+            if self._live_task is None or self._live_task.done():
+                self._live_task = asyncio.get_running_loop().create_task(self._refresh_live(self.scan_params))
+            if self.last_scan is not None and self.last_scan.quotes != RECORDED_QUOTES:
+                return  # the live scan stays until the next one replaces it
+        await self._publish_replay(day, self.scan_params)
+
+    async def _refresh_live(self, params: ScanParams) -> None:
+        try:
+            outcome = await self._live_scan(params)
+        except Exception:  # a failed live scan leaves the shown one; the next pass tries again
+            log.exception("the live scan failed")
+            return
+        if outcome is not None and not self._ctx.closed:
+            self.last_scan = outcome
+            emit_isolated(self.scan_changed, outcome)
 
     async def rescan(self, params: ScanParams) -> ScanOutcome:
         """Scan the replay day with ``params`` (they become the current parameters)."""
@@ -97,11 +133,43 @@ class ScannerService:
         return await self._publish(self._ctx.day, params)
 
     async def _publish(self, day: date, params: ScanParams) -> ScanOutcome:
+        """Scan with ``params`` now: the live chain when a live source has one, else the replay day."""
+        outcome = await self._live_scan(params) if self._ctx.quotes.live_sources() else None
+        if outcome is None:
+            return await self._publish_replay(day, params)
+        self.last_scan = outcome
+        emit_isolated(self.scan_changed, outcome)
+        return outcome
+
+    async def _publish_replay(self, day: date, params: ScanParams) -> ScanOutcome:
         days = self._ctx.days
         outcome = await self._ctx.run_compute(self.scan_day, day, params, days[-1] if days else None)
         self.last_scan = outcome
         emit_isolated(self.scan_changed, outcome)
         return outcome
+
+    async def _live_scan(self, params: ScanParams) -> ScanOutcome | None:
+        """Scan the live chain of :data:`LIVE_ROOT` as of today (the broker's snapshot quotes, via
+        ``AppContext.quotes``, cached 120 s); None when no live source has the chain (then the
+        replay day is scanned, labelled as recorded)."""
+        chain_source = self._ctx.quotes.chain()
+        try:
+            chain = await chain_source.chain(LIVE_ROOT, None)
+        except MarketDataError as exc:
+            log.info("no live %s chain (%s): scanning the replay day", LIVE_ROOT, exc)
+            return None
+        source = chain.attrs.get("source", "replay")
+        if source == "replay" or "quote_date" not in chain or not len(chain):
+            return None  # no live source had the chain: the replay day is scanned instead
+        as_of = pd.Timestamp(chain["quote_date"].iloc[0]).date()
+        outcome = await self._ctx.run_compute(self._scan_chain, chain, as_of, params)
+        return replace(outcome, quotes=f"{source} snapshot quotes")
+
+    @staticmethod
+    def _scan_chain(chain: pd.DataFrame, as_of: date, params: ScanParams) -> ScanOutcome:
+        rows = scan(chain, params, as_of=as_of)
+        hints = () if len(rows) else tuple(loosen_hints(params, chain, as_of))
+        return ScanOutcome(as_of, params, rows, hints, records=scan_records(rows) if len(rows) else ())
 
     def scan_day(self, day: date, params: ScanParams, last_day: date | None = None) -> ScanOutcome:
         """Scan ``day`` (blocking: the compute executor runs it); explain an empty result."""

@@ -37,7 +37,9 @@ class SessionStatus:
 
     def label(self) -> str:
         """Short status-bar text, e.g. ``"IB main (IB): reconnecting"``; the reason goes in the tool tip."""
-        text = f"{self.account} ({KIND_LABEL[self.kind]}): {self.state}"
+        kind = KIND_LABEL[self.kind]
+        named = kind.lower() in self.account.lower()  # "Demo (paper, replay)" already says paper
+        text = f"{self.account}: {self.state}" if named else f"{self.account} ({kind}): {self.state}"
         if self.reconnect_count:
             text += f" · {self.reconnect_count} reconnect{'s' if self.reconnect_count != 1 else ''}"
         if self.kind != "paper" and self.live_trading_enabled:

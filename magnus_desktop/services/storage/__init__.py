@@ -4,6 +4,7 @@ repositories that turn ORM rows into the frozen dataclasses of ``models.domain``
 Everything callers need is importable from here; ``database`` and ``repositories`` hold the code.
 """
 
+from magnus_desktop.services.storage.audit import AuditRepo
 from magnus_desktop.services.storage.database import (
     ConstraintViolation,
     Database,
@@ -28,6 +29,7 @@ from magnus_desktop.services.storage.repositories import (
 
 __all__ = [
     "AccountRepo",
+    "AuditRepo",
     "ConstraintViolation",
     "Database",
     "DatabaseCorrupt",

@@ -8,7 +8,7 @@ Quote sources: a ``LayeredMarket`` in the order connected broker session (its ``
 yfinance (only when the setting ``market_data.use_yfinance`` is on; off by default, so the app stays
 offline) → the replay. Each quote keeps its ``source`` (and, for intraday quotes, ``quoted_at``).
 With only the replay in the chain, quotes are read per replay day as before; with a live source
-they are also re-read every :data:`LIVE_QUOTE_INTERVAL` seconds.
+they are also re-read on every refresh pass ``ctx.quotes`` schedules (``LIVE_REFRESH_INTERVAL``).
 
 Events (payloads):
     watchlists_changed(list[Watchlist])
@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 
 from magnus_desktop.models.domain import Quote, Watchlist, WatchlistItem
-from magnus_desktop.models.market import PriceQuote, close_of
+from magnus_desktop.models.market import PriceQuote
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.layered import LayeredMarket
+from magnus_desktop.services.market.live import quote_of
 from magnus_desktop.services.market.protocols import MarketData, MarketDataError
 from magnus_desktop.services.portfolio.demo import DEFAULT_WATCHLIST, DEFAULT_WATCHLIST_ITEMS
 from magnus_desktop.services.storage import StorageError, WatchlistRepo
@@ -37,22 +38,8 @@ from magnus_desktop.services.watchlists.tradingview import ImportSummary, descri
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
-    from magnus_desktop.services.market.yahoo import YahooMarket
 
 log = logging.getLogger(__name__)
-
-#: Seconds between quote reads while a live source (broker session, yfinance) is in the chain.
-LIVE_QUOTE_INTERVAL = 15.0
-
-
-def quote_of(pq: PriceQuote, prev_close: float | None = None) -> Quote:
-    """A source's ``PriceQuote`` as the watchlist's ``Quote`` (last, or the mid when no trade yet)."""
-    last = pq.last if pq.last == pq.last else pq.mid
-    at = pq.as_of
-    return Quote(pq.symbol, at.astimezone(close_of(at.date()).tzinfo).date(), last,
-                 pq.prev_close if prev_close is None else prev_close, pq.volume, source=pq.source,
-                 quoted_at=at, delayed=pq.delayed)
-
 
 class WatchlistService:
     """The watchlists of the open database."""
@@ -63,72 +50,25 @@ class WatchlistService:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self.watchlists: list[Watchlist] = []
-        self._yahoo: YahooMarket | None = None
-        self._layered: LayeredMarket | None = None
-        self._layered_key: tuple[int, ...] = ()
-        self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.load()
-        self._ctx.session.state_changed.connect(self._on_session_state_changed)
 
     async def reload(self) -> None:
         """The database changed (reopened): read the lists from it again."""
         await self.load()
 
     async def aclose(self) -> None:
-        """Stop re-reading live quotes; close yfinance if it was used."""
-        self._ctx.session.state_changed.disconnect(self._on_session_state_changed)
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
-        if self._yahoo is not None:
-            await self._yahoo.aclose()
+        """Nothing runs in the background here (the quote sources belong to ``ctx.quotes``)."""
 
     # ---- quote sources ----------------------------------------------------------------------------
     def live_sources(self) -> list[MarketData]:
-        """The sources before the replay: the connected broker session's ``MarketData``, then
-        yfinance when ``market_data.use_yfinance`` is on."""
-        ctx = self._ctx
-        out: list[MarketData] = []
-        broker = ctx.session.broker
-        if broker is not None and ctx.session.status().state == "connected" and isinstance(broker, MarketData):
-            out.append(broker)
-        if ctx.settings.market_data.use_yfinance:
-            if self._yahoo is None:
-                from magnus_desktop.services.market.yahoo import YahooMarket  # only when asked for
-
-                self._yahoo = YahooMarket(executor=ctx.executors["network"])
-            out.append(self._yahoo)
-        return out
+        """The app's live sources (``AppContext.quotes``): broker session, then yfinance if on."""
+        return self._ctx.quotes.live_sources()
 
     def quote_chain(self) -> LayeredMarket:
         """The ``LayeredMarket`` the quotes come from: :meth:`live_sources`, then the replay."""
-        sources = [*self.live_sources(), self._ctx.replay]
-        key = tuple(id(s) for s in sources)
-        if self._layered is None or key != self._layered_key:
-            self._layered, self._layered_key = LayeredMarket(sources), key
-        return self._layered
-
-    def _on_session_state_changed(self, _account: str, _state: str, _reason: str) -> None:
-        """A broker session connected or went away: the chain changes; read the quotes again."""
-        ctx = self._ctx
-        if ctx.closed:  # the session closes during shutdown: nothing new starts
-            return
-        if ctx.clock is not None:
-            ctx.refresher.schedule()
-        if self.live_sources() and (self._poller is None or self._poller.done()):
-            self._poller = asyncio.get_running_loop().create_task(self._poll_live())
-
-    async def _poll_live(self) -> None:
-        while self.live_sources():
-            await asyncio.sleep(LIVE_QUOTE_INTERVAL)
-            if self._ctx.clock is not None:
-                try:
-                    await self.refresh(self._ctx.day)
-                except Exception:  # the next round tries again; the rows keep their labelled quotes
-                    log.exception("re-reading the live watchlist quotes failed")
+        return self._ctx.quotes.chain()
 
     async def load(self) -> None:
         """Read the lists; a new writable database gets the default list of the replay symbols."""

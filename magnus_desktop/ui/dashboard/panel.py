@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary
@@ -46,6 +45,13 @@ class DashboardPanel(QWidget):
             self.cards[key] = value
         cards = PairGrid(pairs, stacked=True, max_columns=len(CARDS), min_columns=3, parent=self)
         cards.grid.setContentsMargins(4, 4, 4, 4)
+        #: where the SPX and VIX cards come from (the replay's close, or a live source and its time)
+        self.market_source = QLabel()
+        self.market_source.setObjectName("market_source")
+        self.market_source.setWordWrap(True)
+        small = self.market_source.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.market_source.setFont(small)
         self.bp_warning = QLabel()  # says it in words, not only in red
         self.bp_warning.setObjectName("bp_warning")
         self.bp_warning.setWordWrap(True)
@@ -58,6 +64,7 @@ class DashboardPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(cards)
+        layout.addWidget(self.market_source)
         layout.addWidget(self.bp_warning)
         layout.addWidget(self.equity_chart, 3)
         self._equity_index = layout.indexOf(self.equity_chart)
@@ -66,11 +73,8 @@ class DashboardPanel(QWidget):
         # charts repaint at most twice a second, however fast the replay runs (a chart repaint costs
         # ~6 ms: the axes' tick labels are redrawn with the curve); the cards follow 4x a second
         self._equity = Throttle(self._show_equity, hz=2.0, parent=self)
-        self._market_closes: tuple[tuple[date, float], ...] = ()
-        self._market_timer = QTimer(self)
-        self._market_timer.setSingleShot(True)
-        self._market_timer.setInterval(120)
-        self._market_timer.timeout.connect(self._show_market)
+        # the SPX chart follows its cards ~120 ms later, in its own frame (not with the equity chart)
+        self._market = Throttle(self._show_market, hz=8.0, parent=self)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         self._overview = Throttle(self._show_overview, hz=2.0, parent=self)
         vm.equity_changed.connect(self._equity.push)
@@ -123,14 +127,21 @@ class DashboardPanel(QWidget):
         if not curve:
             return
         days = [row[0] for row in curve]
+        self._fix_day_domain(self.equity_chart)
         self.equity_chart.set_series("Total P&L", days, [row[2] for row in curve])
         total = curve[-1][2]
         day_pnl = curve[-1][1] - curve[-2][1] if len(curve) > 1 else float("nan")
         self._set_card("total_pnl", fmt_money(total), total)
         self._set_card("day_pnl", fmt_money(day_pnl), day_pnl)
 
-    def _show_market(self) -> None:
-        closes = self._market_closes
+    def _fix_day_domain(self, chart: TimeSeriesChart) -> None:
+        """The replay charts span the whole replay calendar: their day axis is laid out once."""
+        days = self.vm.replay_days()
+        if days and chart.day_domain != days:
+            chart.set_day_domain(days)
+
+    def _show_market(self, closes: tuple[tuple[date, float], ...]) -> None:
+        self._fix_day_domain(self.market_chart)
         self.market_chart.set_series("SPX", [d for d, _spx in closes], [spx for _d, spx in closes])
 
     def _show_overview(self, overview: MarketOverview) -> None:
@@ -141,8 +152,8 @@ class DashboardPanel(QWidget):
             self._set_card("vix", "—")
         else:
             self._set_card("vix", f"{vix.last:.2f} ({fmt_pct(vix.change_pct, 1)})", vix.change)
-        self._market_closes = overview.spx_closes
-        self._market_timer.start()
+        set_label(self.market_source, overview.source_text)
+        self._market.push(overview.spx_closes)
 
     def _show_account(self, summary: AccountSummary) -> None:
         self._set_card("net_liquidation", fmt_money(summary.net_liquidation))

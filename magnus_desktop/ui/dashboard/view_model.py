@@ -3,6 +3,8 @@ broker's net liquidation as it arrives), the market overview, the theme."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QObject, Signal
 
 from magnus_desktop.services.context import AppContext
@@ -31,3 +33,7 @@ class DashboardViewModel(QObject):
     @property
     def theme(self) -> str:
         return self._app.theme
+
+    def replay_days(self) -> list[date]:
+        """The replay calendar, ascending (empty until the services started)."""
+        return self._app.replay_days()

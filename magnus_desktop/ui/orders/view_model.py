@@ -20,7 +20,7 @@ from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
-from magnus_desktop.services.orders import OrderUpdate
+from magnus_desktop.services.orders import LiveOrdersDisabled
 from magnus_desktop.services.orders.rules import Contract, LegQuote, TicketPreview, preview
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
@@ -60,8 +60,7 @@ class OrdersViewModel(QObject):
         """Why no order can be placed now (a real account is active: live orders are not enabled), or None."""
         return self._orders.refusal()
 
-    def _on_orders_order_status(self, update: OrderUpdate | OrderEvent) -> None:
-        event = update.event if isinstance(update, OrderUpdate) else update
+    def _on_orders_order_status(self, event: OrderEvent) -> None:
         self.order_status.emit(event)
         if event.state == "filled":
             self.order_filled.emit(event)
@@ -105,7 +104,7 @@ class OrdersViewModel(QObject):
         """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref`` (``order_status``)."""
         try:
             ref = await self._orders.place_order(ticket)
-        except (OrderRejected, StorageError):  # published as a "rejected" OrderEvent with the reason
+        except (OrderRejected, StorageError, LiveOrdersDisabled):  # published as "rejected" with the reason
             return
         except BrokerError as exc:  # e.g. the broker is closed: nothing was placed; the ticket says why
             self._on_orders_order_status(OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", str(exc),

@@ -54,6 +54,11 @@ def _fmt_strike(value: Any) -> str:
     return fmt_num(value, 2).rstrip("0").rstrip(".") if not is_missing(value) else fmt_num(value)
 
 
+#: Scanner table updates per second: a new scan per replay day or live tick batch, shown at most this
+#: often (a full page repaints in ~6 ms); 5 Hz keeps a shown tick under 250 ms old
+#: (``benchmarks/bench_ui_ticks.py``), the other tables flush at 8 Hz.
+SCANNER_FLUSH_HZ = 5.0
+
 SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
     Column("underlying", "Root", _fmt_text, False, "Underlying option root as recorded in the chain (SPXW = SPX weekly/end-of-month options)."),
     Column("expiry", "Expiry", fmt_date, False, "Last trading day of the option."),
@@ -95,7 +100,7 @@ def status_text(outcome: ScanOutcome) -> str:
     """The status line under the table: how many rows, which day, and what to loosen when none
     (the outcome's ``no_later_expiry`` or ``hints``)."""
     roots = sorted({str(u) for u in outcome.rows["underlying"]}) if len(outcome.rows) else ["SPXW"]
-    where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, recorded EOD quotes)"
+    where = f"on {outcome.day.isoformat()} ({', '.join(roots)} chain, {outcome.quotes})"
     n = len(outcome.rows)
     if n:
         return f"{n} {'opportunity' if n == 1 else 'opportunities'} {where}"
@@ -251,8 +256,7 @@ class ScannerPanel(QWidget):
         self.ticket_dialog: OrderTicketDialog | None = None
         self.stale = False
         self.filters = ScanFilterBar(vm.scan_params)
-        # a new scan per replay day; 4 table updates a second are all anyone can read
-        self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, flush_hz=4.0, parent=self)
+        self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, flush_hz=SCANNER_FLUSH_HZ, parent=self)
         self.table = record_table(self.model, self, "scanner_table")
         self.table.sortByColumn(len(SCAN_TABLE_COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
         self.empty_label = QLabel()

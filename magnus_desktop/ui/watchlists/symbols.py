@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QColor
 
 from magnus_desktop.models.domain import Quote, WatchlistItem
 from magnus_desktop.models.market import close_of, describe_source
@@ -78,14 +78,15 @@ class SymbolsTableModel(RecordTableModel):
         shown, key = record["shown"], self.columns[column].key
         return str(shown[key]) if shown and key in shown else super().display_text(record, column)
 
+    def foreground(self, record: Record, column: int) -> QColor | None:
+        if column == _AS_OF_COL or record["state"] == "stale":
+            kind = _STATE_COLORS.get(record["state"])
+            return text_color(kind) if kind is not None else None
+        return super().foreground(record, column)
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if index.isValid() and index.row() < self.rowCount():
-            record = self.record(index.row())
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return record["tip"] or None
-            if role == Qt.ItemDataRole.ForegroundRole and (index.column() == _AS_OF_COL or record["state"] == "stale"):
-                kind = _STATE_COLORS.get(record["state"])
-                return QBrush(text_color(kind)) if kind is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.row() < self.rowCount():
+            return self.record(index.row())["tip"] or None
         return super().data(index, role)
 
 

@@ -1,0 +1,1 @@
+"""The audit viewer dock: the append-only order log, filtered, paged, exported as CSV."""

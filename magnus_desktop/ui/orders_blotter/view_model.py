@@ -1,0 +1,48 @@
+"""The Orders dock's view model: the recent orders (``OrderLine``, from the audit service, updated
+per status event keyed by ``order_ref``) and the cancel action."""
+
+from __future__ import annotations
+
+import logging
+
+import shiboken6
+from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
+
+from magnus_desktop.models.audit import OrderLine
+from magnus_desktop.services.brokers.protocols import BrokerError
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.ui.bridge import bridge
+
+log = logging.getLogger(__name__)
+
+
+class OrdersBlotterViewModel(QObject):
+    order_changed = Signal(object)  # OrderLine
+    #: (order_ref, what happened): the broker took the cancel request, or why it refused it
+    cancel_answered = Signal(str, str)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        bridge(self, [(ctx.audit.order_changed, self.order_changed.emit)])
+
+    def order_lines(self) -> list[OrderLine]:
+        """The recent orders known now (oldest activity first)."""
+        return self._ctx.audit.order_lines()
+
+    @asyncSlot(str)
+    async def cancel(self, order_ref: str) -> None:
+        """Ask the broker to cancel ``order_ref``; the answer is audited and sent as ``cancel_answered``;
+        the order's new status (``cancelled``) arrives as an ``order_changed`` when the broker reports it."""
+        try:
+            await self._ctx.orders.cancel_order(order_ref)
+        except BrokerError as exc:
+            answer = f"Cancel refused: {exc}"
+        else:
+            answer = "Cancel sent to the broker; waiting for its confirmation."
+        try:
+            await self._ctx.audit.record_cancel_request(order_ref, answer)
+        finally:
+            if shiboken6.isValid(self):  # (its dock may be gone by now)
+                self.cancel_answered.emit(order_ref, answer)
