@@ -31,6 +31,7 @@ from magnus_desktop.services.credentials import CredentialsError, CredentialStor
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.history import HistoryService
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.market.replay import ReplayMarket
@@ -124,6 +125,8 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
+        self.history = HistoryService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("portfolio", self.portfolio), ("orders", self.orders), ("scanner", self.scanner),

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QWidget
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.history.panel import HistoryPanel
+from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -81,6 +83,14 @@ def watchlists_dock(app: AppViewModel) -> QWidget:
     return _owned(WatchlistsPanel(vm), vm)
 
 
+def history_dock(app: AppViewModel) -> QWidget:
+    vm = HistoryViewModel(app.ctx)
+    import_vm = ImportViewModel(app.ctx, vm)
+    panel = HistoryPanel(vm, import_vm, app.theme)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -89,4 +99,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_watchlists", "Watchlists", Area.BottomDockWidgetArea, watchlists_dock,
              split_from="dock_positions", size=(780, 380),
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
+    DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock,
+             split_from="dock_watchlists", size=(760, 380),
+             actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
 )

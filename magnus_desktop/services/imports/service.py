@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import islice
 from operator import attrgetter
 from pathlib import Path
@@ -235,13 +236,33 @@ def _event_values(e: HistoryEvent, import_id: int) -> tuple[Any, ...]:
 
 
 def load_events(db: Database, account: str | None = None) -> list[HistoryEvent]:
-    """Stored events, oldest first (ties in import order), optionally of one account."""
-    query = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+    """Stored events, oldest first (ties in import order), optionally of one account.
+
+    On SQLite the rows are read through the driver and the ISO date/time texts converted with
+    ``fromisoformat`` (SQLAlchemy's per-value regex parsing costs more than the query).
+    """
+    query = select(*(_EVENTS.c[f] for f in _EVENT_FIELDS)).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
     if account is not None:
         query = query.where(_EVENTS.c.account == account)
-    fields = HistoryEvent.__slots__  # type: ignore[attr-defined]
     with db.session() as session:
-        return [HistoryEvent(**{f: row._mapping[f] for f in fields}) for row in session.execute(query)]
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            return [HistoryEvent(*row) for row in session.execute(query)]
+        unordered = query.order_by(None).add_columns(_EVENTS.c.id)
+        compiled = unordered.compile(dialect=connection.dialect)
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        rows = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # type: ignore[union-attr]
+    at, exp = _EVENT_FIELDS.index("occurred_at"), _EVENT_FIELDS.index("expiry")
+    rows.sort(key=lambda r: (r[at], r[-1]))  # ISO texts sort as times; a Python sort beats SQLite's here
+    to_dt, to_date = datetime.fromisoformat, date.fromisoformat
+    out = []
+    for row in rows:
+        values = list(row[:-1])
+        values[at] = to_dt(values[at])
+        if values[exp] is not None:
+            values[exp] = to_date(values[exp])
+        out.append(HistoryEvent(*values))
+    return out
 
 
 def count_rows(db: Database) -> dict[str, int]:
