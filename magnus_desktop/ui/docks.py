@@ -45,6 +45,7 @@ class DockSpec:
     """One dock: fixed ``id`` (objectName), title, default area, and the factory of its panel.
 
     ``split_from`` names a dock of the same area this one sits beside (horizontal split);
+    ``tab_with`` names a dock this one shares a tab group with (behind it by default);
     ``size`` is the default (width, height) hint in px used for the initial split.
     """
 
@@ -54,6 +55,7 @@ class DockSpec:
     factory: Callable[[AppViewModel], QWidget]
     split_from: str | None = None
     size: tuple[int, int] = (0, 0)
+    tab_with: str | None = None
     actions: tuple[DockAction, ...] = ()
 
 
@@ -99,7 +101,6 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_watchlists", "Watchlists", Area.BottomDockWidgetArea, watchlists_dock,
              split_from="dock_positions", size=(780, 380),
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
-    DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock,
-             split_from="dock_watchlists", size=(760, 380),
+    DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
 )
