@@ -33,6 +33,7 @@ from magnus_desktop.services.credentials import CredentialsError, CredentialStor
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.history import HistoryService
 from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -131,6 +132,8 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
+        self.history = HistoryService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order

@@ -23,6 +23,8 @@ from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.history.panel import HistoryPanel
+from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
 from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
@@ -60,6 +62,7 @@ class DockSpec:
     factory: Callable[[AppViewModel], QWidget]
     split_from: str | None = None
     size: tuple[int, int] = (0, 0)
+    tab_with: str | None = None
     actions: tuple[DockAction, ...] = ()
     tab_with: str | None = None
 
@@ -121,6 +124,14 @@ def alerts_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def history_dock(app: AppViewModel) -> QWidget:
+    vm = HistoryViewModel(app.ctx)
+    import_vm = ImportViewModel(app.ctx, vm)
+    panel = HistoryPanel(vm, import_vm, app.theme)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -133,4 +144,6 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
     DockSpec("dock_alerts", "Alerts", Area.BottomDockWidgetArea, alerts_dock, tab_with="dock_watchlists",
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
+    DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
+             actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
 )
