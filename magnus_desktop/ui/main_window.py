@@ -107,6 +107,10 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.id])
         for partner in dict.fromkeys(spec.tab_with for spec in tabbed):  # the partner stays in front
             self.docks[partner].raise_()
+        # the docks were side by side until tabified: drop the layout's cached minimum (a stale one
+        # grew the window past 1280 px on the first resize)
+        self.layout().invalidate()
+        self.layout().activate()
         roots = [spec for spec in self._dock_specs if spec.split_from is None and spec.tab_with is None]
         for root in roots:
             row = [root, *(s for s in self._dock_specs if s.split_from == root.id and s.tab_with is None)]
