@@ -1,7 +1,7 @@
 """UI benchmarks on the real main window, offscreen, each in a fresh process.
 
 Rows: first paint from process start (target <= 2.5 s); event-loop lag while the replay runs at
-10 trading days/s with all docks open (p50/p99/max, target max <= 50 ms); soak: replay looping at
+10 trading days/s with all docks open (p50/p99/max, targets p99 <= 16 ms and max <= 50 ms); soak: replay looping at
 full speed (10 min, ``--quick`` 60 s) without a crash or RSS growth over 50 MB after warm-up.
 """
 
@@ -86,7 +86,8 @@ def run(quick: bool) -> list[Result]:
         note = f"{lag['steps_per_s']:.1f} refreshes/s, 10 ms probe, {lag['seconds']:.0f} s"
         rows += [
             Result("ui.replay_10dps", "loop lag p50", lag["lag_p50_ms"], "ms", note=note),
-            Result("ui.replay_10dps", "loop lag p99", lag["lag_p99_ms"], "ms", note=note),
+            Result("ui.replay_10dps", "loop lag p99", lag["lag_p99_ms"], "ms", target=16.0, direction="max_value",
+                   note=note),
             Result(
                 "ui.replay_10dps",
                 "loop lag max",
