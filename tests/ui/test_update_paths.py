@@ -146,3 +146,20 @@ def test_set_label_touches_the_label_only_when_text_or_colour_changes(qtbot: Any
     assert (label.texts, label.sheets) == (2, 1)
     set_label(label, "3.00")
     assert (label.texts, label.sheets) == (3, 2) and label.styleSheet() == ""
+
+
+def test_settled_waits_for_a_pushed_throttle_value(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWidget
+
+    from magnus_desktop.widgets import frame_budget
+    from magnus_desktop.widgets.throttle import Throttle
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    shown: list[int] = []
+    throttle = Throttle(shown.append, hz=20.0, parent=owner)
+    qtbot.waitUntil(frame_budget.settled)
+    throttle.push(1)
+    assert not frame_budget.settled()
+    qtbot.waitUntil(frame_budget.settled, timeout=2000)
+    assert shown == [1]
