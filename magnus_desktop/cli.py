@@ -1,4 +1,5 @@
-"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``--screenshot``."""
+"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``risk``,
+``--screenshot``."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_import import add_import_parser
 
     add_import_parser(sub)
+    from magnus_desktop.cli_risk import add_risk_parser
+
+    add_risk_parser(sub)
     return parser
 
 
@@ -50,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_import import run_import
 
         return run_import(args)
+    if args.command == "risk":
+        from magnus_desktop.cli_risk import run_risk
+
+        return run_risk(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)

@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``audit``, ``orders``,
-``scanner``, ``watchlists``, ``overview``. Each replay day, :attr:`refresher` asks each to refresh,
+``scanner``, ``watchlists``, ``overview``, ``risk``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -43,6 +43,7 @@ from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
+from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
 from magnus_desktop.services.session import BrokerSessionManager
 from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsSaveError, SettingsStore
@@ -130,11 +131,13 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: the active account's risk, recomputed on each portfolio update
+        self.risk = RiskService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner),
-            ("watchlists", self.watchlists), ("overview", self.overview)]
+            ("watchlists", self.watchlists), ("overview", self.overview), ("risk", self.risk)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
