@@ -37,7 +37,12 @@ from magnus_desktop.analytics.risk_var import (
 )
 from magnus_desktop.models.domain import Fill, OptionContract
 from magnus_desktop.services.market.recorded import MarketDataError, ReplayMarketData
-from magnus_desktop.services.portfolio.marking import build_books, intrinsic_value, mark_position, settlement_price
+from magnus_desktop.services.portfolio.marking import (
+    build_books,
+    intrinsic_value,
+    mark_position,
+    settlement_price,
+)
 from magnus_desktop.services.risk.history import (
     INDEX,
     Beta,
