@@ -24,6 +24,8 @@ from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from magnus_desktop.ui.risk.panel import RiskPanel
+from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
 from magnus_desktop.ui.scanner.view_model import ScannerViewModel
 from magnus_desktop.ui.watchlists.panel import WatchlistsPanel
@@ -97,6 +99,11 @@ def audit_dock(app: AppViewModel) -> QWidget:
     return _owned(AuditPanel(vm), vm)
 
 
+def risk_dock(app: AppViewModel) -> QWidget:
+    vm = RiskViewModel(app.ctx)
+    return _owned(RiskPanel(vm), vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -107,4 +114,5 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
     DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
+    DockSpec("dock_risk", "Risk", Area.BottomDockWidgetArea, risk_dock, tab_with="dock_positions"),
 )
