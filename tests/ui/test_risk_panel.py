@@ -57,3 +57,11 @@ def test_risk_panel_shows_every_part(qtbot, report: RiskReport) -> None:  # type
         panel.show()
         qtbot.waitExposed(panel)
         panel.grab().save(f"/tmp/risk_tab{i}.png")
+
+
+def test_risk_panel_fits_a_narrow_dock(qtbot, report: RiskReport) -> None:  # type: ignore[no-untyped-def]
+    vm = FakeRiskViewModel()
+    panel = RiskPanel(vm)  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    vm.report_changed.emit(report)
+    assert panel.minimumSizeHint().width() <= 400

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -94,6 +95,11 @@ class RiskPanel(QWidget):
         self._report: RiskReport | None = None
         if vm.last_report() is not None:
             self.show_report(vm.last_report())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Modest: the heat map's 31 columns would otherwise ask the dock area for ~2,000 px and
+        widen the window (it scrolls instead)."""
+        return QSize(480, 360)
 
     def _build_tabs(self) -> None:
         self.tabs.addTab(self.greeks, "Greeks")
