@@ -114,5 +114,5 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import TradingView watchlist…", "import_dialog", "Ctrl+I"),)),
     DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
-    DockSpec("dock_risk", "Risk", Area.BottomDockWidgetArea, risk_dock, tab_with="dock_scanner"),
+    DockSpec("dock_risk", "Risk", Area.TopDockWidgetArea, risk_dock, tab_with="dock_scanner"),
 )
