@@ -1,4 +1,4 @@
-"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``risk``,
+"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
 ``--screenshot``."""
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_risk import add_risk_parser
 
     add_risk_parser(sub)
+    from magnus_desktop.cli_alerts import add_alerts_parser
+
+    add_alerts_parser(sub)
     return parser
 
 
@@ -58,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_risk import run_risk
 
         return run_risk(args)
+    if args.command == "alerts":
+        from magnus_desktop.cli_alerts import run_alerts
+
+        return run_alerts(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)

@@ -253,28 +253,140 @@ class Watchlist:
     items: tuple[WatchlistItem, ...] = ()
 
 
+Action = Literal["BUY", "SELL"]
+#: ``"MKT"`` fills at the quote; ``"LMT"`` only at ``limit_price`` or better.
+OrderType = Literal["MKT", "LMT"]
+#: ``"DAY"`` expires at the close of the trade day; ``"GTC"`` works until filled or cancelled.
+TimeInForce = Literal["DAY", "GTC"]
+#: ``"auto"`` opens or closes by what the account holds; ``"open"``/``"close"`` say it explicitly
+#: (buy/sell to open, buy/sell to close) and the rules refuse a ticket that would do otherwise.
+PositionEffect = Literal["auto", "open", "close"]
+#: The combos a :class:`ComboTicket` can be.
+Strategy = Literal["vertical", "iron_condor", "roll"]
+
+
+def _order_type_of(order_type: str, limit_price: float) -> str:
+    """An unset order type follows the limit: NaN = market, any other value = limit."""
+    if order_type:
+        return order_type
+    return "MKT" if isinstance(limit_price, float | int) and math.isnan(limit_price) else "LMT"
+
+
 @dataclass(frozen=True, slots=True)
-class OrderTicket:
-    """An order as the trader confirmed it.
+class OrderLeg:
+    """One leg of a ticket: a contract (an option, or a ``StockContract``), a side and a ratio.
 
     Attributes:
-        action: ``"SELL"`` (to open a short / close a long) or ``"BUY"``.
-        qty: contracts, > 0 (the sign comes from ``action``).
-        limit_price: USD per share; ``nan`` = fill at the quoted bid (sell) / ask (buy).
-        order_ref: idempotent client reference; a second submission with the same ref is ignored.
+        ratio: units of this leg per unit of the ticket (>= 1); contracts for an option, shares
+            for a stock.
     """
 
-    contract: OptionContract
-    action: Literal["SELL", "BUY"]
+    contract: OptionContract | StockContract
+    action: Action
+    ratio: int = 1
+
+    def signed_qty(self, qty: int) -> int:
+        """Signed units of this leg for ``qty`` units of the ticket (sell < 0)."""
+        return -qty * self.ratio if self.action == "SELL" else qty * self.ratio
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTicket:
+    """A single-leg order (an option, or a stock) as the trader confirmed it.
+
+    Attributes:
+        contract: an ``OptionContract``, or a ``StockContract`` (``models.market``) for shares.
+        action: ``"SELL"`` (to open a short / close a long) or ``"BUY"``.
+        qty: contracts (shares for a stock), > 0 (the sign comes from ``action``).
+        limit_price: USD per share; ``nan`` = a market order (fills at the quoted bid for a sell,
+            ask for a buy).
+        order_ref: idempotent client reference; a second submission with the same ref is ignored.
+        order_type: ``"MKT"``/``"LMT"``; left empty it follows ``limit_price`` (NaN = ``"MKT"``), so
+            a limit order with a NaN price is an explicit ``order_type="LMT"`` the rules refuse.
+        tif: ``"DAY"`` or ``"GTC"``.
+        position_effect: ``"auto"``, ``"open"`` or ``"close"`` (buy/sell to open/close).
+        currency: of the prices; the accounts trade USD only.
+    """
+
+    contract: OptionContract | StockContract
+    action: Action
     qty: int
     limit_price: float
     order_ref: str
     trade_date: date
     account_id: int = 1
+    order_type: OrderType = ""  # type: ignore[assignment]  # set in __post_init__
+    tif: TimeInForce = "DAY"
+    position_effect: PositionEffect = "auto"
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order_type", _order_type_of(self.order_type, self.limit_price))
 
     @property
     def signed_qty(self) -> int:
         return -self.qty if self.action == "SELL" else self.qty
+
+    @property
+    def legs(self) -> tuple[OrderLeg, ...]:
+        """The ticket as one leg of ratio 1."""
+        return (OrderLeg(self.contract, self.action, 1),)
+
+    @property
+    def strategy(self) -> str:
+        return "single"
+
+
+@dataclass(frozen=True, slots=True)
+class ComboTicket:
+    """A multi-leg option order filled as one: all legs at one net price, or none.
+
+    ``strategy`` says what the legs must form (checked by ``services.orders.rules``):
+        ``"vertical"``     two options of one underlying, expiry and right, other strikes, one bought
+                           and one sold;
+        ``"iron_condor"``  a put vertical below a call vertical, one underlying and expiry;
+        ``"roll"``         close a held option and open the same right of the same underlying at a
+                           later expiry and/or another strike.
+
+    Attributes:
+        legs: the legs (a roll: the closing leg first, then the opening leg).
+        qty: units of the combo (> 0); each leg trades ``qty × ratio`` contracts.
+        limit_price: net USD per share, signed as cash: ``> 0`` = a net credit of at least this,
+            ``< 0`` = a net debit of at most ``-limit_price``; ``nan`` = market (the natural price:
+            sells at the bid, buys at the ask).
+        order_ref, trade_date, account_id, order_type, tif, currency: as on ``OrderTicket``.
+    """
+
+    strategy: Strategy
+    legs: tuple[OrderLeg, ...]
+    qty: int
+    limit_price: float
+    order_ref: str
+    trade_date: date
+    account_id: int = 1
+    order_type: OrderType = ""  # type: ignore[assignment]  # set in __post_init__
+    tif: TimeInForce = "DAY"
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order_type", _order_type_of(self.order_type, self.limit_price))
+
+    @property
+    def position_effect(self) -> PositionEffect:
+        return "auto"
+
+    def describe(self) -> str:
+        """``"vertical: SELL SPXW 2018-01-31 2600 P / BUY SPXW 2018-01-31 2550 P"``."""
+        return f"{self.strategy.replace('_', ' ')}: " + " / ".join(
+            f"{leg.action} {_describe(leg.contract)}" for leg in self.legs)
+
+
+#: Any ticket the order rules (``services.orders.rules``) and the brokers accept.
+Ticket = OrderTicket | ComboTicket
+
+
+def _describe(contract: OptionContract | StockContract) -> str:
+    return contract.describe() if isinstance(contract, OptionContract) else contract.symbol
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from magnus_desktop.models.domain import NAN, OptionContract, OrderTicket
+from magnus_desktop.models.domain import NAN, OptionContract, Ticket
 
 #: Where a value came from: a broker session, Yahoo Finance (delayed), or the bundled replay.
 DataSource = Literal["ib", "robinhood", "yfinance", "replay", "paper"]
@@ -141,8 +141,10 @@ class OrderEvent:
         avg_fill_price: USD per share, ``nan`` before any fill.
         broker_order_id: the broker's id as text ("" before the broker knows it).
         message: the broker's or our rules' reason (rejections, cancels).
-        ticket: the order as sent, where the publisher has it (paper broker, our own refusals);
-            None otherwise (a real broker's later status reports).
+        ticket: the order as sent, where the publisher has it (paper broker, ``OrderService``);
+            None otherwise (a real broker's report of an order this app session did not send).
+        preview: the ``services.orders.rules.TicketPreview`` the ticket was sent (or refused) with,
+            filled in by ``OrderService``; None otherwise (models cannot name the services' type).
     """
 
     order_ref: str
@@ -154,7 +156,8 @@ class OrderEvent:
     message: str
     source: DataSource
     at: datetime
-    ticket: OrderTicket | None = None
+    ticket: Ticket | None = None
+    preview: Any = None
 
 
 @dataclass(frozen=True, slots=True)

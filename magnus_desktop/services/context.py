@@ -10,8 +10,8 @@ Events (payloads):
     playing_changed(bool)   the replay clock started or stopped playing
     notice(str)             something the trader should read (errors included)
 
-Services (each with ``start()`` / ``aclose()`` and its own events): ``portfolio``, ``audit``, ``orders``,
-``scanner``, ``watchlists``, ``overview``, ``risk``. Each replay day, :attr:`refresher` asks each to refresh,
+Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -26,12 +26,14 @@ from typing import Any, Protocol, TypeVar
 
 from psygnal import Signal
 
+from magnus_desktop.services.alerts import AlertService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.history import HistoryService
 from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -131,18 +133,23 @@ class AppContext:
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
+        #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
+        self.history = HistoryService(self)
         #: the active account's risk, recomputed on each portfolio update
         self.risk = RiskService(self)
+        #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
+        self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
-            ("scanner", self.scanner),
-            ("watchlists", self.watchlists), ("overview", self.overview), ("risk", self.risk)]
+            ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
+            ("risk", self.risk), ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
         self.refresher.add("the watchlist quotes", self.watchlists.refresh)
         self.refresher.add("the market overview", self.overview.refresh)
+        self.refresher.add("the alerts", self.alerts.refresh)
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
@@ -338,6 +345,7 @@ class AppContext:
         await self.portfolio.reload()
         await self.watchlists.reload()
         await self.audit.reload()
+        await self.alerts.reload()
         self.refresher.schedule()
         return True
 

@@ -39,7 +39,7 @@ from magnus_desktop.services.credentials.db_url import split_db_url  # the one i
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: a settings file is a few KB; anything bigger is not ours and is not read into memory
 MAX_FILE_BYTES = 1_000_000
 #: longest error list shown to the user (the rest is counted)
@@ -88,6 +88,76 @@ class MarketDataSettings(BaseModel):
         default=False,
         description="Ask Yahoo Finance (delayed, needs the internet) for watchlist quotes after the connected "
                     "broker session and before the replay. Off by default: the app works offline.")
+
+
+#: how often a monitor runs besides every replay step / quote batch ("daily_0700" = 07:00 local time)
+Cadence = Literal["30min", "hourly", "4h", "daily_0700"]
+CADENCES: tuple[Cadence, ...] = ("30min", "hourly", "4h", "daily_0700")
+
+
+class AlertSettings(BaseModel):
+    """Monitors of the alerts centre: an on/off switch, thresholds and a cadence per monitor, the
+    de-duplication cool-down, quiet hours and the tray behaviour. Fractions are decimals (0.5 = 50 %)."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, hide_input_in_errors=True)
+
+    cooldown_hours: float = Field(
+        default=72.0, ge=0.0, le=24.0 * 90,
+        description="The same monitor does not raise about the same subject again within this many hours "
+                    "(unless the priority goes up).")
+    quiet_hours_enabled: bool = Field(default=False, description="No tray notifications during the quiet hours.")
+    quiet_from_hour: int = Field(default=22, ge=0, le=23, description="Quiet hours start at this hour (local time, 0-23).")
+    quiet_to_hour: int = Field(default=7, ge=0, le=23, description="Quiet hours end at this hour (local time, 0-23).")
+    expiration_enabled: bool = Field(default=True, description="Monitor: options close to expiry.")
+    expiration_high_dte: int = Field(default=7, ge=0, le=MAX_DTE,
+                                     description="Expiration: HIGH at this many calendar days to expiry or fewer.")
+    expiration_critical_dte: int = Field(
+        default=3, ge=0, le=MAX_DTE, description="Expiration: CRITICAL at this many calendar days or fewer (and on expiry day).")
+    expiration_cadence: Cadence = Field(default="daily_0700", description="Expiration: how often it runs.")
+    profit_target_enabled: bool = Field(default=True, description="Monitor: short options at their profit target.")
+    profit_target_pct: float = Field(
+        default=0.50, gt=0.0, le=1.0,
+        description="Profit target: share of a short option's max profit (the opening credit) captured; a decimal (0.5 = 50 %).")
+    profit_target_cadence: Cadence = Field(default="30min", description="Profit target: how often it runs.")
+    assignment_enabled: bool = Field(default=True, description="Monitor: assignment risk of short options.")
+    assignment_distance_pct: float = Field(
+        default=0.02, ge=0.0, le=0.5,
+        description="Assignment risk: a short option within this distance of its strike counts as at risk; "
+                    "a decimal of the underlying price (0.02 = 2 %).")
+    assignment_max_extrinsic: float = Field(
+        default=0.50, ge=0.0, le=1e6,
+        description="Assignment risk: extrinsic value below this (USD per share) leaves little reason not to exercise.")
+    assignment_cadence: Cadence = Field(default="30min", description="Assignment risk: how often it runs.")
+    delta_enabled: bool = Field(default=True, description="Monitor: the portfolio's net delta.")
+    delta_band_shares: float = Field(
+        default=500.0, gt=0.0, le=1e9,
+        description="Portfolio delta: alert when the net delta, beta-weighted to SPY, is beyond ± this many SPY shares.")
+    delta_cadence: Cadence = Field(default="hourly", description="Portfolio delta: how often it runs.")
+    earnings_enabled: bool = Field(default=True, description="Monitor: earnings dates before a position's expiry.")
+    earnings_cadence: Cadence = Field(default="daily_0700", description="Earnings risk: how often it runs.")
+    watchlist_enabled: bool = Field(default=True, description="Monitor: scanner opportunities on watchlist symbols.")
+    watchlist_min_score: float = Field(
+        default=0.10, ge=0.0, le=100.0,
+        description="Watchlist opportunities: alert when a watchlist symbol's best scanner score crosses this "
+                    "(score = annualized return × P(OTM) × (1 − spread); a decimal, 0.10 = 10 %).")
+    watchlist_cadence: Cadence = Field(default="4h", description="Watchlist opportunities: how often it runs.")
+    iv_enabled: bool = Field(default=True, description="Monitor: unusual implied volatility.")
+    iv_rank_min: float = Field(default=80.0, ge=0.0, le=100.0,
+                               description="Unusual IV: alert at this IV rank or above (0-100, over the last year).")
+    iv_jump_points: float = Field(
+        default=5.0, gt=0.0, le=500.0, description="Unusual IV: alert on a day-over-day IV rise of this many vol points or more.")
+    iv_cadence: Cadence = Field(default="hourly", description="Unusual IV: how often it runs.")
+    kalshi_enabled: bool = Field(default=True, description="Monitor: Kalshi mispricing (once Kalshi markets are connected).")
+    kalshi_min_edge: float = Field(
+        default=0.05, ge=0.0, le=1.0,
+        description="Kalshi: alert when model probability − price − fees is at least this, USD per 1-USD contract.")
+    kalshi_cadence: Cadence = Field(default="30min", description="Kalshi mispricing: how often it runs.")
+
+    @model_validator(mode="after")
+    def _critical_inside_high(self) -> AlertSettings:
+        if self.expiration_critical_dte > self.expiration_high_dte:
+            raise ValueError("expiration_critical_dte must be at most expiration_high_dte")
+        return self
 
 
 class ScannerSettings(BaseModel):
@@ -239,6 +309,8 @@ class Settings(BaseModel):
         default_factory=lambda: [demo_account()],
         description="Broker accounts (Settings → Accounts); the built-in demo paper account is always first.")
     active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
+    alerts: AlertSettings = Field(default_factory=AlertSettings,
+                                  description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
 
     @field_validator("accounts")
     @classmethod
@@ -309,8 +381,14 @@ def _v2_to_v3(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _v3_to_v4(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 added the alerts centre's settings (every monitor on, the issue's thresholds)."""
+    raw.setdefault("alerts", AlertSettings().model_dump(mode="json"))
+    return raw
+
+
 # Migrations from version N to N+1, applied to the raw dict before validation.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 class SettingsFileError(ValueError):

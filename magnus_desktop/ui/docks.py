@@ -15,11 +15,16 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from magnus_desktop.ui.alerts.panel import AlertsPanel
+from magnus_desktop.ui.alerts.tray import AlertTray
+from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.history.panel import HistoryPanel
+from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
 from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
@@ -59,6 +64,7 @@ class DockSpec:
     factory: Callable[[AppViewModel], QWidget]
     split_from: str | None = None
     size: tuple[int, int] = (0, 0)
+    tab_with: str | None = None
     actions: tuple[DockAction, ...] = ()
     tab_with: str | None = None
 
@@ -104,6 +110,35 @@ def risk_dock(app: AppViewModel) -> QWidget:
     return _owned(RiskPanel(vm), vm)
 
 
+def alerts_dock(app: AppViewModel) -> QWidget:
+    """The Alerts dock and the tray icon it notifies through (both live as long as the panel)."""
+    vm = AlertsViewModel(app.ctx, app.orders)
+    panel = AlertsPanel(vm)
+
+    def open_alert(alert_id: int | None) -> None:
+        panel._raise_dock("dock_alerts")  # noqa: SLF001 - the panel's own helper
+        if alert_id is not None:
+            panel.select_alert(alert_id)
+
+    def quit_app() -> None:
+        window = panel.window()
+        getattr(window, "request_quit", window.close)()
+
+    tray = AlertTray(panel.window, lambda: app.ctx.settings.alerts, open_alert, quit_app, parent=panel)
+    vm.raised.connect(lambda alerts: tray.notify(list(alerts)))
+    vm.unread_changed.connect(tray.set_unread)
+    panel.tray = tray
+    return _owned(panel, vm)
+
+
+def history_dock(app: AppViewModel) -> QWidget:
+    vm = HistoryViewModel(app.ctx)
+    import_vm = ImportViewModel(app.ctx, vm)
+    panel = HistoryPanel(vm, import_vm, app.theme)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -115,4 +150,8 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
     DockSpec("dock_risk", "Risk", Area.TopDockWidgetArea, risk_dock, tab_with="dock_scanner"),
+    DockSpec("dock_alerts", "Alerts", Area.BottomDockWidgetArea, alerts_dock, tab_with="dock_watchlists",
+             size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
+    DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
+             actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
 )

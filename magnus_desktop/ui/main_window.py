@@ -102,10 +102,11 @@ class MainWindow(QMainWindow):
         for spec in self._dock_specs:
             if spec.split_from is not None:
                 self.splitDockWidget(self.docks[spec.split_from], self.docks[spec.id], Qt.Orientation.Horizontal)
-        for spec in self._dock_specs:  # tabs after the splits: a tab takes its partner's place
-            if spec.tab_with is not None:
-                self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.id])
-                self.docks[spec.tab_with].raise_()
+        tabbed = [spec for spec in self._dock_specs if spec.tab_with is not None]
+        for spec in tabbed:  # tabs after the splits: a tab takes its partner's place
+            self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.id])
+        for partner in dict.fromkeys(spec.tab_with for spec in tabbed):  # the partner stays in front
+            self.docks[partner].raise_()
         roots = [spec for spec in self._dock_specs if spec.split_from is None and spec.tab_with is None]
         for root in roots:
             row = [root, *(s for s in self._dock_specs if s.split_from == root.id and s.tab_with is None)]

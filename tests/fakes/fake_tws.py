@@ -204,6 +204,7 @@ class FakeOrder:
     status: str = "PreSubmitted"
     filled: float = 0.0
     avg_price: float = 0.0
+    tif: str = ""
 
 
 @dataclass
@@ -633,7 +634,7 @@ class FakeTWS:
         order_id = int(f[1])
         lmt = float(f[19]) if f[19] else None
         o = FakeOrder(order_id, self._next_perm, c.client_id or 0, int(f[2] or 0), f[16], float(f[17]), f[18],
-                      lmt, f[26], f[23] or self.account)
+                      lmt, f[26], f[23] or self.account, tif=f[21])
         self._next_perm += 1
         self._next_order_id = max(self._next_order_id, order_id + 1)
         self.placed_orders.append(o)

@@ -303,3 +303,42 @@ async def test_the_default_pacing_stays_under_ibs_50_messages_per_second(server,
     await wait_for(lambda: server.active_subscriptions == len(opts), timeout=6)
     assert server.rate_violations == 0 and not errors
     await ib.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_double_click_and_a_retry_after_reconnect_send_one_gtc_order(server, sessions):
+    """Three concurrent clicks, then the connection drops and the retry comes after the reconnect:
+    IB sees exactly one placeOrder, carrying the ticket's orderRef and time in force."""
+    ib = IBSession(config(server))
+    sessions.append(ib)
+    await ib.connect()
+    server.fill_orders = False
+    ticket = OrderTicket(PUT_2700, "SELL", 1, 22.5, "ref-double", date(2018, 1, 2), tif="GTC")
+    assert await asyncio.gather(*(ib.place(ticket) for _ in range(3))) == ["ref-double"] * 3
+    await wait_for(lambda: server.place_order_count == 1)
+    server.drop_connections()
+    await wait_for(lambda: ib.state == "connected" and ib._ib.isConnected())
+    assert await ib.place(ticket) == "ref-double"
+    await asyncio.sleep(0.2)  # anything sent has reached the server
+    assert server.place_order_count == 1
+    (order,) = server.placed_orders
+    assert (order.order_ref, order.tif, order.order_type) == ("ref-double", "GTC", "LMT")
+
+
+@pytest.mark.asyncio
+async def test_combos_and_a_nan_limit_are_refused_before_sending(server, sessions):
+    from magnus_desktop.models.domain import ComboTicket, OrderLeg
+    from magnus_desktop.services.brokers.protocols import OrderRejectedByBroker
+
+    ib = IBSession(config(server))
+    sessions.append(ib)
+    await ib.connect()
+    lower = OptionContract("SPXW", PUT_2700.expiry, 2650.0, "P")
+    combo = ComboTicket("vertical", (OrderLeg(PUT_2700, "SELL"), OrderLeg(lower, "BUY")), 1, 1.0, "ref-v",
+                        date(2018, 1, 2))
+    with pytest.raises(OrderRejectedByBroker, match="vertical orders are not sent through IB"):
+        await ib.place(combo)
+    with pytest.raises(OrderRejectedByBroker, match="finite limit price"):
+        await ib.place(OrderTicket(PUT_2700, "SELL", 1, math.nan, "ref-nan", date(2018, 1, 2), order_type="LMT"))
+    await asyncio.sleep(0.1)
+    assert server.place_order_count == 0

@@ -14,7 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from magnus_desktop.models import orm_history  # noqa: F401 - its tables are part of the schema
+from magnus_desktop.models import (
+    orm_alerts,  # noqa: F401 - its table is part of the schema
+    orm_history,  # noqa: F401 - its tables are part of the schema
+)
 from magnus_desktop.models.orm import AccountRow, Base
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.storage import (

@@ -37,7 +37,9 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
     win = build(qtbot, app_vm, run, 1680, 1000)
     names = {t.objectName() for t in tables(win).values()}
     assert names == {"positions_table", "scanner_table", "watchlists_symbols"}
-    assert {t.objectName() for t in win.findChildren(RecordTableView)} == names | {"orders_table", "audit_table"}
+    history = {"history_lots_table", "history_wheel_table"}  # the trade-history dock's tabs
+    assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
+        names | history | {"orders_table", "audit_table", "alerts_table"})
 
 
 def assert_columns_fit(win: MainWindow) -> None:

@@ -17,7 +17,9 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
-DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit"}
+DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
+         "dock_alerts", "dock_history"}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history"}  # behind their partner's tab by default
 
 
 @pytest.fixture
@@ -34,7 +36,8 @@ def window(qtbot, app_vm: AppViewModel, run: LoopRunner) -> MainWindow:  # type:
 def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
     names = {d.objectName() for d in window.findChildren(QDockWidget)}
     assert names == DOCKS
-    assert all(window.docks[n].isVisible() for n in DOCKS)
+    assert all(window.docks[n].isVisible() for n in DOCKS - TABBED)
+    assert window.docks["dock_history"] in window.tabifiedDockWidgets(window.docks["dock_positions"])
 
 
 def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:

@@ -12,55 +12,12 @@ from PySide6.QtWidgets import QDialog
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.context import AppContext
-from magnus_desktop.ui.orders.ticket import PAPER_NOTE, OrderTicketDialog, ticket_preview
+from magnus_desktop.ui.orders.ticket import PAPER_NOTE, OrderTicketDialog
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 
 JAN31 = date(2018, 1, 31)
 PUT = OptionContract("SPXW", JAN31, 2600.0, "P")
 CALL = OptionContract("SPXW", JAN31, 2750.0, "C")
-
-
-# ---- ticket_preview (no Qt) ---------------------------------------------------------------------
-def test_short_put_preview() -> None:
-    bid, ask, qty, fee, bp = 5.70, 5.90, 2, 0.65, 1_000_000.0
-    p = ticket_preview(PUT, "SELL", qty, bid, ask, math.nan, fee, bp)
-    assert p.fill_price == bid and p.credit
-    assert p.premium == pytest.approx(bid * 100 * qty)
-    assert p.commission == pytest.approx(fee * qty)
-    assert p.collateral == pytest.approx(2600 * 100 * qty)
-    assert p.max_loss == pytest.approx((2600 - bid) * 100 * qty + fee * qty)
-    assert p.buying_power_after == pytest.approx(bp - 2600 * 100 * qty + bid * 100 * qty - fee * qty)
-    assert p.problems == ()
-
-
-def test_long_option_risks_only_the_premium() -> None:
-    p = ticket_preview(CALL, "BUY", 3, 1.10, 1.30, math.nan, 0.65, 10_000.0)
-    assert p.fill_price == 1.30 and not p.credit
-    assert p.premium == pytest.approx(-1.30 * 100 * 3)
-    assert p.collateral == 0.0
-    assert p.max_loss == pytest.approx(1.30 * 100 * 3 + 0.65 * 3)
-    assert p.buying_power_after == pytest.approx(10_000 - 390 - 1.95)
-
-
-def test_short_call_is_unlimited_and_flagged() -> None:
-    p = ticket_preview(CALL, "SELL", 1, 1.10, 1.30, math.nan, 0.65, 1e6)
-    assert math.isinf(p.max_loss) and p.collateral == 0.0
-    assert any("covered call" in s for s in p.problems)
-
-
-def test_buying_back_a_short_put_frees_its_collateral() -> None:
-    p = ticket_preview(PUT, "BUY", 1, 5.70, 5.90, math.nan, 0.65, 50_000.0, held_qty=-1)
-    assert p.collateral == 0.0 and p.max_loss == 0.0
-    assert p.buying_power_after == pytest.approx(50_000 - 590 - 0.65 + 2600 * 100)
-
-
-def test_limit_missing_quote_and_buying_power_are_reported() -> None:
-    assert "Bid 5.70 is below your limit 6.00" in " ".join(ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 6.0, 0.65, 1e6).problems)
-    assert ticket_preview(PUT, "SELL", 1, 5.70, 5.90, 5.5, 0.65, 1e6).problems == ()
-    nan_quote = ticket_preview(PUT, "SELL", 1, math.nan, math.nan, math.nan, 0.65, 1e6)
-    assert math.isnan(nan_quote.fill_price) and "No recorded bid" in nan_quote.problems[0]
-    poor = ticket_preview(PUT, "SELL", 1, 5.70, 5.90, math.nan, 0.65, 100_000.0)
-    assert poor.buying_power_after < 0 and "Not enough buying power" in poor.problems[0]
 
 
 # ---- the dialog on a real Workstation (2018-01-02, demo account seeded) -------------------------
@@ -128,12 +85,15 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, ctx) -> No
     assert dialog.risk["fill"].text() == f"{ask:.2f}" and dialog.risk["premium"].text().endswith("debit")
 
 
-def test_preview_is_the_brokers_rule() -> None:
-    """One rule set: the ticket's preview is the paper broker's own ``evaluate_order``."""
-    from magnus_desktop.services.brokers.paper import evaluate_order
+def test_preview_is_the_brokers_rule(orders_vm: OrdersViewModel, ctx, run) -> None:
+    """One rule set: the ticket's preview (``vm.preview``) is what the paper broker decides with."""
+    from magnus_desktop.services.orders.rules import BidAsk
 
-    args = (PUT, "SELL", 3, 5.70, 5.90, math.nan, 0.65, 500_000.0, -1, date(2018, 1, 2))
-    assert ticket_preview(*args) == evaluate_order(*args)
+    ticket = orders_vm.new_ticket(PUT, "SELL", 3)
+    quote = run(ctx.broker.quote(PUT, ticket.trade_date))
+    ours = orders_vm.preview(ticket, BidAsk(quote.bid, quote.ask))
+    assert ours == run(ctx.broker.preview(ticket, ctx.portfolio.last_summary))
+    assert ours.problems == ()
 
 
 def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_ticket, ctx) -> None:

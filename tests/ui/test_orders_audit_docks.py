@@ -108,9 +108,10 @@ def test_audit_viewer_filters_pages_and_exports_csv(run: LoopRunner, ctx: AppCon
     call = ctx.orders.new_ticket(CALL, "SELL", 1)
     with pytest.raises(OrderRejected):
         run(ctx.orders.place_order(call))
-    run.until(lambda: audit_panel.model.rowCount() == 4)  # the live rows reload the first page
-    assert [r["action"] for r in audit_panel.model.records()] == ["rejected", "placed", "filled", "placed"]
-    assert audit_panel.page_label.text() == "rows 1–4 of 4, newest first"
+    # the rules refuse the covered call before any broker call: one "rejected" row, no "placed"
+    run.until(lambda: audit_panel.model.rowCount() == 3)  # the live rows reload the first page
+    assert [r["action"] for r in audit_panel.model.records()] == ["rejected", "filled", "placed"]
+    assert audit_panel.page_label.text() == "rows 1–3 of 3, newest first"
     audit_panel.action.setCurrentText("rejected")
     run.until(lambda: audit_panel.model.rowCount() == 1)
     assert audit_panel.model.records()[0]["order_ref"] == call.order_ref

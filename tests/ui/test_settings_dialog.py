@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from magnus_desktop.services.settings import (
     ACCOUNT_FIELDS,
     AccountConfig,
+    AlertSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -185,12 +186,14 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner", "market_data", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
+    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
     names += [f"market_data.{n}" for n in MarketDataSettings.model_fields]
+    names += [f"alerts.{n}" for n in AlertSettings.model_fields]
     for name in names:
-        model = {"scanner": ScannerSettings, "market_data": MarketDataSettings}.get(name.split(".")[0], Settings)
+        model = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
+                 "alerts": AlertSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 
@@ -218,3 +221,14 @@ def test_yfinance_quotes_are_off_by_default_and_the_checkbox_turns_them_on(dialo
     box.setChecked(True)
     result = dialog.form_settings()
     assert result is not None and result.market_data.use_yfinance is True
+
+
+def test_alert_thresholds_are_edited_in_the_alerts_tab(dialog: SettingsDialog) -> None:
+    box = dialog.editor("alerts.profit_target_pct")
+    box.setValue(65.0)  # type: ignore[attr-defined]
+    dialog.editor("alerts.delta_enabled").setChecked(False)  # type: ignore[attr-defined]
+    combo = dialog.editor("alerts.iv_cadence")
+    combo.setCurrentIndex(combo.findData("4h"))  # type: ignore[attr-defined]
+    _ok(dialog)
+    result = dialog.result_settings().alerts
+    assert (result.profit_target_pct, result.delta_enabled, result.iv_cadence) == (0.65, False, "4h")

@@ -61,11 +61,12 @@ async def test_fill_and_rule_rejection_each_write_placed_then_result(ctx: AppCon
     with pytest.raises(OrderRejected, match="covered call"):
         await ctx.orders.place_order(call)
     rows = await _rows(ctx)
+    # the order rules refuse the covered call in OrderService, before any broker call: no "placed" row
     assert [(r.order_ref, r.action) for r in rows] == [(put.order_ref, "placed"), (put.order_ref, "filled"),
-                                                       (call.order_ref, "placed"), (call.order_ref, "rejected")]
+                                                       (call.order_ref, "rejected")]
     fill = ctx.orders.fill_of(put.order_ref)
     assert fill is not None
-    placed, filled, _, rejected = rows
+    placed, filled, rejected = rows
     assert placed.params["symbol"] == PUT.describe() and placed.params["qty"] == 1
     assert placed.params["limit_price"] is None  # market
     # the preview is the broker's rules before the fill: a cash-secured put's collateral, its premium
@@ -74,8 +75,8 @@ async def test_fill_and_rule_rejection_each_write_placed_then_result(ctx: AppCon
     assert filled.avg_fill_price == fill.price and filled.filled_qty == 1
     assert filled.result == f"filled 1 @ {fill.price:.2f}" and filled.broker_order_id == f"paper-{put.order_ref}"
     assert filled.latency_ms is not None and filled.latency_ms > 0
-    assert "covered call" in rejected.result and rejected.latency_ms is not None
-    assert rows[2].preview["max_loss"] == "inf" and "covered call" in rows[2].preview["problems"][0]
+    assert "covered call" in rejected.result and rejected.latency_ms is None  # no broker round trip
+    assert rejected.preview["max_loss"] == "inf" and "covered call" in rejected.preview["problems"][0]
     assert {r.account for r in rows} == {ctx.session.active.name}
     assert writers and threading.main_thread().name not in writers  # the DB executor, not the loop thread
 
@@ -145,6 +146,6 @@ async def test_recent_orders_survive_a_restart_and_export_as_csv(ctx: AppContext
     [row] = rows[1:]
     record = dict(zip(rows[0], row, strict=True))
     assert record["order_ref"] == t2.order_ref and record["action"] == "rejected"
-    assert "covered call" in record["result"] and float(record["latency_ms"]) > 0
+    assert "covered call" in record["result"] and record["latency_ms"] == ""  # refused before any broker call
     assert json.loads(record["parameters"])["symbol"] == CALL.describe()
     assert record["avg_fill_price_usd"] == "" and not (tmp_path / "audit.csv.part").exists()

@@ -305,3 +305,16 @@ def test_clean_files_report_nothing(spxw: pd.DataFrame, tmp_path: Path) -> None:
     report = read_chain(BUNDLED_SPXW).report
     assert report.skipped == () and report.duplicates.count == 0
     assert report.rows_read == report.rows_kept == len(spxw) and report.messages() == []
+
+
+def test_padded_values_load_like_unpadded_ones(tmp_path: Path) -> None:
+    """Blanks around values are stripped (only padded columns are, for speed): same frame as the original."""
+    source = Path(__file__).resolve().parents[2] / "magnus_desktop/resources/data/options_chains/optopsy_SPXW_2018_monthlies.csv"
+    lines = source.read_text(encoding="utf-8-sig").splitlines()[:60]
+    plain, padded = tmp_path / "plain.csv", tmp_path / "padded.csv"
+    plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    padded.write_text("\n".join([lines[0]] + [",".join(f"  {v}\t" if i % 2 else f" {v}" for i, v in enumerate(ln.split(",")))
+                                             for ln in lines[1:]]) + "\n", encoding="utf-8")
+    expected = load_chain(plain)
+    assert len(expected) == 59
+    pd.testing.assert_frame_equal(load_chain(padded), expected)

@@ -118,7 +118,7 @@ async def test_a_backdated_order_is_checked_against_every_later_day(tmp_path: Pa
         expected = ws.portfolio.starting_cash + premiums - fees * (len(DEMO_SEED) + 1 + 4) - collateral
         assert expected < 0 and first.fill_date == date(2018, 2, 2)
         summary = ws.portfolio.last_summary
-        assert summary is not None and (await ws.broker.evaluate(big, summary.buying_power, 0)).problems == ()
+        assert summary is not None and (await ws.broker.preview(big, summary)).problems == ()
         with pytest.raises(OrderRejected, match=r"on 2018-02-02") as caught:
             await ws.orders.place_order(big)
         assert f"-${-expected:,.0f}" in str(caught.value)

@@ -167,3 +167,19 @@ def test_cash_transactions_and_open_positions_are_read_and_unbooked_cash_shows_a
     usd = next(r for r in reconcile(parsed) if r.currency == "USD")
     assert usd.difference == pytest.approx(20.0)  # the statement's CashReport does not hold the dividend
     assert not usd.ok
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1_000", " 12", "12 ", "0x10", ""])
+def test_parse_number_refuses_what_float_alone_would_accept(text: str) -> None:
+    from magnus_desktop.services.imports.common import parse_number
+
+    with pytest.raises(ImportFormatError, match="is not a number"):
+        parse_number(Path("f.xml"), 3, "quantity", text)
+
+
+@pytest.mark.parametrize(("text", "value"), [("-13283", -13283.0), ("0.88221", 0.88221), ("+.5", 0.5),
+                                            ("5.", 5.0), ("1.5E+3", 1500.0)])
+def test_parse_number_reads_plain_decimals(text: str, value: float) -> None:
+    from magnus_desktop.services.imports.common import parse_number
+
+    assert parse_number(Path("f.xml"), 3, "quantity", text) == value

@@ -1,14 +1,14 @@
-"""The paper broker's one rule set (``evaluate_order``) and the later-days buying-power check."""
+"""The paper broker's later-days buying-power check (its order rules are ``services.orders.rules``:
+tests/unit/test_order_rules.py)."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import pytest
 
 from magnus_desktop.models.domain import Fill, OptionContract
-from magnus_desktop.services.brokers.paper import check_later_days, evaluate_order
+from magnus_desktop.services.brokers.paper import check_later_days
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.portfolio.marking import buying_power_at
 
@@ -24,29 +24,6 @@ def market() -> ReplayMarketData:
 
 def fill(contract: OptionContract, qty: int, price: float, day: date) -> Fill:
     return Fill(contract, qty, price, 0.65 * abs(qty), day, f"ref-{contract.strike}-{qty}-{day}")
-
-
-def test_closing_is_never_refused_for_buying_power_even_when_it_is_negative() -> None:
-    closing = evaluate_order(PUT, "BUY", 1, 9.70, 10.10, math.nan, 0.65, -50_000.0, held_qty=-1)
-    assert closing.problems == () and closing.closes == 1 and closing.opens == 0
-    assert closing.buying_power_after == pytest.approx(-50_000 - 1010 - 0.65 + 272_000)
-    # opening more while short of cash is refused
-    opening = evaluate_order(PUT, "SELL", 1, 9.70, 10.10, math.nan, 0.65, -50_000.0, held_qty=-1)
-    assert "Not enough buying power" in opening.problems[0]
-
-
-def test_a_flip_is_described_and_priced() -> None:
-    e = evaluate_order(PUT, "BUY", 2, 9.70, 10.10, math.nan, 0.65, 100_000.0, held_qty=-1)
-    assert e.flips and e.describe_position_change() == "closes 1, opens 1 long"
-    assert e.collateral == 0.0 and e.max_loss == pytest.approx(10.10 * 100 + 1.30)
-    assert evaluate_order(PUT, "SELL", 3, 9.70, 10.10, math.nan, 0.65, 1e6, held_qty=1).describe_position_change() \
-        == "closes 1, opens 2 short"
-
-
-def test_expired_contract_is_refused() -> None:
-    e = evaluate_order(OptionContract("SPXW", JAN31, 2600.0, "P"), "SELL", 1, 1.0, 1.1, math.nan, 0.65, 1e6,
-                       day=date(2018, 2, 1))
-    assert e.problems == ("SPXW 2018-01-31 2600 P expired on 2018-01-31.",)
 
 
 def test_later_days_window_and_first_short_day(market: ReplayMarketData) -> None:

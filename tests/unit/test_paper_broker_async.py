@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket, Ticket
 from magnus_desktop.models.market import Execution, OrderEvent
 from magnus_desktop.services.brokers.paper import LaterDaysCheck, OrderRejected, PaperBroker, check_later_days
 from magnus_desktop.services.brokers.protocols import Broker, BrokerError, NotConnected, OrderRejectedByBroker
@@ -38,13 +39,13 @@ class MemoryLedger:
     async def account_at(self, day: date) -> AccountSummary:
         return account_summary(self.fills, day, self.market, self.days, starting_cash=1_000_000.0, rate=0.0)
 
-    async def later_days_check(self, fill: Fill) -> LaterDaysCheck:
-        return check_later_days(self.fills, fill, self.market, self.days, starting_cash=1_000_000.0)
+    async def later_days_check(self, fills: Sequence[Fill]) -> LaterDaysCheck:
+        return check_later_days(self.fills, fills, self.market, self.days, starting_cash=1_000_000.0)
 
-    async def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
-        if self.refuse_all or any(f.order_ref == fill.order_ref for f in self.fills):
+    async def record_fills(self, ticket: Ticket, fills: Sequence[Fill]) -> bool:
+        if self.refuse_all or any(f.order_ref == ticket.order_ref for f in self.fills):
             return False
-        self.fills.append(fill)
+        self.fills.extend(fills)
         return True
 
 

@@ -196,12 +196,12 @@ def test_version_1_file_migrates_and_keeps_its_values(tmp_path: Path) -> None:
     store = SettingsStore(path)
     loaded = store.load()
     assert store.problem is None
-    assert loaded.schema_version == SCHEMA_VERSION == 3
+    assert loaded.schema_version == SCHEMA_VERSION == 4
     assert (loaded.theme, loaded.risk_free_rate, str(loaded.replay_date)) == ("light", 0.021, "2018-01-29")
     assert (loaded.scanner.dte_max, loaded.scanner.premium_source) == (30, "mid")
     assert (loaded.log_level, loaded.log_dir) == ("INFO", None)
     store.save(loaded)
-    assert json.loads(path.read_text(encoding="utf-8"))["schema_version"] == 3
+    assert json.loads(path.read_text(encoding="utf-8"))["schema_version"] == SCHEMA_VERSION
 
 
 def test_file_without_version_is_treated_as_version_1(tmp_path: Path) -> None:

@@ -29,13 +29,13 @@ def test_v2_file_migrates_with_only_the_demo_account_active(tmp_path: Path) -> N
     store = SettingsStore(path)
     loaded = store.load()
     assert store.problem is None
-    assert SCHEMA_VERSION == 3 and loaded.schema_version == 3
+    assert loaded.schema_version == SCHEMA_VERSION
     assert (loaded.theme, loaded.risk_free_rate, loaded.log_level) == ("light", 0.02, "DEBUG")
     assert [(a.name, a.kind) for a in loaded.accounts] == [(DEMO_ACCOUNT, "paper")]
     assert loaded.active_account == DEMO_ACCOUNT
     store.save(loaded)
     saved = json.loads(path.read_text(encoding="utf-8"))
-    assert saved["schema_version"] == 3 and saved["active_account"] == DEMO_ACCOUNT
+    assert saved["schema_version"] == SCHEMA_VERSION and saved["active_account"] == DEMO_ACCOUNT
     assert [a["name"] for a in saved["accounts"]] == [DEMO_ACCOUNT]
 
 

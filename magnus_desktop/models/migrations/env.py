@@ -13,7 +13,11 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from magnus_desktop.models import orm_audit, orm_history  # noqa: F401 - registers their tables on Base
+from magnus_desktop.models import (  # noqa: F401 - each registers its tables on Base
+    orm_alerts,
+    orm_audit,
+    orm_history,
+)
 from magnus_desktop.models.orm import Base
 
 target_metadata = Base.metadata

@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 
 from magnus_desktop.models.audit import AuditEntry, AuditFilter, OrderLine
-from magnus_desktop.models.domain import AccountSummary, OrderTicket
-from magnus_desktop.models.market import OrderEvent
+from magnus_desktop.models.domain import AccountSummary, ComboTicket, OptionContract, Ticket
+from magnus_desktop.models.market import OrderEvent, StockContract
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.orders.rules import TicketPreview
 from magnus_desktop.services.storage import AuditRepo, StorageError
 from magnus_desktop.services.storage.audit import jsonable
 
@@ -63,7 +64,7 @@ class _Order:
     """What the service remembers of an order between its statuses."""
 
     account: str
-    ticket: OrderTicket | None = None
+    ticket: Ticket | None = None
     submitted: float | None = None  # time.monotonic() at "submitted"
     preview: asyncio.Task[dict[str, Any]] | None = None
 
@@ -143,10 +144,10 @@ class AuditService:
         if order.ticket is None:
             order.ticket = event.ticket
         preview = None
-        if event.state == "submitted":
+        if event.state == "submitted" or (event.state == "rejected" and event.preview is not None):
             order.submitted = now
             if order.ticket is not None:  # the account before the fill, read now (the fill comes later)
-                task = self._preview(order.ticket, self._ctx.portfolio.last_summary)
+                task = self._preview(order.ticket, self._ctx.portfolio.last_summary, event.preview)
                 preview = order.preview = asyncio.get_running_loop().create_task(task)
             latency = None
         else:
@@ -191,17 +192,18 @@ class AuditService:
             return
         self._queue.put_nowait(job)
 
-    async def _preview(self, ticket: OrderTicket, summary: AccountSummary | None) -> dict[str, Any]:
-        """The broker's rules on ``ticket`` against ``summary``, the account as marked when it was
-        submitted (USD; fields of ``OrderEffect``)."""
-        broker = self._ctx.orders.broker
-        evaluate = getattr(broker, "evaluate", None)
-        if summary is None or evaluate is None:
-            return {"note": "no preview: the broker has no rule preview or the account is not marked yet"}
-        held = sum(p.qty for p in summary.positions if p.contract == ticket.contract)
-        effect = await evaluate(ticket, summary.buying_power, held)
-        figures = dataclasses.asdict(effect)
-        figures["account_as_of"] = summary.as_of
+    async def _preview(self, ticket: Ticket, summary: AccountSummary | None, given: TicketPreview | None) -> dict[str, Any]:
+        """The order rules' preview of ``ticket`` (USD; fields of ``services.orders.rules.TicketPreview``):
+        ``given``, the one ``OrderService`` sent it with, or else the broker's own preview against
+        ``summary``, the account as marked when it was submitted."""
+        if given is None:
+            preview = getattr(self._ctx.orders.broker, "preview", None)
+            if summary is None or preview is None:
+                return {"note": "no preview: the broker has no rule preview or the account is not marked yet"}
+            given = await preview(ticket, summary)
+        figures = dataclasses.asdict(given)
+        if summary is not None:
+            figures["account_as_of"] = summary.as_of
         return figures
 
     # ---- writing ----------------------------------------------------------------------------------
@@ -284,16 +286,24 @@ def _cell(x: float | None) -> str | float:
     return "" if x is None or not math.isfinite(x) else x
 
 
-def ticket_params(ticket: OrderTicket | None) -> dict[str, Any]:
-    """The ticket as sent (prices USD per share, ``limit_price`` None = market; qty in contracts)."""
+def ticket_params(ticket: Ticket | None) -> dict[str, Any]:
+    """The ticket as sent (prices USD per share, ``limit_price`` None = market; qty in contracts or
+    shares; a combo's ``limit_price`` is net, + credit / − debit, and its legs are listed)."""
     if ticket is None:
         return {}
-    c = ticket.contract
-    return jsonable({
-        "symbol": c.describe(), "underlying": c.underlying, "expiry": c.expiry, "strike": c.strike,
-        "right": c.right, "multiplier": c.multiplier, "action": ticket.action, "qty": ticket.qty,
-        "limit_price": ticket.limit_price, "trade_date": ticket.trade_date, "account_id": ticket.account_id,
-    })
+    common = {"qty": ticket.qty, "limit_price": ticket.limit_price, "order_type": ticket.order_type,
+              "tif": ticket.tif, "trade_date": ticket.trade_date, "account_id": ticket.account_id}
+    if isinstance(ticket, ComboTicket):
+        legs = [{**_contract_params(leg.contract), "action": leg.action, "ratio": leg.ratio} for leg in ticket.legs]
+        return jsonable({"strategy": ticket.strategy, "symbol": ticket.describe(), "legs": legs, **common})
+    return jsonable({**_contract_params(ticket.contract), "action": ticket.action, **common})
+
+
+def _contract_params(c: OptionContract | StockContract) -> dict[str, Any]:
+    if isinstance(c, StockContract):
+        return {"symbol": c.symbol, "underlying": c.symbol, "currency": c.currency}
+    return {"symbol": c.describe(), "underlying": c.underlying, "expiry": c.expiry, "strike": c.strike,
+            "right": c.right, "multiplier": c.multiplier}
 
 
 def _result(event: OrderEvent) -> str:

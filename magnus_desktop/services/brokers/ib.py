@@ -54,7 +54,7 @@ from ib_async import IB, Contract, Index, LimitOrder, MarketOrder, Option, Stock
 from psygnal import Signal
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, OrderTicket
+from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, OrderTicket, Ticket
 from magnus_desktop.models.market import (
     AccountValues,
     BrokerPosition,
@@ -521,21 +521,29 @@ class IBSession:
                                  "IB never received this order (connection dropped while sending); nothing is "
                                  "working - it may be sent again")
 
-    async def place(self, ticket: OrderTicket) -> str:
-        """Send ``ticket`` as a DAY order (limit, or market when ``limit_price`` is nan).
+    async def place(self, ticket: Ticket) -> str:
+        """Send a single-leg ``ticket`` as a limit (``order_type`` "LMT") or market order with its
+        time in force (``tif`` DAY/GTC).
 
         Idempotent by ``ticket.order_ref`` (IB ``orderRef``): a ref sent by this session, or one IB reports
-        as an open order or a fill after a (re)connect, is never sent again.
+        as an open order or a fill after a (re)connect, is never sent again. The order rules
+        (``services.orders.rules``) are applied by ``OrderService`` before this is called.
 
         Raises:
             NotConnected: session down, nothing sent.
-            OrderRejectedByBroker: IB does not know the contract.
+            OrderRejectedByBroker: a combo (not sent through IB in this version: its BAG contract needs
+                each leg's conId), a limit that is not a finite price, or a contract IB does not know.
         """
         ref = ticket.order_ref
         if not ref:
             raise OrderRejectedByBroker("an order needs an order_ref (idempotency key)")
-        if ticket.qty <= 0:
+        if not isinstance(ticket, OrderTicket):
+            raise OrderRejectedByBroker(f"{ticket.strategy.replace('_', ' ')} orders are not sent through IB in this "
+                                        "version; place the legs in TWS, or use the paper account")
+        if not isinstance(ticket.qty, int) or ticket.qty <= 0:
             raise OrderRejectedByBroker(f"quantity must be > 0 contracts, got {ticket.qty}")
+        if ticket.order_type == "LMT" and not math.isfinite(ticket.limit_price):
+            raise OrderRejectedByBroker(f"a limit order needs a finite limit price, got {ticket.limit_price}")
         async with self._place_lock:
             if ref in self._refs:
                 return ref
@@ -547,11 +555,10 @@ class IBSession:
             contract = await self._qualified(ticket.contract)
             if contract is None:
                 raise OrderRejectedByBroker(f"IB knows no contract {ticket.contract.describe()}")
-            limit = ticket.limit_price
-            order = (LimitOrder(ticket.action, ticket.qty, limit) if math.isfinite(limit)
+            order = (LimitOrder(ticket.action, ticket.qty, ticket.limit_price) if ticket.order_type == "LMT"
                      else MarketOrder(ticket.action, ticket.qty))
             order.orderRef = ref
-            order.tif = "DAY"
+            order.tif = ticket.tif
             if self.account:
                 order.account = self.account
             await self._paced()

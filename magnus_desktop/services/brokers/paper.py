@@ -8,18 +8,12 @@ the ticket's replay day), later a live source. The account it fills is a :class:
 (``PortfolioService``): fills are stored there, in the database, which refuses a second fill of the
 same ``order_ref``.
 
-Rules (what a broker would enforce on a cash account), all in :func:`evaluate_order` — the order
-ticket's preview calls the same function, so the ticket and the broker never disagree:
-    * SELL fills at the recorded bid, BUY at the recorded ask of the replay day; a limit is honoured
-      (SELL needs bid >= limit, BUY needs ask <= limit), the fill is still at the quote.
-    * Opening or adding to a short put needs buying power >= strike x multiplier x qty (cash-secured),
-      the premium received counting towards it.
-    * Opening a short call needs 100 shares per contract (covered call); the demo account holds no
-      shares, so such an order is rejected with that reason.
-    * Opening a long option needs cash for premium + commission.
-    * An order that lowers buying power must leave it >= 0 — on its trade day and, for a backdated
-      order, on every later replay day it affects (:func:`check_later_days`). An order that raises
-      buying power (closing a position) is never refused for it, so a trader can always reduce risk.
+Rules: the one rule set of ``services.orders.rules`` (:func:`~magnus_desktop.services.orders.rules.preview`),
+the same function the order ticket previews with, so the ticket and the broker never disagree. The
+broker adds what only it can know: buying power on every later replay day a backdated order
+affects (:func:`check_later_days`). A combo (vertical, iron condor, roll) fills all its legs at
+their quotes at one net price, stored in one database transaction, or not at all. The demo
+account holds options only: a stock ticket is refused.
 """
 
 from __future__ import annotations
@@ -28,13 +22,13 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from psygnal import Signal
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
+from magnus_desktop.models.domain import AccountSummary, ComboTicket, Fill, OptionContract, Ticket
 from magnus_desktop.models.market import (
     AccountValues,
     BrokerPosition,
@@ -44,145 +38,28 @@ from magnus_desktop.models.market import (
     OrderEvent,
     OrderState,
     SessionState,
+    StockContract,
 )
 from magnus_desktop.services.brokers.protocols import BrokerError, NotConnected, OrderRejectedByBroker
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.protocols import MarketData, option_quote_or_missing
 from magnus_desktop.services.market.recorded import close_of_day
+from magnus_desktop.services.orders.rules import TicketPreview, preview
 from magnus_desktop.services.portfolio.marking import OptionQuoteSource, buying_power_at, open_contracts_at
 from magnus_desktop.services.storage import StorageError
 
 log = logging.getLogger(__name__)
 
-Action = Literal["SELL", "BUY"]
 #: Rounding slack (USD) when comparing buying power before and after an order.
 _CENT = 0.005
+#: Why the paper broker refuses a stock ticket.
+STOCK_REFUSAL = ("The demo account trades options only: a stock order cannot be filled on paper "
+                 "(the preview above shows what it would do in a cash account).")
+Contract = OptionContract | StockContract
 
 
 class OrderRejected(OrderRejectedByBroker):
     """The paper broker refused a ticket; ``str(exc)`` is the reason for the trader."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderEffect:
-    """What one order would do to the account on its trade day (USD unless stated).
-
-    Attributes:
-        fill_price: USD per share the paper broker fills at (bid for SELL, ask for BUY); NaN = no quote.
-        premium: cash from the option, signed: + credit (SELL), − debit (BUY); price × multiplier × qty.
-        commission: commission_per_contract × qty (>= 0).
-        collateral: cash secured by the new short puts: strike × multiplier × contracts opened short.
-        max_loss: worst case of the new exposure incl. commission; ``inf`` for a new short call
-            (uncovered); 0 when the ticket only closes a position.
-        buying_power: before the order (NaN when unknown).
-        buying_power_after: buying_power + premium − commission − collateral + collateral freed by
-            buying back short puts.
-        closes: contracts of the held position the order closes (>= 0).
-        opens: contracts the order opens (>= 0); ``opens_side`` says "long" or "short".
-        problems: reasons the paper broker rejects the order (empty = it fills).
-    """
-
-    fill_price: float
-    premium: float
-    commission: float
-    collateral: float
-    max_loss: float
-    buying_power: float
-    buying_power_after: float
-    closes: int = 0
-    opens: int = 0
-    opens_side: str = ""
-    problems: tuple[str, ...] = ()
-
-    @property
-    def credit(self) -> bool:
-        return self.premium >= 0
-
-    @property
-    def flips(self) -> bool:
-        """True when the order closes a position and opens the opposite one (e.g. −1 → +1)."""
-        return self.closes > 0 and self.opens > 0
-
-    def describe_position_change(self) -> str:
-        """"closes 1, opens 1 long" / "opens 2 short" / "closes 3"; "" for an empty order."""
-        parts = [f"closes {self.closes}"] if self.closes else []
-        if self.opens:
-            parts.append(f"opens {self.opens} {self.opens_side}")
-        return ", ".join(parts)
-
-
-def evaluate_order(contract: OptionContract, action: Action, qty: int, bid: float, ask: float, limit: float,
-                   commission_per_contract: float, buying_power: float, held_qty: int = 0,
-                   day: date | None = None) -> OrderEffect:
-    """Fill, cash, collateral, max loss and the broker's objections for one order (the one rule set).
-
-    Args:
-        contract: the option (its ``multiplier`` scales every USD amount).
-        action: ``"SELL"`` or ``"BUY"``; qty: contracts, >= 1.
-        bid, ask: recorded quote, USD per share (NaN = not quoted).
-        limit: USD per share, NaN = none (fill at the quote).
-        commission_per_contract: USD.
-        buying_power: USD before the order (cash − collateral in use); NaN when unknown (not checked).
-        held_qty: signed contracts already held of this contract (short < 0).
-        day: the trade day, to refuse an expired contract (None = not checked).
-
-    Source:
-        Cash-secured put: collateral = strike × 100 per contract, max loss = (strike − premium) × 100
-        (the underlying goes to 0); a long option can lose its premium; a naked short call is unlimited.
-    """
-    m = contract.multiplier
-    price = bid if action == "SELL" else ask
-    price = price if math.isfinite(price) and price > 0 else math.nan
-    signed = -qty if action == "SELL" else qty
-    new_short = max(max(-(held_qty + signed), 0) - max(-held_qty, 0), 0)
-    new_long = max(max(held_qty + signed, 0) - max(held_qty, 0), 0)
-    closes = min(abs(held_qty), abs(signed)) if held_qty * signed < 0 else 0
-    commission = commission_per_contract * qty
-    premium = (price if action == "SELL" else -price) * m * qty
-    put = contract.right == "P"
-    collateral = contract.strike * m * new_short if put else 0.0
-    freed = contract.strike * m * (closes if held_qty < 0 else 0) if put else 0.0
-    if new_short > 0 and not put:
-        max_loss = math.inf
-    else:
-        max_loss = (contract.strike - price) * m * new_short + price * m * new_long
-        max_loss = max_loss + commission if new_short or new_long else 0.0
-    after = buying_power + premium - commission - collateral + freed
-    problems = _problems(contract, action, qty, price, limit, new_short, new_long, buying_power, after, day)
-    side = "short" if new_short else "long" if new_long else ""
-    return OrderEffect(price, premium, commission, collateral, max_loss, buying_power, after,
-                       closes, new_short + new_long, side, problems)
-
-
-def _problems(contract: OptionContract, action: Action, qty: int, price: float, limit: float, new_short: int,
-              new_long: int, buying_power: float, after: float, day: date | None) -> tuple[str, ...]:
-    side = "bid" if action == "SELL" else "ask"
-    out = []
-    if qty < 1:
-        out.append("Quantity must be at least 1 contract.")
-    if day is not None and contract.expiry < day:
-        out.append(f"{contract.describe()} expired on {contract.expiry:%Y-%m-%d}.")
-    elif math.isnan(price):
-        when = f" on {day:%Y-%m-%d}" if day is not None else ""
-        out.append(f"No recorded {side} for {contract.describe()}{when}: nothing to fill against.")
-    elif math.isfinite(limit) and (price < limit if action == "SELL" else price > limit):
-        relation = "below" if action == "SELL" else "above"
-        out.append(f"{side.capitalize()} {price:.2f} is {relation} your limit {limit:.2f}: it would not fill.")
-    if new_short > 0 and contract.right == "C":
-        out.append(
-            f"Selling {contract.describe()} to open is a covered call: it needs {contract.multiplier} shares of "
-            "the underlying per contract, and the demo account holds none (SPX is an index). "
-            "Sell cash-secured puts instead."
-        )
-    elif math.isfinite(after) and after < 0 and after < buying_power - _CENT:
-        if new_short > 0:
-            needed = contract.strike * contract.multiplier * new_short
-            out.append(f"Not enough buying power: a cash-secured put needs ${needed:,.0f} of collateral, "
-                       f"${needed + after:,.0f} is available after the premium.")
-        else:
-            out.append(f"Not enough buying power: ${buying_power - after:,.2f} needed, "
-                       f"${buying_power:,.2f} available.")
-    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +97,10 @@ class LaterDaysCheck:
         return f"Checked against every later replay day up to {self.through:%Y-%m-%d}"
 
 
-def check_later_days(fills: Iterable[Fill], new_fill: Fill, market: OptionQuoteSource,
+def check_later_days(fills: Iterable[Fill], new_fill: Fill | Sequence[Fill], market: OptionQuoteSource,
                      trading_days: Sequence[date], *, starting_cash: float) -> LaterDaysCheck:
-    """Buying power with ``new_fill`` on each replay day from its ``fill_date`` on (pure, no I/O).
+    """Buying power with ``new_fill`` (one fill, or the fills of one combo, all on one day) on each
+    replay day from its ``fill_date`` on (pure, no I/O).
 
     ``fills`` are the account's fills, later-dated ones included (a backdated order must not
     leave an order placed later without its cash). A day fails when buying power with the new fill
@@ -236,10 +114,11 @@ def check_later_days(fills: Iterable[Fill], new_fill: Fill, market: OptionQuoteS
         trading_days: the replay calendar, sorted.
         starting_cash: USD.
     """
+    new = [new_fill] if isinstance(new_fill, Fill) else list(new_fill)
     before = list(fills)
-    after = [*before, new_fill]
-    start = new_fill.fill_date
-    affected = {new_fill.contract} | {f.contract for f in before if f.fill_date >= start}
+    after = [*before, *new]
+    start = new[0].fill_date
+    affected = {f.contract for f in new} | {f.contract for f in before if f.fill_date >= start}
     last_fill = max(f.fill_date for f in after)
     through, checked = start, 0
     short_day: date | None = None
@@ -259,14 +138,18 @@ def check_later_days(fills: Iterable[Fill], new_fill: Fill, market: OptionQuoteS
     return LaterDaysCheck(start, through, checked, short_day, short_bp)
 
 
-def paper_fill(ticket: OrderTicket, price: float, day: date, commission_per_contract: float) -> Fill:
-    """The :class:`Fill` of ``ticket`` at ``price`` (USD per share) on ``day``; no checks.
+def paper_fills(ticket: Ticket, prices: Sequence[float], day: date, commission_per_contract: float) -> tuple[Fill, ...]:
+    """One :class:`Fill` per leg of ``ticket`` at ``prices`` (USD per share, leg order) on ``day``; no checks.
 
-    ``commission`` = ``commission_per_contract`` (USD) × contracts.
+    ``commission`` of a leg = ``commission_per_contract`` (USD) × its contracts.
     """
-    return Fill(contract=ticket.contract, qty=ticket.signed_qty, price=price,
-                commission=commission_per_contract * ticket.qty, fill_date=day,
-                order_ref=ticket.order_ref, account_id=ticket.account_id)
+    fills = []
+    for leg, price in zip(ticket.legs, prices, strict=True):
+        qty = leg.signed_qty(ticket.qty)
+        fills.append(Fill(contract=leg.contract, qty=qty, price=price,  # type: ignore[arg-type]
+                          commission=commission_per_contract * abs(qty), fill_date=day,
+                          order_ref=ticket.order_ref, account_id=ticket.account_id))
+    return tuple(fills)
 
 
 class PaperLedger(Protocol):
@@ -283,12 +166,14 @@ class PaperLedger(Protocol):
         """The account marked at the end of ``day`` (positions, buying power USD)."""
         ...
 
-    async def later_days_check(self, fill: Fill) -> LaterDaysCheck:
-        """Buying power with ``fill`` on every later replay day it affects (:func:`check_later_days`)."""
+    async def later_days_check(self, fills: Sequence[Fill]) -> LaterDaysCheck:
+        """Buying power with ``fills`` (one order's) on every later replay day they affect
+        (:func:`check_later_days`)."""
         ...
 
-    async def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
-        """Store ``fill`` (False when its ``order_ref`` is already stored). Raises StorageError."""
+    async def record_fills(self, ticket: Ticket, fills: Sequence[Fill]) -> bool:
+        """Store one order's ``fills`` atomically (False when its ``order_ref`` is already stored).
+        Raises StorageError."""
         ...
 
 
@@ -351,33 +236,45 @@ class PaperBroker:
         """The quote the broker fills ``contract`` at on ``day`` (NaN prices when there is none)."""
         return await option_quote_or_missing(self.market, contract, day)
 
-    async def evaluate(self, ticket: OrderTicket, buying_power: float, held_qty: int) -> OrderEffect:
-        """:func:`evaluate_order` at the market's quote of ``ticket.contract`` on its trade day."""
-        q = await self.quote(ticket.contract, ticket.trade_date)
-        return evaluate_order(ticket.contract, ticket.action, ticket.qty, q.bid, q.ask, ticket.limit_price,
-                              self.commission_per_contract, buying_power, held_qty, ticket.trade_date)
+    async def quotes(self, ticket: Ticket, day: date) -> dict[Contract, OptionQuote | None]:
+        """The quote of every leg of ``ticket`` on ``day``; a stock leg has none (paper fills options only)."""
+        out: dict[Contract, OptionQuote | None] = {}
+        for leg in ticket.legs:
+            c = leg.contract
+            if c not in out:
+                out[c] = await self.quote(c, day) if isinstance(c, OptionContract) else None
+        return out
 
-    def priced_fill(self, ticket: OrderTicket, price: float, day: date) -> Fill:
-        """The :class:`Fill` of ``ticket`` at ``price`` (USD per share) on ``day``; no checks."""
-        return paper_fill(ticket, price, day, self.commission_per_contract)
+    async def preview(self, ticket: Ticket, account: AccountSummary | None) -> TicketPreview:
+        """:func:`~magnus_desktop.services.orders.rules.preview` of ``ticket`` at the market's quotes of
+        its trade day, with this broker's commission, plus the paper account's own refusal of stocks."""
+        quotes = await self.quotes(ticket, ticket.trade_date)
+        p = preview(ticket, account, quotes, commission_per_contract=self.commission_per_contract)
+        if any(isinstance(leg.contract, StockContract) for leg in ticket.legs):
+            p = replace(p, problems=(*p.problems, STOCK_REFUSAL))
+        return p
+
+    def priced_fills(self, ticket: Ticket, p: TicketPreview, day: date) -> tuple[Fill, ...]:
+        """The :class:`Fill` of every leg of ``ticket`` at the preview's leg prices on ``day``; no checks."""
+        return paper_fills(ticket, p.leg_prices, day, self.commission_per_contract)
 
     # ---- orders ---------------------------------------------------------------------------------
     def order(self, order_ref: str) -> OrderEvent | None:
         """The last status of ``order_ref`` this session (None if never placed here)."""
         return self._orders.get(order_ref)
 
-    async def place(self, ticket: OrderTicket) -> str:
-        """Fill ``ticket`` at the quote of its trade day and store the fill; returns its ``order_ref``.
+    async def place(self, ticket: Ticket) -> str:
+        """Fill ``ticket`` at the quotes of its trade day and store its fills; returns its ``order_ref``.
 
-        Publishes ``submitted``, then ``filled`` (and an ``execution``) or ``rejected``. A ref
+        Publishes ``submitted``, then ``filled`` (and one ``execution`` per leg) or ``rejected``. A ref
         already placed (this session, or stored in the account) is never filled again: the call
-        returns the ref and publishes nothing.
+        returns the ref and publishes nothing. A combo's legs are stored in one transaction.
 
         Raises:
             NotConnected: the broker was closed.
-            OrderRejected: the reason (quantity, expiry, quote, limit, buying power on this or a
-                later replay day, covered call); nothing is stored.
-            StorageError: the fill could not be saved (published as ``rejected``); nothing is stored.
+            OrderRejected: the preview's problems (quantity, price, tick, expiry, quote, limit, combo
+                shape, covered call, buying power) or buying power on a later replay day; nothing is stored.
+            StorageError: the fills could not be saved (published as ``rejected``); nothing is stored.
         """
         if self.state != "connected":
             raise NotConnected("The paper broker is closed; no order was placed.")
@@ -388,40 +285,40 @@ class PaperBroker:
         self._publish(ticket, "submitted")
         try:
             async with self._ledger.order_lock:
-                fill = await self._fill(ticket)
+                fills, p = await self._fill(ticket)
         except OrderRejected as exc:
             self._publish(ticket, "rejected", message=str(exc))
             raise
         except StorageError as exc:
             self._publish(ticket, "rejected", message=f"The fill could not be saved, so no order was placed: {exc}")
             raise
-        if fill is None:
+        if not fills:
             self._publish(ticket, "rejected", message=f"Order {ref} is already on record; it is not filled twice.")
             return ref
-        self._publish(ticket, "filled", fill=fill)
-        emit_isolated(self.execution, self._execution(fill))
+        price = p.net_price if isinstance(ticket, ComboTicket) else p.fill_price
+        self._publish(ticket, "filled", price=price)
+        for fill in fills:
+            emit_isolated(self.execution, self._execution(fill))
         return ref
 
-    async def _fill(self, ticket: OrderTicket) -> Fill | None:
+    async def _fill(self, ticket: Ticket) -> tuple[tuple[Fill, ...], TicketPreview]:
         day = ticket.trade_date
         summary = await self._ledger.account_at(day)
-        held = sum(p.qty for p in summary.positions if p.contract == ticket.contract)
-        effect = await self.evaluate(ticket, summary.buying_power, held)
-        if effect.problems:
-            raise OrderRejected(" ".join(effect.problems))
-        fill = self.priced_fill(ticket, effect.fill_price, day)
-        check = await self._ledger.later_days_check(fill)
+        p = await self.preview(ticket, summary)
+        if p.problems:
+            raise OrderRejected(" ".join(p.problems))
+        fills = self.priced_fills(ticket, p, day)
+        check = await self._ledger.later_days_check(fills)
         if check.problem is not None:
             raise OrderRejected(check.problem)
-        return fill if await self._ledger.record_fill(ticket, fill) else None
+        return (fills if await self._ledger.record_fills(ticket, fills) else ()), p
 
-    def _publish(self, ticket: OrderTicket, state: OrderState, *, fill: Fill | None = None, message: str = "") -> None:
-        filled = ticket.qty if fill is not None else 0
+    def _publish(self, ticket: Ticket, state: OrderState, *, price: float = math.nan, message: str = "") -> None:
+        filled = ticket.qty if state == "filled" else 0
         event = OrderEvent(order_ref=ticket.order_ref, state=state, filled_qty=filled,
                            remaining_qty=ticket.qty - filled if state == "submitted" else 0,
-                           avg_fill_price=fill.price if fill is not None else math.nan,
-                           broker_order_id=f"paper-{ticket.order_ref}", message=message, source=self.source,
-                           at=datetime.now(UTC), ticket=ticket)
+                           avg_fill_price=price, broker_order_id=f"paper-{ticket.order_ref}", message=message,
+                           source=self.source, at=datetime.now(UTC), ticket=ticket)
         self._orders[ticket.order_ref] = event
         emit_isolated(self.order_status, event)
 

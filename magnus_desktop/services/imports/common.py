@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -98,7 +99,17 @@ _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
 def parse_number(path: Path, line: int, name: str, text: str) -> float:
-    """A finite decimal number (``"-13283"``, ``"0.88221"``); ``ImportFormatError`` otherwise."""
+    """A finite decimal number (``"-13283"``, ``"0.88221"``); ``ImportFormatError`` otherwise.
+
+    ``float()`` first (fast); what it accepts beyond a plain decimal (``nan``, ``inf``, ``1_000``,
+    padding blanks, non-ASCII digits) is refused by the pattern check.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if value - value == 0.0 and text.isascii() and "_" not in text and text.strip() == text:
+        return value
     if not _NUMBER.fullmatch(text):
         raise ImportFormatError(path, line, f"{name} {text!r} is not a number")
     return float(text)

@@ -64,6 +64,8 @@ OTHER_FLEX_SECTIONS = frozenset(
     "OpenDividendAccruals SecuritiesInfo ConversionRates HKIPOOpenSubscriptions CommissionCredits "
     "StockGrantActivities SLBCollaterals IncentiveCouponAccrualDetails DepositsOnHold".split()
 )
+#: The attributes that define a contract (see ``_FlexReader.contract``).
+_CONTRACT_ATTRS = ("assetCategory", "symbol", "underlyingSymbol", "multiplier", "expiry", "strike", "putCall")
 TRADED_CATEGORIES = frozenset({"STK", "OPT", "FUT", "FOP"})
 _NOTE_KINDS: dict[str, EventKind] = {"Ep": "expiration", "A": "assignment", "Ex": "exercise"}
 #: CashTransaction ``type`` → event kind.
@@ -86,6 +88,12 @@ CASH_TYPES: dict[str, EventKind] = {
 
 def parse_flex_datetime(path: Path, line: int, text: str) -> datetime:
     """``20181109;093100``, ``20181109``, ``2018-11-09;09:31:00`` or ``2018-11-09 09:31:00``."""
+    if len(text) == 15 and text[8] == ";" and text.isascii() and text[:8].isdigit() and text[9:].isdigit():
+        try:
+            return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]),
+                            int(text[9:11]), int(text[11:13]), int(text[13:]))
+        except ValueError:
+            pass
     digits = "".join(ch for ch in text if ch.isdigit())
     try:
         if len(digits) == 14:
@@ -115,6 +123,7 @@ class _FlexReader:
         self.statement_account = ""
         self.report_date: date | None = None
         self.funds: dict[str, list[Any]] = {}  # currency -> [opening, balance, first line, last line]
+        self.contracts: dict[tuple[str | None, ...], Any] = {}
         self.parser = xml.parsers.expat.ParserCreate()
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
@@ -204,6 +213,17 @@ class _FlexReader:
 
     def contract(self, attrs: dict[str, str], line: int) -> tuple[str, str, date | None, float | None,
                                                                    Literal["C", "P"] | None, float]:
+        """(symbol, underlying, expiry, strike, right, multiplier), memoised per distinct attribute set."""
+        ident = tuple(attrs.get(k) for k in _CONTRACT_ATTRS)
+        known = self.contracts.get(ident)
+        if known is None:
+            known = self._contract(attrs, line)
+            if len(self.contracts) < 100_000:
+                self.contracts[ident] = known
+        return known
+
+    def _contract(self, attrs: dict[str, str], line: int) -> tuple[str, str, date | None, float | None,
+                                                                    Literal["C", "P"] | None, float]:
         category = attrs.get("assetCategory", "")
         symbol = attrs.get("symbol", "")
         underlying = attrs.get("underlyingSymbol") or symbol

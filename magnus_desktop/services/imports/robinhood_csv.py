@@ -46,6 +46,7 @@ from magnus_desktop.services.imports.common import ImportFormatError, ParsedFile
 HEADER = ("Activity Date", "Process Date", "Settle Date", "Instrument", "Description", "Trans Code",
           "Quantity", "Price", "Amount")
 OPTION_MULTIPLIER = 100
+_OPTION_MULTIPLIER = float(OPTION_MULTIPLIER)
 OPTION_TRADES = {"BTO": (1, "O"), "BTC": (1, "C"), "STO": (-1, "O"), "STC": (-1, "C")}
 STOCK_TRADES = {"Buy": 1, "Sell": -1}
 OPTION_EVENTS: dict[str, EventKind] = {"OEXP": "expiration", "OASGN": "assignment", "OEXCS": "exercise"}
@@ -87,22 +88,22 @@ def parse_money(path: Path, line: int, name: str, text: str) -> float:
     return -value if m["neg"] else value
 
 
-_DATES: dict[str, date] = {}
+_DATES: dict[str, datetime] = {}
 
 
-def _us_date(path: Path, line: int, text: str) -> date:
-    """``12/29/2023`` → date (memoised: an activity file repeats few dates)."""
-    day = _DATES.get(text)
-    if day is not None:
-        return day
+def _us_datetime(path: Path, line: int, text: str) -> datetime:
+    """``12/29/2023`` → midnight of that day (memoised: an activity file repeats few dates)."""
+    when = _DATES.get(text)
+    if when is not None:
+        return when
     try:
         month, dom, year = text.split("/")
-        day = date(int(year), int(month), int(dom))
+        when = datetime(int(year), int(month), int(dom))
     except ValueError:
         raise ImportFormatError(path, line, f"Activity Date {text!r} is not a date like 12/29/2023") from None
     if len(_DATES) < 10_000:
-        _DATES[text] = day
-    return day
+        _DATES[text] = when
+    return when
 
 
 def _quantity(path: Path, line: int, text: str) -> tuple[float, bool]:
@@ -120,6 +121,8 @@ class _RowReader:
         self.path = path
         self.account = account
         self.seen: dict[str, int] = {}
+        #: description -> contract fields (an activity file trades few contracts many times)
+        self.contracts: dict[str, tuple[str, str, date, float, str] | None] = {}
 
     def key(self, fields: list[str]) -> str:
         digest = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
@@ -127,50 +130,56 @@ class _RowReader:
         self.seen[digest] = n + 1
         return f"rh:{digest}:{n}"
 
+    def contract(self, description: str) -> tuple[str, str, date, float, str] | None:
+        """(symbol, underlying, expiry, strike, right) of the option a description names, memoised."""
+        try:
+            return self.contracts[description]
+        except KeyError:
+            pass
+        c = parse_option_description(description)
+        fields = None if c is None else (c.local_symbol.replace(" ", ""), c.underlying, c.expiry, c.strike, c.right)
+        if len(self.contracts) < 100_000:
+            self.contracts[description] = fields
+        return fields
+
     def event(self, fields: list[str], line: int) -> HistoryEvent | SkippedLine:
         activity, _process, _settle, instrument, description, code, qty_text, price_text, amount_text = fields
-        day = _us_date(self.path, line, activity)
-        when = datetime(day.year, day.month, day.day)
-        base = dict(account=self.account, broker="robinhood", occurred_at=when, currency="USD",
-                    fx_rate_to_base=1.0, description=description, source_line=line)
+        when = _us_datetime(self.path, line, activity)
+        path, account = self.path, self.account
         if code in OPTION_TRADES or code in OPTION_EVENTS:
-            contract = parse_option_description(description)
+            contract = self.contract(description)
             if contract is None:
-                raise ImportFormatError(self.path, line, f"{code} row without an option description like "
+                raise ImportFormatError(path, line, f"{code} row without an option description like "
                                         f"'SPY 12/15/2023 Call $470.00' (got {description!r})")
-            qty, short = _quantity(self.path, line, qty_text)
-            opt = dict(asset_category="OPT", symbol=contract.local_symbol.replace(" ", ""),
-                       underlying=contract.underlying, expiry=contract.expiry, strike=contract.strike,
-                       right=contract.right, multiplier=float(OPTION_MULTIPLIER))
+            symbol, underlying, expiry, strike, right = contract
+            qty, short = _quantity(path, line, qty_text)
             if code in OPTION_TRADES:
                 sign, oc = OPTION_TRADES[code]
-                price = parse_money(self.path, line, "Price", price_text)
-                amount = parse_money(self.path, line, "Amount", amount_text)
-                return HistoryEvent(event_key=self.key(fields), kind="trade", qty=sign * qty, price=price,
-                                    amount=amount, commission=_fee(sign, qty * price * OPTION_MULTIPLIER, amount),
-                                    open_close=oc, **opt, **base)  # type: ignore[arg-type]
-            amount = parse_money(self.path, line, "Amount", amount_text) if amount_text else 0.0
-            return HistoryEvent(event_key=self.key(fields), kind=OPTION_EVENTS[code], qty=qty if short else -qty,
-                                price=0.0, amount=amount, commission=0.0, open_close="C",
-                                **opt, **base)  # type: ignore[arg-type]
+                price = parse_money(path, line, "Price", price_text)
+                amount = parse_money(path, line, "Amount", amount_text)
+                return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "OPT", symbol, underlying,
+                                    expiry, strike, right, _OPTION_MULTIPLIER, sign * qty, price, amount,  # type: ignore[arg-type]
+                                    _fee(sign, qty * price * OPTION_MULTIPLIER, amount), "USD", 1.0, oc,  # type: ignore[arg-type]
+                                    description, line)
+            amount = parse_money(path, line, "Amount", amount_text) if amount_text else 0.0
+            return HistoryEvent(account, "robinhood", self.key(fields), OPTION_EVENTS[code], when, "OPT", symbol,
+                                underlying, expiry, strike, right, _OPTION_MULTIPLIER,  # type: ignore[arg-type]
+                                qty if short else -qty, 0.0, amount, 0.0, "USD", 1.0, "C", description, line)
         if code in STOCK_TRADES:
             if not instrument:
-                raise ImportFormatError(self.path, line, f"{code} row without an Instrument")
-            qty, _short = _quantity(self.path, line, qty_text)
-            price = parse_money(self.path, line, "Price", price_text)
-            amount = parse_money(self.path, line, "Amount", amount_text)
+                raise ImportFormatError(path, line, f"{code} row without an Instrument")
+            qty, _short = _quantity(path, line, qty_text)
+            price = parse_money(path, line, "Price", price_text)
+            amount = parse_money(path, line, "Amount", amount_text)
             sign = STOCK_TRADES[code]
-            return HistoryEvent(event_key=self.key(fields), kind="trade", asset_category="STK", symbol=instrument,
-                                underlying=instrument, expiry=None, strike=None, right=None, multiplier=1.0,
-                                qty=sign * qty, price=price, amount=amount, commission=_fee(sign, qty * price, amount),
-                                open_close="O" if sign > 0 else "C", **base)  # type: ignore[arg-type]
+            return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "STK", instrument, instrument,
+                                None, None, None, 1.0, sign * qty, price, amount, _fee(sign, qty * price, amount),
+                                "USD", 1.0, "O" if sign > 0 else "C", description, line)
         if code in CASH_CODES:
-            amount = parse_money(self.path, line, "Amount", amount_text)
-            return HistoryEvent(event_key=self.key(fields), kind=CASH_CODES[code],
-                                asset_category="STK" if instrument else "CASH", symbol=instrument,
-                                underlying=instrument, expiry=None, strike=None, right=None, multiplier=1.0,
-                                qty=0.0, price=None, amount=amount, commission=0.0, open_close="",
-                                **base)  # type: ignore[arg-type]
+            amount = parse_money(path, line, "Amount", amount_text)
+            return HistoryEvent(account, "robinhood", self.key(fields), CASH_CODES[code], when,
+                                "STK" if instrument else "CASH", instrument, instrument, None, None, None, 1.0,
+                                0.0, None, amount, 0.0, "USD", 1.0, "", description, line)
         return SkippedLine(line, f"trans code {code!r} ({description.splitlines()[0] if description else 'no description'}) "
                                  "is not imported")
 

@@ -9,7 +9,11 @@ worker thread, never from the GUI thread.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +53,16 @@ class ImportReport:
     by_kind: dict[str, int]
     skipped: list[SkippedLine]
     reconciliation: list[ReconciliationRow]
-    realized: RealizedReport
     import_id: int | None = None
     events: list[HistoryEvent] = field(default_factory=list, repr=False)
+    _realized: RealizedReport | None = field(default=None, repr=False)
+
+    @property
+    def realized(self) -> RealizedReport:
+        """FIFO realized P&L of this file's events (computed on first use; amounts in each currency)."""
+        if self._realized is None:
+            self._realized = realized_pnl(self.events)
+        return self._realized
 
     @property
     def reconciled(self) -> bool:
@@ -108,21 +119,23 @@ def import_file(db: Database | None, path: Path | str, kind: FileKind | None = N
     parsed = parse_file(path, kind, account)
     sha = _sha256(parsed.path)
     recon = reconcile(parsed)
-    realized = realized_pnl(parsed.events)
     if dry_run or db is None:
         keys = Counter(e.event_key for e in parsed.events)
         return ImportReport(parsed.path, parsed.kind, parsed.account, True, len(keys),
                             sum(keys.values()) - len(keys), len(parsed.positions),
-                            _by_kind(parsed.events), parsed.skipped, recon, realized, None, parsed.events)
+                            _by_kind(parsed.events), parsed.skipped, recon, None, parsed.events)
     with db.session() as session:
         import_id, new_events, n_positions = store_parsed(session, parsed, sha)
     return ImportReport(parsed.path, parsed.kind, parsed.account, False, len(new_events),
                         len(parsed.events) - len(new_events), n_positions, _by_kind(new_events),
-                        parsed.skipped, recon, realized, import_id, parsed.events)
+                        parsed.skipped, recon, import_id, parsed.events)
 
 
 def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int, list[HistoryEvent], int]:
     """Insert one parsed file inside the caller's transaction (bulk Core inserts).
+
+    One query reads the event keys already stored for the file's accounts (duplicate detection in
+    memory, no per-row query); the new rows go in as executemany batches of :data:`BATCH`.
 
     Returns:
         (import id, the events newly stored, number of positions newly stored).
@@ -133,17 +146,49 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
         .returning(_IMPORTS.c.id)
     ).scalar_one()
     new_events = _new_events(session, parsed.events)
-    _insert(session, _EVENTS, [_event_row(e, import_id) for e in new_events])
+    # time order (stable: ties keep the file's order) = id order, and the (account, occurred_at)
+    # index grows at its end instead of at random places
+    new_events.sort(key=_occurred_at)
+    _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, (_event_values(e, import_id) for e in new_events))
     positions = _new_positions(session, parsed)
-    _insert(session, _POSITIONS, [{**_position_row(p), "import_id": import_id} for p in positions])
+    _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
+                 ((import_id, *(getattr(p, f) for f in _POSITION_FIELDS)) for p in positions))
     session.execute(update(_IMPORTS).where(_IMPORTS.c.id == import_id).values(
         rows_imported=len(new_events), duplicates=len(parsed.events) - len(new_events)))
     return import_id, new_events, len(positions)
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), BATCH):
-        session.execute(insert(table), rows[start:start + BATCH])
+def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+    """executemany of ``rows`` (value tuples in ``columns`` order) in batches of :data:`BATCH`.
+
+    The statement is ``insert(table)`` compiled once for the session's dialect; each column's
+    bind processor (e.g. SQLite's datetime → ISO text) is applied here, column-wise, so the rows
+    are stored exactly as the ORM would store them, without SQLAlchemy's per-row parameter
+    dictionaries (which cost more than the inserts themselves). Dialects with named parameters
+    (psycopg2) take the Core ``execute(insert(table), dicts)`` path.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if not dialect.positional:
+        for batch in _batches(rows):
+            session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in batch])
+        return
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    order = [columns.index(name) for name in compiled.positiontup or ()]
+    processors = [table.c[columns[i]].type.dialect_impl(dialect).bind_processor(dialect) for i in order]
+    sql = str(compiled)
+    for batch in _batches(rows):
+        cols = [list(c) for c in zip(*batch, strict=True)]
+        values = []
+        for i, proc in zip(order, processors, strict=True):
+            values.append(cols[i] if proc is None else [None if v is None else proc(v) for v in cols[i]])
+        connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    it = iter(rows)
+    while batch := list(islice(it, BATCH)):
+        yield batch
 
 
 def _new_events(session: Session, events: list[HistoryEvent]) -> list[HistoryEvent]:
@@ -175,31 +220,49 @@ def _new_positions(session: Session, parsed: ParsedFile) -> list[Any]:
     return fresh
 
 
-def _event_row(e: HistoryEvent, import_id: int) -> dict[str, Any]:
-    return {
-        "import_id": import_id, "account": e.account, "broker": e.broker, "event_key": e.event_key,
-        "kind": e.kind, "occurred_at": e.occurred_at, "asset_category": e.asset_category, "symbol": e.symbol,
-        "underlying": e.underlying, "expiry": e.expiry, "strike": e.strike, "right": e.right,
-        "multiplier": e.multiplier, "qty": e.qty, "price": e.price, "amount": e.amount,
-        "commission": e.commission, "currency": e.currency, "fx_rate_to_base": e.fx_rate_to_base,
-        "open_close": e.open_close, "description": e.description, "source_line": e.source_line,
-    }
+_EVENT_FIELDS: tuple[str, ...] = HistoryEvent.__slots__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = ("import_id", *_EVENT_FIELDS)
+_POSITION_FIELDS = (
+    "account", "report_date", "position_key", "asset_category", "symbol", "underlying", "expiry", "strike",
+    "right", "multiplier", "qty", "mark_price", "cost_basis", "currency", "fx_rate_to_base", "source_line")
 
 
-def _position_row(p: Any) -> dict[str, Any]:
-    return {name: getattr(p, name) for name in (
-        "account", "report_date", "position_key", "asset_category", "symbol", "underlying", "expiry", "strike",
-        "right", "multiplier", "qty", "mark_price", "cost_basis", "currency", "fx_rate_to_base", "source_line")}
+_event_fields = attrgetter(*_EVENT_FIELDS)
+_occurred_at = attrgetter("occurred_at")
+
+
+def _event_values(e: HistoryEvent, import_id: int) -> tuple[Any, ...]:
+    return (import_id, *_event_fields(e))
 
 
 def load_events(db: Database, account: str | None = None) -> list[HistoryEvent]:
-    """Stored events, oldest first (ties in import order), optionally of one account."""
-    query = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+    """Stored events, oldest first (ties in import order), optionally of one account.
+
+    On SQLite the rows are read through the driver and the ISO date/time texts converted with
+    ``fromisoformat`` (SQLAlchemy's per-value regex parsing costs more than the query).
+    """
+    query = select(*(_EVENTS.c[f] for f in _EVENT_FIELDS)).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
     if account is not None:
         query = query.where(_EVENTS.c.account == account)
-    fields = HistoryEvent.__slots__  # type: ignore[attr-defined]
     with db.session() as session:
-        return [HistoryEvent(**{f: row._mapping[f] for f in fields}) for row in session.execute(query)]
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            return [HistoryEvent(*row) for row in session.execute(query)]
+        unordered = query.order_by(None).add_columns(_EVENTS.c.id)
+        compiled = unordered.compile(dialect=connection.dialect)
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        rows = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # type: ignore[union-attr]
+    at, exp = _EVENT_FIELDS.index("occurred_at"), _EVENT_FIELDS.index("expiry")
+    rows.sort(key=lambda r: (r[at], r[-1]))  # ISO texts sort as times; a Python sort beats SQLite's here
+    to_dt, to_date = datetime.fromisoformat, date.fromisoformat
+    out = []
+    for row in rows:
+        values = list(row[:-1])
+        values[at] = to_dt(values[at])
+        if values[exp] is not None:
+            values[exp] = to_date(values[exp])
+        out.append(HistoryEvent(*values))
+    return out
 
 
 def count_rows(db: Database) -> dict[str, int]:

@@ -1,9 +1,14 @@
 """``OrderService``: paper tickets for the demo account, placed through the ``Broker`` seam.
 
-The broker (the paper broker by default) fills or rejects each ticket and publishes ``OrderEvent``
-status changes keyed by the ticket's ``order_ref``; the service republishes them, so a ticket
-dialog reacts to its own order only. A rejected order is published (``order_status``, state
-``rejected``, ``message`` = the reason) and raised to the caller; nothing is stored for it.
+Every ticket is previewed by THE order rules (``services.orders.rules.preview``) at the broker's
+quotes before any broker call: a ticket with problems is refused here (``TicketProblems``, the
+rules' sentences), published as ``rejected`` and never reaches the broker. The broker (the paper
+broker by default) fills or rejects the rest and publishes ``OrderEvent`` status changes keyed by
+the ticket's ``order_ref``; the service republishes each with the ticket and its preview filled in
+(``OrderEvent.ticket``, ``OrderEvent.preview``), so a ticket dialog reacts to its own order only and the audit log records
+what was asked and shown. A rejected order is published (``order_status``, state ``rejected``,
+``message`` = the reason) and raised to the caller; nothing is stored for it. The same
+``order_ref`` is never placed twice (double click, retry): the broker returns the ref again.
 
 Orders while a real account (IB, Robinhood) is the active account of the broker session: live
 trading is not enabled in this version (it comes with confirmation tiers). :meth:`refusal` says so,
@@ -11,7 +16,8 @@ the ticket disables Place, and :meth:`place_order` raises ``LiveOrdersDisabled``
 sent: nothing reaches the broker, and nothing is filled on the demo account either.
 
 Events (payloads):
-    order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``)
+    order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``;
+                                ``.ticket`` and ``.preview`` as sent, where this session sent it)
 """
 
 from __future__ import annotations
@@ -19,17 +25,27 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
-from magnus_desktop.models.domain import Fill, OptionContract, OrderTicket
+from magnus_desktop.models.domain import (
+    ComboTicket,
+    Fill,
+    OptionContract,
+    OrderLeg,
+    OrderTicket,
+    Strategy,
+    Ticket,
+)
 from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent
-from magnus_desktop.services.brokers.paper import LaterDaysCheck, PaperBroker
+from magnus_desktop.services.brokers.paper import LaterDaysCheck, OrderRejected, PaperBroker
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.orders.rules import TicketPreview, preview
 from magnus_desktop.services.portfolio.service import PortfolioService
 
 if TYPE_CHECKING:
@@ -42,6 +58,18 @@ log = logging.getLogger(__name__)
 
 class LiveOrdersDisabled(BrokerError):
     """A ticket while a real account is active: live orders are not enabled; nothing was sent."""
+
+
+class TicketProblems(OrderRejected):
+    """The order rules refuse the ticket (``str(exc)`` = their sentences); no broker was called.
+
+    Attributes:
+        preview: the refused ticket's preview (``problems`` non-empty).
+    """
+
+    def __init__(self, preview: TicketPreview) -> None:
+        super().__init__(" ".join(preview.problems))
+        self.preview = preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +122,8 @@ class OrderService:
     def __init__(self, ctx: AppContext, portfolio: PortfolioService) -> None:
         self._ctx = ctx
         self._portfolio = portfolio
+        #: ticket and preview of every order_ref sent through this service (this session)
+        self._sent: dict[str, tuple[Ticket, TicketPreview]] = {}
 
     @property
     def broker(self) -> PaperBroker:
@@ -111,7 +141,8 @@ class OrderService:
         self.broker.order_status.disconnect(self._on_broker_order_status, missing_ok=True)
 
     def _on_broker_order_status(self, event: OrderEvent) -> None:
-        emit_isolated(self.order_status, event)
+        ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
+        emit_isolated(self.order_status, replace(event, ticket=ticket, preview=p))
         if event.state == "filled":
             self._ctx.refresher.schedule()
 
@@ -121,11 +152,26 @@ class OrderService:
         return self._portfolio.order_lock
 
     def new_ticket(self, contract: OptionContract, action: str, qty: int,
-                   limit_price: float = math.nan) -> OrderTicket:
-        """A ticket on the demo account at the replay day, with a fresh ``order_ref``."""
+                   limit_price: float = math.nan, **options: str) -> OrderTicket:
+        """A ticket on the demo account at the replay day, with a fresh ``order_ref``.
+
+        ``options``: ``order_type``, ``tif``, ``position_effect``, ``currency`` (see ``OrderTicket``)."""
         return OrderTicket(contract=contract, action=action, qty=qty, limit_price=limit_price,  # type: ignore[arg-type]
                            order_ref=uuid.uuid4().hex, trade_date=self._ctx.day,
-                           account_id=self._portfolio.account_id)
+                           account_id=self._portfolio.account_id, **options)  # type: ignore[arg-type]
+
+    def new_combo(self, strategy: Strategy, legs: Sequence[OrderLeg], qty: int, limit_price: float = math.nan,
+                  **options: str) -> ComboTicket:
+        """A combo (vertical, iron condor, roll) on the demo account at the replay day, fresh ``order_ref``;
+        ``limit_price`` net USD per share, + credit / − debit (see ``ComboTicket``)."""
+        return ComboTicket(strategy, tuple(legs), qty, limit_price, uuid.uuid4().hex, self._ctx.day,
+                           self._portfolio.account_id, **options)  # type: ignore[arg-type]
+
+    async def preview(self, ticket: Ticket) -> TicketPreview:
+        """The rules' preview of ``ticket`` against the account marked at its trade day and the
+        broker's quotes (compute thread for the marking)."""
+        summary = await self._portfolio.account_at(ticket.trade_date)
+        return await self.broker.preview(ticket, summary)
 
     async def quote(self, contract: OptionContract, day: date | None = None) -> TicketQuote:
         """The quote the broker would fill ``contract`` at on ``day`` (default: the replay day)."""
@@ -140,7 +186,7 @@ class OrderService:
         return (f"Live orders are not enabled for {active.name}; paper orders only on the demo account "
                 "(switch to it in Settings → Accounts).")
 
-    async def place_order(self, ticket: OrderTicket) -> str:
+    async def place_order(self, ticket: Ticket) -> str:
         """Send ``ticket`` to the broker; returns its ``order_ref`` once it is filled (paper fills
         at once; the fill is then in the account: :meth:`fill_of`).
 
@@ -148,7 +194,8 @@ class OrderService:
         of the account (a backdated order), on every later replay day it affects.
 
         Raises:
-            OrderRejected: the reason, for the trader (published as ``rejected``; nothing is stored).
+            TicketProblems: the rules' problems; no broker was called (published as ``rejected``).
+            OrderRejected: the broker's reason, for the trader (published as ``rejected``; nothing is stored).
             StorageError: the fill could not be saved (published as ``rejected``; nothing is stored).
             LiveOrdersDisabled: a real account is active (nothing is sent to any broker; published
                 as ``rejected`` with the reason, so the audit log records it).
@@ -159,6 +206,16 @@ class OrderService:
             emit_isolated(self.order_status, OrderEvent(ticket.order_ref, "rejected", 0, 0, math.nan, "", refusal,
                                                         self.broker.source, datetime.now(UTC), ticket))
             raise LiveOrdersDisabled(refusal)
+        ref = ticket.order_ref
+        if ref in self._sent:  # a double click or a retry: the broker has it (and never fills it twice)
+            return await self.broker.place(self._sent[ref][0])
+        p = await self.preview(ticket)
+        if p.problems:
+            log.info("order %s refused by the rules: %s", ref, " ".join(p.problems))
+            emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems),
+                                                        self.broker.source, datetime.now(UTC), ticket, p))
+            raise TicketProblems(p)
+        self._sent[ref] = (ticket, p)
         return await self.broker.place(ticket)
 
     async def cancel_order(self, order_ref: str) -> None:
@@ -169,12 +226,12 @@ class OrderService:
         """The account's stored fill of ``order_ref`` (None when there is none)."""
         return next((f for f in reversed(self._portfolio.fills) if f.order_ref == order_ref), None)
 
-    async def check_ticket(self, ticket: OrderTicket) -> LaterDaysCheck | None:
-        """Buying power with ``ticket`` filled at today's quote, on every replay day it affects
-        (compute thread). None when there is no quote to fill at (the ticket says why)."""
-        quote = await self.broker.quote(ticket.contract, self._ctx.day)
-        price = quote.bid if ticket.action == "SELL" else quote.ask
-        if not (price > 0) or ticket.qty < 1:  # NaN or no bid/ask
+    async def check_ticket(self, ticket: Ticket) -> LaterDaysCheck | None:
+        """Buying power with ``ticket`` filled at today's quotes, on every replay day it affects
+        (compute thread). None when a leg has no quote to fill at (the ticket says why)."""
+        quotes = await self.broker.quotes(ticket, self._ctx.day)
+        p = preview(ticket, None, quotes)
+        if any(not (price > 0) for price in p.leg_prices) or not isinstance(ticket.qty, int) or ticket.qty < 1:
             return None
-        fill = self.broker.priced_fill(ticket, price, self._ctx.day)
-        return await self._ctx.run_compute(self._portfolio.later_days, tuple(self._portfolio.fills), fill)
+        fills = self.broker.priced_fills(ticket, p, self._ctx.day)
+        return await self._ctx.run_compute(self._portfolio.later_days, tuple(self._portfolio.fills), fills)

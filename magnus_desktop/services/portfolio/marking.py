@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -27,6 +27,7 @@ import numpy as np
 from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
 from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, PositionSnapshot
 from magnus_desktop.models.market import OptionQuote
+from magnus_desktop.services.orders.rules import collateral_by_group
 
 NAN = math.nan
 
@@ -119,7 +120,30 @@ def buying_power_at(fills: Iterable[Fill], day: date, market: OptionQuoteSource,
     """Buying power (USD) at the end of ``day``: cash − collateral, as in :func:`account_summary`,
     without marking the positions (no quotes or IV needed). Fills dated after ``day`` are ignored."""
     books, cash_flow, _realized = build_books(fills, day, market, trading_days)
-    return starting_cash + cash_flow - sum(put_collateral(c, b.qty) for c, b in books.items())
+    return starting_cash + cash_flow - collateral_by_group((c, b.qty) for c, b in books.items())
+
+
+def _share_collateral(positions: tuple[PositionSnapshot, ...]) -> tuple[PositionSnapshot, ...]:
+    """Each position's share of its (underlying, expiry) group's netted collateral (USD): a short
+    put alone keeps strike × 100 × |qty|; in a vertical or condor the group's collateral (the widest
+    width × 100) is split over its short legs by their own put collateral (or contracts)."""
+    groups: dict[tuple[str, date], list[int]] = {}
+    for i, p in enumerate(positions):
+        if isinstance(p.contract, OptionContract):
+            groups.setdefault((p.contract.underlying, p.contract.expiry), []).append(i)
+    out = list(positions)
+    for members in groups.values():
+        total = collateral_by_group((positions[i].contract, positions[i].qty) for i in members)  # type: ignore[misc]
+        shorts = [i for i in members if positions[i].qty < 0]
+        weights = [positions[i].collateral or 0.0 for i in shorts]
+        if sum(weights) <= 0:
+            weights = [float(-positions[i].qty) for i in shorts]
+        norm = sum(weights)
+        for i in members:
+            share = total * weights[shorts.index(i)] / norm if i in shorts and norm > 0 else 0.0
+            if share != out[i].collateral:
+                out[i] = replace(out[i], collateral=share)
+    return tuple(out)
 
 
 def open_contracts_at(fills: Iterable[Fill], day: date, market: OptionQuoteSource,
@@ -180,13 +204,13 @@ def account_summary(
     fills = list(fills)
     books, cash_flow, realized = build_books(fills, day, market, trading_days)
     commissions = sum(f.commission for f in fills if f.fill_date <= day)
-    positions = tuple(
+    positions = _share_collateral(tuple(
         mark_position(c, b, day, market, rate, div_yield)
         for c, b in sorted(books.items(), key=lambda kv: (kv[0].expiry, kv[0].underlying, kv[0].right, kv[0].strike))
-    )
+    ))
     cash = starting_cash + cash_flow
     market_value = sum(p.market_value for p in positions)
-    collateral = sum(p.collateral for p in positions)
+    collateral = collateral_by_group((p.contract, p.qty) for p in positions)  # type: ignore[misc]
     return AccountSummary(
         as_of=day,
         cash=cash,

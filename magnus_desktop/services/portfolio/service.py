@@ -21,15 +21,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from psygnal import Signal
 
-from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket
-from magnus_desktop.services.brokers.paper import LaterDaysCheck, check_later_days, evaluate_order, paper_fill
+from magnus_desktop.models.domain import AccountSummary, Fill, OptionContract, OrderTicket, Ticket
+from magnus_desktop.services.brokers.paper import LaterDaysCheck, check_later_days, paper_fills
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.orders.rules import preview
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT, DEMO_SEED
 from magnus_desktop.services.portfolio.live import BrokerAccountFeed, FeedStatus, equity_rows
 from magnus_desktop.services.portfolio.marking import account_summary, equity_curve
@@ -70,7 +72,7 @@ class PortfolioService:
     """The demo account of one app session. Created by the ``AppContext``; ``await start()``.
 
     It is the paper broker's ``PaperLedger``: the broker reads the account from it and stores its
-    fills through it (:meth:`account_at`, :meth:`later_days_check`, :meth:`record_fill`).
+    fills through it (:meth:`account_at`, :meth:`later_days_check`, :meth:`record_fills`).
     """
 
     account_changed = Signal(object)
@@ -215,25 +217,27 @@ class PortfolioService:
         """The account marked at the end of ``day`` (compute thread)."""
         return (await self.mark_account(day))[0]
 
-    async def later_days_check(self, fill: Fill) -> LaterDaysCheck:
-        """Buying power with ``fill`` on every later replay day it affects (compute thread)."""
-        return await self._ctx.run_compute(self.later_days, tuple(self.fills), fill)
+    async def later_days_check(self, fills: Sequence[Fill]) -> LaterDaysCheck:
+        """Buying power with one order's ``fills`` on every later replay day they affect (compute thread)."""
+        return await self._ctx.run_compute(self.later_days, tuple(self.fills), tuple(fills))
 
-    def later_days(self, fills: tuple[Fill, ...], fill: Fill) -> LaterDaysCheck:
-        """:func:`check_later_days` of ``fill`` against ``fills`` (blocking: compute executor)."""
-        return check_later_days(fills, fill, self._ctx.market, self._ctx.days or [fill.fill_date],
+    def later_days(self, fills: tuple[Fill, ...], new: Fill | Sequence[Fill]) -> LaterDaysCheck:
+        """:func:`check_later_days` of ``new`` (one order's fills) against ``fills`` (blocking: compute executor)."""
+        first = new if isinstance(new, Fill) else new[0]
+        return check_later_days(fills, new, self._ctx.market, self._ctx.days or [first.fill_date],
                                 starting_cash=self.starting_cash)
 
-    async def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
-        """Store ``fill`` (db thread) and add it to the account; False when the database already
-        holds its ``order_ref`` (nothing changes then).
+    async def record_fills(self, ticket: Ticket, fills: Sequence[Fill]) -> bool:
+        """Store one order's ``fills`` (db thread, one transaction: every leg or none) and add them
+        to the account; False when the database already holds its ``order_ref`` (nothing changes then).
 
         Raises:
-            StorageError: it could not be saved (nothing is stored).
+            StorageError: they could not be saved (nothing is stored).
         """
-        stored = await self._ctx.run_db(TradeRepo(self._ctx.db).record_fill, ticket, fill)
+        stored = await self._ctx.run_db(TradeRepo(self._ctx.db).record_fills, ticket, tuple(fills))
         if stored:
-            self.add_fill(fill)
+            for fill in fills:
+                self.add_fill(fill)
         return bool(stored)
 
     # ---- fills ------------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ class PortfolioService:
     # ---- the demo seed --------------------------------------------------------------------------
     async def _seed_demo(self) -> None:
         """Store the :data:`DEMO_SEED` trades, each checked by the paper broker's rules
-        (:func:`evaluate_order`) at the recorded quote of its own day.
+        (``services.orders.rules.preview``) at the recorded quote of its own day.
 
         The seed is the demo account's opening history, written directly, not orders: it publishes
         no order events (a reset must not count as orders the trader placed)."""
@@ -272,16 +276,14 @@ class PortfolioService:
                                      account_id=self.account_id)
                 summary = await ctx.run_compute(self.summary_at, tuple(self.fills), trade.trade_date)
                 quote = await ctx.run_compute(ctx.market.option_quote, contract, trade.trade_date)
-                held = sum(p.qty for p in summary.positions if p.contract == contract)
                 commission = ctx.broker.commission_per_contract
-                effect = evaluate_order(contract, "SELL", trade.qty, quote.bid, quote.ask, float("nan"), commission,
-                                        summary.buying_power, held, trade.trade_date)
-                if effect.problems:
-                    log.warning("demo seed %s skipped: %s", contract.describe(), " ".join(effect.problems))
+                p = preview(ticket, summary, quote, commission_per_contract=commission)
+                if p.problems:
+                    log.warning("demo seed %s skipped: %s", contract.describe(), " ".join(p.problems))
                     continue
-                fill = paper_fill(ticket, effect.fill_price, trade.trade_date, commission)
-                if await ctx.run_db(repo.record_fill, ticket, fill):
-                    self.fills.append(fill)
+                fills = paper_fills(ticket, p.leg_prices, trade.trade_date, commission)
+                if await ctx.run_db(repo.record_fills, ticket, fills):
+                    self.fills.extend(fills)
         self.invalidate()
 
     async def reset_demo(self) -> None:

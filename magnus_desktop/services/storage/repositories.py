@@ -21,6 +21,7 @@ from magnus_desktop.models.domain import (
     Fill,
     OptionContract,
     OrderTicket,
+    Ticket,
     Watchlist,
     WatchlistItem,
 )
@@ -89,20 +90,38 @@ class TradeRepo:
         self.db = db
 
     def record_fill(self, ticket: OrderTicket, fill: Fill) -> bool:
-        """Store a filled order and its fill atomically.
+        """Store a filled single-leg order and its fill atomically (:meth:`record_fills` of one fill)."""
+        return self.record_fills(ticket, (fill,))
+
+    def record_fills(self, ticket: Ticket, fills: Sequence[Fill]) -> bool:
+        """Store a filled order and one fill per leg in one transaction: every leg or none.
+
+        A combo is one order row (``order_ref`` unique; its contract columns name the first leg,
+        ``action`` is SELL for a net credit and BUY for a net debit, ``message`` lists the legs) and
+        one fill row per leg.
 
         Returns:
             True when stored; False when ``ticket.order_ref`` was already stored (nothing inserted).
 
         Raises:
-            ValueError: ``fill`` does not belong to ``ticket`` (other ref, side or contract).
+            ValueError: the fills do not belong to ``ticket`` (other ref, leg, side or contract).
             StorageError: the database failed; nothing was stored.
         """
-        if fill.order_ref != ticket.order_ref or fill.contract != ticket.contract:
-            raise ValueError("The fill does not belong to this order (order_ref or contract differ)")
-        if fill.qty == 0 or (fill.qty < 0) != (ticket.action == "SELL"):
-            raise ValueError(f"A {ticket.action} fill needs a {'negative' if ticket.action == 'SELL' else 'positive'} qty")
-        return self._store(ticket, "filled", "", fill)
+        legs = ticket.legs
+        if len(fills) != len(legs):
+            raise ValueError(f"An order of {len(legs)} leg(s) needs {len(legs)} fill(s), got {len(fills)}")
+        for leg, fill in zip(legs, fills, strict=True):
+            if fill.order_ref != ticket.order_ref or fill.contract != leg.contract:
+                raise ValueError("The fill does not belong to this order (order_ref or contract differ)")
+            if fill.qty == 0 or (fill.qty < 0) != (leg.action == "SELL"):
+                raise ValueError(f"A {leg.action} fill needs a {'negative' if leg.action == 'SELL' else 'positive'} qty")
+        if not isinstance(ticket, OrderTicket):
+            credit = sum(-f.qty * f.price for f in fills) >= 0
+            message = ticket.describe()
+            head = OrderTicket(legs[0].contract, "SELL" if credit else "BUY", ticket.qty,  # type: ignore[arg-type]
+                               abs(ticket.limit_price), ticket.order_ref, ticket.trade_date, ticket.account_id)
+            return self._store(head, "filled", message, fills)
+        return self._store(ticket, "filled", "", fills)
 
     def record_rejection(self, ticket: OrderTicket, message: str) -> bool:
         """Store a rejected order with the reason shown to the trader.
@@ -110,9 +129,9 @@ class TradeRepo:
         Returns:
             True when stored; False when ``ticket.order_ref`` was already stored.
         """
-        return self._store(ticket, "rejected", message, None)
+        return self._store(ticket, "rejected", message, ())
 
-    def _store(self, ticket: OrderTicket, status: str, message: str, fill: Fill | None) -> bool:
+    def _store(self, ticket: OrderTicket, status: str, message: str, fills: Sequence[Fill]) -> bool:
         if ticket.qty <= 0 or ticket.action not in ("BUY", "SELL"):
             raise ValueError("An order needs action BUY or SELL and a positive qty")
         try:
@@ -126,7 +145,7 @@ class TradeRepo:
                 )
                 s.add(order)
                 s.flush()
-                if fill is not None:
+                for fill in fills:
                     s.add(FillRow(order_id=order.id, account_id=fill.account_id, fill_date=fill.fill_date,
                                   qty=fill.qty, price=fill.price, commission=fill.commission,
                                   **_contract_fields(fill.contract)))

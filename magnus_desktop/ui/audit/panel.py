@@ -133,12 +133,14 @@ class AuditPanel(QWidget):
         self.reload(0)
 
     def _lay_out(self) -> None:
-        filters = QHBoxLayout()
-        for label, widget in (("Account", self.account), ("Action", self.action), ("Text", self.text),
-                              ("From", self.since), ("To", self.until)):
-            filters.addWidget(QLabel(label))
-            filters.addWidget(widget, 2 if widget is self.text else 0)
-        filters.addWidget(self.export_button)
+        # two rows, so the dock fits beside Positions on a 1280 px screen
+        filters, dates = QHBoxLayout(), QHBoxLayout()
+        for row, label, widget in ((filters, "Account", self.account), (filters, "Action", self.action),
+                                   (filters, "Text", self.text), (dates, "From", self.since), (dates, "To", self.until)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget, 2 if widget is self.text else 0)
+        dates.addStretch(1)
+        dates.addWidget(self.export_button)
         pages = QHBoxLayout()
         pages.addWidget(self.prev_button)
         pages.addWidget(self.page_label)
@@ -147,6 +149,7 @@ class AuditPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
+        layout.addLayout(dates)
         layout.addWidget(self.table, 1)
         layout.addLayout(pages)
 

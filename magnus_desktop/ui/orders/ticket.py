@@ -3,8 +3,9 @@
 Nothing is sent anywhere: a confirmed ticket goes to ``vm.place_order`` and the paper broker fills
 it against the recorded end-of-day quote of the replay day (SELL at the bid, BUY at the ask; see
 ``services.brokers.paper``). The quote is read off the GUI thread (``vm.request_quote``); fills and
-rejections are keyed by ``order_ref``, so a dialog only reacts to its own order. The preview is the broker's own rule function
-(:func:`~magnus_desktop.services.brokers.paper.evaluate_order`), so the ticket and the fill agree;
+rejections are keyed by ``order_ref``, so a dialog only reacts to its own order. The preview is THE order rules'
+(:func:`~magnus_desktop.services.orders.rules.preview`, through ``vm.preview``), which the paper broker fills by, so
+the ticket and the fill agree;
 "Place paper order" is disabled while the preview lists a problem the broker would reject.
 Buying power on the later replay days the order affects (a backdated order) is checked on the
 compute thread (``vm.check_ticket``) and shown under the risk box.
@@ -31,29 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket
+from magnus_desktop.models.domain import AccountSummary, Action, OptionContract, OrderTicket
 from magnus_desktop.models.market import OrderEvent, describe_source
-from magnus_desktop.services.brokers.paper import Action, LaterDaysCheck, OrderEffect, evaluate_order
+from magnus_desktop.services.brokers.paper import LaterDaysCheck
 from magnus_desktop.services.orders import TicketQuote
+from magnus_desktop.services.orders.rules import BidAsk, TicketPreview
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
 from magnus_desktop.widgets.table_model import text_color
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
-
-#: What a ticket would do; the paper broker's own result type (one rule set, see ``services.brokers.paper``).
-TicketPreview = OrderEffect
-
-
-def ticket_preview(contract: OptionContract, action: Action, qty: int, bid: float, ask: float, limit: float,
-                   commission_per_contract: float, buying_power: float, held_qty: int = 0,
-                   day: date | None = None) -> TicketPreview:
-    """The preview of a paper ticket: exactly :func:`~magnus_desktop.services.brokers.paper.evaluate_order`,
-    the function ``PaperBroker.fill`` decides with (arguments and units as there)."""
-    return evaluate_order(contract, action, qty, bid, ask, limit, commission_per_contract, buying_power,
-                          held_qty, day)
-
 
 def replace_ticket(previous: OrderTicketDialog | None, vm: OrdersViewModel, contract: OptionContract,
                    action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
@@ -231,12 +220,12 @@ class OrderTicketDialog(QDialog):
         side = "bid" if action == "SELL" else "ask"
         self.limit.setSpecialValueText(f"none — fill at the recorded {side}")
         self.qty.setMaximum(self._max_qty())
-        summary = self.vm.last_summary()
-        bp = summary.buying_power if summary is not None else math.nan
         held = self.held_qty()
-        p = ticket_preview(self.contract, action, self.qty.value(), self.quote[0], self.quote[1],
-                           self.limit_price(), self.vm.commission_per_contract(), bp, held,
-                           self._replay_day())
+        if self._replay_day() is None:  # no replay day yet: the expiry cannot be checked, so use the contract's own
+            ticket = OrderTicket(self.contract, action, self.qty.value(), self.limit_price(), "", self.contract.expiry)
+        else:
+            ticket = self._ticket()
+        p = self.vm.preview(ticket, BidAsk(self.quote[0], self.quote[1]))
         self.preview = p
         self._show_risk(p, held)
         self.later = None

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
-from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket
+from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket, Ticket
 from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.orders import LiveOrdersDisabled
+from magnus_desktop.services.orders.rules import Contract, LegQuote, TicketPreview, preview
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
 
@@ -76,6 +78,13 @@ class OrdersViewModel(QObject):
 
     def new_ticket(self, contract: OptionContract, action: str, qty: int, limit_price: float = math.nan) -> OrderTicket:
         return self._orders.new_ticket(contract, action, qty, limit_price)
+
+    def preview(self, ticket: Ticket, quotes: Mapping[Contract, LegQuote | None] | LegQuote | None) -> TicketPreview:
+        """THE order rules' preview of ``ticket`` (``services.orders.rules.preview``) against the last
+        marked account and ``quotes`` (bid/ask USD per share), with the Settings commission. Pure
+        arithmetic, fast enough for every edit of a ticket field."""
+        return preview(ticket, self._portfolio.last_summary, quotes,
+                       commission_per_contract=self.commission_per_contract())
 
     @asyncSlot(object)
     async def request_quote(self, contract: OptionContract) -> None:

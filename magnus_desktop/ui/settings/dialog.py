@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -56,6 +57,7 @@ from sqlalchemy.engine import URL, make_url
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
+    AlertSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -86,7 +88,8 @@ class _Binding:
 
 
 def _field(path: FieldPath) -> Any:
-    nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings}
+    nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
+                                          "alerts": AlertSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -229,13 +232,38 @@ class SettingsDialog(QDialog):
         self._combo(form, ("log_level",), "Log &level", [(level.title(), level) for level in LOG_LEVELS])
         self._build_log_dir(form)
 
-    def _new_tab(self, title: str) -> QFormLayout:
+        self._build_alerts(self._new_tab("Alerts", scroll=True))
+
+    def _build_alerts(self, form: QFormLayout) -> None:
+        """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
+        cadences = [("Every 30 minutes", "30min"), ("Hourly", "hourly"), ("Every 4 hours", "4h"),
+                    ("Daily at 07:00", "daily_0700")]
+        for name, info in AlertSettings.model_fields.items():
+            path, text = ("alerts", name), name.replace("_", " ").capitalize()
+            if info.annotation is bool:
+                self._check(form, path, text)
+            elif name.endswith("_cadence"):
+                self._combo(form, path, text, cadences)
+            elif info.annotation is int:
+                self._number(form, path, text, integer=True, suffix=" h" if "hour" in name else " days")
+            elif name.endswith("_pct"):
+                self._number(form, path, text, scale=100.0, decimals=1, step=1.0, suffix=" %")
+            else:
+                self._number(form, path, text, decimals=2, step=1.0)
+
+    def _new_tab(self, title: str, *, scroll: bool = False) -> QFormLayout:
         page = QWidget()
         form = QFormLayout(page)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         form.setVerticalSpacing(10)
-        self.tabs.addTab(page, title)
+        if scroll:  # a long form: scrolls inside its tab
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setWidget(page)
+            self.tabs.addTab(area, title)
+        else:
+            self.tabs.addTab(page, title)
         return form
 
     def _add_row(self, form: QFormLayout, text: str, editor: QWidget, error: QLabel, help_text: str,
