@@ -1,4 +1,4 @@
-"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``,
+"""Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
 ``--screenshot``."""
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_import import add_import_parser
 
     add_import_parser(sub)
+    from magnus_desktop.cli_risk import add_risk_parser
+
+    add_risk_parser(sub)
     from magnus_desktop.cli_alerts import add_alerts_parser
 
     add_alerts_parser(sub)
@@ -54,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_import import run_import
 
         return run_import(args)
+    if args.command == "risk":
+        from magnus_desktop.cli_risk import run_risk
+
+        return run_risk(args)
     if args.command == "alerts":
         from magnus_desktop.cli_alerts import run_alerts
 

@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -45,6 +45,7 @@ from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
+from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
 from magnus_desktop.services.session import BrokerSessionManager
 from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsSaveError, SettingsStore
@@ -134,13 +135,15 @@ class AppContext:
         self.overview = MarketOverviewService(self)
         #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
         self.history = HistoryService(self)
+        #: the active account's risk, recomputed on each portfolio update
+        self.risk = RiskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("alerts", self.alerts)]
+            ("risk", self.risk), ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

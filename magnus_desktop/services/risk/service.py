@@ -1,0 +1,95 @@
+"""``RiskService``: recomputes the risk report on each portfolio update of the active account
+(the demo account: the replay positions and fills; a real account: the broker's positions).
+
+The report is computed on the compute executor; updates that arrive while one runs are coalesced
+into one more run with the latest account. User scenarios live for the session.
+
+Events (payloads):
+    report_changed(RiskReport)   a new report of the active account
+    failed(str)                  the report could not be computed (why)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from psygnal import Signal
+
+from magnus_desktop.analytics.risk import RiskError, Scenario
+from magnus_desktop.models.domain import AccountSummary
+from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.market.recorded import MarketDataError
+from magnus_desktop.services.risk.positions import KnownMark, to_risk_positions
+from magnus_desktop.services.risk.report import RiskReport, compute_report
+
+if TYPE_CHECKING:
+    from magnus_desktop.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+class RiskService:
+    """Risk of the account the portfolio service publishes. ``await start()``; ``aclose()``."""
+
+    report_changed = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self.last_report: RiskReport | None = None
+        self.user_scenarios: list[Scenario] = []
+        self._pending: AccountSummary | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._known: dict[object, KnownMark] = {}
+
+    async def start(self) -> None:
+        self._ctx.portfolio.account_changed.connect(self._on_portfolio_account_changed)
+
+    async def aclose(self) -> None:
+        self._ctx.portfolio.account_changed.disconnect(self._on_portfolio_account_changed)
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def add_scenario(self, scenario: Scenario) -> None:
+        """A user scenario joins the built-in ones (from the next report on; recomputed now)."""
+        self.user_scenarios = [s for s in self.user_scenarios if s.name != scenario.name] + [scenario]
+        if self._ctx.portfolio.last_summary is not None:
+            self._on_portfolio_account_changed(self._ctx.portfolio.last_summary)
+
+    def _on_portfolio_account_changed(self, summary: AccountSummary) -> None:
+        if self._ctx.closed:
+            return
+        self._pending = summary
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._pending is not None and not self._ctx.closed:
+            summary, self._pending = self._pending, None
+            try:
+                report = await self.compute(summary)
+            except (RiskError, MarketDataError, ValueError) as exc:
+                log.warning("risk report failed: %s", exc)
+                emit_isolated(self.failed, str(exc))
+                continue
+            self.last_report = report
+            emit_isolated(self.report_changed, report)
+
+    async def compute(self, summary: AccountSummary) -> RiskReport:
+        """The report of ``summary`` (compute thread): demo fills enable the replay backtest."""
+        ctx = self._ctx
+        demo = summary.source == "replay"
+        fills = tuple(ctx.portfolio.fills) if demo else None
+        account = summary.account or ("demo" if demo else summary.source)
+        return await ctx.run_compute(self._compute, summary, account, fills, tuple(self.user_scenarios))
+
+    def _compute(self, summary: AccountSummary, account: str, fills: tuple | None,
+                 scenarios: tuple[Scenario, ...]) -> RiskReport:
+        ctx = self._ctx
+        rate, div = ctx.settings.risk_free_rate, ctx.settings.dividend_yield
+        positions = to_risk_positions(summary.positions, summary.as_of, rate, div, market=ctx.market,
+                                      days=ctx.days, known=self._known)
+        return compute_report(account, positions, summary.as_of, ctx.market, rate=rate, div_yield=div,
+                              user_scenarios=scenarios, fills=fills)

@@ -1,0 +1,70 @@
+"""``magnus-desktop risk`` as a subprocess on the bundled data, and the RiskService on an AppContext."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.market.recorded import ReplayMarketData
+from magnus_desktop.services.risk import RiskReport
+from magnus_desktop.services.settings import Settings, SettingsStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "magnus_desktop", "risk", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ), timeout=120, check=False)
+
+
+def test_cli_json_has_the_issue_fields() -> None:
+    out = run_cli("--account", "demo", "--replay-date", "2018-02-02", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["as_of"] == "2018-02-02" and len(doc["positions"]) == 3
+    assert set(doc["var"]) == {"historical", "delta-gamma", "monte carlo"}
+    for figs in doc["var"].values():
+        for key in ("var_95_1d", "var_99_1d", "es_95_1d", "es_99_1d"):
+            assert figs[key] > 0
+        assert figs["es_99_1d"] >= figs["var_99_1d"]
+    assert {"2018-02-05", "2015-08-24", "2020-03-16", "1987-10-19"} <= set(doc["scenarios"])
+    assert doc["scenarios"]["2018-02-05"]["pnl"] < 0
+    assert set(doc["greeks"]["by_bucket"]) == {"≤ 7 DTE", "8–30 DTE", "31–60 DTE", "> 60 DTE"}
+    assert doc["greeks"]["by_bucket"]["8–30 DTE"]["positions"] == 3  # Feb-28 puts: 26 DTE
+    assert [r["day"] for r in doc["replay_2018_02_05"]][0] == "2018-02-05"
+
+
+def test_cli_table_and_bad_input() -> None:
+    table = run_cli("--replay-date", "2018-01-10")
+    assert table.returncode == 0 and "VaR / ES" in table.stdout and "2018-02-05" in table.stdout
+    bad = run_cli("--account", "my-ib")
+    assert bad.returncode == 2 and "use --account demo" in bad.stderr and not bad.stdout
+    outside = run_cli("--replay-date", "2019-01-01")
+    assert outside.returncode == 2 and "outside the replay" in outside.stderr
+
+
+@pytest.mark.asyncio
+async def test_risk_service_recomputes_on_portfolio_update(tmp_path: Path) -> None:
+    from datetime import date
+
+    ctx = AppContext(SettingsStore(tmp_path / "s.json"), Settings(), market=ReplayMarketData.from_resources(),
+                     db_url=f"sqlite:///{tmp_path / 'm.db'}")
+    reports: list[RiskReport] = []
+    ctx.risk.report_changed.connect(reports.append)
+    await ctx.start(replay_date=date(2018, 2, 2))
+    try:
+        await ctx.refreshed.wait()
+        for _ in range(200):
+            if reports:
+                break
+            await __import__("asyncio").sleep(0.05)
+        assert reports and reports[-1].as_of == date(2018, 2, 2)
+        assert reports[-1].greeks.total.positions == 3 and reports[-1].backtest is not None
+    finally:
+        await ctx.aclose()
