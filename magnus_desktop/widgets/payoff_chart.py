@@ -81,7 +81,7 @@ class PayoffChart(pg.PlotWidget):
         """The legend, in the title row (outside the plot area, so it never covers a curve)."""
         c = self._colors
         items = ((c["line"], "&#9472;&#9472;", "at expiry"),
-                 (c["line2"], "- - -", "today (T+0, model)"),
+                 (c["line2"], "- - -", "today (T+0)"),
                  (c["fg"], "&#9679;", "breakeven"), (c["fg"], "&#183;-&#183;", "underlying"))
         return "&nbsp;&nbsp;".join(f'<span style="color:{color}">{sample}</span>&nbsp;{text}'
                                    for color, sample, text in items)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.models.domain import OptionContract, OrderLeg, Right, Strategy, Ticket
 from magnus_desktop.models.market import OrderEvent
-from magnus_desktop.services.orders.rules import BidAsk, Contract, TicketPreview
+from magnus_desktop.services.orders.rules import BidAsk, Contract, TicketPreview, tick_size
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
 from magnus_desktop.ui.orders.risk_box import RiskBox, ask_confirmation, draw_payoff, problem_text
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
@@ -46,6 +46,18 @@ _PICKS: dict[str, tuple[tuple[str, Right, str, str], ...]] = {
                     ("short_call", "C", "SELL", "Sell call"), ("long_call", "C", "BUY", "Buy call")),
 }
 TITLES = {"vertical": "Vertical spread", "iron_condor": "Iron condor", "roll": "Roll"}
+
+
+def replace_combo(previous: QDialog | None, vm: OrdersViewModel, kind: Strategy, underlying: str, parent: QWidget,
+                  **prefill: object) -> ComboTicketDialog:
+    """Close and free ``previous`` (one ticket at a time) and open a combo ticket (``prefill``: the
+    keyword arguments of :class:`ComboTicketDialog`)."""
+    if previous is not None:
+        previous.close()
+        previous.deleteLater()
+    dialog = ComboTicketDialog(vm, kind, underlying, parent=parent, **prefill)  # type: ignore[arg-type]
+    dialog.open()
+    return dialog
 
 
 class ComboTicketDialog(QDialog):
@@ -76,6 +88,8 @@ class ComboTicketDialog(QDialog):
         self.pending_ref: str | None = None
         self.confirmation: ConfirmOrderDialog | None = None
         self._want_expiry, self._want_strikes = expiry, strikes
+        #: the limit follows the natural net price until the trader edits it
+        self._limit_edited = False
         self._chain_key = uuid.uuid4().hex
         self._build()
         self._connections = [(vm.chain_received, self._on_vm_chain_received),
@@ -120,7 +134,7 @@ class ComboTicketDialog(QDialog):
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet(f"color: {text_color('loss').name()};")
         self.chart = PayoffChart()
-        self.chart.setMinimumSize(420, 260)
+        self.chart.setMinimumSize(460, 300)
         self.chart.apply_colors(chart_colors(self.vm.theme()))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.place = self.buttons.addButton("Place…", QDialogButtonBox.ButtonRole.ActionRole)
@@ -143,7 +157,7 @@ class ComboTicketDialog(QDialog):
             form.addRow("Expiry", self.expiry)
             for name, _right, _action, label in picks:
                 form.addRow(label, self.strikes[name])
-        form.addRow("Width", self.width_label)
+        form.addRow("Moves" if self.kind == "roll" else "Width", self.width_label)
         form.addRow("Legs (bid / ask USD/share)", self.legs_label)
         form.addRow("Quantity (combos)", self.qty)
         form.addRow("Order type", self.order_type)
@@ -167,6 +181,7 @@ class ComboTicketDialog(QDialog):
         self.expiry.currentIndexChanged.connect(self._on_expiry_changed)
         for box in (*self.strikes.values(), self.order_type, self.tif):
             box.currentIndexChanged.connect(self.update_preview)
+        self.limit.valueChanged.connect(self._on_limit_edited)  # before the preview: it reads the flag
         for spin in (self.qty, self.limit):
             spin.valueChanged.connect(self.update_preview)
         if self.kind == "roll":
@@ -270,6 +285,21 @@ class ComboTicketDialog(QDialog):
             out[c] = BidAsk(float(rows["bid"].iloc[0]), float(rows["ask"].iloc[0])) if len(rows) else None
         return out
 
+    def _on_limit_edited(self, _value: float) -> None:
+        self._limit_edited = True
+
+    def _follow_natural(self, net: float, contract: Contract) -> None:
+        """Preset the limit to the natural net price (USD per share, + credit), on the combo's tick
+        (rounded so the natural price still meets it), until the trader types a limit."""
+        if self._limit_edited or not math.isfinite(net):
+            return
+        tick = tick_size(contract, abs(net), combo=True)
+        value = math.floor(round(net / tick, 6)) * tick
+        if abs(self.limit.value() - value) > 1e-9:
+            self.limit.blockSignals(True)
+            self.limit.setValue(value)
+            self.limit.blockSignals(False)
+
     def limit_price(self) -> float:
         return self.limit.value() if self.order_type.currentText() == "LMT" else math.nan
 
@@ -291,6 +321,14 @@ class ComboTicketDialog(QDialog):
             return None
         quotes = self.quotes(ticket.legs)
         p = self.vm.preview(ticket, quotes)
+        if not self._limit_edited and self.order_type.currentText() == "LMT" and math.isfinite(p.net_price):
+            before = self.limit.value()
+            self._follow_natural(p.net_price, ticket.legs[0].contract)
+            if self.limit.value() != before:
+                ticket = self.build_ticket()
+                assert ticket is not None
+                p = self.vm.preview(ticket, quotes)
+            self.ticket = ticket
         self.preview = p
         self.risk.show_preview(p)
         self._show_legs(ticket.legs, quotes)

@@ -49,7 +49,7 @@ from magnus_desktop.widgets.table_model import text_color
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
 
-def replace_ticket(previous: OrderTicketDialog | None, vm: OrdersViewModel, contract: OptionContract,
+def replace_ticket(previous: QDialog | None, vm: OrdersViewModel, contract: OptionContract,
                    action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
     """Close and free ``previous`` (one ticket at a time) and open a new prefilled ticket."""
     if previous is not None:
