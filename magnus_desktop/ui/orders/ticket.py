@@ -48,6 +48,8 @@ from magnus_desktop.widgets.payoff_chart import PayoffChart
 from magnus_desktop.widgets.table_model import text_color
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
+LIVE_NOTE = ("LIVE — this account's broker receives the order (live trading is enabled for it in Settings → "
+             "Accounts). You confirm it by typing the symbol.")
 
 def replace_ticket(previous: QDialog | None, vm: OrdersViewModel, contract: OptionContract,
                    action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
@@ -308,14 +310,22 @@ class OrderTicketDialog(QDialog):
         """The warning line and the confirm button follow the blocking problems."""
         problems = self.blocking_problems()
         active = self.vm.active_account()
+        live = self.vm.tier() == "live"
         self.account_label.setText(DEMO_ACCOUNT if active == DEMO_ACCOUNT else
+                                   f"{active} — LIVE: real orders" if live else
                                    f"{active} is active — live orders not enabled")
+        self.paper_label.setText(LIVE_NOTE if live else PAPER_NOTE)
+        self.setWindowTitle(f"{'LIVE' if live else 'Paper'} order — {self.contract.describe()}")
         self.warning.setText(" ".join(problems))
         self.warning.setVisible(bool(problems))
         self.fit_height()
         if self.pending_ref is None:
+            self.confirm.setText(self._place_text())
             self.confirm.setEnabled(not problems)
             self.confirm.setToolTip("Fix the problems listed above first" if problems else "")
+
+    def _place_text(self) -> str:
+        return "Place LIVE order…" if self.vm.tier() == "live" else "Place paper order"
 
     # ---- later replay days (compute thread, via the view model) ------------------------------
     def build_ticket(self) -> OrderTicket:
@@ -370,7 +380,7 @@ class OrderTicketDialog(QDialog):
             self.pending_ref = None
             self.error.setText(f"{event.state.capitalize()}: {event.message}")
             self.error.show()
-            self.confirm.setText("Place paper order")
+            self.confirm.setText(self._place_text())
             self._show_problems()  # fits the height to the message too
 
     def _on_vm_account_changed(self, _summary: AccountSummary) -> None:
