@@ -235,18 +235,23 @@ class OrderService:
                                                         self.broker.source, datetime.now(UTC), ticket))
             raise LiveOrdersDisabled(refusal)
         ref = ticket.order_ref
-        if self.live:
-            return await self._place_live(ticket)
+        live = self.live
+        broker = self._ctx.session.broker if live else self.broker
+        if broker is None:
+            raise LiveOrdersDisabled(f"{self._ctx.session.active.name} is not connected; nothing was sent.")
         if ref in self._sent:  # a double click or a retry: the broker has it (and never fills it twice)
-            return await self.broker.place(self._sent[ref][0])
-        p = await self.preview(ticket)
+            return await broker.place(self._sent[ref][0])  # type: ignore[arg-type]
+        p = await (self.live_preview(ticket) if live else self.preview(ticket))
         if p.problems:
             log.info("order %s refused by the rules: %s", ref, " ".join(p.problems))
             emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems),
                                                         self.broker.source, datetime.now(UTC), ticket, p))
             raise TicketProblems(p)
         self._sent[ref] = (ticket, p)
-        return await self.broker.place(ticket)
+        if live:
+            self._live_refs.add(ref)
+            log.warning("LIVE order %s sent to %s: %s", ref, self._ctx.session.active.name, ticket)
+        return await broker.place(ticket)  # type: ignore[arg-type]
 
     async def live_preview(self, ticket: Ticket) -> TicketPreview:
         """The rules' preview of ``ticket`` against the live account's last summary, at the active
@@ -259,26 +264,6 @@ class OrderService:
                 quotes[c] = await option_quote_or_missing(market, c, ticket.trade_date)
         return preview(ticket, self._portfolio.last_summary, quotes,
                        commission_per_contract=self._ctx.settings.commission_per_contract)
-
-    async def _place_live(self, ticket: Ticket) -> str:
-        """Preview by the rules, then send to the session's broker (idempotent by ``order_ref``: the
-        broker never sends a ref twice)."""
-        ref = ticket.order_ref
-        broker = self._ctx.session.broker
-        if broker is None:
-            raise LiveOrdersDisabled(f"{self._ctx.session.active.name} is not connected; nothing was sent.")
-        if ref in self._sent:
-            return await broker.place(self._sent[ref][0])  # type: ignore[arg-type]
-        p = await self.live_preview(ticket)
-        if p.problems:
-            log.info("live order %s refused by the rules: %s", ref, " ".join(p.problems))
-            emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems),
-                                                        self.broker.source, datetime.now(UTC), ticket, p))
-            raise TicketProblems(p)
-        self._sent[ref] = (ticket, p)
-        self._live_refs.add(ref)
-        log.warning("LIVE order %s sent to %s: %s", ref, self._ctx.session.active.name, ticket)
-        return await broker.place(ticket)  # type: ignore[arg-type]
 
     async def cancel_order(self, order_ref: str) -> None:
         """Ask the broker that has ``order_ref`` (a live one, or the paper broker) to cancel it.

@@ -29,10 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.models.domain import OptionContract, OrderLeg, Right, Strategy, Ticket
-from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.orders.rules import BidAsk, Contract, TicketPreview, tick_size
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
-from magnus_desktop.ui.orders.risk_box import RiskBox, ask_confirmation, draw_payoff, problem_text
+from magnus_desktop.ui.orders.risk_box import (
+    PlacesOwnOrder,
+    RiskBox,
+    ask_confirmation,
+    draw_payoff,
+    problem_text,
+)
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.formatting import fmt_num
@@ -60,7 +65,7 @@ def replace_combo(previous: QDialog | None, vm: OrdersViewModel, kind: Strategy,
     return dialog
 
 
-class ComboTicketDialog(QDialog):
+class ComboTicketDialog(PlacesOwnOrder, QDialog):
     """A combo ticket of ``kind`` (``"vertical"``, ``"iron_condor"`` or ``"roll"``).
 
     Args:
@@ -139,6 +144,7 @@ class ComboTicketDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.place = self.buttons.addButton("Place…", QDialogButtonBox.ButtonRole.ActionRole)
         self.place.setObjectName("combo_place")
+        self.place_button = self.place
         self.place.setEnabled(False)
         self.place.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -374,36 +380,15 @@ class ComboTicketDialog(QDialog):
                                              self.send)
         return self.confirmation
 
-    def send(self, ticket: Ticket) -> None:
-        """Send a confirmed ``ticket``; the dialog then waits for its own ``order_ref``'s status."""
-        self.pending_ref = ticket.order_ref
-        self.place.setEnabled(False)
-        self.place.setText("Placing…")
-        self.vm.place_order(ticket)
-
-    def _on_vm_order_status(self, event: OrderEvent) -> None:
-        if self.pending_ref is None or event.order_ref != self.pending_ref:
-            return  # another dialog's order
-        if event.state == "filled":
-            self.pending_ref = None
-            self.accept()
-        elif event.state in ("rejected", "cancelled"):
-            self.pending_ref = None
-            self.error.setText(f"{event.state.capitalize()}: {event.message}")
-            self.error.show()
-            self.place.setText("Place…")
-            self.update_preview()
+    def _after_refusal(self) -> None:
+        self.place.setText("Place…")
+        self.update_preview()
 
     def _on_vm_account_changed(self, _summary: object) -> None:
         self.update_preview()
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
-        self._connections = []
+        self._disconnect_vm()
         super().done(result)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFormLayout, QGroupBox, QLabel, QWidget
 
 from magnus_desktop.models.domain import ComboTicket, OptionContract, Ticket
+from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.orders.payoff import PayoffCurves
 from magnus_desktop.services.orders.rules import TicketPreview
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog, OrderSummary
@@ -125,3 +127,46 @@ def ask_confirmation(parent: QWidget, tier: str | None, account: str, ticket: Ti
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()
     return dialog
+
+
+class PlacesOwnOrder:
+    """Mixin of a ticket dialog: sends a confirmed ticket and follows ITS order only (by ``order_ref``).
+
+    The dialog provides ``vm`` (``OrdersViewModel``), ``place_button``, ``error`` (a label),
+    ``accept()`` and ``_after_refusal()`` (refresh the problems and the button after a rejection).
+    """
+
+    pending_ref: str | None
+    place_button: QAbstractButton
+    error: QLabel
+    #: (signal, slot) pairs to the view model, cut when the dialog is done
+    _connections: list[tuple[Any, Callable[..., None]]]
+
+    def _disconnect_vm(self) -> None:
+        """Stop listening to the view model (a closed ticket never reacts again)."""
+        for signal, slot in self._connections:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                continue  # already gone with its sender
+        self._connections = []
+
+    def send(self, ticket: Ticket) -> None:
+        """Send a confirmed ``ticket``; the dialog then waits for its own ``order_ref``'s status."""
+        self.pending_ref = ticket.order_ref
+        self.place_button.setEnabled(False)
+        self.place_button.setText("Placing…")
+        self.vm.place_order(ticket)  # type: ignore[attr-defined]
+
+    def _on_vm_order_status(self, event: OrderEvent) -> None:
+        """Our own order's status: filled closes the ticket; rejected or cancelled shows why."""
+        if self.pending_ref is None or event.order_ref != self.pending_ref:
+            return  # another dialog's order, or none of ours is pending
+        if event.state == "filled":
+            self.pending_ref = None
+            self.accept()  # type: ignore[attr-defined]
+        elif event.state in ("rejected", "cancelled"):
+            self.pending_ref = None
+            self.error.setText(f"{event.state.capitalize()}: {event.message}")
+            self.error.show()
+            self._after_refusal()  # type: ignore[attr-defined]

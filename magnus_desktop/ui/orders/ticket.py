@@ -33,14 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from magnus_desktop.models.domain import AccountSummary, Action, OptionContract, OrderTicket, Ticket
-from magnus_desktop.models.market import OrderEvent, describe_source
+from magnus_desktop.models.domain import AccountSummary, Action, OptionContract, OrderTicket
+from magnus_desktop.models.market import describe_source
 from magnus_desktop.services.brokers.paper import LaterDaysCheck
 from magnus_desktop.services.orders import TicketQuote
 from magnus_desktop.services.orders.rules import BidAsk, TicketPreview
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
-from magnus_desktop.ui.orders.risk_box import ask_confirmation, draw_payoff, money_or_unlimited
+from magnus_desktop.ui.orders.risk_box import (
+    PlacesOwnOrder,
+    ask_confirmation,
+    draw_payoff,
+    money_or_unlimited,
+)
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
@@ -62,7 +67,7 @@ def replace_ticket(previous: QDialog | None, vm: OrdersViewModel, contract: Opti
     return dialog
 
 
-class OrderTicketDialog(QDialog):
+class OrderTicketDialog(PlacesOwnOrder, QDialog):
     """A paper ticket for one contract; closes when the view model reports its fill.
 
     A ``closing`` ticket (from the Positions dock) only reduces the held position: its action is
@@ -140,6 +145,7 @@ class OrderTicketDialog(QDialog):
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm = self.buttons.addButton("Place paper order", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.place_button = self.confirm
         self.confirm.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.limit.valueChanged.connect(self._on_limit_edited)
@@ -362,26 +368,9 @@ class OrderTicketDialog(QDialog):
                                              self.send)
         return self.confirmation
 
-    def send(self, ticket: Ticket) -> None:
-        """Send a confirmed ``ticket``; the dialog then waits for its own ``order_ref``'s status."""
-        self.pending_ref = ticket.order_ref
-        self.confirm.setEnabled(False)
-        self.confirm.setText("Placing…")
-        self.vm.place_order(ticket)
-
-    def _on_vm_order_status(self, event: OrderEvent) -> None:
-        """Our own order's status: filled closes the ticket; rejected or cancelled shows why."""
-        if self.pending_ref is None or event.order_ref != self.pending_ref:
-            return  # another dialog's order, or none of ours is pending
-        if event.state == "filled":
-            self.pending_ref = None
-            self.accept()
-        elif event.state in ("rejected", "cancelled"):
-            self.pending_ref = None
-            self.error.setText(f"{event.state.capitalize()}: {event.message}")
-            self.error.show()
-            self.confirm.setText(self._place_text())
-            self._show_problems()  # fits the height to the message too
+    def _after_refusal(self) -> None:
+        self.confirm.setText(self._place_text())
+        self._show_problems()  # fits the height to the message too
 
     def _on_vm_account_changed(self, _summary: AccountSummary) -> None:
         self.update_preview()
@@ -412,12 +401,7 @@ class OrderTicketDialog(QDialog):
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
         self._check_timer.stop()
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
-        self._connections = []
+        self._disconnect_vm()
         super().done(result)
 
 
