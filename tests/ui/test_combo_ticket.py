@@ -204,7 +204,7 @@ def test_live_order_restates_the_fields_and_needs_the_typed_symbol(open_combo, o
     assert confirmation.tier == "live" and "LIVE" in confirmation.windowTitle()
     shown = {k: v.text() for k, v in confirmation.fields.items()}
     for key, text in (("Account", "IB main"), ("Symbol", "SPXW"), ("Side", "vertical, net credit"),
-                      ("Quantity", "1 contract"), ("Limit price", "+0.50 USD per share"),
+                      ("Quantity", "1 combo"), ("Limit price", "+0.50 USD per share"),
                       ("Max loss", f"${p.max_loss:,.2f}"), ("Collateral", f"${p.collateral:,.2f}")):
         assert text in shown[key], key
     assert not confirmation.ok.isEnabled()

@@ -49,13 +49,15 @@ class OrderSummary:
     max_loss: float
     collateral: float
     bp_after: float
+    #: what ``qty`` counts: ``"contract"`` (a single leg) or ``"combo"`` (each leg trades qty contracts)
+    unit: str = "contract"
 
     def rows(self) -> list[tuple[str, str]]:
         limit = "market (no limit)" if math.isnan(self.limit_price) else f"{self.limit_price:+.2f} USD per share"
         loss = "unlimited" if math.isinf(self.max_loss) else fmt_money(self.max_loss)
         cash = f"{fmt_money(abs(self.premium))} {'credit' if self.premium >= 0 else 'debit'}"
         return [("Account", self.account), ("Symbol", self.symbol), ("Order", self.description),
-                ("Side", self.side), ("Quantity", f"{self.qty:,} contract{'s' if self.qty != 1 else ''}"),
+                ("Side", self.side), ("Quantity", f"{self.qty:,} {self.unit}{'s' if self.qty != 1 else ''}"),
                 ("Type", self.order), ("Limit price", limit), ("Premium", cash), ("Max loss", loss),
                 ("Collateral", fmt_money(self.collateral)), ("Buying power after", fmt_money(self.bp_after))]
 
@@ -81,6 +83,7 @@ class ConfirmOrderDialog(QDialog):
         for name, value in summary.rows():
             label = QLabel(f"<b>{value}</b>" if live else value)
             label.setObjectName(f"confirm_{name.lower().replace(' ', '_')}")
+            label.setWordWrap(True)
             self.fields[name] = label
             form.addRow(name, label)
         column.addLayout(form)

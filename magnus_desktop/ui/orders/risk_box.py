@@ -113,7 +113,8 @@ def order_summary(account: str, ticket: Ticket, p: TicketPreview) -> OrderSummar
     limit = ticket.limit_price if ticket.order_type == "LMT" else math.nan
     order = f"{ticket.order_type} {ticket.tif}"
     return OrderSummary(account, symbol, description, side_text(ticket, p), int(ticket.qty), order, limit,
-                        p.premium, p.max_loss, p.collateral, p.buying_power_after)
+                        p.premium, p.max_loss, p.collateral, p.buying_power_after,
+                        "combo" if isinstance(ticket, ComboTicket) else "contract")
 
 
 def ask_confirmation(parent: QWidget, tier: str | None, account: str, ticket: Ticket, p: TicketPreview,
