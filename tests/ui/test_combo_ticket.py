@@ -180,6 +180,8 @@ def test_place_is_disabled_while_a_problem_exists(open_combo, ctx) -> None:
 def test_paper_order_needs_one_click(open_combo, ctx, run, qtbot) -> None:
     dialog = open_combo("vertical", right="P", expiry=JAN31, strikes=(2600.0, 2575.0))
     fills = len(ctx.portfolio.fills)
+    notices: list[str] = []
+    ctx.notice.connect(notices.append)
     confirmation = dialog.submit()
     assert isinstance(confirmation, ConfirmOrderDialog) and confirmation.tier == "paper"
     assert confirmation.typed is None and confirmation.ok.isEnabled()
@@ -189,6 +191,9 @@ def test_paper_order_needs_one_click(open_combo, ctx, run, qtbot) -> None:
     run.until(lambda: not dialog.isVisible())
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert len(ctx.portfolio.fills) == fills + 2  # both legs, one order
+    net = dialog.preview.net_price
+    run.until(lambda: bool(notices))
+    assert notices[-1] == f"Filled 1 × {dialog.ticket.describe()} at a net credit of {net:.2f} (paper fill)."
 
 
 def test_live_order_restates_the_fields_and_needs_the_typed_symbol(open_combo, orders_vm, monkeypatch) -> None:

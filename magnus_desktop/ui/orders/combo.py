@@ -366,6 +366,7 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         self.problems.setText(problem_text(problems) if problems else "")
         self.problems.setVisible(bool(problems))
         if self.pending_ref is None:
+            self.place.setText("Place LIVE order…" if self.vm.tier() == "live" else "Place…")
             self.place.setEnabled(not problems)
             self.place.setToolTip("Fix the problems listed first" if problems else "")
 
@@ -381,7 +382,6 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         return self.confirmation
 
     def _after_refusal(self) -> None:
-        self.place.setText("Place…")
         self.update_preview()
 
     def _on_vm_account_changed(self, _summary: object) -> None:

@@ -166,6 +166,12 @@ class OrdersViewModel(QObject):
         fill = self._orders.fill_of(ref)
         if fill is None:
             return
+        if isinstance(ticket, ComboTicket):  # one order, several legs: say what was filled as a whole
+            event = self._orders.broker.order(ref)
+            net = event.avg_fill_price if event is not None else math.nan
+            price = f" at a net {'credit' if net >= 0 else 'debit'} of {abs(net):.2f}" if math.isfinite(net) else ""
+            self._ctx.report(f"Filled {ticket.qty} × {ticket.describe()}{price} (paper fill).")
+            return
         side = "Sold" if fill.qty < 0 else "Bought"
         self._ctx.report(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")
 
