@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from keyring.backends import SecretService
 
-from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.models.domain import OptionContract, OrderTicket
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.credentials import CredentialStore
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -128,11 +128,11 @@ def test_ib_account_feeds_the_positions_dock_and_never_sends_orders(
     assert f"Live orders are not enabled for {IB_NAME}" in dialog.warning.text()
     rejected: list[str] = []
     app_vm.orders.order_rejected.connect(lambda _ref, why: rejected.append(why))
-    app_vm.orders.place_order(dialog._ticket())  # even if something called it: refused before sending
+    app_vm.orders.place_order(dialog.build_ticket())  # even if something called it: refused before sending
     run.until(lambda: bool(rejected))
     assert "Live orders are not enabled" in rejected[0]
     with pytest.raises(LiveOrdersDisabled):
-        run(ctx.orders.place_order(dialog._ticket()))
+        run(ctx.orders.place_order(dialog.build_ticket()))
     run.idle(0.3)
     assert tws.place_order_count == 0
     demo_fills = len(ctx.portfolio.fills)
@@ -235,3 +235,51 @@ def test_ib_account_feeds_the_spx_card_and_the_scanner_from_the_one_session(
     run(ctx.refresh_now())
     run.until(lambda: ctx.scanner.last_scan.quotes == RECORDED_QUOTES, timeout=5)
     run.until(lambda: dashboard.market_source.text().startswith("SPX, VIX: replay"), timeout=5)
+
+
+def test_live_trading_enabled_needs_the_typed_confirmation_and_sends_once(
+        run: LoopRunner, live_ctx: AppContext, tws: FakeTWS, qtbot, qapp) -> None:  # noqa: F811
+    """An IB account with "Live trading enabled": the ticket is LIVE, the confirmation restates the
+    order and waits for the typed symbol; then exactly one placeOrder reaches the server, and
+    sending the same ticket again (a retry) sends nothing more. The dialog closes on its own fill."""
+    ctx = live_ctx
+    app_vm = AppViewModel(ctx)
+    run(ctx.session.save_account(AccountConfig(name=IB_NAME, kind="ib", port=tws.port, client_id=8,
+                                               live_trading_enabled=True)))
+    run(ctx.session.switch(IB_NAME))
+    run.until(lambda: ctx.portfolio.last_summary is not None and ctx.portfolio.last_summary.source == "ib"
+              and any(isinstance(p.contract, OptionContract) for p in ctx.portfolio.last_summary.positions),
+              timeout=10)
+    assert app_vm.orders.tier() == "live" and app_vm.orders.refusal() is None
+    put = next(p for p in ctx.portfolio.last_summary.positions if isinstance(p.contract, OptionContract))
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        dialog = OrderTicketDialog(app_vm.orders, put.contract, "BUY", 1, closing=True)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        run.until(lambda: dialog.quote_day is not None)
+        assert dialog.confirm.text() == "Place LIVE order…" and "LIVE" in dialog.windowTitle()
+        assert dialog.blocking_problems() == ()
+        confirmation = dialog.submit()
+        assert confirmation is not None and confirmation.tier == "live"
+        assert confirmation.fields["Account"].text() == f"<b>{IB_NAME}</b>"
+        assert "BUY to close" in confirmation.fields["Side"].text()
+        assert not confirmation.ok.isEnabled()
+        confirmation.accept()  # without the typed symbol nothing is sent
+        run.idle(0.3)
+        assert tws.place_order_count == 0 and dialog.pending_ref is None
+        confirmation.typed.setText("SPXW")
+        confirmation.ok.click()
+        ref = dialog.pending_ref
+        assert ref is not None
+        run.until(lambda: tws.place_order_count == 1, timeout=10)
+        run.until(lambda: not dialog.isVisible(), timeout=10)  # its own order filled
+        assert dialog.result() == dialog.DialogCode.Accepted
+        retry = OrderTicket(put.contract, "BUY", 1, math.nan, ref, ctx.day)
+        assert run(ctx.orders.place_order(retry)) == ref  # a retry of the same order_ref
+        run.idle(0.3)
+        assert tws.place_order_count == 1
+    finally:
+        qapp.setQuitOnLastWindowClosed(quit_on_close)
+        run(ctx.session.switch(DEMO_ACCOUNT))

@@ -105,7 +105,8 @@ def test_closing_a_position_from_the_positions_dock(window: MainWindow, run: Loo
     assert dialog is not None
     assert dialog.action.currentText() == "BUY" and dialog.qty.value() == 1
     seeded = len(ws.portfolio.fills)  # the demo seed, its 2018-02-01 roll included (not effective on 2018-01-02)
-    dialog.submit()
+    run.until(lambda: dialog.quote_day is not None)  # Place waits for the quote
+    dialog.submit().ok.click()  # the paper tier: one confirmation click
     run.until(lambda: len(ws.portfolio.fills) == seeded + 1)
     run.until(lambda: ws.portfolio.last_summary is not None and len(ws.portfolio.last_summary.positions) == 2)
     fill = ws.portfolio.fills[-1]

@@ -71,7 +71,7 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, ctx) -> No
     assert dialog.und_label.text() == f"{float(row['und_price']):,.2f}"
     fee = ctx.settings.commission_per_contract
     bp = ctx.portfolio.last_summary.buying_power
-    assert dialog.risk["fill"].text() == f"{bid:.2f}"
+    assert dialog.risk["fill"].text() == f"{bid:.2f} USD/share"
     assert dialog.risk["premium"].text() == f"${bid * 100 * 2:,.2f} credit"
     assert dialog.risk["commission"].text() == f"${fee * 2:,.2f}"
     assert dialog.risk["collateral"].text() == f"${2675 * 100 * 2:,.2f}"
@@ -82,7 +82,7 @@ def test_dialog_shows_quote_and_independent_risk_numbers(open_ticket, ctx) -> No
     assert "PAPER — no order is sent anywhere" in PAPER_NOTE
     assert dialog.limit.specialValueText() == "none — fill at the recorded bid"
     dialog.action.setCurrentText("BUY")
-    assert dialog.risk["fill"].text() == f"{ask:.2f}" and dialog.risk["premium"].text().endswith("debit")
+    assert dialog.risk["fill"].text() == f"{ask:.2f} USD/share" and dialog.risk["premium"].text().endswith("debit")
 
 
 def test_preview_is_the_brokers_rule(orders_vm: OrdersViewModel, ctx, run) -> None:
@@ -105,7 +105,8 @@ def test_covered_call_sell_is_blocked_and_the_broker_agrees(qtbot, run, open_tic
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)  # disabled: nothing happens
     run.idle(0.2)
     assert dialog.pending_ref is None and not dialog.error.isVisible()
-    dialog.submit()  # the broker applies the same rule
+    assert dialog.submit() is None  # nothing to confirm while a problem blocks the order
+    dialog.send(dialog.build_ticket())  # sent anyway: the broker applies the same rule
     run.until(lambda: dialog.error.isVisible())
     assert "covered call" in dialog.error.text() and dialog.error.text().startswith("Rejected:")
     assert dialog.isVisible() and not dialog.confirm.isEnabled()
@@ -120,6 +121,9 @@ def test_put_sell_fills_closes_the_dialog_and_changes_the_account(qtbot, run, op
     assert preview is not None and preview.problems == ()
     before = ctx.portfolio.last_summary
     qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)
+    assert dialog.confirmation is not None and dialog.confirmation.tier == "paper"
+    assert dialog.pending_ref is None  # nothing is sent before the one confirmation click
+    qtbot.mouseClick(dialog.confirmation.ok, Qt.MouseButton.LeftButton)
     run.until(lambda: not dialog.isVisible())
     assert dialog.result() == QDialog.DialogCode.Accepted
     fill = ctx.portfolio.fills[-1]
@@ -240,12 +244,12 @@ def test_a_rejection_reaches_only_the_dialog_of_its_order(qtbot, run, open_ticke
     call = open_ticket(OptionContract("SPXW", JAN31, strike, "C"))
     put = open_ticket(OptionContract("SPXW", JAN31, 2000.0, "P"))
     put.pending_ref = "the-put-order"  # waiting for its own order (sent below, after the rejection)
-    call.submit()
+    call.send(call.build_ticket())  # the rules refuse it (Place is disabled; sent directly here)
     run.until(lambda: call.error.isVisible())
     assert "covered call" in call.error.text() and call.pending_ref is None
     assert not put.error.isVisible() and put.pending_ref == "the-put-order" and put.isVisible()
     put.pending_ref = None
-    put.submit()
+    put.submit().ok.click()
     run.until(lambda: not put.isVisible())
     assert put.result() == QDialog.DialogCode.Accepted
     assert call.isVisible() and ctx.portfolio.fills[-1].contract == put.contract

@@ -10,10 +10,14 @@ what was asked and shown. A rejected order is published (``order_status``, state
 ``message`` = the reason) and raised to the caller; nothing is stored for it. The same
 ``order_ref`` is never placed twice (double click, retry): the broker returns the ref again.
 
-Orders while a real account (IB, Robinhood) is the active account of the broker session: live
-trading is not enabled in this version (it comes with confirmation tiers). :meth:`refusal` says so,
-the ticket disables Place, and :meth:`place_order` raises ``LiveOrdersDisabled`` before anything is
-sent: nothing reaches the broker, and nothing is filled on the demo account either.
+Orders while a real account (IB, Robinhood) is the active account of the broker session go to that
+account's broker only when its "Live trading enabled" switch is on (Settings → Accounts; off by
+default) and the session is connected (:attr:`live`): the ticket then asks the live confirmation
+tier (``ui.orders.confirm``), the rules preview it at the active market data's quotes (broker session
+first) against the broker's account, and the session's broker receives it; its status events arrive
+through the session, keyed by ``order_ref``. Otherwise :meth:`refusal` says why, the ticket disables
+Place, and :meth:`place_order` raises ``LiveOrdersDisabled`` before anything is sent: nothing reaches
+the broker, and nothing is filled on the demo account either.
 
 Events (payloads):
     order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``;
@@ -45,7 +49,8 @@ from magnus_desktop.models.market import DataSource, OptionQuote, OrderEvent
 from magnus_desktop.services.brokers.paper import LaterDaysCheck, OrderRejected, PaperBroker
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.events import emit_isolated
-from magnus_desktop.services.orders.rules import TicketPreview, preview
+from magnus_desktop.services.market.protocols import option_quote_or_missing
+from magnus_desktop.services.orders.rules import Contract, TicketPreview, preview
 from magnus_desktop.services.portfolio.service import PortfolioService
 
 if TYPE_CHECKING:
@@ -124,6 +129,8 @@ class OrderService:
         self._portfolio = portfolio
         #: ticket and preview of every order_ref sent through this service (this session)
         self._sent: dict[str, tuple[Ticket, TicketPreview]] = {}
+        #: order_refs sent to a live broker (their events come through the session)
+        self._live_refs: set[str] = set()
 
     @property
     def broker(self) -> PaperBroker:
@@ -131,14 +138,22 @@ class OrderService:
         return self._ctx.broker
 
     async def start(self) -> None:
-        """Listen to the broker's order-status events."""
+        """Listen to the paper broker's and the session's (a live broker's) order-status events."""
         self.broker.order_status.connect(self._on_broker_order_status)
+        self._ctx.session.order_status.connect(self._on_session_order_status)
 
     async def aclose(self) -> None:
         """Wait for an order being stored, so none is cut in half; stop listening."""
         async with self.order_lock:
             log.debug("no order in flight; the order service is closed")
         self.broker.order_status.disconnect(self._on_broker_order_status, missing_ok=True)
+        self._ctx.session.order_status.disconnect(self._on_session_order_status, missing_ok=True)
+
+    def _on_session_order_status(self, event: OrderEvent) -> None:
+        """A live broker's status of an order this service sent (the paper broker's come directly)."""
+        if event.order_ref in self._live_refs:
+            ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
+            emit_isolated(self.order_status, replace(event, ticket=ticket, preview=p))
 
     def _on_broker_order_status(self, event: OrderEvent) -> None:
         ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
@@ -176,15 +191,28 @@ class OrderService:
     async def quote(self, contract: OptionContract, day: date | None = None) -> TicketQuote:
         """The quote the broker would fill ``contract`` at on ``day`` (default: the replay day)."""
         at = day or self._ctx.day
+        if self.live:  # the live account's orders are previewed at the active market data's quotes
+            return TicketQuote(at, await option_quote_or_missing(self._ctx.quotes.chain(), contract, at))
         return TicketQuote(at, await self.broker.quote(contract, at))
 
+    @property
+    def live(self) -> bool:
+        """A real account is active with "Live trading enabled": orders go to its broker."""
+        active = self._ctx.session.active
+        return active.kind != "paper" and active.live_trading_enabled
+
     def refusal(self) -> str | None:
-        """Why no order can be placed now (a real account is active), or None (the demo account)."""
+        """Why no order can be placed now, or None (the demo account, or a connected real account
+        with live trading enabled)."""
         active = self._ctx.session.active
         if active.kind == "paper":
             return None
-        return (f"Live orders are not enabled for {active.name}; paper orders only on the demo account "
-                "(switch to it in Settings → Accounts).")
+        if not active.live_trading_enabled:
+            return (f"Live orders are not enabled for {active.name}; paper orders only on the demo account "
+                    "(switch to it, or turn on \"Live trading enabled\" for this account in Settings → Accounts).")
+        if self._ctx.session.broker is None or self._ctx.session.status().state != "connected":
+            return f"{active.name} is not connected; no order can be sent until it is."
+        return None
 
     async def place_order(self, ticket: Ticket) -> str:
         """Send ``ticket`` to the broker; returns its ``order_ref`` once it is filled (paper fills
@@ -207,20 +235,41 @@ class OrderService:
                                                         self.broker.source, datetime.now(UTC), ticket))
             raise LiveOrdersDisabled(refusal)
         ref = ticket.order_ref
+        live = self.live
+        broker = self._ctx.session.broker if live else self.broker
+        if broker is None:
+            raise LiveOrdersDisabled(f"{self._ctx.session.active.name} is not connected; nothing was sent.")
         if ref in self._sent:  # a double click or a retry: the broker has it (and never fills it twice)
-            return await self.broker.place(self._sent[ref][0])
-        p = await self.preview(ticket)
+            return await broker.place(self._sent[ref][0])  # type: ignore[arg-type]
+        p = await (self.live_preview(ticket) if live else self.preview(ticket))
         if p.problems:
             log.info("order %s refused by the rules: %s", ref, " ".join(p.problems))
             emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", " ".join(p.problems),
                                                         self.broker.source, datetime.now(UTC), ticket, p))
             raise TicketProblems(p)
         self._sent[ref] = (ticket, p)
-        return await self.broker.place(ticket)
+        if live:
+            self._live_refs.add(ref)
+            log.warning("LIVE order %s sent to %s: %s", ref, self._ctx.session.active.name, ticket)
+        return await broker.place(ticket)  # type: ignore[arg-type]
+
+    async def live_preview(self, ticket: Ticket) -> TicketPreview:
+        """The rules' preview of ``ticket`` against the live account's last summary, at the active
+        market data's quotes (the broker session first, then yfinance, then the replay)."""
+        market = self._ctx.quotes.chain()
+        quotes: dict[Contract, OptionQuote | None] = {}
+        for leg in ticket.legs:
+            c = leg.contract
+            if isinstance(c, OptionContract) and c not in quotes:
+                quotes[c] = await option_quote_or_missing(market, c, ticket.trade_date)
+        return preview(ticket, self._portfolio.last_summary, quotes,
+                       commission_per_contract=self._ctx.settings.commission_per_contract)
 
     async def cancel_order(self, order_ref: str) -> None:
-        """Ask the broker to cancel ``order_ref``. Raises BrokerError with the reason it cannot."""
-        await self.broker.cancel(order_ref)
+        """Ask the broker that has ``order_ref`` (a live one, or the paper broker) to cancel it.
+        Raises BrokerError with the reason it cannot."""
+        live = self._ctx.session.broker if order_ref in self._live_refs else None
+        await (live or self.broker).cancel(order_ref)
 
     def fill_of(self, order_ref: str) -> Fill | None:
         """The account's stored fill of ``order_ref`` (None when there is none)."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QSpinBox,
@@ -33,18 +34,29 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.models.domain import AccountSummary, Action, OptionContract, OrderTicket
-from magnus_desktop.models.market import OrderEvent, describe_source
+from magnus_desktop.models.market import describe_source
 from magnus_desktop.services.brokers.paper import LaterDaysCheck
 from magnus_desktop.services.orders import TicketQuote
 from magnus_desktop.services.orders.rules import BidAsk, TicketPreview
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
+from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
+from magnus_desktop.ui.orders.risk_box import (
+    PlacesOwnOrder,
+    ask_confirmation,
+    draw_payoff,
+    money_or_unlimited,
+)
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
+from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
+from magnus_desktop.widgets.payoff_chart import PayoffChart
 from magnus_desktop.widgets.table_model import text_color
 
 PAPER_NOTE = "PAPER — no order is sent anywhere. Filled against the recorded end-of-day quote of the replay day."
+LIVE_NOTE = ("LIVE — this account's broker receives the order (live trading is enabled for it in Settings → "
+             "Accounts). You confirm it by typing the symbol.")
 
-def replace_ticket(previous: OrderTicketDialog | None, vm: OrdersViewModel, contract: OptionContract,
+def replace_ticket(previous: QDialog | None, vm: OrdersViewModel, contract: OptionContract,
                    action: Action, qty: int, parent: QWidget, *, closing: bool = False) -> OrderTicketDialog:
     """Close and free ``previous`` (one ticket at a time) and open a new prefilled ticket."""
     if previous is not None:
@@ -55,7 +67,7 @@ def replace_ticket(previous: OrderTicketDialog | None, vm: OrdersViewModel, cont
     return dialog
 
 
-class OrderTicketDialog(QDialog):
+class OrderTicketDialog(PlacesOwnOrder, QDialog):
     """A paper ticket for one contract; closes when the view model reports its fill.
 
     A ``closing`` ticket (from the Positions dock) only reduces the held position: its action is
@@ -69,6 +81,7 @@ class OrderTicketDialog(QDialog):
         self.setObjectName("order_ticket_dialog")
         self.vm, self.contract, self.closing = vm, contract, closing
         self.pending_ref: str | None = None
+        self.confirmation: ConfirmOrderDialog | None = None
         self.quote = (math.nan, math.nan, math.nan, math.nan)  # bid, ask, last, underlying (USD)
         #: the replay day ``quote`` was recorded on (None while it is being read)
         self.quote_day: date | None = None
@@ -107,19 +120,38 @@ class OrderTicketDialog(QDialog):
         self.limit.setRange(0.0, 1_000_000.0)
         self.limit.setDecimals(2)
         self.limit.setSingleStep(0.05)
-        for field in (self.action, self.qty, self.limit):  # never squeezed by a long message below
+        self.limit.setSuffix(" USD/share")
+        self.effect = QComboBox()
+        for text, effect in (("to open or close (auto)", "auto"), ("to open", "open"), ("to close", "close")):
+            self.effect.addItem(text, effect)
+        self.effect.setCurrentIndex(2 if self.closing else 0)
+        self.effect.setEnabled(not self.closing)
+        self.order_type = QComboBox()
+        self.order_type.addItems(["MKT", "LMT"])
+        self.order_type.setToolTip("MKT fills at the quoted bid (sell) or ask (buy); LMT only at your limit or better")
+        self.tif = QComboBox()
+        self.tif.addItems(["DAY", "GTC"])
+        self.chart = PayoffChart()
+        self.chart.setObjectName("ticket_payoff_chart")
+        self.chart.setMinimumSize(400, 280)
+        self.chart.apply_colors(chart_colors(self.vm.theme()))
+        for field in (self.action, self.effect, self.qty, self.order_type, self.limit, self.tif):  # never squeezed by a long message below
             field.setSizePolicy(field.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
         self.risk = {name: QLabel() for name in ("position", "fill", "premium", "commission", "collateral",
-                                                  "max_loss", "bp_now", "bp_after")}
+                                                  "max_loss", "max_profit", "breakevens", "bp_now", "bp_after")}
         self.later_label = _wrapping_label("")
         self.warning = _wrapping_label(f"color: {_color('stale')};")
         self.error = _wrapping_label(f"color: {_color('loss')}; font-weight: bold;")
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm = self.buttons.addButton("Place paper order", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.place_button = self.confirm
         self.confirm.clicked.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
-        for signal in (self.action.currentTextChanged, self.qty.valueChanged, self.limit.valueChanged):
+        self.limit.valueChanged.connect(self._on_limit_edited)
+        self.order_type.currentTextChanged.connect(self._on_order_type_changed)
+        for signal in (self.action.currentTextChanged, self.qty.valueChanged, self.limit.valueChanged,
+                       self.effect.currentIndexChanged, self.tif.currentIndexChanged):
             signal.connect(self.update_preview)
 
     def _lay_out(self) -> None:
@@ -133,28 +165,36 @@ class OrderTicketDialog(QDialog):
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
                              ("Recorded ask", self.ask_label), ("Mid", self.mid_label),
                              ("Underlying price", self.und_label), ("Quote source", self.source_label),
-                             ("Action", self.action),
-                             (qty_text, self.qty), ("Limit price", self.limit)):
+                             ("Action", self.action), ("Position effect", self.effect),
+                             (qty_text, self.qty), ("Order type", self.order_type), ("Limit price", self.limit),
+                             ("Time in force", self.tif)):
             info.addRow(text, widget)
         box = QGroupBox("Risk (estimated at the recorded quote)")
         box.setMinimumWidth(440)
         risk = QFormLayout(box)
         for key, text in (("position", "Position"), ("fill", "Estimated fill price"), ("premium", "Premium"),
                           ("commission", "Commission"), ("collateral", "Collateral required"),
-                          ("max_loss", "Max loss"), ("bp_now", "Buying power now"),
+                          ("max_loss", "Max loss"), ("max_profit", "Max profit"),
+                          ("breakevens", "Breakeven at expiry"), ("bp_now", "Buying power now"),
                           ("bp_after", "Buying power after")):
             self.risk[key].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             risk.addRow(text, self.risk[key])
         paper = _wrapping_label(f"color: {_color('stale')}; font-weight: bold;")
         paper.setText(PAPER_NOTE)
+        self.paper_label = paper
+        left = QVBoxLayout()
+        left.addLayout(info)
+        left.addWidget(box)
+        left.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left)
+        body.addWidget(self.chart, 1)
         column = QVBoxLayout(self)
-        column.addLayout(info)
-        column.addWidget(box)
+        column.addLayout(body)
         for label in (self.later_label, self.warning, paper, self.error):
             column.addWidget(label)
-        column.addStretch(1)
         column.addWidget(self.buttons)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(900)
 
     def fit_height(self) -> None:
         """Keep the dialog at least as tall as its content at its width.
@@ -186,9 +226,24 @@ class OrderTicketDialog(QDialog):
         return max(abs(self.held_qty()), 1) if self.closing else 10_000
 
     def limit_price(self) -> float:
-        """The limit in USD per share, NaN when the box shows "none" (its minimum, 0)."""
+        """The limit in USD per share, NaN for a market order or when the box shows "none" (its minimum, 0)."""
         value = self.limit.value()
-        return value if value > 0 else math.nan
+        return value if value > 0 and self.order_type.currentText() == "LMT" else math.nan
+
+    def _on_limit_edited(self, value: float) -> None:
+        """A limit typed in makes the order a limit order."""
+        if value > 0 and self.order_type.currentText() != "LMT":
+            self.order_type.setCurrentText("LMT")
+
+    def _on_order_type_changed(self, order_type: str) -> None:
+        if order_type == "MKT" and self.limit.value() > 0:
+            self.limit.setValue(0.0)
+        self.update_preview()
+
+    def _options(self) -> dict[str, str]:
+        """Order type, time in force and position effect of the ticket as the fields say."""
+        return {"order_type": self.order_type.currentText(), "tif": self.tif.currentText(),
+                "position_effect": self.effect.currentData() or "auto"}
 
     def held_qty(self) -> int:
         summary = self.vm.last_summary()
@@ -218,16 +273,20 @@ class OrderTicketDialog(QDialog):
         """Recompute and show the risk box from the current fields."""
         action = self.current_action()
         side = "bid" if action == "SELL" else "ask"
-        self.limit.setSpecialValueText(f"none — fill at the recorded {side}")
+        self.limit.setSpecialValueText(f"none — fill at the recorded {side}" if self.order_type.currentText() == "MKT"
+                                       else "enter a limit")
         self.qty.setMaximum(self._max_qty())
         held = self.held_qty()
         if self._replay_day() is None:  # no replay day yet: the expiry cannot be checked, so use the contract's own
-            ticket = OrderTicket(self.contract, action, self.qty.value(), self.limit_price(), "", self.contract.expiry)
+            ticket = OrderTicket(self.contract, action, self.qty.value(), self.limit_price(), "", self.contract.expiry,
+                                 **self._options())  # type: ignore[arg-type]
         else:
-            ticket = self._ticket()
-        p = self.vm.preview(ticket, BidAsk(self.quote[0], self.quote[1]))
+            ticket = self.build_ticket()
+        quote = BidAsk(self.quote[0], self.quote[1])
+        p = self.vm.preview(ticket, quote)
         self.preview = p
         self._show_risk(p, held)
+        draw_payoff(self.chart, self.vm.payoff(ticket, p, {self.contract: quote}, self.quote[3]), p)
         self.later = None
         self.later_label.setText("Checking buying power on the later replay days this order affects…")
         self._check_timer.start()
@@ -241,12 +300,13 @@ class OrderTicketDialog(QDialog):
         self.risk["position"].setText(f"{held:+d} → {held + signed:+d} ({change}){flip}")
         self.risk["position"].setStyleSheet(f"color: {_color('stale')}; font-weight: bold;" if p.flips else "")
         kind = "credit" if p.credit else "debit"
-        self.risk["fill"].setText(fmt_num(p.fill_price))
+        self.risk["fill"].setText(MISSING if math.isnan(p.fill_price) else f"{fmt_num(p.fill_price)} USD/share")
         self.risk["premium"].setText(MISSING if math.isnan(p.premium) else f"{fmt_money(abs(p.premium))} {kind}")
         self.risk["commission"].setText(fmt_money(p.commission))
         self.risk["collateral"].setText(fmt_money(p.collateral))
-        self.risk["max_loss"].setText("unlimited — covered call needs shares" if math.isinf(p.max_loss)
-                                      else fmt_money(p.max_loss))
+        self.risk["max_loss"].setText(money_or_unlimited(p.max_loss, "unlimited — covered call needs shares"))
+        self.risk["max_profit"].setText(money_or_unlimited(p.max_profit))
+        self.risk["breakevens"].setText(", ".join(f"{b:,.2f} USD/share" for b in p.breakevens) or "none")
         self.risk["bp_now"].setText(fmt_money(p.buying_power))
         self.risk["bp_after"].setText(fmt_money(p.buying_power_after))
         negative = math.isfinite(p.buying_power_after) and p.buying_power_after < 0
@@ -256,23 +316,32 @@ class OrderTicketDialog(QDialog):
         """The warning line and the confirm button follow the blocking problems."""
         problems = self.blocking_problems()
         active = self.vm.active_account()
+        live = self.vm.tier() == "live"
         self.account_label.setText(DEMO_ACCOUNT if active == DEMO_ACCOUNT else
+                                   f"{active} — LIVE: real orders" if live else
                                    f"{active} is active — live orders not enabled")
+        self.paper_label.setText(LIVE_NOTE if live else PAPER_NOTE)
+        self.setWindowTitle(f"{'LIVE' if live else 'Paper'} order — {self.contract.describe()}")
         self.warning.setText(" ".join(problems))
         self.warning.setVisible(bool(problems))
         self.fit_height()
         if self.pending_ref is None:
+            self.confirm.setText(self._place_text())
             self.confirm.setEnabled(not problems)
             self.confirm.setToolTip("Fix the problems listed above first" if problems else "")
 
+    def _place_text(self) -> str:
+        return "Place LIVE order…" if self.vm.tier() == "live" else "Place paper order"
+
     # ---- later replay days (compute thread, via the view model) ------------------------------
-    def _ticket(self) -> OrderTicket:
-        return self.vm.new_ticket(self.contract, self.current_action(), self.qty.value(), self.limit_price())
+    def build_ticket(self) -> OrderTicket:
+        return self.vm.new_ticket(self.contract, self.current_action(), self.qty.value(), self.limit_price(),
+                                  **self._options())
 
     def _request_check(self) -> None:
         if self._replay_day() is None:
             return
-        ticket = self._ticket()
+        ticket = self.build_ticket()
         self._check_ref = ticket.order_ref
         self.vm.check_ticket(ticket)
 
@@ -285,28 +354,23 @@ class OrderTicketDialog(QDialog):
         self._show_problems()
 
     # ---- actions ------------------------------------------------------------------------------
-    def submit(self) -> None:
-        """Build the ticket and hand it to the view model; the dialog waits for fill or rejection."""
+    def submit(self) -> ConfirmOrderDialog | None:
+        """Build the ticket and ask the confirmation of its risk tier (paper: one click; live: the
+        typed symbol); a confirmed ticket goes to the view model and the dialog waits for its fill
+        or rejection. None (nothing asked) while a problem blocks the order."""
+        if self.blocking_problems():
+            self._show_problems()
+            return None
         self.error.hide()
-        ticket = self._ticket()
-        self.pending_ref = ticket.order_ref
-        self.confirm.setEnabled(False)
-        self.confirm.setText("Placing…")
-        self.vm.place_order(ticket)
+        ticket = self.build_ticket()
+        p = self.vm.preview(ticket, BidAsk(self.quote[0], self.quote[1]))
+        self.confirmation = ask_confirmation(self, self.vm.tier(), self.vm.active_account(), ticket, p,
+                                             self.send)
+        return self.confirmation
 
-    def _on_vm_order_status(self, event: OrderEvent) -> None:
-        """Our own order's status: filled closes the ticket; rejected or cancelled shows why."""
-        if self.pending_ref is None or event.order_ref != self.pending_ref:
-            return  # another dialog's order, or none of ours is pending
-        if event.state == "filled":
-            self.pending_ref = None
-            self.accept()
-        elif event.state in ("rejected", "cancelled"):
-            self.pending_ref = None
-            self.error.setText(f"{event.state.capitalize()}: {event.message}")
-            self.error.show()
-            self.confirm.setText("Place paper order")
-            self._show_problems()  # fits the height to the message too
+    def _after_refusal(self) -> None:
+        self.confirm.setText(self._place_text())
+        self._show_problems()  # fits the height to the message too
 
     def _on_vm_account_changed(self, _summary: AccountSummary) -> None:
         self.update_preview()
@@ -337,12 +401,7 @@ class OrderTicketDialog(QDialog):
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
         self._check_timer.stop()
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
-        self._connections = []
+        self._disconnect_vm()
         super().done(result)
 
 

@@ -15,12 +15,21 @@ from datetime import UTC, date, datetime
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
-from magnus_desktop.models.domain import AccountSummary, OptionContract, OrderTicket, Ticket
+from magnus_desktop.models.domain import (
+    AccountSummary,
+    ComboTicket,
+    OptionContract,
+    OrderLeg,
+    OrderTicket,
+    Strategy,
+    Ticket,
+)
 from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.orders import LiveOrdersDisabled
+from magnus_desktop.services.orders.payoff import PayoffCurves, payoff_curves
 from magnus_desktop.services.orders.rules import Contract, LegQuote, TicketPreview, preview
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
@@ -38,6 +47,8 @@ class OrdersViewModel(QObject):
     date_changed = Signal(object)
     #: the active account changed state or kind: whether orders may be placed (``refusal``) may differ
     refusal_changed = Signal()
+    #: (request key, chain DataFrame or None, error text): the option chain a combo ticket picks strikes from
+    chain_received = Signal(str, object, str)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +78,17 @@ class OrdersViewModel(QObject):
         elif event.state == "rejected":
             self.order_rejected.emit(event.order_ref, event.message)
 
+    def theme(self) -> str:
+        """``"dark"`` or ``"light"`` (Settings): the payoff chart's colours follow it."""
+        return str(self._ctx.settings.theme)
+
+    def tier(self) -> str | None:
+        """The confirmation an order needs now: ``"paper"`` (the demo account: one click), ``"live"``
+        (a real account with "Live trading enabled": typed confirmation), None (orders refused)."""
+        if self.refusal() is not None:
+            return None
+        return "paper" if self._ctx.session.active.kind == "paper" else "live"
+
     def replay_day(self) -> date | None:
         return self._ctx.clock.current if self._ctx.clock is not None else None
 
@@ -76,8 +98,25 @@ class OrdersViewModel(QObject):
     def commission_per_contract(self) -> float:
         return self._ctx.settings.commission_per_contract
 
-    def new_ticket(self, contract: OptionContract, action: str, qty: int, limit_price: float = math.nan) -> OrderTicket:
-        return self._orders.new_ticket(contract, action, qty, limit_price)
+    def new_ticket(self, contract: OptionContract, action: str, qty: int, limit_price: float = math.nan,
+                   **options: str) -> OrderTicket:
+        """A single-leg ticket with a fresh ``order_ref``; ``options``: order_type, tif, position_effect."""
+        return self._orders.new_ticket(contract, action, qty, limit_price, **options)
+
+    def new_combo(self, strategy: Strategy, legs: tuple[OrderLeg, ...], qty: int, limit_price: float = math.nan,
+                  **options: str) -> ComboTicket:
+        """A vertical, iron condor or roll with a fresh ``order_ref`` (limit: net USD per share, + credit)."""
+        return self._orders.new_combo(strategy, legs, qty, limit_price, **options)
+
+    def payoff(self, ticket: Ticket, p: TicketPreview, quotes: Mapping[Contract, LegQuote | None],
+               und_price: float) -> PayoffCurves | None:
+        """The payoff chart's curves of ``ticket`` (at expiry and T+0 at the legs' IV, with the Settings
+        rate and dividend yield) at the replay day; pure numpy over ~250 prices, fast enough per edit."""
+        day = self.replay_day()
+        if day is None or not math.isfinite(und_price):
+            return None
+        s = self._ctx.settings
+        return payoff_curves(ticket, p, quotes, und_price, day, s.risk_free_rate, s.dividend_yield)
 
     def preview(self, ticket: Ticket, quotes: Mapping[Contract, LegQuote | None] | LegQuote | None) -> TicketPreview:
         """THE order rules' preview of ``ticket`` (``services.orders.rules.preview``) against the last
@@ -99,8 +138,22 @@ class OrdersViewModel(QObject):
             return
         self.quote_received.emit(quote)
 
+    @asyncSlot(str, str)
+    async def request_chain(self, key: str, underlying: str) -> None:
+        """The option chain of ``underlying`` at the replay day from the active market data (broker
+        session → yfinance → replay); ``chain_received(key, …)`` has it, or the reason it has not."""
+        if self._ctx.clock is None:
+            return
+        try:
+            chain = await self._ctx.quotes.chain().chain(underlying, self._ctx.day)
+        except Exception as exc:  # the ticket shows why it has no strikes to pick
+            log.warning("chain of %s failed: %s", underlying, exc)
+            self.chain_received.emit(key, None, f"No option chain of {underlying} on {self._ctx.day}: {exc}")
+            return
+        self.chain_received.emit(key, chain, "")
+
     @asyncSlot(object)
-    async def place_order(self, ticket: OrderTicket) -> None:
+    async def place_order(self, ticket: Ticket) -> None:
         """Place ``ticket``; its fill or rejection arrives keyed by its ``order_ref`` (``order_status``)."""
         try:
             ref = await self._orders.place_order(ticket)
@@ -112,6 +165,12 @@ class OrdersViewModel(QObject):
             return
         fill = self._orders.fill_of(ref)
         if fill is None:
+            return
+        if isinstance(ticket, ComboTicket):  # one order, several legs: say what was filled as a whole
+            event = self._orders.broker.order(ref)
+            net = event.avg_fill_price if event is not None else math.nan
+            price = f" at a net {'credit' if net >= 0 else 'debit'} of {abs(net):.2f}" if math.isfinite(net) else ""
+            self._ctx.report(f"Filled {ticket.qty} × {ticket.describe()}{price} (paper fill).")
             return
         side = "Sold" if fill.qty < 0 else "Bought"
         self._ctx.report(f"{side} {abs(fill.qty)} {fill.contract.describe()} at {fill.price:.2f} (paper fill).")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from magnus_desktop.models.domain import AccountSummary, OptionContract, PositionSnapshot
 from magnus_desktop.models.market import describe_source
+from magnus_desktop.ui.orders.combo import ComboTicketDialog, replace_combo
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.tables import record_table
@@ -95,7 +96,16 @@ class PositionsPanel(QWidget):
         self.table.doubleClicked.connect(lambda index: self.open_close_ticket(index.row()))
         self.table.activated.connect(lambda index: self.open_close_ticket(index.row()))
         self.vm = vm
-        self.ticket_dialog: OrderTicketDialog | None = None
+        self.ticket_dialog: QDialog | None = None
+        self.close_button = QPushButton("Close…")
+        self.close_button.setToolTip("A ticket that closes the selected position (Enter or double-click)")
+        self.roll_button = QPushButton("Roll…")
+        self.roll_button.setToolTip("A roll of the selected option: close it and open a later expiry or "
+                                    "another strike as one order")
+        self.close_button.clicked.connect(lambda: self.open_close_ticket(self._selected_row()))
+        self.roll_button.clicked.connect(lambda: self.open_roll_ticket(self._selected_row()))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
         self.empty.setVisible(False)
         self.total_labels: dict[str, QLabel] = {}
         pairs = []
@@ -115,6 +125,11 @@ class PositionsPanel(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.close_button)
+        actions.addWidget(self.roll_button)
+        layout.addLayout(actions)
         layout.addWidget(totals)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         vm.account_changed.connect(self._account.push)
@@ -125,15 +140,50 @@ class PositionsPanel(QWidget):
         if text:
             set_label(self.header, text)
 
+    def _selected_row(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
+
+    def context_menu(self, row: int) -> QMenu | None:
+        """Close… and Roll… of the option in ``row`` (None for no row)."""
+        record = self.table.record_at(row) if row >= 0 else None
+        if record is None:
+            return None
+        menu = QMenu(self)
+        option = isinstance(record["contract"], OptionContract)
+        for text, slot in (("Close…", self.open_close_ticket), ("Roll…", self.open_roll_ticket)):
+            action = menu.addAction(text)
+            action.setEnabled(option)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot(row))
+        return menu
+
+    def _on_table_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(self.table.indexAt(pos).row())
+        if menu is not None:
+            menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def open_roll_ticket(self, row: int) -> ComboTicketDialog | None:
+        """A roll of the option in ``row``: close it and open the same right at a later expiry or another
+        strike picked from the chain, as one order with its net credit/debit."""
+        record = self.table.record_at(row) if row >= 0 else None
+        if record is None or not isinstance(record["contract"], OptionContract) or not int(record["qty"]):
+            return None
+        contract: OptionContract = record["contract"]
+        dialog = replace_combo(self.ticket_dialog, self.vm.orders, "roll", contract.underlying, self,
+                               expiry=contract.expiry, position=(contract, int(record["qty"])))
+        self.ticket_dialog = dialog
+        return dialog
+
     def open_close_ticket(self, row: int) -> OrderTicketDialog | None:
         """A paper ticket that closes the position in ``row`` (BUY back a short, SELL a long)."""
-        record = self.table.record_at(row)
+        record = self.table.record_at(row) if row >= 0 else None
         if record is None or not isinstance(record["contract"], OptionContract):
             return None  # shares of a real account: no stock tickets
         qty = int(record["qty"])
-        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm.orders, record["contract"],
-                                            "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
-        return self.ticket_dialog
+        dialog = replace_ticket(self.ticket_dialog, self.vm.orders, record["contract"],
+                                "BUY" if qty < 0 else "SELL", abs(qty), self, closing=True)
+        self.ticket_dialog = dialog
+        return dialog
 
     def _show_account(self, summary: AccountSummary) -> None:
         self.model.set_records([position_record(p, summary.as_of) for p in summary.positions])

@@ -14,13 +14,15 @@ from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
     QStackedWidget,
@@ -33,6 +35,7 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.scanner import ScanOutcome
 from magnus_desktop.services.scanner.hints import MAX_DTE
 from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
+from magnus_desktop.ui.orders.combo import ComboTicketDialog, replace_combo
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.scanner.view_model import ScannerViewModel
 from magnus_desktop.ui.tables import record_table
@@ -83,6 +86,10 @@ SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
            tooltip="annualized return × prob. OTM × (1 − min(spread %, 1)): the annualised return weighted by the "
                    "chance of keeping the premium and discounted by illiquidity. Rows are ranked by it."),
 )
+
+
+#: "Sell put spread…": the bought strike lies this many points further out of the money than the sold one
+SPREAD_WIDTH = 25.0
 
 
 def scan_key(record: Record) -> tuple[Any, ...]:
@@ -253,7 +260,7 @@ class ScannerPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("scanner_panel")
         self.vm = vm
-        self.ticket_dialog: OrderTicketDialog | None = None
+        self.ticket_dialog: QDialog | None = None
         self.stale = False
         self.filters = ScanFilterBar(vm.scan_params)
         self.model = RecordTableModel(SCAN_TABLE_COLUMNS, scan_key, flush_hz=SCANNER_FLUSH_HZ, parent=self)
@@ -270,6 +277,9 @@ class ScannerPanel(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sell_button = QPushButton("Sell…")
         self.sell_button.setToolTip("Open a paper order ticket to sell 1 contract of the selected row (Enter)")
+        self.spread_button = QPushButton("Sell put spread…")
+        self.spread_button.setToolTip("A put credit spread: sell the selected put and buy one further out of the "
+                                      "money (strikes from the chain)")
         self._lay_out()
         self._connect()
         if vm.last_scan is not None:
@@ -279,6 +289,7 @@ class ScannerPanel(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.sell_button)
+        bottom.addWidget(self.spread_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.filters)
@@ -296,6 +307,9 @@ class ScannerPanel(QWidget):
         self.vm.defaults_changed.connect(self.apply_default_filters)
         self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
         self.sell_button.clicked.connect(lambda: self.open_ticket())
+        self.spread_button.clicked.connect(lambda: self.open_spread_ticket())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
         for key in _ENTER_KEYS:
             shortcut = QShortcut(QKeySequence(key), self.table, context=Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda: self.open_ticket())
@@ -367,5 +381,37 @@ class ScannerPanel(QWidget):
         if record is None:
             self._show_status("Select a row to sell first.", error=True)
             return None
-        self.ticket_dialog = replace_ticket(self.ticket_dialog, self.vm.orders, contract_from_record(record), "SELL", 1, self)
-        return self.ticket_dialog
+        dialog = replace_ticket(self.ticket_dialog, self.vm.orders, contract_from_record(record), "SELL", 1, self)
+        self.ticket_dialog = dialog
+        return dialog
+
+    def open_spread_ticket(self, proxy_row: int | None = None) -> ComboTicketDialog | None:
+        """A vertical built from the row (selected by default): sell its option, buy the strike
+        ``SPREAD_WIDTH`` points further out of the money (the nearest the chain lists)."""
+        record = self.table.selected_record() if proxy_row is None else self.table.record_at(proxy_row)
+        if record is None:
+            self._show_status("Select a row to sell a spread from first.", error=True)
+            return None
+        short = contract_from_record(record)
+        further = short.strike - SPREAD_WIDTH if short.right == "P" else short.strike + SPREAD_WIDTH
+        dialog = replace_combo(self.ticket_dialog, self.vm.orders, "vertical", short.underlying, self,
+                               right=short.right, expiry=short.expiry, strikes=(short.strike, further))
+        self.ticket_dialog = dialog
+        return dialog
+
+    def context_menu(self, proxy_row: int) -> QMenu | None:
+        """Sell… and Sell put spread… of the row (None for no row)."""
+        if proxy_row < 0 or self.table.record_at(proxy_row) is None:
+            return None
+        menu = QMenu(self)
+        right = self.table.record_at(proxy_row)["right"]  # type: ignore[index]
+        spread = "Sell put spread…" if right == "P" else "Sell call spread…"
+        for text, slot in (("Sell…", self.open_ticket), (spread, self.open_spread_ticket)):
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot(proxy_row))
+        return menu
+
+    def _on_table_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(self.table.indexAt(pos).row())
+        if menu is not None:
+            menu.popup(self.table.viewport().mapToGlobal(pos))
