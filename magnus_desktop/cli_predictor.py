@@ -145,7 +145,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"window {w['first_entry']} .. {w['last_entry']}; booster rows until {w['booster_rows_until']}, "
           f"calibration from {w['calibration_from']}")
     print(f"rows: {card['rows']['booster']} booster, {card['rows']['calibration']} calibration "
-          f"— {card["rows"]["recorded_price_rows"]} rows in all priced from the recorded SPXW bid/ask, the rest model-priced")
+          f"— {card['rows']['recorded_price_rows']} rows in all priced from the recorded SPXW bid/ask, the rest model-priced")
     print(f"last-year fold (out of sample for the booster): n={fold['n']} AUC {_fmt(fold['auc'])} "
           f"Brier {_fmt(fold['brier'])} vs Black-Scholes prob_otm Brier {_fmt(fold['brier_bs_prob_otm'])}")
     return EXIT_OK
