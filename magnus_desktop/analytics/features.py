@@ -136,16 +136,14 @@ def rsi(close: ArrayLike, n: int = 14) -> FloatArray:
     d = np.diff(x)
     gain = np.where(d > 0, d, 0.0)
     loss = np.where(d < 0, -d, 0.0)
-    # Wilder smoothing is an EMA with alpha = 1/n; run it as a short Python loop (fast for <= 10k days).
-    avg_g, avg_l = gain[:n].mean(), loss[:n].mean()
-    ag = np.empty(d.size - n + 1)
-    al = np.empty(d.size - n + 1)
-    ag[0], al[0] = avg_g, avg_l
+    from scipy.signal import lfilter  # here: importing scipy.signal costs ~1 s, paid on the first RSI only
+
+    # Wilder smoothing is an EMA with alpha = 1/n: avg[t] = k * avg[t-1] + x[t] / n, run as an IIR filter
+    # seeded with the first simple means (ag[0], al[0] are those means).
     k = (n - 1) / n
-    for j, (g, lo) in enumerate(zip(gain[n:].tolist(), loss[n:].tolist(), strict=True), start=1):
-        avg_g = avg_g * k + g / n
-        avg_l = avg_l * k + lo / n
-        ag[j], al[j] = avg_g, avg_l
+    avg_g, avg_l = gain[:n].mean(), loss[:n].mean()
+    ag = np.concatenate(([avg_g], lfilter([1.0 / n], [1.0, -k], gain[n:], zi=[k * avg_g])[0]))
+    al = np.concatenate(([avg_l], lfilter([1.0 / n], [1.0, -k], loss[n:], zi=[k * avg_l])[0]))
     with np.errstate(divide="ignore", invalid="ignore"):
         rs_val = np.where(al > 0, 100.0 - 100.0 / (1.0 + ag / al), 100.0)
     out[n:] = rs_val
@@ -213,7 +211,8 @@ def candidate_features(
     """The full feature matrix of candidates, columns in :data:`FEATURE_NAMES` order.
 
     Args:
-        market_rows: each candidate's day row of :func:`market_features`, shape (n, 13) or (13,).
+        market_rows: each candidate's day row of :func:`market_features`, shape (n, 13), or one row
+            (13,) shared by all candidates.
         abs_delta: |delta| at entry, decimal, shape (n,) or scalar.
         dte: calendar days to expiry.
         is_call: 1.0 call / 0.0 put.
@@ -232,11 +231,10 @@ def candidate_features(
     with np.errstate(divide="ignore", invalid="ignore"):
         money = np.log(np.asarray(strike, dtype=np.float64) / np.asarray(und_price, dtype=np.float64)) / (
             sigma * np.sqrt(t))
-    n = m.shape[0]
-    cols = np.broadcast_arrays(
-        np.asarray(abs_delta, dtype=np.float64), np.asarray(dte, dtype=np.float64),
-        np.asarray(is_call, dtype=np.float64), money, sigma, np.zeros(n),
-    )
+    per_row = [np.asarray(a, dtype=np.float64) for a in (abs_delta, dte, is_call, money, sigma, day_of_week,
+                                                         days_to_earnings)]
+    n = max(m.shape[0], int(np.prod(np.broadcast_shapes(*(a.shape for a in per_row)))))
+    cols = np.broadcast_arrays(*per_row[:5], np.zeros(n))
     out = np.empty((n, len(FEATURE_NAMES)))
     for j in range(len(CANDIDATE_FEATURES)):
         out[:, j] = cols[j]
