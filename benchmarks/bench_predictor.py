@@ -4,6 +4,7 @@ scanner rows <= 50 ms, building the training set from all bundled history and tr
 - **build + train**: :func:`build_training_set` over every bundled series (SPY 1999-2020, AAPL and
   GOOG 2004-2018, the recorded SPXW chain), each trading day, then :func:`train_model` (XGBoost,
   2 threads), timed once; ``--quick``: SPY only, every 5th day (same target).
+- **load**: ``PredictorModel.load`` of the saved JSON file, best of 5 (target <= 200 ms).
 - **one prediction**: ``CandidateScorer.score`` — the day's market features from the last 280 real
   closes, |delta| and prob_otm by Black-Scholes, the booster and the calibration — for 300 candidates
   on different days, p50 of the single-call times.
@@ -14,8 +15,10 @@ scanner rows <= 50 ms, building the training set from all bundled history and tr
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -24,14 +27,15 @@ from benchmarks.common import Result, timeit_best
 TARGET_TRAIN_S = 60.0
 TARGET_ONE_MS = 1.0
 TARGET_10K_MS = 50.0
+TARGET_LOAD_MS = 200.0
 
 
 def run(quick: bool) -> list[Result]:
-    """Three rows: build + train, one prediction p50, 10,000 rows scored."""
+    """Four rows: build + train, model file load, one prediction p50, 10,000 rows scored."""
     from magnus_desktop.analytics.features import candidate_features
     from magnus_desktop.services.market.recorded import ReplayMarketData
     from magnus_desktop.services.predictor.dataset import build_training_set
-    from magnus_desktop.services.predictor.model import train_model
+    from magnus_desktop.services.predictor.model import PredictorModel, train_model
     from magnus_desktop.services.predictor.scoring import CandidateScorer
 
     market = ReplayMarketData.from_resources()
@@ -46,6 +50,13 @@ def run(quick: bool) -> list[Result]:
                    direction="max_value",
                    note=f"{len(ts):,} candidates ({built:.1f} s to build), "
                         f"{int((ts.price_source == 'recorded').sum())} from the recorded SPXW chain; 150 trees, 2 threads")]
+
+    with tempfile.TemporaryDirectory(prefix="magnus-bench-predictor-") as tmp:
+        path = model.save(Path(tmp) / "model.json")
+        size_kb = path.stat().st_size / 1024
+        load_s = timeit_best(lambda: PredictorModel.load(path), repeat=5)
+    rows.append(Result("predictor.load model file", "time", load_s * 1e3, "ms", target=TARGET_LOAD_MS,
+                       direction="max_value", note=f"JSON {size_kb:,.0f} KiB: booster, calibration, model card"))
 
     scorer = CandidateScorer(market, model)
     days = [d.date() for d in market.bars("SPY", start=date(2005, 1, 3), end=date(2018, 12, 31)).index[::10]][:300]

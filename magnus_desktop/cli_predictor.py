@@ -50,6 +50,9 @@ def _common(p: argparse.ArgumentParser, *, build: bool) -> None:
                    help="recorded-data folder laid out like resources/data (default: the bundled data)")
     p.add_argument("--model", type=Path, metavar="PATH", help="model file (default: <data dir>/predictor/model.json)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    p.add_argument("--earnings", type=Path, metavar="CSV",
+                   help="earnings dates (columns ticker/symbol and dates/date/earnings_date) for days_to_earnings; "
+                        "without it the feature is unknown (NaN)")
     if build:
         p.add_argument("--symbols", default="SPY,AAPL,GOOG", help="underlyings, comma-separated (default SPY,AAPL,GOOG)")
         p.add_argument("--label", choices=("expiry", "target"), default="expiry",
@@ -111,7 +114,13 @@ def _training_set(args: argparse.Namespace) -> Any:
     if not symbols:
         raise _UsageError("--symbols: give at least one symbol")
     return build_training_set(args.data, symbols, label=_label(args), start=args.start, end=args.end,
-                              day_step=args.day_step)
+                              day_step=args.day_step, earnings=_earnings(args))
+
+
+def _earnings(args: argparse.Namespace) -> dict[str, list[date]] | None:
+    from magnus_desktop.services.predictor.dataset import read_earnings_csv
+
+    return None if args.earnings is None else read_earnings_csv(args.earnings)
 
 
 def _model_path(args: argparse.Namespace) -> Path:
@@ -191,7 +200,8 @@ def _predict(args: argparse.Namespace) -> int:
     if args.strike is not None and not args.strike > 0:
         raise _UsageError(f"--strike must be > 0, got {args.strike}")
     model, reason = load_model_or_fallback(_model_path(args))
-    scorer = CandidateScorer(ReplayMarketData.from_resources(args.data or DATA_RESOURCES_DIR), model, reason)
+    scorer = CandidateScorer(ReplayMarketData.from_resources(args.data or DATA_RESOURCES_DIR), model, reason,
+                             _earnings(args))
     strike = args.strike
     if strike is None:  # solve K from |delta| at the day's close and IV, r = 0
         _, und, sigma = scorer.features(args.symbol, args.date, right, 1.0, args.dte, args.iv)

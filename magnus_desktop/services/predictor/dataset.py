@@ -60,6 +60,7 @@ __all__ = [
     "LabelRule",
     "TrainingSet",
     "build_training_set",
+    "read_earnings_csv",
 ]
 
 DEFAULT_DELTAS: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
@@ -372,6 +373,32 @@ def _label_recorded(market: ReplayMarketData, rows: list[dict[str, object]], rul
         "pnl": np.array([p for _, _, p, _ in kept]), "prob_otm": prob_otm(right, und, strike, dte / 365.0, 0.0, sig),
         "price_source": np.full(n, "recorded"),
     }
+
+
+def read_earnings_csv(path: str | Path) -> dict[str, list[date]]:
+    """Earnings dates per symbol from a CSV with a ticker column (``ticker`` or ``symbol``) and a date
+    column (``dates``, ``date`` or ``earnings_date``, YYYY-MM-DD); other columns are ignored.
+
+    Raises:
+        DatasetError: unreadable file, missing columns, or no valid row (bad rows are skipped).
+    """
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: not a readable earnings CSV ({exc})") from exc
+    cols = {c.strip().lower(): c for c in raw.columns}
+    sym_col = next((cols[c] for c in ("ticker", "symbol") if c in cols), None)
+    day_col = next((cols[c] for c in ("dates", "date", "earnings_date") if c in cols), None)
+    if sym_col is None or day_col is None:
+        raise DatasetError(f"{path}: an earnings CSV needs a ticker/symbol and a dates/date/earnings_date column")
+    days = pd.to_datetime(raw[day_col].str.strip(), format="%Y-%m-%d", errors="coerce")
+    out: dict[str, list[date]] = {}
+    for sym, day in zip(raw[sym_col].str.strip().str.upper(), days, strict=True):
+        if sym and not pd.isna(day):
+            out.setdefault(sym, []).append(day.date())
+    if not out:
+        raise DatasetError(f"{path}: no row with a ticker and a YYYY-MM-DD date")
+    return out
 
 
 def build_training_set(

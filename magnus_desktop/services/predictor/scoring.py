@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,8 +67,11 @@ class _Series:
 class CandidateScorer:
     """Features and model probability for candidates on recorded days (thread-safe reads)."""
 
-    def __init__(self, market: ReplayMarketData, model: PredictorModel | None, fallback: str = "") -> None:
+    def __init__(self, market: ReplayMarketData, model: PredictorModel | None, fallback: str = "",
+                 earnings: Mapping[str, Sequence[date]] | None = None) -> None:
         self._market = market
+        self._earnings = {k.upper(): np.sort(np.asarray([np.datetime64(d, "D") for d in v]))
+                          for k, v in (earnings or {}).items()}
         self.model = model
         self.fallback = fallback if model is None else ""
         self._series: dict[str, _Series] = {}
@@ -115,8 +119,16 @@ class CandidateScorer:
         t = dte / 365.0
         delta = abs(float(bs_greeks(right, und, strike, t, 0.0, sigma).delta))
         dow = float(day.weekday())
-        x = candidate_features(row, delta, dte, 1.0 if right.upper() == "C" else 0.0, strike, und, sigma, dow)
+        x = candidate_features(row, delta, dte, 1.0 if right.upper() == "C" else 0.0, strike, und, sigma, dow,
+                               self._days_to_earnings(sym, day))
         return x, und, sigma
+
+    def _days_to_earnings(self, symbol: str, day: date) -> float:
+        known = self._earnings.get(symbol)
+        if known is None:
+            return math.nan
+        pos = int(np.searchsorted(known, np.datetime64(day, "D")))
+        return float((known[pos] - np.datetime64(day, "D")).astype(int)) if pos < known.size else math.nan
 
     def score(self, symbol: str, day: date, right: str, strike: float, dte: int,
               iv: float | None = None) -> ScoredCandidate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,9 @@ from magnus_desktop.services.predictor.dataset import (
     LabelRule,
     TrainingSet,
     build_training_set,
+    read_earnings_csv,
 )
+from magnus_desktop.services.predictor.scoring import CandidateScorer
 
 COL = {name: k for k, name in enumerate(FEATURE_NAMES)}
 
@@ -106,3 +109,30 @@ def test_bad_options_say_what_is_wrong(market: ReplayMarketData, kwargs: dict, m
         build_training_set(**args)
     with pytest.raises(DatasetError, match="label kind"):
         LabelRule("random")  # type: ignore[arg-type]
+
+
+SHARED_EARNINGS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "earnings" / \
+    "daniel-bassett_earnings_1993-2024.csv"
+
+
+@pytest.mark.skipif(not SHARED_EARNINGS.is_file(), reason="../shared/data (test-only earnings file) is absent")
+def test_real_earnings_calendar_feeds_days_to_earnings(market: ReplayMarketData) -> None:
+    earnings = read_earnings_csv(SHARED_EARNINGS)
+    assert date(2014, 10, 16) in earnings["GOOG"] and len(earnings["AAPL"]) > 100
+    ts = build_training_set(symbols=("GOOG",), start=date(2014, 10, 1), end=date(2014, 10, 31), dtes=(30,),
+                            deltas=(0.2,), recorded_chain=False, earnings=earnings, market=market)
+    before = ts.entry_day == np.datetime64("2014-10-14")
+    assert (ts.x[before, COL["days_to_earnings"]] == 2).all()  # reported 2014-10-16
+    scorer = CandidateScorer(market, None, "none", earnings)
+    x, _, _ = scorer.features("GOOG", date(2014, 10, 14), "P", 500.0, 30)
+    assert x[0, COL["days_to_earnings"]] == 2
+
+
+def test_earnings_csv_errors_are_clear(tmp_path: Path) -> None:
+    bad = tmp_path / "e.csv"
+    bad.write_text("when,what\n2010-01-01,x\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="needs a ticker/symbol and a dates/date/earnings_date column"):
+        read_earnings_csv(bad)
+    bad.write_text("ticker,date\nAAPL,someday\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="no row with a ticker"):
+        read_earnings_csv(bad)
