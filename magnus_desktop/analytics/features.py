@@ -168,7 +168,8 @@ def rank_in_window(values: ArrayLike, n: int = IV_RANK_WINDOW) -> FloatArray:
     return out
 
 
-def market_features(close: ArrayLike, vix: ArrayLike, iv_proxy: ArrayLike | None = None) -> FloatArray:
+def market_features(close: ArrayLike, vix: ArrayLike, iv_proxy: ArrayLike | None = None,
+                    last_only: bool = False) -> FloatArray:
     """Per-day market features of one underlying, columns in :data:`MARKET_FEATURES` order.
 
     Args:
@@ -176,15 +177,20 @@ def market_features(close: ArrayLike, vix: ArrayLike, iv_proxy: ArrayLike | None
         vix: VIX closes on the same days, index points, shape (m,) (NaN where missing).
         iv_proxy: the volatility whose rank is ``iv_rank`` (annualised decimal, shape (m,));
             None = ``vix / 100`` (the right proxy for SPY/SPX).
+        last_only: compute only the last day's row, with scalar reductions over the tail each window
+            needs (the same definitions; a test holds it equal to the full pass).
 
     Returns:
-        float64 array, shape (m, len(MARKET_FEATURES)).
+        float64 array, shape (m, len(MARKET_FEATURES)), or (1, len(MARKET_FEATURES)) with ``last_only``.
     """
     c = np.asarray(close, dtype=np.float64)
     v = np.asarray(vix, dtype=np.float64)
     if c.shape != v.shape:
         raise ValueError(f"close and vix must have the same shape, got {c.shape} and {v.shape}")
     proxy = v / 100.0 if iv_proxy is None else np.asarray(iv_proxy, dtype=np.float64)
+
+    if last_only:
+        return _last_row(c, v, proxy)[None, :]
     vix_chg = np.full(v.shape, np.nan)
     vix_chg[5:] = v[5:] - v[:-5]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -195,6 +201,34 @@ def market_features(close: ArrayLike, vix: ArrayLike, iv_proxy: ArrayLike | None
             c / sma(c, 20) - 1.0, c / sma(c, 50) - 1.0, c / sma(c, 200) - 1.0,
         ]
     return np.column_stack(cols)
+
+
+def _last_row(c: FloatArray, v: FloatArray, proxy: FloatArray) -> FloatArray:
+    """The last row of :func:`market_features` from scalar reductions (one prediction's fast path)."""
+    m = c.size
+    nan = math.nan
+    last = c[-1] if m else nan
+
+    def ret(n: int) -> float:
+        return float(last / c[-1 - n] - 1.0) if m > n else nan
+
+    def vol(n: int) -> float:
+        return float(np.std(np.diff(np.log(c[-1 - n:])), ddof=1) * math.sqrt(TRADING_DAYS_PER_YEAR)) if m > n else nan
+
+    def dist(n: int) -> float:
+        return float(last / c[-n:].mean() - 1.0) if m >= n else nan
+
+    rank = nan
+    if m >= IV_RANK_WINDOW:
+        win = proxy[-IV_RANK_WINDOW:]
+        lo, hi = float(win.min()), float(win.max())
+        rank = (float(win[-1]) - lo) / (hi - lo) if hi > lo else (0.5 if hi == lo else nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.array([
+            rank, v[-1] if m else nan, float(v[-1] - v[-6]) if m > 5 else nan,
+            ret(5), ret(20), ret(60), vol(5), vol(20), vol(60), float(rsi(c, 14)[-1]) if m else nan,
+            dist(20), dist(50), dist(200),
+        ])
 
 
 def candidate_features(

@@ -25,8 +25,11 @@ from magnus_desktop.services.predictor.model import PredictorModel
 
 __all__ = ["TAIL_DAYS", "CandidateScorer", "ScoredCandidate"]
 
-#: Closes a single prediction looks back on: SMA(200) and the 252-day IV rank need 252 + 20 for rv_20.
-TAIL_DAYS = 280
+#: Closes a single prediction looks back on: the 252-day IV rank is the longest window (the IV proxy is
+#: computed over the whole series once). RSI's Wilder smoothing forgets its seed by (13/14)^240 ~ 2e-8.
+TAIL_DAYS = 253
+#: Market-feature rows kept per scorer (a scanner scores many candidates of one day).
+_ROW_CACHE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class CandidateScorer:
         self.model = model
         self.fallback = fallback if model is None else ""
         self._series: dict[str, _Series] = {}
+        self._rows: dict[tuple[str, int], NDArray[np.float64]] = {}
+        self._version = "" if model is None else model.version
         self._lock = threading.Lock()
 
     def _load(self, symbol: str) -> _Series:
@@ -109,8 +114,13 @@ class CandidateScorer:
         if pos >= s.days.size or s.days[pos] != np.datetime64(day, "D"):
             raise DatasetError(f"{day} is not a trading day of {sym}'s recorded bars "
                                f"({s.days[0]} .. {s.days[-1]})")
-        lo = max(0, pos + 1 - TAIL_DAYS)
-        row = market_features(s.close[lo:pos + 1], s.vix[lo:pos + 1], s.iv[lo:pos + 1])[-1]
+        row = self._rows.get((sym, pos))
+        if row is None:
+            lo = max(0, pos + 1 - TAIL_DAYS)
+            row = market_features(s.close[lo:pos + 1], s.vix[lo:pos + 1], s.iv[lo:pos + 1], last_only=True)[0]
+            if len(self._rows) >= _ROW_CACHE:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[(sym, pos)] = row
         sigma = float(s.iv[pos]) if iv is None else float(iv)
         if not (np.isfinite(row).all() and math.isfinite(sigma) and sigma > 0):
             raise DatasetError(f"too little history before {day} for {sym}'s features "
@@ -138,4 +148,4 @@ class CandidateScorer:
         return ScoredCandidate(
             normalize_symbol(symbol), day, right.upper(), float(strike), int(dte), und, sigma,
             float(x[0, 0]), float(prob_otm(right, und, strike, dte / 365.0, 0.0, sigma)), p,
-            "" if self.model is None else self.model.version, self.fallback)
+            self._version, self.fallback)

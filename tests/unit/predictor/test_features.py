@@ -78,6 +78,8 @@ def test_market_features_never_look_ahead(spy: tuple[np.ndarray, np.ndarray]) ->
     for i in (260, 500, 800, close.size - 1):  # row i computed from the closes up to i only
         cut = market_features(close[:i + 1], vix[:i + 1])
         np.testing.assert_allclose(cut[-1], full[i], rtol=1e-9, equal_nan=True)
+        last = market_features(close[:i + 1], vix[:i + 1], last_only=True)
+        np.testing.assert_allclose(last, full[i:i + 1], rtol=1e-9, equal_nan=True)
     assert np.isfinite(full[300]).all()
     assert np.isnan(full[100, MARKET_FEATURES.index("dist_sma_200")])
 
