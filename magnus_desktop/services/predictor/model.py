@@ -88,7 +88,8 @@ def check_trainable(y: NDArray[np.int8], what: str = "training") -> None:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Isotonic map from raw booster probability to calibrated probability (piecewise linear).
+    """Isotonic map from raw booster probability to calibrated probability (piecewise linear), bounded
+    to [1/(2n), 1 - 1/(2n)] for a calibration fold of n rows.
 
     Attributes:
         x: increasing raw probabilities, shape (k,). y: calibrated probabilities there, shape (k,).
@@ -99,7 +100,10 @@ class Calibration:
 
     @classmethod
     def fit(cls, raw: NDArray[np.float64], y: NDArray[np.int8]) -> Calibration:
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        # A fold of n rows cannot show a chance below ~1/(2n) or above 1 - 1/(2n); bounding the map there
+        # keeps one surprise from costing an infinite log loss (isotonic steps otherwise reach 0 and 1).
+        eps = 0.5 / max(int(y.size), 1)
+        iso = IsotonicRegression(y_min=eps, y_max=1.0 - eps, out_of_bounds="clip").fit(raw, y)
         return cls(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
 
     def apply(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -95,3 +95,14 @@ async def test_service_trains_on_its_own_executor_and_scores(tmp_path: Path) -> 
     assert scored.p_win is not None and 0 <= scored.p_win <= 1 and scored.model_version == model.version
     assert scored.prob_otm == fallback.prob_otm
     await asyncio.sleep(0)
+
+
+def test_calibration_never_claims_certainty() -> None:
+    from magnus_desktop.services.predictor.model import Calibration
+
+    raw = np.linspace(0.0, 1.0, 200)
+    y = (raw > 0.3).astype(np.int8)  # perfectly separable: a plain isotonic fit maps to exactly 0 and 1
+    cal = Calibration.fit(raw, y)
+    p = cal.apply(np.array([0.0, 0.1, 0.9, 1.0]))
+    assert p[0] == pytest.approx(0.5 / 200) and p[-1] == pytest.approx(1 - 0.5 / 200)
+    assert np.all(np.diff(cal.apply(raw)) >= 0)
