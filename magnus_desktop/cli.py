@@ -1,5 +1,5 @@
 """Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
-``--screenshot``."""
+``predictor``, ``--screenshot``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_alerts import add_alerts_parser
 
     add_alerts_parser(sub)
+    from magnus_desktop.cli_predictor import add_predictor_parser
+
+    add_predictor_parser(sub)
     return parser
 
 
@@ -65,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_alerts import run_alerts
 
         return run_alerts(args)
+    if args.command == "predictor":
+        from magnus_desktop.cli_predictor import run_predictor
+
+        return run_predictor(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)
