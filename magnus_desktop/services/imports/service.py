@@ -9,7 +9,7 @@ worker thread, never from the GUI thread.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -17,7 +17,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Date, DateTime, Float, insert, select, update
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
@@ -175,14 +175,43 @@ def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: I
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     order = [columns.index(name) for name in compiled.positiontup or ()]
-    processors = [table.c[columns[i]].type.dialect_impl(dialect).bind_processor(dialect) for i in order]
+    in_order = order == list(range(len(columns)))
+    converters = [(position, _converter(table.c[columns[i]].type, dialect))
+                  for position, i in enumerate(order)]
+    converters = [(position, conv) for position, conv in converters if conv is not None]
     sql = str(compiled)
     for batch in _batches(rows):
-        cols = [list(c) for c in zip(*batch, strict=True)]
-        values = []
-        for i, proc in zip(order, processors, strict=True):
-            values.append(cols[i] if proc is None else [None if v is None else proc(v) for v in cols[i]])
-        connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+        if not in_order:
+            batch = [tuple(row[i] for i in order) for row in batch]
+        if converters:
+            cols = list(zip(*batch, strict=True))
+            for position, conv in converters:
+                cols[position] = tuple(map(conv, cols[position]))
+            batch = list(zip(*cols, strict=True))
+        connection.exec_driver_sql(sql, batch)
+
+
+def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column's bind processor (None when it has none, or when the driver takes the value as
+    it is: SQLite's ``Float`` processor only turns ints into floats, which REAL affinity does too).
+    A date/time processor is memoised per value: a statement repeats its dates and times."""
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None or (dialect.name == "sqlite" and isinstance(column_type, Float)):
+        return None
+    if not isinstance(column_type, Date | DateTime):
+        return processor
+    memo: dict[Any, Any] = {None: None}
+
+    def convert(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            out = memo[value] = processor(value)
+            return out
+        except TypeError:  # unhashable: not a date; let the processor say what is wrong
+            return processor(value)
+
+    return convert
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
