@@ -113,3 +113,24 @@ def test_bulk_store_writes_the_same_stored_values_and_types_as_the_orm(tmp_path:
     assert stored("bulk.sqlite3") == stored("orm.sqlite3")
     qty_type = 2 * HistoryEvent.__slots__.index("qty") + 1
     assert {row[qty_type] for row in stored("bulk.sqlite3")} == {"real"}
+
+
+def test_position_events_for_the_analytics_are_the_stored_position_events_read_lean(
+        db: Database, shared_data: Path) -> None:
+    """``load_position_events`` (the trade-history dock's input) returns the stored events that move
+    a position, without the columns the analytics never read, plus the count of every stored event;
+    the snapshot built from it equals the one built from whole events."""
+    from magnus_desktop.models.history import POSITION_KINDS
+    from magnus_desktop.services.history import build_snapshot
+    from magnus_desktop.services.imports import load_position_events
+
+    import_file(db, FLEX)
+    import_file(db, shared_data / "broker_exports" / "robinhood_activity_Dec2023.csv")
+    whole = load_events(db)
+    stored, lean = load_position_events(db)
+    assert stored == len(whole) > len(lean) > 0  # the Robinhood file has dividends, interest, fees
+    blank = {"broker": "", "event_key": "", "description": "", "source_line": 0}
+    assert lean == [dataclasses.replace(e, **blank) for e in whole if e.kind in POSITION_KINDS and e.qty != 0]
+    assert repr(build_snapshot(lean, stored)) == repr(build_snapshot(whole))
+    one = whole[0].account
+    assert load_position_events(db, one)[0] == sum(e.account == one for e in whole)
