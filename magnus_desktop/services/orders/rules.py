@@ -687,4 +687,5 @@ def quotes_needed(ticket: Ticket) -> tuple[Contract, ...]:
 
 
 __all__ = ["AccountBook", "BidAsk", "PositionChange", "TicketPreview", "collateral_by_group", "on_tick", "preview",
+           "preview_many",
            "quotes_needed", "tick_size"]
