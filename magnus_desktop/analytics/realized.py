@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from operator import attrgetter
 
 from magnus_desktop.models.history import POSITION_KINDS, HistoryEvent
 
@@ -128,16 +129,18 @@ def realized_pnl(events: Iterable[HistoryEvent]) -> RealizedReport:
     """
     books: dict[tuple[str, str], _Book] = {}
     matches: list[LotMatch] = []
-    ordered = sorted((e for e in events if e.kind in POSITION_KINDS and e.qty != 0), key=lambda e: e.occurred_at)
+    ordered = sorted((e for e in events if e.kind in POSITION_KINDS and e.qty != 0), key=_occurred_at)
+    contract_key = ContractKeys()
     for event in ordered:
-        key = (event.account, event.contract_key)
+        ck = contract_key(event)
+        key = (event.account, ck)
         book = books.get(key)
         if book is None:
             book = books[key] = _Book(first=event, lots=deque())
-        _apply(book, event, matches)
+        _apply(book, event, ck, matches)
     months: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for m in matches:
-        cell = months[(f"{m.closed_at:%Y-%m}", m.currency)]
+        cell = months[(month_of(m.closed_at), m.currency)]
         cell[0] += m.realized
         cell[1] += m.realized * m.fx_rate_to_base
     positions = [
@@ -151,7 +154,34 @@ def realized_pnl(events: Iterable[HistoryEvent]) -> RealizedReport:
     return RealizedReport(LOT_METHOD, matches, positions, month_rows)
 
 
-def _apply(book: _Book, event: HistoryEvent, matches: list[LotMatch]) -> None:
+def month_of(when: datetime | date) -> str:
+    """``YYYY-MM`` of ``when``. Formatted from the fields: ``strftime`` imports a module on every
+    call, which costs ~20x more inside a Qt process (shiboken hooks every import)."""
+    return f"{when.year:04d}-{when.month:02d}"
+
+
+_occurred_at = attrgetter("occurred_at")
+_CONTRACT_FIELDS = attrgetter("asset_category", "symbol", "underlying", "expiry", "strike", "right")
+
+
+class ContractKeys:
+    """``event.contract_key``, memoised per distinct contract fields (the property formats the
+    expiry and strike on every call; a history repeats few contracts many times)."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[object, ...], str] = {}
+
+    def __call__(self, event: HistoryEvent) -> str:
+        fields = _CONTRACT_FIELDS(event)
+        key = self._memo.get(fields)
+        if key is None:
+            key = self._memo[fields] = event.contract_key
+        return key
+
+
+def _apply(book: _Book, event: HistoryEvent, contract_key: str, matches: list[LotMatch]) -> None:
     qty = event.qty
     if event.kind != "trade" and book.lots and (book.lots[0].qty > 0) == (qty > 0):
         qty = -qty  # an expiration/assignment always closes what is open
@@ -164,7 +194,7 @@ def _apply(book: _Book, event: HistoryEvent, matches: list[LotMatch]) -> None:
         sign = 1.0 if lot.qty > 0 else -1.0
         pnl = ((price - lot.price) * size * event.multiplier * sign
                - lot.commission_per_unit * size - fee_per_unit * size)
-        matches.append(LotMatch(event.account, event.contract_key, event.symbol, lot.opened_at, event.occurred_at,
+        matches.append(LotMatch(event.account, contract_key, event.symbol, lot.opened_at, event.occurred_at,
                                 sign * size, lot.price, price, event.multiplier, pnl, event.currency,
                                 event.fx_rate_to_base))
         book.realized += pnl

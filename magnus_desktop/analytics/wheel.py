@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from magnus_desktop.analytics.realized import ContractKeys
 from magnus_desktop.models.history import HistoryEvent
 
 _EPS = 1e-9
@@ -106,13 +107,15 @@ def wheel_cycles(events: Iterable[HistoryEvent]) -> list[WheelCycle]:
     current: dict[tuple[str, str], WheelCycle] = {}
     longs: dict[tuple[str, str], float] = {}  # (account, contract) -> long option qty (not wheel legs)
     cycles: list[WheelCycle] = []
+    contract_key = ContractKeys()
     for e in ordered:
         key = (e.account, e.underlying)
         cycle = current.get(key)
         if e.asset_category == "OPT":
-            if _long_leg(longs, cycle, e):
+            ck = contract_key(e)
+            if _long_leg(longs, cycle, e, ck):
                 continue
-            cycle = _option_event(cycle, e)
+            cycle = _option_event(cycle, e, ck)
         else:
             cycle = _stock_event(cycle, e)
         if cycle is None:
@@ -132,11 +135,12 @@ def _is_wheel_event(e: HistoryEvent) -> bool:
     return e.asset_category == "STK" and e.kind in ("trade", "assignment", "exercise") and e.qty != 0
 
 
-def _long_leg(longs: dict[tuple[str, str], float], cycle: WheelCycle | None, e: HistoryEvent) -> bool:
+def _long_leg(longs: dict[tuple[str, str], float], cycle: WheelCycle | None, e: HistoryEvent,
+              contract_key: str) -> bool:
     """Book a long option's open/close (not a wheel leg); True when ``e`` was one."""
-    ident = (e.account, e.contract_key)
+    ident = (e.account, contract_key)
     held = longs.get(ident, 0.0)
-    short_open = cycle._short.get(e.contract_key, 0.0) if cycle else 0.0
+    short_open = cycle._short.get(contract_key, 0.0) if cycle else 0.0
     if e.qty > 0 and e.kind == "trade" and short_open >= -_EPS and e.open_close != "C":
         longs[ident] = held + e.qty  # bought to open
         return True
@@ -149,15 +153,15 @@ def _long_leg(longs: dict[tuple[str, str], float], cycle: WheelCycle | None, e: 
     return False
 
 
-def _option_event(cycle: WheelCycle | None, e: HistoryEvent) -> WheelCycle | None:
+def _option_event(cycle: WheelCycle | None, e: HistoryEvent, contract_key: str) -> WheelCycle | None:
     right = "put" if e.right == "P" else "call"
-    short_open = cycle._short.get(e.contract_key, 0.0) if cycle else 0.0
+    short_open = cycle._short.get(contract_key, 0.0) if cycle else 0.0
     if e.kind == "trade" and e.qty < 0:  # sold to open (longs were booked before)
         if cycle is None:
             if right == "call":
                 return None  # a call sold with no shares and no put in the history: not a wheel leg
             cycle = WheelCycle(e.account, e.underlying, e.currency, e.occurred_at)
-        cycle._short[e.contract_key] = short_open + e.qty
+        cycle._short[contract_key] = short_open + e.qty
         cycle.premium += e.amount
         if right == "put":
             cycle.puts_sold += -e.qty
@@ -168,7 +172,7 @@ def _option_event(cycle: WheelCycle | None, e: HistoryEvent) -> WheelCycle | Non
     if cycle is None or short_open >= -_EPS:
         return None  # a short opened before the history began: its cycle is unknown
     closed = min(abs(e.qty), -short_open)
-    cycle._short[e.contract_key] = short_open + closed
+    cycle._short[contract_key] = short_open + closed
     if e.kind == "trade":
         cycle.premium += e.amount
         _step(cycle, e, f"{right} bought back")

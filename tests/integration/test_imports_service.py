@@ -80,3 +80,57 @@ def test_bad_file_changes_no_stored_row(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ImportFormatError, match="bad.xml, line"):
         import_file(db, bad)
     assert count_rows(db) == before
+
+
+def test_bulk_store_writes_the_same_stored_values_and_types_as_the_orm(tmp_path: Path) -> None:
+    """The executemany path (bind processors applied per column, date/time texts memoised, SQLite
+    Float processors left to REAL affinity) stores byte-for-byte what a plain ORM insert stores."""
+    import sqlite3
+
+    from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow
+
+    events = parse_file(FLEX).events
+    events = [*events, dataclasses.replace(events[0], event_key="int-values", qty=2, multiplier=100, amount=-5)]
+    bulk, orm = (Database.open(f"sqlite:///{tmp_path / name}") for name in ("bulk.sqlite3", "orm.sqlite3"))
+    try:
+        with bulk.session() as session:
+            store_parsed(session, dataclasses.replace(parse_file(FLEX), events=events), "0" * 64)
+        with orm.session() as session:
+            session.add(HistoryImportRow(id=1, file_name="x", file_sha256="0" * 64, file_kind="ibkr-flex",
+                                         account="x", rows_imported=0, duplicates=0))
+            session.flush()
+            session.add_all(HistoryEventRow(import_id=1, **{f: getattr(e, f) for f in HistoryEvent.__slots__})
+                            for e in sorted(events, key=lambda e: e.occurred_at))
+    finally:
+        bulk.close()
+        orm.close()
+    columns = ", ".join(f'"{f}", typeof("{f}")' for f in HistoryEvent.__slots__)
+
+    def stored(name: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(tmp_path / name) as con:
+            return con.execute(f"SELECT {columns} FROM history_events ORDER BY id").fetchall()
+
+    assert stored("bulk.sqlite3") == stored("orm.sqlite3")
+    qty_type = 2 * HistoryEvent.__slots__.index("qty") + 1
+    assert {row[qty_type] for row in stored("bulk.sqlite3")} == {"real"}
+
+
+def test_position_events_for_the_analytics_are_the_stored_position_events_read_lean(
+        db: Database, shared_data: Path) -> None:
+    """``load_position_events`` (the trade-history dock's input) returns the stored events that move
+    a position, without the columns the analytics never read, plus the count of every stored event;
+    the snapshot built from it equals the one built from whole events."""
+    from magnus_desktop.models.history import POSITION_KINDS
+    from magnus_desktop.services.history import build_snapshot
+    from magnus_desktop.services.imports import load_position_events
+
+    import_file(db, FLEX)
+    import_file(db, shared_data / "broker_exports" / "robinhood_activity_Dec2023.csv")
+    whole = load_events(db)
+    stored, lean = load_position_events(db)
+    assert stored == len(whole) > len(lean) > 0  # the Robinhood file has dividends, interest, fees
+    blank = {"broker": "", "event_key": "", "description": "", "source_line": 0}
+    assert lean == [dataclasses.replace(e, **blank) for e in whole if e.kind in POSITION_KINDS and e.qty != 0]
+    assert repr(build_snapshot(lean, stored)) == repr(build_snapshot(whole))
+    one = whole[0].account
+    assert load_position_events(db, one)[0] == sum(e.account == one for e in whole)

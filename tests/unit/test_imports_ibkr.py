@@ -183,3 +183,18 @@ def test_parse_number_reads_plain_decimals(text: str, value: float) -> None:
     from magnus_desktop.services.imports.common import parse_number
 
     assert parse_number(Path("f.xml"), 3, "quantity", text) == value
+
+
+def test_numbers_and_times_seen_before_do_not_hide_a_later_missing_or_bad_value(tmp_path: Path) -> None:
+    """The reader memoises number and date/time texts; a later row's missing netCash or bad
+    dateTime is still refused with that row's line."""
+    text = FLEX.read_text()
+    rows = re.findall(r"<Trade [^>]*/>", text)
+    last = rows[-1]
+    line = text[: text.index(last)].count("\n") + 1
+    missing = text.replace(last, re.sub(r'netCash="[^"]*"', 'netCash=""', last), 1)
+    with pytest.raises(ImportFormatError, match=rf"line {line}: netCash is missing"):
+        parse_ibkr_flex(_write(tmp_path, missing))
+    bad_time = text.replace(last, re.sub(r'dateTime="[^"]*"', 'dateTime="2018-13-45"', last), 1)
+    with pytest.raises(ImportFormatError, match=rf"line {line}: date/time '2018-13-45'"):
+        parse_ibkr_flex(_write(tmp_path, bad_time))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from magnus_desktop.analytics.realized import LOT_METHOD, LotMatch, MonthPnL, Po
 from magnus_desktop.analytics.wheel import WheelCycle, wheel_cycles
 from magnus_desktop.models.history import HistoryEvent
 from magnus_desktop.services.events import emit_isolated
-from magnus_desktop.services.imports import FileKind, ImportReport, import_file, load_events
+from magnus_desktop.services.imports import FileKind, ImportReport, import_file, load_position_events
 from magnus_desktop.services.storage import Database, StorageError
 
 if TYPE_CHECKING:
@@ -61,17 +62,27 @@ class HistorySnapshot:
 EMPTY = HistorySnapshot(0, LOT_METHOD, [], [], [], [], [])
 
 
-def build_snapshot(events: list[HistoryEvent]) -> HistorySnapshot:
-    """The snapshot of ``events`` (chronological): pure computation, no I/O."""
+def build_snapshot(events: list[HistoryEvent], stored: int | None = None) -> HistorySnapshot:
+    """The snapshot of ``events`` (chronological): pure computation, no I/O.
+
+    Args:
+        events: the stored events, or only those that move a position (the analytics read no
+            others; ``services.imports.load_position_events``).
+        stored: number of stored events (default ``len(events)``).
+    """
     report = realized_pnl(events)
-    matches = sorted(report.matches, key=lambda m: m.closed_at, reverse=True)
-    return HistorySnapshot(len(events), report.lot_method, matches, report.positions, report.months,
-                           wheel_cycles(events), sorted({e.account for e in events}))
+    matches = sorted(report.matches, key=_closed_at, reverse=True)
+    return HistorySnapshot(len(events) if stored is None else stored, report.lot_method, matches, report.positions,
+                           report.months, wheel_cycles(events), sorted({e.account for e in events}))
+
+
+_closed_at = attrgetter("closed_at")
 
 
 def load_snapshot(db: Database) -> HistorySnapshot:
-    """Read every stored event and build the snapshot (blocking: a worker thread)."""
-    return build_snapshot(load_events(db))
+    """Read the stored history and build the snapshot (blocking: a worker thread)."""
+    stored, events = load_position_events(db)
+    return build_snapshot(events, stored)
 
 
 class HistoryService:
@@ -94,8 +105,8 @@ class HistoryService:
         """
         db = self._db()
         start = time.perf_counter()
-        events = await self._ctx.run_db(load_events, db)
-        self.snapshot = await self._ctx.run_compute(build_snapshot, events)
+        stored, events = await self._ctx.run_db(load_position_events, db)
+        self.snapshot = await self._ctx.run_compute(build_snapshot, events, stored)
         self.last_load_s = time.perf_counter() - start
         emit_isolated(self.history_changed, self.snapshot)
         return self.snapshot

@@ -18,10 +18,12 @@ from magnus_desktop.services.imports.service import (
     detect_kind,
     import_file,
     load_events,
+    load_position_events,
     parse_file,
 )
 
 __all__ = [
     "FILE_KINDS", "FileKind", "ImportFormatError", "ImportReport", "ParsedFile", "ReconciliationRow",
-    "SkippedLine", "count_rows", "detect_kind", "import_file", "load_events", "parse_file", "reconcile",
+    "SkippedLine", "count_rows", "detect_kind", "import_file", "load_events", "load_position_events",
+    "parse_file", "reconcile",
 ]

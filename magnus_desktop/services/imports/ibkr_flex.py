@@ -64,6 +64,8 @@ OTHER_FLEX_SECTIONS = frozenset(
     "OpenDividendAccruals SecuritiesInfo ConversionRates HKIPOOpenSubscriptions CommissionCredits "
     "StockGrantActivities SLBCollaterals IncentiveCouponAccrualDetails DepositsOnHold".split()
 )
+#: Entries kept per memo of a reader (distinct contracts, numbers, date/times).
+_MEMO_LIMIT = 100_000
 #: The attributes that define a contract (see ``_FlexReader.contract``).
 _CONTRACT_ATTRS = ("assetCategory", "symbol", "underlyingSymbol", "multiplier", "expiry", "strike", "putCall")
 TRADED_CATEGORIES = frozenset({"STK", "OPT", "FUT", "FOP"})
@@ -124,6 +126,10 @@ class _FlexReader:
         self.report_date: date | None = None
         self.funds: dict[str, list[Any]] = {}  # currency -> [opening, balance, first line, last line]
         self.contracts: dict[tuple[str | None, ...], Any] = {}
+        # memoised per distinct text (bounded): numbers, date/times and notes repeat across rows
+        self.numbers: dict[str, float] = {}
+        self.times: dict[str, datetime] = {}
+        self.note_kinds: dict[str, EventKind] = {}
         self.parser = xml.parsers.expat.ParserCreate()
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
@@ -199,11 +205,34 @@ class _FlexReader:
     # ---------------------------------------------------------------- helpers
     def num(self, attrs: dict[str, str], key: str, line: int, default: float | None = None) -> float:
         text = attrs.get(key, "")
+        value = self.numbers.get(text)
+        if value is not None:
+            return value
         if text == "":
             if default is None:
                 raise ImportFormatError(self.path, line, f"{key} is missing")
             return default
-        return parse_number(self.path, line, key, text)
+        value = parse_number(self.path, line, key, text)
+        if len(self.numbers) < _MEMO_LIMIT:
+            self.numbers[text] = value
+        return value
+
+    def when(self, text: str, line: int) -> datetime:
+        """:func:`parse_flex_datetime`, memoised per text."""
+        value = self.times.get(text)
+        if value is None:
+            value = parse_flex_datetime(self.path, line, text)
+            if len(self.times) < _MEMO_LIMIT:
+                self.times[text] = value
+        return value
+
+    def note_kind(self, notes: str) -> EventKind:
+        """``trade``, or the expiration/assignment/exercise the ``notes`` codes name."""
+        kind = self.note_kinds.get(notes)
+        if kind is None:
+            codes = set(notes.split(";"))
+            kind = self.note_kinds[notes] = next((k for code, k in _NOTE_KINDS.items() if code in codes), "trade")
+        return kind
 
     def fx(self, attrs: dict[str, str], line: int) -> float:
         rate = self.num(attrs, "fxRateToBase", line, 1.0)
@@ -214,11 +243,11 @@ class _FlexReader:
     def contract(self, attrs: dict[str, str], line: int) -> tuple[str, str, date | None, float | None,
                                                                    Literal["C", "P"] | None, float]:
         """(symbol, underlying, expiry, strike, right, multiplier), memoised per distinct attribute set."""
-        ident = tuple(attrs.get(k) for k in _CONTRACT_ATTRS)
+        ident = tuple(map(attrs.get, _CONTRACT_ATTRS))
         known = self.contracts.get(ident)
         if known is None:
             known = self._contract(attrs, line)
-            if len(self.contracts) < 100_000:
+            if len(self.contracts) < _MEMO_LIMIT:
                 self.contracts[ident] = known
         return known
 
@@ -269,19 +298,14 @@ class _FlexReader:
         if price < 0 and category != "FUT":
             raise ImportFormatError(self.path, line, f"negative tradePrice {price:g}")
         symbol, underlying, expiry, strike, right, multiplier = self.contract(a, line)
-        notes = set(a.get("notes", "").split(";"))
-        kind: EventKind = next((k for code, k in _NOTE_KINDS.items() if code in notes), "trade")
         oc = a.get("openCloseIndicator", "")
+        # positional, in HistoryEvent's field order (account, broker, event_key, kind, occurred_at, ...)
         self.result.events.append(HistoryEvent(
-            account=self.account(), broker="ibkr",
-            event_key=self.key("T", a.get("transactionID") or a.get("tradeID", ""), a),
-            kind=kind, occurred_at=parse_flex_datetime(self.path, line, a.get("dateTime") or a.get("tradeDate", "")),
-            asset_category=category, symbol=symbol, underlying=underlying, expiry=expiry, strike=strike,
-            right=right, multiplier=multiplier, qty=qty, price=price,
-            amount=self.num(a, "netCash", line), commission=-self.num(a, "ibCommission", line, 0.0),
-            currency=currency, fx_rate_to_base=self.fx(a, line),
-            open_close="O" if oc == "O" else "C" if oc == "C" else "",
-            description=a.get("description", ""), source_line=line,
+            self.account(), "ibkr", self.key("T", a.get("transactionID") or a.get("tradeID", ""), a),
+            self.note_kind(a.get("notes", "")), self.when(a.get("dateTime") or a.get("tradeDate", ""), line),
+            category, symbol, underlying, expiry, strike, right, multiplier, qty, price,
+            self.num(a, "netCash", line), -self.num(a, "ibCommission", line, 0.0), currency, self.fx(a, line),
+            "O" if oc == "O" else "C" if oc == "C" else "", a.get("description", ""), line,
         ))
 
     def open_position(self, a: dict[str, str], line: int) -> None:

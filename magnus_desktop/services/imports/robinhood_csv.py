@@ -123,6 +123,17 @@ class _RowReader:
         self.seen: dict[str, int] = {}
         #: description -> contract fields (an activity file trades few contracts many times)
         self.contracts: dict[str, tuple[str, str, date, float, str] | None] = {}
+        #: money text -> USD (prices and amounts repeat)
+        self.amounts: dict[str, float] = {}
+
+    def money(self, line: int, name: str, text: str) -> float:
+        """:func:`parse_money`, memoised per text."""
+        value = self.amounts.get(text)
+        if value is None:
+            value = parse_money(self.path, line, name, text)
+            if len(self.amounts) < 100_000:
+                self.amounts[text] = value
+        return value
 
     def key(self, fields: list[str]) -> str:
         digest = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
@@ -155,13 +166,13 @@ class _RowReader:
             qty, short = _quantity(path, line, qty_text)
             if code in OPTION_TRADES:
                 sign, oc = OPTION_TRADES[code]
-                price = parse_money(path, line, "Price", price_text)
-                amount = parse_money(path, line, "Amount", amount_text)
+                price = self.money(line, "Price", price_text)
+                amount = self.money(line, "Amount", amount_text)
                 return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "OPT", symbol, underlying,
                                     expiry, strike, right, _OPTION_MULTIPLIER, sign * qty, price, amount,  # type: ignore[arg-type]
                                     _fee(sign, qty * price * OPTION_MULTIPLIER, amount), "USD", 1.0, oc,  # type: ignore[arg-type]
                                     description, line)
-            amount = parse_money(path, line, "Amount", amount_text) if amount_text else 0.0
+            amount = self.money(line, "Amount", amount_text) if amount_text else 0.0
             return HistoryEvent(account, "robinhood", self.key(fields), OPTION_EVENTS[code], when, "OPT", symbol,
                                 underlying, expiry, strike, right, _OPTION_MULTIPLIER,  # type: ignore[arg-type]
                                 qty if short else -qty, 0.0, amount, 0.0, "USD", 1.0, "C", description, line)
@@ -169,14 +180,14 @@ class _RowReader:
             if not instrument:
                 raise ImportFormatError(path, line, f"{code} row without an Instrument")
             qty, _short = _quantity(path, line, qty_text)
-            price = parse_money(path, line, "Price", price_text)
-            amount = parse_money(path, line, "Amount", amount_text)
+            price = self.money(line, "Price", price_text)
+            amount = self.money(line, "Amount", amount_text)
             sign = STOCK_TRADES[code]
             return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "STK", instrument, instrument,
                                 None, None, None, 1.0, sign * qty, price, amount, _fee(sign, qty * price, amount),
                                 "USD", 1.0, "O" if sign > 0 else "C", description, line)
         if code in CASH_CODES:
-            amount = parse_money(path, line, "Amount", amount_text)
+            amount = self.money(line, "Amount", amount_text)
             return HistoryEvent(account, "robinhood", self.key(fields), CASH_CODES[code], when,
                                 "STK" if instrument else "CASH", instrument, instrument, None, None, None, 1.0,
                                 0.0, None, amount, 0.0, "USD", 1.0, "", description, line)
@@ -220,7 +231,7 @@ def parse_robinhood_csv(path: Path | str, account: str | None = None) -> ParsedF
                         raise ImportFormatError(path, 1, "not a Robinhood activity CSV (header must be "
                                                 + ",".join(HEADER) + ")")
                     continue
-                if not any(f.strip() for f in fields[:9]):
+                if not "".join(fields[:9]).strip():  # a blank record
                     ended = ended or len(fields) > 9  # the disclaimer closes the data
                     continue
                 if ended:

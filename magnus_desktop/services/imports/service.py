@@ -9,7 +9,7 @@ worker thread, never from the GUI thread.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -17,11 +17,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Date, DateTime, Float, insert, select, update
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
-from magnus_desktop.models.history import EVENT_KINDS, HistoryEvent
+from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
@@ -175,14 +175,43 @@ def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: I
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     order = [columns.index(name) for name in compiled.positiontup or ()]
-    processors = [table.c[columns[i]].type.dialect_impl(dialect).bind_processor(dialect) for i in order]
+    in_order = order == list(range(len(columns)))
+    converters = [(position, _converter(table.c[columns[i]].type, dialect))
+                  for position, i in enumerate(order)]
+    converters = [(position, conv) for position, conv in converters if conv is not None]
     sql = str(compiled)
     for batch in _batches(rows):
-        cols = [list(c) for c in zip(*batch, strict=True)]
-        values = []
-        for i, proc in zip(order, processors, strict=True):
-            values.append(cols[i] if proc is None else [None if v is None else proc(v) for v in cols[i]])
-        connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+        if not in_order:
+            batch = [tuple(row[i] for i in order) for row in batch]
+        if converters:
+            cols = list(zip(*batch, strict=True))
+            for position, conv in converters:
+                cols[position] = tuple(map(conv, cols[position]))
+            batch = list(zip(*cols, strict=True))
+        connection.exec_driver_sql(sql, batch)
+
+
+def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column's bind processor (None when it has none, or when the driver takes the value as
+    it is: SQLite's ``Float`` processor only turns ints into floats, which REAL affinity does too).
+    A date/time processor is memoised per value: a statement repeats its dates and times."""
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None or (dialect.name == "sqlite" and isinstance(column_type, Float)):
+        return None
+    if not isinstance(column_type, Date | DateTime):
+        return processor
+    memo: dict[Any, Any] = {None: None}
+
+    def convert(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            out = memo[value] = processor(value)
+            return out
+        except TypeError:  # unhashable: not a date; let the processor say what is wrong
+            return processor(value)
+
+    return convert
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -241,28 +270,74 @@ def load_events(db: Database, account: str | None = None) -> list[HistoryEvent]:
     On SQLite the rows are read through the driver and the ISO date/time texts converted with
     ``fromisoformat`` (SQLAlchemy's per-value regex parsing costs more than the query).
     """
-    query = select(*(_EVENTS.c[f] for f in _EVENT_FIELDS)).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+    return _read_events(db, account, _EVENT_FIELDS, None)
+
+
+#: What the trade-history analytics (FIFO realized P&L, wheel cycles) read of an event: every
+#: field but ``broker``, ``event_key`` (2nd, 3rd), ``description`` and ``source_line`` (last two).
+_ANALYTICS_FIELDS = (_EVENT_FIELDS[0], *_EVENT_FIELDS[3:-2])
+assert _EVENT_FIELDS[1:3] == ("broker", "event_key") and _EVENT_FIELDS[-2:] == ("description", "source_line")
+
+
+def load_position_events(db: Database, account: str | None = None) -> tuple[int, list[HistoryEvent]]:
+    """(number of stored events, the events that move a position, oldest first): the input of the
+    trade-history analytics (``realized_pnl``, ``wheel_cycles``), read lean.
+
+    Only the kinds of ``POSITION_KINDS`` with a quantity are read, and without the columns the
+    analytics never look at: ``broker``, ``event_key`` and ``description`` are ``""`` and
+    ``source_line`` is 0 in the returned events (use :func:`load_events` for whole events).
+    """
+    from sqlalchemy import func
+
+    where = _EVENTS.c.kind.in_(sorted(POSITION_KINDS)) & (_EVENTS.c.qty != 0)
+    events = _read_events(db, account, _ANALYTICS_FIELDS, where)
+    count = select(func.count()).select_from(_EVENTS)
+    if account is not None:
+        count = count.where(_EVENTS.c.account == account)
+    with db.session() as session:
+        stored = int(session.execute(count).scalar_one())
+    return stored, events
+
+
+def _read_events(db: Database, account: str | None, fields: tuple[str, ...], where: Any) -> list[HistoryEvent]:
+    """Events with ``fields`` read (the others ``""``, or 0 for ``source_line``), oldest first."""
+    query = select(*(_EVENTS.c[f] for f in fields)).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
     if account is not None:
         query = query.where(_EVENTS.c.account == account)
+    if where is not None:
+        query = query.where(where)
     with db.session() as session:
         connection = session.connection()
         if connection.dialect.name != "sqlite":
-            return [HistoryEvent(*row) for row in session.execute(query)]
+            return [_event(fields, row) for row in session.execute(query)]
         unordered = query.order_by(None).add_columns(_EVENTS.c.id)
-        compiled = unordered.compile(dialect=connection.dialect)
+        compiled = unordered.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
         params = tuple(compiled.params[name] for name in compiled.positiontup or ())
         rows = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # type: ignore[union-attr]
-    at, exp = _EVENT_FIELDS.index("occurred_at"), _EVENT_FIELDS.index("expiry")
+    at, exp = fields.index("occurred_at"), fields.index("expiry")
     rows.sort(key=lambda r: (r[at], r[-1]))  # ISO texts sort as times; a Python sort beats SQLite's here
     to_dt, to_date = datetime.fromisoformat, date.fromisoformat
+    times: dict[str, datetime] = {}  # a history repeats its times (fills of one order)
+    whole = fields == _EVENT_FIELDS
     out = []
     for row in rows:
         values = list(row[:-1])
-        values[at] = to_dt(values[at])
+        text = values[at]
+        when = times.get(text)
+        if when is None:
+            when = times[text] = to_dt(text)
+        values[at] = when
         if values[exp] is not None:
             values[exp] = to_date(values[exp])
-        out.append(HistoryEvent(*values))
+        out.append(HistoryEvent(*values) if whole else HistoryEvent(values[0], "", "", *values[1:], "", 0))
     return out
+
+
+def _event(fields: tuple[str, ...], values: Any) -> HistoryEvent:
+    """An event from a row of ``fields`` (all of them, or :data:`_ANALYTICS_FIELDS`)."""
+    if fields == _EVENT_FIELDS:
+        return HistoryEvent(*values)
+    return HistoryEvent(values[0], "", "", *values[1:], "", 0)
 
 
 def count_rows(db: Database) -> dict[str, int]:

@@ -271,50 +271,171 @@ def preview(ticket: Ticket, account: AccountSummary | AccountBook | None,
     Returns:
         The :class:`TicketPreview`; ``problems`` empty when the ticket can be sent.
     """
-    book = AccountBook.of(account)
     if quotes is None or hasattr(quotes, "bid"):
         quotes = {ticket.legs[0].contract: quotes}  # type: ignore[dict-item]
-    qty = ticket.qty if isinstance(ticket.qty, int) and ticket.qty > 0 else 0
-    legs = [_fill_leg(leg, qty, book, quotes) for leg in ticket.legs]  # type: ignore[arg-type]
-    combo = isinstance(ticket, ComboTicket)
-    options = sum(abs(x.signed) for x in legs if isinstance(x.leg.contract, OptionContract))
-    commission = commission_per_contract * options
-    premium = net = 0.0
-    for x in legs:
-        m = _multiplier(x.leg.contract)
-        cash = x.price if x.leg.action == "SELL" else -x.price
-        premium += cash * m * abs(x.signed)
-        net += cash * x.leg.ratio
-    coll_new, coll_freed, uncovered = _collateral_change(legs, book)
-    loss, profit, evens = _opened_risk(legs, commission)
-    bp = book.buying_power
-    after = bp + premium - commission - coll_new + coll_freed
-    closes = sum(x.closes for x in legs)
-    opens = sum(x.opens for x in legs)
-    side = _opens_side(legs)
-    fill_price = abs(net) if combo else legs[0].price
-    problems = _problems(ticket, legs, qty, net, book, after, uncovered)
-    return TicketPreview(ticket.order_ref, ticket.strategy, fill_price, net, tuple(x.price for x in legs), premium,
-                         commission, coll_new, coll_freed, loss, profit, evens, bp, after,
-                         tuple(PositionChange(x.leg.contract, x.held, x.held + x.signed) for x in legs),
-                         closes, opens, side, problems)
+    return _Batch(AccountBook.of(account), quotes, commission_per_contract).preview(ticket)  # type: ignore[arg-type]
+
+
+def preview_many(tickets: Iterable[Ticket], account: AccountSummary | AccountBook | None,
+                 quotes: Mapping[Contract, LegQuote | None], *,
+                 commission_per_contract: float = 0.0) -> list[TicketPreview]:
+    """``[preview(t, account, quotes) for t in tickets]``, faster for many tickets.
+
+    The account is indexed once, each contract's held quantity and fill prices are looked up once,
+    and the collateral and risk of an exposure set met before are reused (the figures are the
+    same as :func:`preview`'s, field for field). ``quotes`` must be a mapping by contract; the
+    quotes and the account must not change while the call runs.
+
+    Args:
+        tickets: ``OrderTicket``/``ComboTicket`` values.
+        account, quotes, commission_per_contract: as for :func:`preview`.
+
+    Returns:
+        One :class:`TicketPreview` per ticket, in order.
+    """
+    batch = _Batch(AccountBook.of(account), quotes, commission_per_contract)
+    return [batch.preview(t) for t in tickets]
+
+
+#: Per contract: (held, bid, ask, known, multiplier, is_option); bid/ask NaN when not fillable.
+_ContractFill = tuple[int, float, float, bool, int, bool]
+
+
+class _Batch:
+    """One account book, one set of quotes and one commission rate for one or many previews.
+
+    Memoises per contract (held quantity, fill prices) and per exposure set (collateral, opened
+    max loss/profit/breakevens): pure functions of their keys, so a memo hit returns exactly the
+    figures a fresh computation would.
+    """
+
+    __slots__ = ("book", "quotes", "fee", "_fills", "_held_need", "_covered", "_risk")
+
+    def __init__(self, book: AccountBook, quotes: Mapping[Contract, LegQuote | None], fee: float) -> None:
+        self.book = book
+        self.quotes = quotes
+        self.fee = fee
+        self._fills: dict[Contract, _ContractFill] = {}
+        self._held_need: dict[GroupKey, float] = {}
+        self._covered: dict[tuple[GroupKey, tuple[Exposure, ...], float], tuple[float, float]] = {}
+        self._risk: dict[tuple[tuple[Exposure, ...], float], tuple[float, float, tuple[float, ...]]] = {}
+
+    def _fill_of(self, contract: Contract) -> _ContractFill:
+        quote = self.quotes.get(contract)
+        bid = ask = math.nan
+        if quote is not None:
+            bid, ask = _fillable(quote.bid), _fillable(quote.ask)
+        option = isinstance(contract, OptionContract)
+        mult = contract.multiplier if option else 1  # type: ignore[union-attr]
+        fill = (self.book.held.get(contract, 0), bid, ask, quote is not None, mult, option)
+        self._fills[contract] = fill
+        return fill
+
+    def preview(self, ticket: Ticket) -> TicketPreview:
+        qty = ticket.qty if isinstance(ticket.qty, int) and ticket.qty > 0 else 0
+        fills = self._fills
+        legs: list[_Leg] = []
+        options = closes = opens = 0
+        premium = net = 0.0
+        stocks = False
+        for leg in ticket.legs:
+            held, bid, ask, known, mult, option = fills.get(leg.contract) or self._fill_of(leg.contract)
+            sell = leg.action == "SELL"
+            signed = -qty * leg.ratio if sell else qty * leg.ratio
+            price = bid if sell else ask
+            after = held + signed
+            leg_closes = min(abs(held), abs(signed)) if held * signed < 0 else 0
+            leg_opens = max(abs(after) - abs(held), 0) if held * after >= 0 else abs(after)
+            legs.append(_Leg(leg, signed, held, price, leg_closes, leg_opens, known))
+            units = abs(signed)
+            if option:
+                options += units
+            else:
+                stocks = True
+            cash = price if sell else -price
+            premium += cash * mult * units
+            net += cash * leg.ratio
+            closes += leg_closes
+            opens += leg_opens
+        commission = self.fee * options
+        book = self.book
+        coll_new, coll_freed, uncovered = self._collateral_change(legs)
+        loss, profit, evens = self._opened_risk(legs, commission)
+        bp = book.buying_power
+        after_bp = bp + premium - commission - coll_new + coll_freed
+        fill_price = abs(net) if isinstance(ticket, ComboTicket) else legs[0].price
+        problems = _problems(ticket, legs, qty, net, book, after_bp, uncovered, stocks)
+        return TicketPreview(ticket.order_ref, ticket.strategy, fill_price, net, tuple([x.price for x in legs]),
+                             premium, commission, coll_new, coll_freed, loss, profit, evens, bp, after_bp,
+                             tuple([PositionChange(x.leg.contract, x.held, x.held + x.signed) for x in legs]),
+                             closes, opens, _opens_side(legs), problems)
+
+    def _opened_risk(self, legs: list[_Leg], commission: float) -> tuple[float, float, tuple[float, ...]]:
+        """(max loss, max profit, breakevens) of the opened exposure, commissions included."""
+        exposures, cash = _opened_exposures(legs)
+        if not exposures:
+            return 0.0, 0.0, ()
+        cash -= commission
+        key = (tuple(exposures), cash)
+        risk = self._risk.get(key) if cash else None  # 0.0 and -0.0 share a key: not memoised
+        if risk is None:
+            prices, values, slope = profile(exposures, cash)
+            low = -math.inf if slope < 0 else min(values)
+            high = math.inf if slope > 0 else max(values)
+            risk = self._risk[key] = (-low, high, breakevens_of(prices, values, slope))
+        return risk
+
+    def _collateral_change(self, legs: list[_Leg]) -> tuple[float, float, dict[str, float]]:
+        """(collateral newly secured, collateral freed, {underlying: short-call units not covered})."""
+        book = self.book
+        touched: dict[GroupKey, list[Exposure]] = {}
+        share_change: dict[str, float] = {}
+        for x in legs:
+            c = x.leg.contract
+            if isinstance(c, OptionContract):
+                key = (c.underlying, c.expiry)
+                added = touched.get(key)
+                if added is None:
+                    added = touched[key] = []
+                added.append((c.right, c.strike, float(x.signed * c.multiplier)))
+            else:
+                share_change[c.symbol] = share_change.get(c.symbol, 0.0) + x.signed
+        before = after = 0.0
+        uncovered: dict[str, float] = {}
+        for key, added in touched.items():
+            shares = book.shares.get(key[0], 0.0) + share_change.get(key[0], 0.0)
+            before += book.group_collateral(key)
+            held_need = self._held_need.get(key)
+            if held_need is None:
+                held_need = self._held_need[key] = -slope_beyond(book.groups.get(key, ()))
+            need, covered = self._covered_of(key, added, max(shares, 0.0))
+            if need > max(shares, 0.0) and need > held_need:  # the order adds an uncovered short call
+                uncovered[key[0]] = uncovered.get(key[0], 0.0) + need - max(shares, 0.0)
+            after += covered
+        delta = after - before
+        return max(delta, 0.0), max(-delta, 0.0), uncovered
+
+    def _covered_of(self, key: GroupKey, added: list[Exposure], shares: float) -> tuple[float, float]:
+        """Of the held group ``key`` plus the ``added`` exposures: (short-call units not covered by
+        calls, collateral USD with ``shares`` delivering)."""
+        memo_key = (key, tuple(added), shares)
+        found = self._covered.get(memo_key)
+        if found is None:
+            exposures = list(self.book.groups.get(key, ()))
+            exposures += added
+            found = self._covered[memo_key] = (-slope_beyond(exposures), _covered_collateral(exposures, shares))
+        return found
+
+
+def _fillable(price: float) -> float:
+    """``price`` (USD per share) when a fill can happen at it, else NaN."""
+    if isinstance(price, float | int) and math.isfinite(price) and price > 0:
+        return price
+    return math.nan
 
 
 def _multiplier(contract: Contract) -> int:
     return contract.multiplier if isinstance(contract, OptionContract) else 1
-
-
-def _fill_leg(leg: OrderLeg, qty: int, book: AccountBook, quotes: Mapping[Contract, LegQuote | None]) -> _Leg:
-    signed = leg.signed_qty(qty)
-    held = book.held.get(leg.contract, 0)
-    quote = quotes.get(leg.contract)
-    price = math.nan if quote is None else (quote.bid if leg.action == "SELL" else quote.ask)
-    if not (isinstance(price, float | int) and math.isfinite(price) and price > 0):
-        price = math.nan
-    after = held + signed
-    closes = min(abs(held), abs(signed)) if held * signed < 0 else 0
-    opens = max(abs(after) - abs(held), 0) if held * after >= 0 else abs(after)
-    return _Leg(leg, signed, held, price, closes, opens, quote is not None)
 
 
 def _opens_side(legs: list[_Leg]) -> str:
@@ -340,52 +461,15 @@ def _opened_exposures(legs: list[_Leg]) -> tuple[list[Exposure], float]:
     return exposures, cash
 
 
-def _opened_risk(legs: list[_Leg], commission: float) -> tuple[float, float, tuple[float, ...]]:
-    """(max loss, max profit, breakevens) of the opened exposure, commissions included."""
-    exposures, cash = _opened_exposures(legs)
-    if not exposures:
-        return 0.0, 0.0, ()
-    prices, values, slope = profile(exposures, cash - commission)
-    low = -math.inf if slope < 0 else min(values)
-    high = math.inf if slope > 0 else max(values)
-    return -low, high, breakevens_of(prices, values, slope)
-
-
-def _collateral_change(legs: list[_Leg], book: AccountBook) -> tuple[float, float, dict[str, float]]:
-    """(collateral newly secured, collateral freed, {underlying: short-call units not covered})."""
-    touched: dict[GroupKey, list[Exposure]] = {}
-    share_change: dict[str, float] = {}
-    for x in legs:
-        c = x.leg.contract
-        if isinstance(c, OptionContract):
-            key = (c.underlying, c.expiry)
-            if key not in touched:
-                touched[key] = list(book.groups.get(key, ()))
-            touched[key].append((c.right, c.strike, float(x.signed * c.multiplier)))
-        else:
-            share_change[c.symbol] = share_change.get(c.symbol, 0.0) + x.signed
-    before = after = 0.0
-    uncovered: dict[str, float] = {}
-    for key, exposures in touched.items():
-        shares = book.shares.get(key[0], 0.0) + share_change.get(key[0], 0.0)
-        before += book.group_collateral(key)
-        need = -slope_beyond(exposures)
-        held_need = -slope_beyond(book.groups.get(key, ()))
-        if need > max(shares, 0.0) and need > held_need:  # the order adds an uncovered short call
-            uncovered[key[0]] = uncovered.get(key[0], 0.0) + need - max(shares, 0.0)
-        after += _covered_collateral(exposures, max(shares, 0.0))
-    delta = after - before
-    return max(delta, 0.0), max(-delta, 0.0), uncovered
-
-
 # ---- problems -----------------------------------------------------------------------------------
 def _problems(ticket: Ticket, legs: list[_Leg], qty: int, net: float, book: AccountBook, after: float,
-              uncovered: dict[str, float]) -> tuple[str, ...]:
+              uncovered: dict[str, float], stocks: bool) -> tuple[str, ...]:
+    """The problem sentences in a fixed order (``stocks``: some leg trades shares)."""
     out: list[str] = []
-    unit = "share" if all(isinstance(x.leg.contract, StockContract) for x in legs) else "contract"
     if qty < 1:
+        unit = "share" if all(isinstance(x.leg.contract, StockContract) for x in legs) else "contract"
         out.append(f"Quantity must be a whole number of at least 1 {unit}; got {ticket.qty!r}.")
-    if ticket.currency != ACCOUNT_CURRENCY or any(
+    if ticket.currency != ACCOUNT_CURRENCY or stocks and any(
             isinstance(x.leg.contract, StockContract) and x.leg.contract.currency != ACCOUNT_CURRENCY for x in legs):
         currency = next((x.leg.contract.currency for x in legs if isinstance(x.leg.contract, StockContract)
                          and x.leg.contract.currency != ACCOUNT_CURRENCY), ticket.currency)
@@ -394,11 +478,12 @@ def _problems(ticket: Ticket, legs: list[_Leg], qty: int, net: float, book: Acco
     _limit_problems(ticket, legs, net, quoted, out)
     if isinstance(ticket, ComboTicket):
         out.extend(_structure_problems(ticket, legs))
-    elif qty:
+    elif qty and ticket.position_effect != "auto":
         out.extend(_effect_problems(ticket, legs[0]))
-    out.extend(_cover_problems(legs, book, uncovered))
+    if uncovered or stocks:
+        out.extend(_cover_problems(legs, book, uncovered))
     bp = book.buying_power
-    if math.isfinite(after) and after < 0 and after < bp - CENT:
+    if after < 0 and after < bp - CENT and math.isfinite(after):
         out.append(_buying_power_problem(legs, bp, after))
     return tuple(out)
 
@@ -506,18 +591,24 @@ def _buying_power_problem(legs: list[_Leg], bp: float, after: float) -> str:
 
 def _structure_problems(ticket: ComboTicket, legs: list[_Leg]) -> list[str]:
     """The legs form the combo the ticket names."""
+    first = legs[0].leg.contract
+    one_underlying = one_expiry = ratio_one = True
+    for x in legs:
+        c = x.leg.contract
+        if not isinstance(c, OptionContract):
+            return [f"A {ticket.strategy.replace('_', ' ')} is made of options only."]
+        one_underlying = one_underlying and c.underlying == first.underlying  # type: ignore[union-attr]
+        one_expiry = one_expiry and c.expiry == first.expiry  # type: ignore[union-attr]
+        ratio_one = ratio_one and x.leg.ratio == 1
     name = ticket.strategy.replace("_", " ")
-    contracts = [x.leg.contract for x in legs]
-    if not all(isinstance(c, OptionContract) for c in contracts):
-        return [f"A {name} is made of options only."]
-    opts: list[OptionContract] = contracts  # type: ignore[assignment]
-    if len({c.underlying for c in opts}) != 1:
-        return [f"All legs of a {name} must be on one underlying; got {', '.join(sorted({c.underlying for c in opts}))}."]
-    if any(x.leg.ratio != 1 for x in legs):
+    if not one_underlying:
+        underlyings = sorted({x.leg.contract.underlying for x in legs})  # type: ignore[union-attr]
+        return [f"All legs of a {name} must be on one underlying; got {', '.join(underlyings)}."]
+    if not ratio_one:
         return [f"Every leg of a {name} trades one contract per combo (ratio 1)."]
     if ticket.strategy == "roll":
         return _roll_problems(legs)
-    if len({c.expiry for c in opts}) != 1:
+    if not one_expiry:
         return [f"All legs of a {name} must share one expiry."]
     if ticket.strategy == "vertical":
         return _vertical_problems(legs, name)
@@ -529,7 +620,7 @@ def _structure_problems(ticket: ComboTicket, legs: list[_Leg]) -> list[str]:
 def _vertical_problems(legs: list[_Leg], name: str = "vertical") -> list[str]:
     if len(legs) != 2:
         return [f"A {name} has 2 legs; got {len(legs)}."]
-    a, b = (x.leg for x in legs)
+    a, b = legs[0].leg, legs[1].leg
     if a.contract.right != b.contract.right:  # type: ignore[union-attr]
         return [f"Both legs of a {name} are calls or both are puts."]
     if a.contract.strike == b.contract.strike:  # type: ignore[union-attr]
@@ -550,13 +641,15 @@ def _condor_problems(legs: list[_Leg]) -> list[str]:
         problems = _vertical_problems(pair, f"{side} vertical of an iron condor")
         if problems:
             return problems
-    strike = lambda x: x.leg.contract.strike  # noqa: E731
-    if max(map(strike, puts)) > min(map(strike, calls)):
+    # each pair now has one SELL and one BUY leg: (sold strike, bought strike) per side
+    p0, p1 = puts[0].leg, puts[1].leg
+    c0, c1 = calls[0].leg, calls[1].leg
+    put_sold, put_bought = (p0, p1) if p0.action == "SELL" else (p1, p0)
+    call_sold, call_bought = (c0, c1) if c0.action == "SELL" else (c1, c0)
+    if max(p0.contract.strike, p1.contract.strike) > min(c0.contract.strike, c1.contract.strike):  # type: ignore[union-attr]
         return ["The put strikes of an iron condor must lie at or below its call strikes."]
-    short_put_inside = strike(next(x for x in puts if x.leg.action == "SELL")) > strike(
-        next(x for x in puts if x.leg.action == "BUY"))
-    short_call_inside = strike(next(x for x in calls if x.leg.action == "SELL")) < strike(
-        next(x for x in calls if x.leg.action == "BUY"))
+    short_put_inside = put_sold.contract.strike > put_bought.contract.strike  # type: ignore[union-attr]
+    short_call_inside = call_sold.contract.strike < call_bought.contract.strike  # type: ignore[union-attr]
     if short_put_inside != short_call_inside:
         return ["Both verticals of an iron condor must be sold (short condor) or both bought (long condor)."]
     return []
@@ -594,4 +687,5 @@ def quotes_needed(ticket: Ticket) -> tuple[Contract, ...]:
 
 
 __all__ = ["AccountBook", "BidAsk", "PositionChange", "TicketPreview", "collateral_by_group", "on_tick", "preview",
+           "preview_many",
            "quotes_needed", "tick_size"]

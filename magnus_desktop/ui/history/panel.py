@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from magnus_desktop.analytics.realized import LotMatch
+from magnus_desktop.analytics.realized import LotMatch, month_of
 from magnus_desktop.analytics.wheel import WheelCycle
 from magnus_desktop.services.history import HistorySnapshot
 from magnus_desktop.ui.history.chart import MonthlyPnLChart
@@ -76,7 +76,7 @@ def cycle_record(c: WheelCycle, n: int) -> dict[str, Any]:
             "closed_at": c.closed_at.date() if c.closed_at else None, "puts_sold": c.puts_sold,
             "calls_sold": c.calls_sold, "premium": c.premium, "shares": c.shares, "stock_cost": c.stock_cost,
             "basis": c.effective_cost_basis, "realized": c.realized, "currency": c.currency, "account": c.account,
-            "steps": " → ".join(f"{s.occurred_at:%Y-%m-%d} {s.step}" for s in c.steps)}
+            "steps": " → ".join(f"{s.occurred_at.date().isoformat()} {s.step}" for s in c.steps)}
 
 
 def month_bars(matches: list[LotMatch]) -> tuple[list[str], list[float]]:
@@ -84,7 +84,7 @@ def month_bars(matches: list[LotMatch]) -> tuple[list[str], list[float]]:
     currency at each close's ``fx_rate_to_base``) for the bar chart; one account's matches."""
     total: dict[str, float] = defaultdict(float)
     for m in matches:
-        total[f"{m.closed_at:%Y-%m}"] += m.realized * m.fx_rate_to_base
+        total[month_of(m.closed_at)] += m.realized * m.fx_rate_to_base
     months = sorted(total)
     return months, [total[m] for m in months]
 

@@ -1,0 +1,76 @@
+"""``rules.preview_many`` (the bulk path the orders benchmark uses) equals ``rules.preview`` ticket
+by ticket, field for field, on the benchmark's tickets (real SPXW quotes of 2018-01-02: single legs,
+verticals, iron condors, rolls, with and without problems) and on hand-made odd tickets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from datetime import date
+
+import pytest
+
+from magnus_desktop.models.domain import ComboTicket, OptionContract, OrderLeg, OrderTicket
+from magnus_desktop.models.market import StockContract
+from magnus_desktop.services.orders.rules import AccountBook, BidAsk, TicketPreview, preview, preview_many
+
+FEE = 0.65
+
+
+def _same(a: TicketPreview, b: TicketPreview) -> list[str]:
+    """Fields that differ (repr, so NaN == NaN and 0.0 != -0.0)."""
+    return [f.name for f in fields(TicketPreview) if repr(getattr(a, f.name)) != repr(getattr(b, f.name))]
+
+
+def test_preview_many_equals_preview_on_the_benchmark_tickets() -> None:
+    from benchmarks.bench_orders import _tickets
+
+    tickets, book, quotes = _tickets(2_000)
+    many = preview_many(tickets, book, quotes, commission_per_contract=FEE)
+    single = [preview(t, book, quotes, commission_per_contract=FEE) for t in tickets]
+    assert len(many) == len(tickets)
+    assert [(t.order_ref, _same(a, b)) for t, a, b in zip(tickets, many, single, strict=True) if _same(a, b)] == []
+    assert {p.strategy for p in many} == {"single", "vertical", "iron_condor", "roll"}
+    with_problems = [p for p in many if p.problems]
+    assert with_problems and len(with_problems) < len(many)
+
+
+def test_preview_many_equals_preview_on_odd_tickets() -> None:
+    day, jan31, feb28 = date(2018, 1, 2), date(2018, 1, 31), date(2018, 2, 28)
+    put, put2 = OptionContract("SPXW", jan31, 2600.0, "P"), OptionContract("SPXW", jan31, 2550.0, "P")
+    call, later = OptionContract("AAPL", jan31, 180.0, "C"), OptionContract("SPXW", feb28, 2600.0, "P")
+    shares = StockContract("AAPL")
+    quotes = {put: BidAsk(5.7, 5.9), put2: BidAsk(3.1, 3.3), call: BidAsk(1.1, 1.3), later: BidAsk(9.0, 9.4),
+              shares: BidAsk(170.0, 170.1)}
+    book = AccountBook(50_000.0, [(put, -1), (shares, 100.0)])
+    tickets = [
+        OrderTicket(put, "SELL", 1, math.nan, "a", day),
+        OrderTicket(put, "BUY", 3, math.nan, "b", day, position_effect="close"),  # flips: closes 1, opens 2
+        OrderTicket(call, "SELL", 2, 1.1, "c", day),  # 100 shares cover 1 of 2 calls
+        OrderTicket(shares, "SELL", 150, math.nan, "d", day),  # short stock in a cash account
+        OrderTicket(put, "SELL", 0, math.nan, "e", day),  # quantity 0
+        OrderTicket(put, "SELL", 1, 5.73, "f", day),  # off the tick
+        OrderTicket(OptionContract("SPXW", jan31, 1234.0, "P"), "SELL", 1, math.nan, "g", day),  # unknown
+        ComboTicket("vertical", (OrderLeg(put, "SELL"), OrderLeg(put2, "BUY")), 2, 2.5, "h", day),
+        ComboTicket("roll", (OrderLeg(put, "BUY"), OrderLeg(later, "SELL")), 1, math.nan, "i", day),
+        ComboTicket("roll", (OrderLeg(put, "BUY"), OrderLeg(later, "SELL")), 2, math.nan, "j", day),  # > held
+        ComboTicket("iron_condor", (OrderLeg(put2, "BUY"), OrderLeg(put, "SELL")), 1, math.nan, "k", day),
+        ComboTicket("vertical", (OrderLeg(put, "SELL"), OrderLeg(call, "BUY")), 1, math.nan, "l", day),
+    ]
+    many = preview_many(tickets, book, quotes, commission_per_contract=FEE)
+    single = [preview(t, book, quotes, commission_per_contract=FEE) for t in tickets]
+    assert [(t.order_ref, _same(a, b)) for t, a, b in zip(tickets, many, single, strict=True) if _same(a, b)] == []
+    assert sum(bool(p.problems) for p in many) >= 8
+
+
+@pytest.mark.parametrize("repeat", [2])
+def test_a_repeated_exposure_set_gives_the_same_figures_as_a_fresh_batch(repeat: int) -> None:
+    """The batch memo (collateral and risk per exposure set) returns what a fresh computation does."""
+    day = date(2018, 1, 2)
+    put = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
+    book = AccountBook(1e6, [])
+    quotes = {put: BidAsk(5.7, 5.9)}
+    tickets = [OrderTicket(put, "SELL", 2, math.nan, f"r{i}", day) for i in range(repeat)]
+    first, second = preview_many(tickets, book, quotes, commission_per_contract=FEE)
+    fresh = preview(tickets[1], book, quotes, commission_per_contract=FEE)
+    assert _same(second, fresh) == [] and _same(first, second) == ["order_ref"]
