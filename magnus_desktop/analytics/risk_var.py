@@ -18,6 +18,7 @@ the k-th largest loss and ES the mean of the k largest losses.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -81,6 +82,12 @@ class FactorHistory:
     closes: dict[str, FloatArray]
     vix: FloatArray
     sources: str = ""
+
+    def until(self, day: date) -> FactorHistory:
+        """The same history cut at ``day`` (inclusive): what :func:`factor_history` gives for that day,
+        without reading and aligning the series again."""
+        n = bisect_right(self.days, day)
+        return FactorHistory(self.days[:n], {f: c[:n] for f, c in self.closes.items()}, self.vix[:n], self.sources)
 
     def window(self, book: Book, window: int, horizon: int) -> tuple[FloatArray, FloatArray, str]:
         """h-day log returns of the book's factors (f, s) and VIX (s,) over the last ``window`` days.

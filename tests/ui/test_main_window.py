@@ -161,3 +161,21 @@ def test_screenshot_waits_until_the_panels_show_the_refresh(window: MainWindow, 
     curves = panel.market_chart.getPlotItem().listDataItems()
     assert curves and len(curves[0].getData()[1]) == len(window.vm.ctx.overview.last.spx_closes)
     assert (tmp_path / "shot.png").stat().st_size > 10_000
+
+
+def test_the_risk_dock_computes_only_while_shown(window: MainWindow, run: LoopRunner) -> None:
+    """The Risk dock starts as a hidden tab: the replay pays nothing for it until it is shown."""
+    risk = window.vm.ctx.risk
+    assert risk.paused
+    before = risk.last_report  # (the services may have reported once before the window existed)
+    clock = window.vm.ctx.clock
+    assert clock is not None
+    clock.jump(window.vm.ctx.days[3])
+    run(window.vm.ctx.refreshed.wait())
+    run.idle(0.3)
+    assert risk.last_report is before  # changes were kept, not computed
+    window.docks["dock_risk"].raise_()
+    run.until(lambda: not risk.paused and risk.last_report is not None
+              and risk.last_report.as_of == window.vm.ctx.days[3], timeout=15)
+    window.docks["dock_scanner"].raise_()
+    run.until(lambda: risk.paused)

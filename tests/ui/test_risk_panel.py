@@ -26,6 +26,9 @@ class FakeRiskViewModel(QObject):
     def last_report(self) -> RiskReport | None:
         return None
 
+    def set_visible(self, visible: bool) -> None:
+        self.visible = visible
+
 
 @pytest.fixture(scope="module")
 def report() -> RiskReport:

@@ -68,3 +68,44 @@ async def test_risk_service_recomputes_on_portfolio_update(tmp_path: Path) -> No
         assert reports[-1].greeks.total.positions == 3 and reports[-1].backtest is not None
     finally:
         await ctx.aclose()
+
+
+@pytest.mark.asyncio
+async def test_risk_reports_are_rate_limited_and_take_the_latest_account(tmp_path: Path) -> None:
+    """A replay playing changes the account 10 times a second: the risk thread starts a report at most
+    every ``min_interval_s`` and always for the latest account (it ran back to back before, starving
+    the refresh pass: 4.7 refreshes/s at 10 days/s)."""
+    import asyncio
+    import threading
+    from datetime import date
+
+    ctx = AppContext(SettingsStore(tmp_path / "s.json"), Settings(), market=ReplayMarketData.from_resources(),
+                     db_url=f"sqlite:///{tmp_path / 'm.db'}")
+    reports: list[RiskReport] = []
+    ctx.risk.report_changed.connect(reports.append)
+    threads: set[str] = set()
+    compute = ctx.risk._compute
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return compute(*args)
+
+    ctx.risk._compute = spy  # type: ignore[method-assign]
+    await ctx.start(replay_date=date(2018, 1, 2))
+    try:
+        await ctx.refreshed.wait()
+        while not reports:
+            await asyncio.sleep(0.05)
+        ctx.risk.min_interval_s = 1.0
+        reports.clear()
+        assert ctx.clock is not None
+        for day in ctx.days[1:11]:  # ten account changes within ~0.2 s
+            ctx.clock.jump(day)
+            await ctx.refreshed.wait()
+        last_day = ctx.days[10]
+        await asyncio.sleep(2.5)
+        assert 1 <= len(reports) <= 3
+        assert reports[-1].as_of == last_day
+        assert threads and all(name.startswith("magnus-risk") for name in threads)
+    finally:
+        await ctx.aclose()

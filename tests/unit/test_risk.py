@@ -210,3 +210,18 @@ def test_var_window_longer_than_history_is_reported(market: ReplayMarketData) ->
     report = compute_report("demo", demo_positions(market, FEB2), FEB2, market, rate=RATE, var_window=5000)
     assert report.var == ()
     assert "needs 5001 daily closes" in report.errors["var"]
+
+
+def test_a_history_cut_at_a_day_equals_the_history_read_for_that_day() -> None:
+    from datetime import date
+
+    from magnus_desktop.services.market.recorded import ReplayMarketData
+    from magnus_desktop.services.risk.history import factor_history
+
+    market = ReplayMarketData.from_resources()
+    full = factor_history(market, ["SPY"], date(2018, 2, 28))
+    for day in (date(2018, 1, 2), date(2018, 2, 5), date(2017, 12, 30)):
+        cut, read = full.until(day), factor_history(market, ["SPY"], day)
+        assert cut.days == read.days and cut.days[-1] <= day
+        np.testing.assert_array_equal(cut.closes["SPY"], read.closes["SPY"])
+        np.testing.assert_array_equal(cut.vix, read.vix)

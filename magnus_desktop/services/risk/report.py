@@ -27,6 +27,7 @@ from magnus_desktop.analytics.risk import (
     stress_test,
 )
 from magnus_desktop.analytics.risk_var import (
+    FactorHistory,
     KupiecResult,
     VarFigures,
     count_exceedances,
@@ -197,6 +198,7 @@ def replay_backtest(fills: Sequence[Fill], market: ReplayMarketData, as_of: date
     for an option that expired in between). Kupiec's POF test at 95 % and 99 %."""
     days = [d for d in market.trading_days() if d <= as_of]
     rows: list[tuple[date, float, float, float]] = []
+    histories: dict[tuple[str, ...], FactorHistory] = {}  # read and aligned once per factor set, cut per day
     for d0, d1 in zip(days, days[1:], strict=False):
         books, _cash, _real = build_books(fills, d0, market, days)
         if not books:
@@ -208,7 +210,10 @@ def replay_backtest(fills: Sequence[Fill], market: ReplayMarketData, as_of: date
         book = Book.of(pos, rate, div_yield)
         if len(book) != len(pos):
             continue  # a position without a mark that day: its P&L is unknown, the day is left out
-        figs = historical_var(book, factor_history(market, book.factors, d0), window, horizons=(1,)).figures
+        factors = tuple(book.factors)
+        if factors not in histories:
+            histories[factors] = factor_history(market, factors, as_of)
+        figs = historical_var(book, histories[factors].until(d0), window, horizons=(1,)).figures
         pnl = sum(_next_value(c, b.qty, d1, market, days) - s.mark * b.qty * c.multiplier
                   for (c, b), s in zip(books.items(), snaps, strict=True))
         if math.isfinite(pnl):

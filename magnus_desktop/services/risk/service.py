@@ -1,7 +1,8 @@
 """``RiskService``: recomputes the risk report on each portfolio update of the active account
 (the demo account: the replay positions and fills; a real account: the broker's positions).
 
-The report is computed on the compute executor; updates that arrive while one runs are coalesced
+The report is computed on its own executor (``"risk"``), at most every :data:`MIN_INTERVAL_S`
+seconds while the account keeps changing; updates that arrive while one runs are coalesced
 into one more run with the latest account. User scenarios live for the session.
 
 Events (payloads):
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: the executor the reports are computed on (one thread of its own)
+EXECUTOR = "risk"
+#: the least time between two reports while the account keeps changing, seconds
+MIN_INTERVAL_S = 2.0
+
+
 class RiskService:
     """Risk of the account the portfolio service publishes. ``await start()``; ``aclose()``."""
 
@@ -43,6 +50,12 @@ class RiskService:
         self._pending: AccountSummary | None = None
         self._task: asyncio.Task[None] | None = None
         self._known: dict[object, KnownMark] = {}
+        #: seconds between two reports while the account keeps changing (a replay playing)
+        self.min_interval_s = MIN_INTERVAL_S
+        self._next_start = 0.0  # loop time before which no new report starts
+        self._paused = False
+        if EXECUTOR not in ctx.executors:  # its own thread: a report never queues ahead of a refresh pass
+            ctx.executors.add(EXECUTOR)
 
     async def start(self) -> None:
         self._ctx.portfolio.account_changed.connect(self._on_portfolio_account_changed)
@@ -58,16 +71,41 @@ class RiskService:
         if self._ctx.portfolio.last_summary is not None:
             self._on_portfolio_account_changed(self._ctx.portfolio.last_summary)
 
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Paused, account changes are kept (the latest) but no report is computed: the Risk dock
+        pauses the service while it is hidden, so a replay does not pay for reports nobody sees.
+        Resuming computes the latest account at once."""
+        self._paused = paused
+        if not paused and self._pending is not None:
+            self._start()
+
     def _on_portfolio_account_changed(self, summary: AccountSummary) -> None:
         if self._ctx.closed:
             return
         self._pending = summary
+        if not self._paused:
+            self._start()
+
+    def _start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
-        while self._pending is not None and not self._ctx.closed:
+        loop = asyncio.get_running_loop()
+        while self._pending is not None and not self._ctx.closed and not self._paused:
+            # a replay at 10 days/s changes the account 10 times a second: start a report at most
+            # every ``min_interval_s`` (the latest account wins), so the risk thread does not compete
+            # with the panels' refresh for the CPU and the GIL
+            wait = self._next_start - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue  # the account may have changed again meanwhile: take the latest
             summary, self._pending = self._pending, None
+            self._next_start = loop.time() + self.min_interval_s
             try:
                 report = await self.compute(summary)
             except (RiskError, MarketDataError, ValueError) as exc:
@@ -83,7 +121,7 @@ class RiskService:
         demo = summary.source == "replay"
         fills = tuple(ctx.portfolio.fills) if demo else None
         account = summary.account or ("demo" if demo else summary.source)
-        return await ctx.run_compute(self._compute, summary, account, fills, tuple(self.user_scenarios))
+        return await ctx.executors.run(EXECUTOR, self._compute, summary, account, fills, tuple(self.user_scenarios))
 
     def _compute(self, summary: AccountSummary, account: str, fills: tuple | None,
                  scenarios: tuple[Scenario, ...]) -> RiskReport:

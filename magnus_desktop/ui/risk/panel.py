@@ -14,9 +14,10 @@ from datetime import timedelta
 
 import numpy as np
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -70,6 +71,7 @@ class RiskPanel(QWidget):
     def __init__(self, vm: RiskViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
+        self._follows_dock = False
         self.status = QLabel("Risk appears after the account's first update.")
         self.status.setWordWrap(True)
         self.tabs = QTabWidget()
@@ -125,6 +127,27 @@ class RiskPanel(QWidget):
         r.addWidget(self.replay_note)
         r.addWidget(self.replay)
         self.tabs.addTab(rp, "Replay 2018-02-05")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        """In a dock, follow the dock's visibility (a tab behind another is "visible" to Qt but
+        reports ``visibilityChanged(False)``); outside a dock, being shown is being seen."""
+        super().showEvent(event)
+        dock = self._dock()
+        if dock is None:
+            self._vm.set_visible(True)
+        elif not self._follows_dock:
+            self._follows_dock = True
+            dock.visibilityChanged.connect(self._vm.set_visible)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
+        super().hideEvent(event)
+        self._vm.set_visible(False)  # a hidden panel costs the replay nothing
+
+    def _dock(self) -> QDockWidget | None:
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QDockWidget):
+            parent = parent.parentWidget()
+        return parent
 
     def show_report(self, report: RiskReport) -> None:
         self._report = report

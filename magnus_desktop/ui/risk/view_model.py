@@ -17,6 +17,12 @@ class RiskViewModel(QObject):
         super().__init__(parent)
         self._ctx = ctx
         bridge(self, [(ctx.risk.report_changed, self.report_changed.emit), (ctx.risk.failed, self.failed.emit)])
+        ctx.risk.set_paused(True)  # until the dock is shown (see set_visible)
+
+    def set_visible(self, visible: bool) -> None:
+        """The dock is shown or hidden: reports are computed only while someone can see them."""
+        if not self._ctx.closed:
+            self._ctx.risk.set_paused(not visible)
 
     def last_report(self) -> RiskReport | None:
         """The latest report (None before the first portfolio update)."""
