@@ -105,6 +105,7 @@ class _Core(NamedTuple):
     vst: FloatArray  # sigma sqrt(T)
     t: FloatArray
     shape: tuple[int, ...]
+    sqrt_t: FloatArray  # sqrt(T)
 
 
 def _core(
@@ -125,7 +126,8 @@ def _core(
     if not ok.all():
         s = np.where(ok, s, np.nan)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        vst = v * np.sqrt(t)
+        sqrt_t = np.sqrt(t)
+        vst = v * sqrt_t
         dq = np.exp(-q * t) if q.any() else np.ones_like(q)
         s_disc = s * dq
         k_disc = k * np.exp(-r * t)
@@ -138,7 +140,7 @@ def _core(
         lim = np.where(log_fk == 0, 0.0, np.copysign(np.inf, log_fk))
         d1 = np.where(zero, lim, d1)
         d2 = np.where(zero, lim, d2)
-    return _Core(w, s, dq, s_disc, k_disc, d1, d2, vst, t, shape)
+    return _Core(w, s, dq, s_disc, k_disc, d1, d2, vst, t, shape, sqrt_t)
 
 
 def bs_price(
@@ -204,23 +206,46 @@ def bs_greeks(
     c = _core(right, und_price, strike, t_years, rate, iv, div_yield)
     w, s_disc = c.w, c.s_disc
     r, q = _as_float(rate, div_yield)
-    nd1 = ndtr(w * c.d1)
-    nd2_k = ndtr(w * c.d2)
-    nd2_k *= c.k_disc  # K e^{-rT} N(w d2)
-    s_pdf = np.exp(-0.5 * np.square(c.d1))
-    s_pdf *= s_disc * _INV_SQRT_2PI  # S e^{-qT} n(d1)
+    has_q = bool(q.any())
+    # in-place arithmetic on full-shape arrays: 1M options allocate a handful of arrays, not dozens
+    shape = c.shape
+    w, d1, d2, s_disc, k_disc, s, vst, t, sqrt_t = (np.broadcast_to(a, shape) for a in (
+        w, c.d1, c.d2, s_disc, c.k_disc, c.s, c.vst, c.t, c.sqrt_t))
+    nd1 = ndtr(w * d1)
+    nd2_k = ndtr(w * d2)
+    nd2_k *= k_disc  # K e^{-rT} N(w d2)
+    s_pdf = np.square(d1)
+    s_pdf *= -0.5
+    s_pdf = np.exp(s_pdf)
+    s_pdf *= s_disc
+    s_pdf *= _INV_SQRT_2PI  # S e^{-qT} n(d1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = s_pdf / (c.s * c.s * c.vst)
-        decay = s_pdf * c.vst / c.t  # S e^{-qT} n(d1) sigma / sqrt(T)
-    zero = c.vst == 0
+        gamma = s * s
+        gamma *= vst
+        gamma = s_pdf / gamma
+        decay = s_pdf * vst
+        decay /= t  # S e^{-qT} n(d1) sigma / sqrt(T)
+    zero = vst == 0
     if zero.any():
         gamma = np.where(zero, 0.0, gamma)
         decay = np.where(zero, 0.0, decay)
-    delta = w * c.dq * nd1
-    theta = -0.5 * decay - w * (r * nd2_k - q * s_disc * nd1)
-    vega = s_pdf * np.sqrt(c.t)
-    rho = w * c.t * nd2_k
-    out = _finish(c.shape, delta, gamma, theta / 365.0, vega * 0.01, rho * 0.01)
+    delta = w * nd1
+    if has_q:
+        delta *= np.broadcast_to(c.dq, shape)
+    carry = r * nd2_k  # r K e^{-rT} N(w d2) - q S e^{-qT} N(w d1)
+    if has_q:
+        carry -= q * s_disc * nd1
+    carry *= w
+    theta = decay
+    theta *= -0.5
+    theta -= carry
+    theta /= 365.0
+    vega = s_pdf * sqrt_t
+    vega *= 0.01
+    rho = nd2_k * t
+    rho *= w
+    rho *= 0.01
+    out = _finish(c.shape, delta, gamma, theta, vega, rho)
     return Greeks(*out)
 
 
