@@ -33,6 +33,7 @@ from magnus_desktop.ui.accounts.dialog import AccountsDialog
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.docks import DOCKS, DockSpec
+from magnus_desktop.ui.palette import CheatSheet, CommandPalette, open_dialog
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
 from magnus_desktop.ui.settings.dialog import SettingsDialog
 from magnus_desktop.ui.theme import apply_theme
@@ -192,8 +193,20 @@ class MainWindow(QMainWindow):
         account = bar.addMenu("&Account")
         self._menu_action(account, "Reset demo account…", self._confirm_reset_demo)
         help_menu = bar.addMenu("&Help")
+        self.palette_action = self._menu_action(help_menu, "Command palette…", self.open_palette, "Ctrl+K")
+        self.cheat_sheet_action = self._menu_action(help_menu, "Keyboard shortcuts…", self.open_cheat_sheet, "F1")
         self._menu_action(help_menu, "Data sources…", self._show_data_sources)
         self._menu_action(help_menu, "About Magnus Desktop", self._show_about)
+
+    def open_palette(self) -> CommandPalette:
+        """Help → Command palette (Ctrl+K): every action, dock, position, watchlist and symbol."""
+        self.command_palette = open_dialog(self, CommandPalette(self))
+        return self.command_palette  # type: ignore[return-value]
+
+    def open_cheat_sheet(self) -> CheatSheet:
+        """Help → Keyboard shortcuts (F1), generated from the menus."""
+        self.shortcuts_sheet = open_dialog(self, CheatSheet(self))
+        return self.shortcuts_sheet  # type: ignore[return-value]
 
     def toggle_theme(self) -> None:
         self.vm.set_theme("light" if self.vm.theme == "dark" else "dark")
