@@ -48,12 +48,31 @@ def _wait_for_secrets_service(timeout_s: float = 10.0) -> None:
     raise RuntimeError("gnome-keyring-daemon did not register org.freedesktop.secrets in time")
 
 
+def _wait_until_unlocked(timeout_s: float = 10.0) -> None:
+    """The daemon registers on the bus before it has read the --unlock password: an existing login
+    keyring is still locked for a moment (a fresh clone's CI read it locked once). Wait for it."""
+    import secretstorage
+    from secretstorage.exceptions import SecretServiceNotAvailableException, SecretStorageException
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with secretstorage.dbus_init() as conn:
+            try:
+                if not secretstorage.get_default_collection(conn).is_locked():
+                    return
+            except (SecretServiceNotAvailableException, SecretStorageException):
+                return  # no login keyring yet: the first write creates it, unlocked with the password
+        time.sleep(0.02)
+    raise RuntimeError("the login keyring stayed locked although the right password was given")
+
+
 @contextmanager
-def private_secret_service(home: Path, keyring_password: str) -> Iterator[SecretServiceBus]:
+def private_secret_service(home: Path, keyring_password: str, *, unlocks: bool = True) -> Iterator[SecretServiceBus]:
     """Run dbus-daemon + gnome-keyring-daemon with keyrings under ``home``; this process uses that bus.
 
     ``keyring_password`` unlocks the login keyring (it is created with it when absent); a wrong
-    password leaves an existing login keyring locked.
+    password leaves an existing login keyring locked (pass ``unlocks=False`` then: with True, the
+    context waits until the keyring is unlocked).
     """
     for sub in (".cache", ".local/share", "run"):
         (home / sub).mkdir(parents=True, exist_ok=True)
@@ -77,6 +96,8 @@ def private_secret_service(home: Path, keyring_password: str) -> Iterator[Secret
     os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
     try:
         _wait_for_secrets_service()
+        if unlocks:
+            _wait_until_unlocked()
         yield SecretServiceBus(address, keyring_password)
     finally:
         if saved is None:

@@ -79,7 +79,7 @@ async def test_locked_keyring_gives_credentials_locked_and_loses_nothing(tmp_pat
         await store.aclose()
     # Same keyring files, wrong unlock password: the login collection stays locked, and the unlock
     # prompt cannot be shown without a desktop (keyring reports KeyringLocked).
-    with private_secret_service(home, "wrong-password"):
+    with private_secret_service(home, "wrong-password", unlocks=False):
         store = CredentialStore(SecretService.Keyring())
         with pytest.raises(CredentialsLocked) as caught:
             await store.get(key, "password")

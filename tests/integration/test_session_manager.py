@@ -265,7 +265,7 @@ async def test_locked_keyring_fails_with_the_keyrings_message(fake_rh, managers,
         store = CredentialStore(SecretService.Keyring())
         await store.set(service_key("robinhood", account.name), "password", fake_rh.password)
         await store.aclose()
-    with private_secret_service(home, "wrong-password"):  # same keyring, not unlocked
+    with private_secret_service(home, "wrong-password", unlocks=False):  # same keyring, not unlocked
         store = CredentialStore(SecretService.Keyring())
         m = _manager(tmp_path, [account], store)
         try:
