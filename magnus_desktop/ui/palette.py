@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 from rapidfuzz import fuzz, process
 
+from magnus_desktop.widgets.docking import show_dock
+
 #: items shown for a query (the best matches first)
 MAX_RESULTS = 50
 #: matches scoring below this (0-100, rapidfuzz WRatio) are left out
@@ -90,22 +92,13 @@ def _focus_row(dock: QDockWidget, table: QTableView, row: int) -> None:
     table.setFocus()
 
 
-def show_dock(dock: QDockWidget) -> None:
-    """Show ``dock`` in front of its tab group and put the keyboard in it."""
-    dock.show()
-    dock.raise_()
-    widget = dock.widget()
-    if widget is not None:
-        widget.setFocus()
-
-
 def palette_items(window: QMainWindow) -> list[PaletteItem]:
     """What the palette offers for ``window`` now (actions, docks, positions, watchlists, symbols)."""
     items = [PaletteItem("Action", path, action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
                          action.trigger)
              for path, action in menu_actions(window) if action.isEnabled()]
     docks = window.findChildren(QDockWidget)
-    items += [PaletteItem("Dock", f"Show {d.windowTitle()}", "", lambda d=d: show_dock(d)) for d in docks]
+    items += [PaletteItem("Dock", f"Show {d.windowTitle()}", "", lambda d=d: show_dock(d, focus=True)) for d in docks]
     by_name = {d.objectName(): d for d in docks}
     positions = window.findChild(QTableView, "positions_table")
     if positions is not None and "dock_positions" in by_name:

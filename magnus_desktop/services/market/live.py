@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from magnus_desktop.models.domain import Quote
 from magnus_desktop.models.market import PriceQuote, close_of
 from magnus_desktop.services.market.layered import LayeredMarket
-from magnus_desktop.services.market.protocols import MarketData
+from magnus_desktop.services.market.protocols import MarketData, MarketDataError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -86,6 +86,15 @@ class LiveQuoteSources:
         if self._layered is None or key != self._layered_key:
             self._layered, self._layered_key = LayeredMarket(sources), key
         return self._layered
+
+    async def live_price(self, symbol: str) -> PriceQuote | None:
+        """``symbol``'s price "now" from the first live source that has it; None when only the replay
+        (or nobody) has it, so the caller keeps its recorded value, labelled as such."""
+        try:
+            pq = await self.chain().underlying_price(symbol, None)
+        except MarketDataError:
+            return None
+        return pq if pq.source != "replay" else None
 
     def _on_session_state_changed(self, _account: str, _state: str, _reason: str) -> None:
         """A broker session connected or went away: every panel reads its sources again."""

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 from psygnal import Signal
 
 from magnus_desktop.models.domain import Quote
-from magnus_desktop.models.market import PriceQuote, describe_source
+from magnus_desktop.models.market import describe_source
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.live import quote_of
-from magnus_desktop.services.market.protocols import MarketDataError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -71,16 +70,7 @@ class MarketOverviewService:
     async def _overlay_live(self, overview: MarketOverview) -> MarketOverview:
         """SPX and VIX from the live sources where they quote them (each keeps its source); a
         symbol no live source has keeps its recorded value, and the label says which is which."""
-        chain = self._ctx.quotes.chain()
-
-        async def one(symbol: str) -> PriceQuote | None:
-            try:
-                pq = await chain.underlying_price(symbol, None)
-            except MarketDataError:
-                return None
-            return pq if pq.source != "replay" else None
-
-        spx_pq, vix_pq = await asyncio.gather(one("SPX"), one("VIX"))
+        spx_pq, vix_pq = await asyncio.gather(self._ctx.quotes.live_price("SPX"), self._ctx.quotes.live_price("VIX"))
         spx, spx_source, vix = overview.spx, overview.spx_source, overview.vix
         if spx_pq is not None:
             last = spx_pq.last if math.isfinite(spx_pq.last) else spx_pq.mid

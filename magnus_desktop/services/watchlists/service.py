@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 
 from magnus_desktop.models.domain import Quote, Watchlist, WatchlistItem
-from magnus_desktop.models.market import PriceQuote
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.layered import LayeredMarket
 from magnus_desktop.services.market.live import quote_of
-from magnus_desktop.services.market.protocols import MarketData, MarketDataError
+from magnus_desktop.services.market.protocols import MarketData
 from magnus_desktop.services.portfolio.demo import DEFAULT_WATCHLIST, DEFAULT_WATCHLIST_ITEMS
 from magnus_desktop.services.storage import StorageError, WatchlistRepo
 from magnus_desktop.services.watchlists.tradingview import ImportSummary, describe_skipped, load_tradingview
@@ -95,16 +94,10 @@ class WatchlistService:
     async def _overlay_live(self, quotes: dict[str, Quote | None]) -> dict[str, Quote | None]:
         """Ask the quote chain for each symbol ("now"); a symbol the live sources cannot quote keeps
         its replay quote (with its stale flag), one they can is replaced and labelled with its source."""
-        chain = self.quote_chain()
-
-        async def one(symbol: str) -> tuple[str, PriceQuote | None]:
-            try:
-                return symbol, await chain.underlying_price(symbol, None)
-            except MarketDataError:
-                return symbol, None
-
-        for symbol, pq in await asyncio.gather(*(one(s) for s in quotes)):
-            if pq is not None and pq.source != "replay":
+        symbols = list(quotes)
+        live = await asyncio.gather(*(self._ctx.quotes.live_price(s) for s in symbols))
+        for symbol, pq in zip(symbols, live, strict=True):
+            if pq is not None:
                 quotes[symbol] = quote_of(pq)
         return quotes
 

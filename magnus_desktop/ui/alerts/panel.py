@@ -24,6 +24,7 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.tables import record_table
+from magnus_desktop.widgets.docking import show_dock
 from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.table_model import Column, RecordTableModel
 
@@ -247,5 +248,4 @@ class AlertsPanel(QWidget):
         window = self.window()
         dock = window.findChild(QDockWidget, dock_id) if isinstance(window, QMainWindow) else None
         if dock is not None:
-            dock.show()
-            dock.raise_()
+            show_dock(dock)
