@@ -16,8 +16,29 @@ import platformdirs
 
 APP_NAME = "MagnusDesktop"
 APP_AUTHOR = "Magnus"
-RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _find_resources_dir() -> Path:
+    """The bundled assets folder: ``magnus_desktop/resources`` inside a wheel or a PyInstaller
+    bundle (the build copies the top-level ``resources/`` there), else the checkout's top-level
+    ``resources/`` (editable installs and source runs)."""
+    packaged = _PACKAGE_DIR / "resources"
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE_DIR.parent / "resources"
+
+
+RESOURCES_DIR = _find_resources_dir()
 DATA_RESOURCES_DIR = RESOURCES_DIR / "data"
+
+
+def resource_path(*parts: str) -> Path:
+    """Path of a bundled asset, e.g. ``resource_path("data", "ohlcv", "x.csv")`` or
+    ``resource_path("icons", "magnus.ico")``. Every asset is looked up through this function
+    (or ``RESOURCES_DIR``), so the wheel, the bundle and a checkout agree. The path may not exist;
+    callers that need it check."""
+    return RESOURCES_DIR.joinpath(*parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 SERVER_VERSION = 178
-DATA_DIR = Path(__file__).resolve().parents[2] / "magnus_desktop" / "resources" / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "resources" / "data"
 SPXW_CSV = DATA_DIR / "options_chains" / "optopsy_SPXW_2018_monthlies.csv"
 SPY_CSV = DATA_DIR / "ohlcv" / "mplfinance_yahoo_SPY_2008-2018.csv"
 SPX_CON_ID = 416904

@@ -27,7 +27,7 @@ from magnus_desktop.widgets.formatting import MISSING, fmt_num
 from magnus_desktop.widgets.table_model import text_color
 from tests.ui.conftest import LoopRunner
 
-OHLCV = Path(__file__).resolve().parents[2] / "magnus_desktop" / "resources" / "data" / "ohlcv"
+OHLCV = Path(__file__).resolve().parents[2] / "resources" / "data" / "ohlcv"
 PVB = "tradingview/metaData_v1_pvb_watchlist_2_20250930.txt"
 COL = {c.key: i for i, c in enumerate(COLUMNS)}
 FIRST_DAY = date(2018, 1, 2)

@@ -309,7 +309,7 @@ def test_clean_files_report_nothing(spxw: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_padded_values_load_like_unpadded_ones(tmp_path: Path) -> None:
     """Blanks around values are stripped (only padded columns are, for speed): same frame as the original."""
-    source = Path(__file__).resolve().parents[2] / "magnus_desktop/resources/data/options_chains/optopsy_SPXW_2018_monthlies.csv"
+    source = Path(__file__).resolve().parents[2] / "resources/data/options_chains/optopsy_SPXW_2018_monthlies.csv"
     lines = source.read_text(encoding="utf-8-sig").splitlines()[:60]
     plain, padded = tmp_path / "plain.csv", tmp_path / "padded.csv"
     plain.write_text("\n".join(lines) + "\n", encoding="utf-8")
