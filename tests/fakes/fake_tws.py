@@ -12,7 +12,8 @@ per 1.00 vol). Things the recording lacks are marked where they are made up: bid
 con_ids (a CRC32 of the OCC symbol, except SPX 416904 and SPY 756733), and the test account's cash.
 
 Controls for tests: ``stop()`` drops every socket, ``start()`` again listens on the same port;
-``placed_orders`` / ``place_order_count``; ``mkt_data_requests``; ``reject_client_ids`` (error 326);
+``placed_orders`` / ``place_order_count`` (new orders), ``modifications`` (a placeOrder with a
+working order's id); ``mkt_data_requests``; ``reject_client_ids`` (error 326);
 ``send_error()`` (e.g. 1100/1102); ``historical_pacing_violations`` (error 162);
 ``msg_rate_limit`` (error 100 when a client sends more messages in one second);
 ``drop_on_place`` (drop every socket right after a placeOrder arrives); ``fill_orders``.
@@ -254,6 +255,8 @@ class FakeTWS:
         self.tick_hook: Callable[[int, float, float], None] | None = None  # (con_id, bid, perf_counter)
         self.ticks_sent = 0
         self.placed_orders: list[FakeOrder] = []
+        #: (order_id, new qty, new limit) of each placeOrder that modified a working order
+        self.modifications: list[tuple[int, float, float | None]] = []
         self.mkt_data_requests: list[tuple[int | None, int, bool]] = []  # (client_id, con_id, snapshot)
         self.cancelled_mkt_data = 0
         self.historical_requests = 0
@@ -633,6 +636,14 @@ class FakeTWS:
     async def _place_order(self, c: _Client, f: list[str]) -> None:
         order_id = int(f[1])
         lmt = float(f[19]) if f[19] else None
+        known = self.orders.get(order_id)
+        if known is not None and known.status in ("PreSubmitted", "Submitted"):
+            # TWS: a placeOrder with the id of a working order modifies it (same id, ref and permId)
+            known.qty, known.lmt_price = float(f[17]), lmt
+            self.modifications.append((order_id, known.qty, lmt))
+            self._open_order(c, known)
+            self._order_status(c, known)
+            return
         o = FakeOrder(order_id, self._next_perm, c.client_id or 0, int(f[2] or 0), f[16], float(f[17]), f[18],
                       lmt, f[26], f[23] or self.account, tif=f[21])
         self._next_perm += 1

@@ -14,7 +14,7 @@ import pytest_asyncio
 from magnus_desktop.models.domain import CHAIN_COLUMNS, OptionContract, OrderTicket
 from magnus_desktop.models.market import OptionQuote
 from magnus_desktop.services.brokers.ib import HistoricalPacer, IBConfig, IBSession
-from magnus_desktop.services.brokers.protocols import ClientIdInUse, NotConnected
+from magnus_desktop.services.brokers.protocols import BrokerError, ClientIdInUse, NotConnected
 from tests.asyncwait import wait_for
 from tests.fakes.fake_tws import FakeTWS
 
@@ -342,3 +342,38 @@ async def test_combos_and_a_nan_limit_are_refused_before_sending(server, session
         await ib.place(OrderTicket(PUT_2700, "SELL", 1, math.nan, "ref-nan", date(2018, 1, 2), order_type="LMT"))
     await asyncio.sleep(0.1)
     assert server.place_order_count == 0
+
+
+@pytest.mark.asyncio
+async def test_modify_working_order_is_a_placeorder_with_the_same_id(session, server):
+    server.fill_orders = False
+    events = []
+    session.order_status.connect(events.append)
+    await session.place(OrderTicket(CALL_2750, "SELL", 2, 50.0, "ref-mod", date(2018, 1, 2)))
+    await wait_for(lambda: any(e.state == "submitted" for e in events))
+    await session.modify("ref-mod", qty=3, limit_price=48.5)
+    await wait_for(lambda: server.modifications)
+    order_id = server.placed_orders[0].order_id
+    assert server.modifications == [(order_id, 3.0, 48.5)]
+    assert server.place_order_count == 1  # modified in place, not a second order
+    assert server.orders[order_id].order_ref == "ref-mod" and server.orders[order_id].status == "Submitted"
+    with pytest.raises(BrokerError, match="must be > 0"):
+        await session.modify("ref-mod", qty=0)
+    await session.cancel("ref-mod")
+    await wait_for(lambda: any(e.state == "cancelled" for e in events))
+    with pytest.raises(BrokerError, match="no working IB order"):
+        await session.modify("ref-mod", limit_price=47.0)
+
+
+@pytest.mark.asyncio
+async def test_modify_refuses_a_limit_on_a_market_order_and_sends_nothing(session, server):
+    server.fill_orders = False
+    events = []
+    session.order_status.connect(events.append)
+    await session.place(OrderTicket(CALL_2750, "SELL", 1, math.nan, "ref-mkt", date(2018, 1, 2)))
+    await wait_for(lambda: any(e.state == "submitted" for e in events))
+    with pytest.raises(BrokerError, match="has no limit price"):
+        await session.modify("ref-mkt", limit_price=40.0)
+    with pytest.raises(BrokerError, match="nothing to modify"):
+        await session.modify("ref-mkt")
+    assert server.modifications == []

@@ -283,3 +283,54 @@ def test_live_trading_enabled_needs_the_typed_confirmation_and_sends_once(
     finally:
         qapp.setQuitOnLastWindowClosed(quit_on_close)
         run(ctx.session.switch(DEMO_ACCOUNT))
+
+
+def test_a_working_live_order_is_modified_from_the_orders_dock_after_the_rules_check(
+        run: LoopRunner, live_ctx: AppContext, tws: FakeTWS, qtbot) -> None:  # noqa: F811
+    """A live IB limit order that stays working (the fake TWS does not fill it): Modify… in the Orders
+    dock with a limit off the SPX tick size is refused by the rules (nothing reaches TWS, a refused
+    ``modified`` audit row); a new quantity on the tick goes out as one placeOrder with the same order
+    id, the dock shows the new quantity, and the audit log has an accepted ``modified`` row."""
+    from magnus_desktop.models.audit import AuditFilter
+    from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
+    from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
+
+    ctx = live_ctx
+    tws.fill_orders = False
+    run(ctx.session.save_account(AccountConfig(name=IB_NAME, kind="ib", port=tws.port, client_id=9,
+                                               live_trading_enabled=True)))
+    run(ctx.session.switch(IB_NAME))
+    try:
+        run.until(lambda: ctx.portfolio.last_summary is not None and ctx.portfolio.last_summary.source == "ib"
+                  and any(isinstance(p.contract, OptionContract) for p in ctx.portfolio.last_summary.positions),
+                  timeout=10)
+        put = next(p for p in ctx.portfolio.last_summary.positions
+                   if isinstance(p.contract, OptionContract) and p.qty < 0)
+        quote = run(ctx.orders.quote(put.contract))
+        limit = math.ceil(quote.ask * 10 + 1) / 10  # above the ask, on the $0.10 SPX tick: fills at the ask
+        panel = OrdersBlotterPanel(OrdersBlotterViewModel(ctx))
+        qtbot.addWidget(panel)
+        ref = run(ctx.orders.place_order(OrderTicket(put.contract, "BUY", 1, limit, "ref-modify", ctx.day)))
+        run.until(lambda: panel.model.rowCount() == 1 and panel.model.record(0)["working"], timeout=10)
+        panel.table.selectRow(0)
+        assert panel.modify_button.isEnabled()
+
+        dialog = panel.modify_selected()
+        dialog.limit.setValue(limit + 0.05)  # off the $0.10 tick
+        dialog.accept()
+        run.until(lambda: "refused" in panel.status.text(), timeout=10)
+        assert "tick size" in panel.status.text() and tws.modifications == []
+
+        dialog = panel.modify_selected()
+        dialog.qty.setValue(abs(int(put.qty)))
+        dialog.accept()
+        run.until(lambda: tws.modifications, timeout=10)
+        order_id = tws.placed_orders[0].order_id
+        assert tws.modifications == [(order_id, float(abs(int(put.qty))), limit)] and tws.place_order_count == 1
+        run.until(lambda: panel.model.record(0)["qty"] == abs(int(put.qty)), timeout=10)
+        run(ctx.audit.idle())
+        rows, _ = run(ctx.audit.query(AuditFilter(action="modified"), 10, 0))
+        assert [r.params["modification"] for r in rows] == ["accepted", "refused"]  # newest first
+        assert all(r.order_ref == ref for r in rows) and "tick size" in rows[1].result
+    finally:
+        run(ctx.session.switch(DEMO_ACCOUNT))

@@ -98,6 +98,39 @@ async def test_refusal_before_any_broker_call_is_written(ctx: AppContext, monkey
 
 
 @pytest.mark.asyncio
+async def test_a_refusal_the_broker_raises_without_publishing_is_written_once(ctx: AppContext) -> None:
+    """The paper broker, closed, raises NotConnected before it publishes anything: the service
+    publishes the rejection, so the audit log has it (one row, not two), and the same ticket can be
+    sent again once the broker is back."""
+    events: list[object] = []
+    ctx.orders.order_status.connect(events.append)
+    await ctx.broker.aclose()
+    ticket = ctx.orders.new_ticket(PUT, "SELL", 1)
+    with pytest.raises(BrokerError, match="closed"):
+        await ctx.orders.place_order(ticket)
+    [row] = await _rows(ctx)
+    assert (row.order_ref, row.action) == (ticket.order_ref, "rejected") and "closed" in row.result
+    assert row.preview["collateral"] == PUT.strike * 100  # the preview it was refused with
+    assert [e.state for e in events] == ["rejected"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+async def test_a_modification_of_a_paper_order_is_refused_and_written(ctx: AppContext) -> None:
+    quote = await ctx.orders.quote(PUT)
+    ticket = ctx.orders.new_ticket(PUT, "SELL", 1, quote.bid)  # a limit at the bid: fills
+    await ctx.orders.place_order(ticket)
+    with pytest.raises(BrokerError, match="already filled, so it cannot be modified"):
+        await ctx.orders.modify_order(ticket.order_ref, qty=2)
+    with pytest.raises(BrokerError, match="not sent in this session"):
+        await ctx.orders.modify_order("no-such-ref", qty=2)
+    rows = await _rows(ctx)
+    assert [r.action for r in rows] == ["placed", "filled", "modified"]
+    assert rows[-1].params["modification"] == "refused" and rows[-1].params["qty"] == 2
+    assert "already filled" in rows[-1].result and rows[-1].preview["collateral"] == 2 * PUT.strike * 100
+    assert ctx.audit.order_lines()[-1].qty == 1  # a refused modification changes nothing
+
+
+@pytest.mark.asyncio
 async def test_cancel_request_is_written_with_the_brokers_answer(ctx: AppContext) -> None:
     ticket = ctx.orders.new_ticket(PUT, "SELL", 1)
     await ctx.orders.place_order(ticket)

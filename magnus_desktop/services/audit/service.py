@@ -4,7 +4,8 @@ orders folded from those rows for the Orders dock.
 It listens to ``OrderService.order_status`` (``OrderEvent``, keyed by ``order_ref``): ``submitted``
 becomes a ``placed`` row, the other states rows of their own name (``filled``, ``partially_filled``,
 ``cancelled``, ``rejected`` — our own refusals before any broker call included). A trader's cancel
-request is a ``cancel_requested`` row (:meth:`record_cancel_request`). Each row has the ticket's
+request is a ``cancel_requested`` row (:meth:`record_cancel_request`); a modification of a working order
+(``OrderService.order_modified``), accepted or refused, a ``modified`` row with the order as modified. Each row has the ticket's
 parameters, the preview figures of the broker's rules at submission, the result, the broker's order
 id and the latency from submission to that status (ms, monotonic clock).
 
@@ -44,6 +45,7 @@ from magnus_desktop.services.storage.audit import jsonable
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
+    from magnus_desktop.services.orders.service import OrderModification
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +98,12 @@ class AuditService:
         self._queue = asyncio.Queue()
         self._worker = asyncio.get_running_loop().create_task(self._write_loop())
         self._ctx.orders.order_status.connect(self._on_orders_order_status)
+        self._ctx.orders.order_modified.connect(self._on_orders_order_modified)
 
     async def aclose(self) -> None:
         """Stop listening; store every row still queued; stop the writer."""
         self._ctx.orders.order_status.disconnect(self._on_orders_order_status, missing_ok=True)
+        self._ctx.orders.order_modified.disconnect(self._on_orders_order_modified, missing_ok=True)
         if self._queue is not None:
             await self._queue.join()
         if self._worker is not None:
@@ -162,6 +166,23 @@ class AuditService:
             self._orders.pop(event.order_ref, None)
         self._show(entry)
         self._enqueue(_Job(entry, preview))
+
+    def _on_orders_order_modified(self, mod: OrderModification) -> None:
+        """A ``modified`` row: the order as modified (``params``, with ``modification`` "accepted" or
+        "refused"), the rules' preview of it, and what happened (``result``)."""
+        order = self._orders.get(mod.order_ref)
+        line = self._lines.get(mod.order_ref)
+        if order is not None and mod.accepted:
+            order.ticket = mod.ticket
+        account = order.account if order is not None else line.account if line is not None else \
+            self._ctx.session.active.name
+        entry = AuditEntry(at=mod.at, account=account, action="modified", order_ref=mod.order_ref,
+                           params={**ticket_params(mod.ticket), "modification": "accepted" if mod.accepted else "refused"},
+                           preview=jsonable(dataclasses.asdict(mod.preview)) if mod.preview is not None else {},
+                           result=mod.result, broker_order_id=line.broker_order_id if line is not None else "",
+                           source=line.source if line is not None else "")
+        self._show(entry)
+        self._enqueue(_Job(entry))
 
     async def record_cancel_request(self, order_ref: str, result: str) -> None:
         """A ``cancel_requested`` row for ``order_ref``: ``result`` is what the broker answered."""
@@ -333,7 +354,13 @@ def fold_order_line(previous: OrderLine | None, entry: AuditEntry) -> OrderLine 
             filled_qty=_or(entry.filled_qty, 0.0), avg_fill_price=entry.avg_fill_price,
             message=_message(entry), broker_order_id=entry.broker_order_id, placed_at=entry.at,
             updated_at=entry.at, source=entry.source)
-    if state is None:  # a cancel request: the state stays until the broker reports
+    if state is None:  # a cancel request or a modification: the state stays until the broker reports
+        p = entry.params
+        if entry.action == "modified" and p.get("modification") == "accepted":
+            limit = p.get("limit_price")
+            return dataclasses.replace(
+                previous, qty=float(p.get("qty", previous.qty)), message=entry.result, updated_at=entry.at,
+                limit_price=float(limit) if isinstance(limit, (int, float)) else previous.limit_price)
         return dataclasses.replace(previous, message=entry.result, updated_at=entry.at)
     return dataclasses.replace(
         previous, state=state, filled_qty=_or(entry.filled_qty, previous.filled_qty),

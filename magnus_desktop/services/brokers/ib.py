@@ -579,6 +579,47 @@ class IBSession:
         await self._paced()
         ib.cancelOrder(trade.order)
 
+    async def modify(self, order_ref: str, *, qty: int | None = None, limit_price: float | None = None) -> None:
+        """Change the quantity and/or the limit price of the working order ``order_ref``: IB's
+        modification is a ``placeOrder`` with the same ``orderId`` (the order keeps its place in the
+        session, its ``orderRef`` and its ``permId``). The order rules check the modified ticket
+        first (``OrderService.modify_order``).
+
+        Args:
+            qty: new total quantity (contracts, > 0; at least what is already filled); None keeps it.
+            limit_price: new limit, USD per share (a limit order only); None keeps it.
+
+        Raises:
+            NotConnected: session down, nothing sent.
+            BrokerError: no working order with that ref, nothing to change, a limit on a market order,
+                or a quantity below the filled quantity.
+        """
+        ib = self._require_connected()
+        trade = self._trade_for(order_ref)
+        if trade is None or trade.isDone():
+            raise BrokerError(f"no working IB order with ref {order_ref!r}")
+        order = trade.order
+        if qty is None and limit_price is None:
+            raise BrokerError("nothing to modify: give a new quantity or limit price")
+        if limit_price is not None:
+            if order.orderType != "LMT":
+                raise BrokerError(f"order {order_ref!r} is a {order.orderType} order: it has no limit price")
+            if not math.isfinite(limit_price) or limit_price <= 0:
+                raise BrokerError(f"a limit price must be a finite price above 0, got {limit_price}")
+        filled = float(trade.orderStatus.filled or 0)
+        if qty is not None and (qty <= 0 or qty < filled):
+            raise BrokerError(f"the quantity must be > 0 and at least the {filled:g} already filled, got {qty}")
+        if qty is not None:
+            order.totalQuantity = qty
+        if limit_price is not None:
+            order.lmtPrice = limit_price
+        await self._paced()
+        ib = self._require_connected()
+        try:
+            ib.placeOrder(trade.contract, order)
+        except ConnectionError as e:
+            raise NotConnected(f"IB connection dropped before the modification was sent: {e}") from e
+
     def _on_order_status(self, trade: Trade) -> None:
         ref = trade.order.orderRef
         if not ref:

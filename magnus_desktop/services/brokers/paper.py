@@ -328,17 +328,29 @@ class PaperBroker:
         Raises:
             BrokerError: always, saying why (already filled, rejected, still being filled, unknown ref).
         """
+        raise BrokerError(self._not_working(order_ref, "cancel", "cancelled"))
+
+    async def modify(self, order_ref: str, *, qty: int | None = None, limit_price: float | None = None) -> None:
+        """Paper orders never work (each fills or is rejected when placed), so nothing can be modified.
+
+        Raises:
+            BrokerError: always, saying why (already filled, rejected, still being filled, unknown ref).
+        """
+        raise BrokerError(self._not_working(order_ref, "modify", "modified"))
+
+    def _not_working(self, order_ref: str, verb: str, done: str) -> str:
+        """Why the paper order ``order_ref`` cannot be ``verb``-ed (none ever works)."""
         last = self._orders.get(order_ref)
         stored = any(f.order_ref == order_ref for f in self._ledger.fills)
         if last is None and not stored:
-            raise BrokerError(f"No paper order {order_ref!r} to cancel.")
+            return f"No paper order {order_ref!r} to {verb}."
         if stored or (last is not None and last.state == "filled"):
-            raise BrokerError(f"Order {order_ref} is already filled, so it cannot be cancelled "
-                              "(paper orders fill at once). Close the position with an opposite order instead.")
+            return (f"Order {order_ref} is already filled, so it cannot be {done} "
+                    "(paper orders fill at once). Close the position with an opposite order instead.")
         assert last is not None
         if last.state == "rejected":
-            raise BrokerError(f"Order {order_ref} was rejected; nothing is working to cancel.")
-        raise BrokerError(f"Order {order_ref} is being filled now; a paper order cannot be cancelled.")
+            return f"Order {order_ref} was rejected; nothing is working to {verb}."
+        return f"Order {order_ref} is being filled now; a paper order cannot be {done}."
 
     # ---- account --------------------------------------------------------------------------------
     async def positions(self) -> list[BrokerPosition]:

@@ -76,6 +76,11 @@ class Broker(Protocol):
         """Ask the broker to cancel a working order. Raises NotConnected, BrokerError (unknown ref)."""
         ...
 
+    async def modify(self, order_ref: str, *, qty: int | None = None, limit_price: float | None = None) -> None:
+        """Change a working order's quantity (contracts) and/or limit price (USD per share).
+        Raises NotConnected, BrokerError (unknown ref, not working, or the broker cannot modify)."""
+        ...
+
     async def positions(self) -> list[BrokerPosition]:
         """Positions as the broker reports them now."""
         ...

@@ -653,6 +653,11 @@ class RobinhoodSession:
         self._placed[order_ref] = fresh
         self.order_status.emit(self._event(order_ref, fresh))
 
+    async def modify(self, order_ref: str, *, qty: int | None = None, limit_price: float | None = None) -> None:
+        """Robinhood's API has no order modification (its app replaces an order by a cancel and a new
+        order). Raises BrokerError always; nothing is sent."""
+        raise BrokerError(f"Robinhood cannot modify an order ({order_ref!r}): cancel it and place a new one.")
+
     async def poll_orders(self) -> list[OrderEvent]:
         """Fetch the orders this session sent and emit an event for each one whose state changed."""
         events: list[OrderEvent] = []

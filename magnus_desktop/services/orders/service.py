@@ -21,7 +21,10 @@ the broker, and nothing is filled on the demo account either.
 
 Events (payloads):
     order_status(OrderEvent)    submitted → filled, or submitted → rejected (keyed by ``order_ref``;
-                                ``.ticket`` and ``.preview`` as sent, where this session sent it)
+                                ``.ticket`` and ``.preview`` as sent, where this session sent it); a
+                                refusal a broker raises without publishing it (NotConnected, an unknown
+                                contract) is published here as ``rejected``
+    order_modified(OrderModification)  a modification of a working order, accepted or refused
 """
 
 from __future__ import annotations
@@ -118,11 +121,34 @@ class TicketQuote:
         return self.quote.as_of
 
 
+@dataclass(frozen=True, slots=True)
+class OrderModification:
+    """A trader's modification of a working order (``OrderService.order_modified``).
+
+    Attributes:
+        order_ref: the order's idempotent reference.
+        ticket: the order as modified (new ``qty`` contracts / ``limit_price`` USD per share).
+        preview: the order rules' preview of ``ticket`` (its ``problems`` say why it was refused).
+        accepted: the broker took the modification (False: the rules or the broker refused it and the
+            working order is unchanged).
+        result: what happened, for the audit log (the refusal's reason when not accepted).
+        at: UTC.
+    """
+
+    order_ref: str
+    ticket: Ticket
+    preview: TicketPreview | None
+    accepted: bool
+    result: str
+    at: datetime
+
+
 class OrderService:
     """Orders on the demo account through its broker (the paper broker fills at the replay day's
     recorded quote)."""
 
     order_status = Signal(object)
+    order_modified = Signal(object)
 
     def __init__(self, ctx: AppContext, portfolio: PortfolioService) -> None:
         self._ctx = ctx
@@ -131,6 +157,8 @@ class OrderService:
         self._sent: dict[str, tuple[Ticket, TicketPreview]] = {}
         #: order_refs sent to a live broker (their events come through the session)
         self._live_refs: set[str] = set()
+        #: order_refs a broker has published a ``rejected`` status for
+        self._rejected_refs: set[str] = set()
 
     @property
     def broker(self) -> PaperBroker:
@@ -152,10 +180,14 @@ class OrderService:
     def _on_session_order_status(self, event: OrderEvent) -> None:
         """A live broker's status of an order this service sent (the paper broker's come directly)."""
         if event.order_ref in self._live_refs:
+            if event.state == "rejected":
+                self._rejected_refs.add(event.order_ref)
             ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
             emit_isolated(self.order_status, replace(event, ticket=ticket, preview=p))
 
     def _on_broker_order_status(self, event: OrderEvent) -> None:
+        if event.state == "rejected":
+            self._rejected_refs.add(event.order_ref)
         ticket, p = self._sent.get(event.order_ref, (event.ticket, None))
         emit_isolated(self.order_status, replace(event, ticket=ticket, preview=p))
         if event.state == "filled":
@@ -251,7 +283,18 @@ class OrderService:
         if live:
             self._live_refs.add(ref)
             log.warning("LIVE order %s sent to %s: %s", ref, self._ctx.session.active.name, ticket)
-        return await broker.place(ticket)  # type: ignore[arg-type]
+        try:
+            return await broker.place(ticket)  # type: ignore[arg-type]
+        except BrokerError as exc:
+            # a refusal the broker raised without publishing it (session down, a contract it does not
+            # know): published here, so the dialog and the audit log see every rejection
+            if ref not in self._rejected_refs:
+                self._rejected_refs.add(ref)
+                emit_isolated(self.order_status, OrderEvent(ref, "rejected", 0, 0, math.nan, "", str(exc),
+                                                            broker.source, datetime.now(UTC), ticket, p))
+            del self._sent[ref]  # nothing is working: the same ticket may be sent again
+            self._live_refs.discard(ref)
+            raise
 
     async def live_preview(self, ticket: Ticket) -> TicketPreview:
         """The rules' preview of ``ticket`` against the live account's last summary, at the active
@@ -270,6 +313,58 @@ class OrderService:
         Raises BrokerError with the reason it cannot."""
         live = self._ctx.session.broker if order_ref in self._live_refs else None
         await (live or self.broker).cancel(order_ref)
+
+    async def modify_order(self, order_ref: str, *, qty: int | None = None,
+                           limit_price: float | None = None) -> TicketPreview:
+        """Change the quantity (contracts) and/or the limit price (USD per share) of a working order
+        this session sent. The modified ticket is previewed by THE order rules first (at the quotes
+        the order was previewed at: the live account's for a live order); a ticket with problems is
+        refused before any broker call. Every attempt, accepted or refused, is published as
+        ``order_modified`` (the audit log writes a ``modified`` row).
+
+        Returns:
+            The preview of the order as modified.
+
+        Raises:
+            TicketProblems: the rules refuse the modified ticket; nothing was sent.
+            BrokerError: no such order from this session, a combo, nothing to change, or the broker
+                refused (paper orders never work, so they cannot be modified); the order is unchanged.
+        """
+        sent = self._sent.get(order_ref)
+        if sent is None:
+            raise BrokerError(f"Order {order_ref} was not sent in this session; modify it where it is working "
+                              "(TWS), or cancel it here.")
+        ticket = sent[0]
+        if not isinstance(ticket, OrderTicket):
+            raise BrokerError("Combo orders are not modified here; cancel it and place a new one.")
+        if qty is None and limit_price is None:
+            raise BrokerError("Nothing to modify: give a new quantity or limit price.")
+        if limit_price is not None and ticket.order_type != "LMT":
+            raise BrokerError("A market order has no limit price to modify.")
+        new = replace(ticket, qty=ticket.qty if qty is None else qty,
+                      limit_price=ticket.limit_price if limit_price is None else limit_price)
+        live = order_ref in self._live_refs
+        p = await (self.live_preview(new) if live else self.preview(new))
+        if p.problems:
+            reason = " ".join(p.problems)
+            self._modified(order_ref, new, p, False, f"modification refused by the rules: {reason}")
+            raise TicketProblems(p)
+        broker = self._ctx.session.broker if live else self.broker
+        if broker is None:
+            raise LiveOrdersDisabled(f"{self._ctx.session.active.name} is not connected; nothing was sent.")
+        try:
+            await broker.modify(order_ref, qty=None if qty is None else new.qty,
+                                limit_price=None if limit_price is None else new.limit_price)
+        except BrokerError as exc:
+            self._modified(order_ref, new, p, False, f"modification refused by the broker: {exc}")
+            raise
+        self._sent[order_ref] = (new, p)
+        self._modified(order_ref, new, p, True, f"modification sent to the {broker.source} broker")
+        return p
+
+    def _modified(self, order_ref: str, ticket: Ticket, p: TicketPreview | None, accepted: bool, result: str) -> None:
+        log.info("order %s: %s", order_ref, result)
+        emit_isolated(self.order_modified, OrderModification(order_ref, ticket, p, accepted, result, datetime.now(UTC)))
 
     def fill_of(self, order_ref: str) -> Fill | None:
         """The account's stored fill of ``order_ref`` (None when there is none)."""

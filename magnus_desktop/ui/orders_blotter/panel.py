@@ -1,8 +1,9 @@
 """Orders dock: working and recent orders (status, filled quantity, average fill price, times),
-newest activity first, every update keyed by ``order_ref``; Cancel for a working order.
+newest activity first, every update keyed by ``order_ref``; Cancel and Modify for a working order.
 
 Paper orders fill or are rejected the moment they are placed, so on the demo account no order is
-ever working and Cancel stays disabled; a real broker's working orders can be cancelled here.
+ever working and Cancel/Modify stay disabled; a real broker's working orders can be cancelled here,
+or modified (quantity, limit price: checked by the order rules before anything is sent).
 """
 
 from __future__ import annotations
@@ -11,7 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from magnus_desktop.models.audit import OrderLine
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
@@ -95,12 +107,17 @@ class OrdersBlotterPanel(QWidget):
         self.cancel_button.setObjectName("orders_cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip("Ask the broker to cancel the selected working order")
+        self.modify_button = QPushButton("Modify…")
+        self.modify_button.setObjectName("orders_modify")
+        self.modify_button.setEnabled(False)
+        self.modify_button.setToolTip("Change the quantity or limit price of the selected working order")
         self.status = QLabel("Orders of this and earlier sessions (from the audit log). Paper orders fill or "
                              "are rejected at once, so only a real broker's orders stay working.")
         self.status.setWordWrap(True)
         self.empty = QLabel("No orders yet. Place one from the Scanner or close a position.")
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
+        bar.addWidget(self.modify_button)
         bar.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -109,11 +126,13 @@ class OrdersBlotterPanel(QWidget):
         layout.addWidget(self.empty)
         self._lines: dict[str, OrderLine] = {line.order_ref: line for line in vm.order_lines()}
         self.cancel_button.clicked.connect(self.cancel_selected)
+        self.modify_button.clicked.connect(self.modify_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_cancel())
         self.model.dataChanged.connect(lambda *_: self._update_cancel())
         self.model.layoutChanged.connect(lambda *_: self._update_cancel())
         vm.order_changed.connect(self._on_vm_order_changed)
         vm.cancel_answered.connect(self._on_vm_cancel_answered)
+        vm.modify_answered.connect(self._on_vm_cancel_answered)
         self._show()
 
     def _on_vm_order_changed(self, line: OrderLine) -> None:
@@ -133,6 +152,7 @@ class OrdersBlotterPanel(QWidget):
     def _update_cancel(self) -> None:
         record = self.table.selected_record()
         self.cancel_button.setEnabled(bool(record and record["working"]))
+        self.modify_button.setEnabled(bool(record and record["working"]))
 
     def cancel_selected(self) -> None:
         """Cancel the selected order if it is working (the broker's answer shows in the status line)."""
@@ -142,3 +162,70 @@ class OrdersBlotterPanel(QWidget):
         self.cancel_button.setEnabled(False)
         set_label(self.status, f"{record['description']}: asking the broker to cancel…")
         self.vm.cancel(record["order_ref"])
+
+    def modify_selected(self) -> ModifyOrderDialog | None:
+        """Open the modify dialog for the selected working order (modal); on OK the view model sends
+        the modification and its answer shows in the status line. Returns the dialog (tests)."""
+        record = self.table.selected_record()
+        if record is None or not record["working"]:
+            return None
+        dialog = ModifyOrderDialog(record, self)
+        dialog.accepted.connect(lambda: self._send_modification(record, dialog))
+        dialog.open()
+        return dialog
+
+    def _send_modification(self, record: dict[str, Any], dialog: ModifyOrderDialog) -> None:
+        qty, limit = dialog.changes()
+        if qty is None and limit is None:
+            set_label(self.status, f"{record['description']}: nothing changed.")
+            return
+        set_label(self.status, f"{record['description']}: checking and sending the modification…")
+        self.vm.modify(record["order_ref"], qty, limit)
+
+
+class ModifyOrderDialog(QDialog):
+    """New quantity (contracts) and limit price (USD per share) of a working order; the limit box is
+    shown for a limit order only. The order rules check the result before it is sent (tick size,
+    buying power, covering shares)."""
+
+    def __init__(self, record: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Modify order — {record['description']}")
+        self._qty0 = int(record["qty"]) if record["qty"] == record["qty"] else 1
+        limit0 = record["limit_price"]
+        self._limit0 = float(limit0) if isinstance(limit0, (int, float)) and limit0 == limit0 else None
+        filled = record["filled_qty"] if record["filled_qty"] == record["filled_qty"] else 0
+        form = QFormLayout(self)
+        form.addRow("Order", QLabel(f"{record['action']} {record['description']} ({record['account']})"))
+        self.qty = QSpinBox(self)
+        self.qty.setObjectName("modify_qty")
+        self.qty.setRange(max(1, int(filled)), 100_000)
+        self.qty.setValue(self._qty0)
+        self.qty.setSuffix(" contracts")
+        form.addRow("Quantity", self.qty)
+        self.limit = QDoubleSpinBox(self)
+        self.limit.setObjectName("modify_limit")
+        self.limit.setDecimals(2)
+        self.limit.setRange(0.01, 1_000_000.0)
+        self.limit.setSingleStep(0.05)
+        self.limit.setPrefix("$ ")
+        if self._limit0 is not None:
+            self.limit.setValue(self._limit0)
+            form.addRow("Limit (USD/share)", self.limit)
+        else:
+            self.limit.hide()
+            form.addRow("Limit", QLabel("market order — no limit price"))
+        form.addRow(QLabel("The order rules check the modified order before it is sent; the broker's "
+                           "answer shows in the Orders dock."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Send modification")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def changes(self) -> tuple[int | None, float | None]:
+        """(new qty or None when unchanged, new limit USD per share or None when unchanged/market)."""
+        qty = self.qty.value()
+        limit = round(self.limit.value(), 2) if self._limit0 is not None else None
+        return (qty if qty != self._qty0 else None,
+                limit if limit is not None and abs(limit - (self._limit0 or 0.0)) > 1e-9 else None)
