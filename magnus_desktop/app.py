@@ -102,9 +102,12 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
 
 
 async def screenshot(window: MainWindow, path: Path) -> None:
-    """Wait for the services' first full refresh and for every panel to show it (throttles and
+    """Wait for the services' first full refresh (and the predictor model's rescan) and for every panel to show it (throttles and
     table models flushed, nothing queued on the frame scheduler; at most 10 s), grab the window to PNG."""
-    await window.vm.ctx.refreshed.wait()
+    ctx = window.vm.ctx
+    await ctx.refreshed.wait()
+    await ctx.predictor.loaded()  # the scanner's p_win column comes with the model
+    await ctx.scanner.idle()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10.0
     await asyncio.sleep(0.05)  # the refresh's events reach the panels

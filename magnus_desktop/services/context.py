@@ -43,6 +43,7 @@ from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import AppPaths, app_paths
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
+from magnus_desktop.services.predictor.service import BUNDLED_MODEL, PredictorService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.risk import RiskService
@@ -130,6 +131,9 @@ class AppContext:
         self.orders = OrderService(self, self.portfolio)
         #: the append-only order audit log; closed after the orders (it stores their last rows)
         self.audit = AuditService(self)
+        #: trade win probability (``p_win``): the trader's model, else the bundled one; own executor
+        self.predictor = PredictorService(self.executors, model_path=self.paths.data_dir / "predictor" / "model.json",
+                                          market=self.market, bundled_model=BUNDLED_MODEL)
         self.scanner = ScannerService(self)
         self.watchlists = WatchlistService(self)
         self.overview = MarketOverviewService(self)
@@ -142,7 +146,8 @@ class AppContext:
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
-            ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
+            ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
+            ("overview", self.overview),
             ("risk", self.risk), ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)

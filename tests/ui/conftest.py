@@ -102,6 +102,8 @@ def ctx(run: LoopRunner, tmp_path: Path, replay_market: ReplayMarketData) -> Ite
                          db_url=f"sqlite:///{tmp_path / 'magnus.sqlite3'}", market=replay_market)
     run(context.start())
     run(context.refreshed.wait())
+    run(context.predictor.loaded())  # its model's rescan lands before a test starts scanning
+    run(context.scanner.idle())
     yield context
     run(context.aclose())
 

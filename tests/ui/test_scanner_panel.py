@@ -261,3 +261,27 @@ def test_stepping_a_day_with_invalid_filters_keeps_the_table_marked_stale(qtbot,
     panel.filters.dte_max.setValue(60)  # fixed: rescans and clears the mark
     run.until(lambda: not panel.stale)
     assert ctx.scanner.last_scan.params.dte_min == 50
+
+
+def test_p_win_column_shows_with_a_model_and_names_it(run, panel, ctx) -> None:
+    """The bundled model scores the scan: the p_win column is shown, its header tooltip names the model
+    and its out-of-sample Brier. Without a model (here: the predictor's scorer replaced by one without)
+    the next scan hides the column and the tooltip says why."""
+    from magnus_desktop.services.predictor.scoring import CandidateScorer
+
+    scan = ctx.scanner.last_scan
+    assert scan.has_p_win
+    col = COL["p_win"]
+    assert not panel.table.isColumnHidden(col)
+    assert panel.table.columnWidth(col) >= panel.table.sizeHintForColumn(col)
+    tip = panel.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "out-of-sample Brier" in tip and "(bundled)" in tip
+    assert shown(panel, "p_win")[0] == f"{scan.rows['p_win'].iloc[0] * 100:.1f}%"
+
+    ctx.predictor.scorer = CandidateScorer(ctx.market, None, "no model file (test)")
+    before = ctx.scanner.last_scan
+    panel.vm.rescan(ctx.scanner.scan_params)
+    run.until(lambda: ctx.scanner.last_scan is not before)
+    assert panel.table.isColumnHidden(col)
+    tip = panel.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "p_win unavailable: no model file (test)" in tip

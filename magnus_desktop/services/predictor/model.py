@@ -23,11 +23,9 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 from numpy.typing import ArrayLike, NDArray
-from sklearn.isotonic import IsotonicRegression
 
 from magnus_desktop.analytics.features import FEATURE_NAMES, FEATURE_SET_ID
 from magnus_desktop.services.predictor.dataset import TrainingSet
-from magnus_desktop.services.predictor.metrics import binary_metrics
 
 __all__ = [
     "MIN_PER_CLASS",
@@ -103,6 +101,8 @@ class Calibration:
         # A fold of n rows cannot show a chance below ~1/(2n) or above 1 - 1/(2n); bounding the map there
         # keeps one surprise from costing an infinite log loss (isotonic steps otherwise reach 0 and 1).
         eps = 0.5 / max(int(y.size), 1)
+        from sklearn.isotonic import IsotonicRegression  # training only: sklearn is slow to import
+
         iso = IsotonicRegression(y_min=eps, y_max=1.0 - eps, out_of_bounds="clip").fit(raw, y)
         return cls(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
 
@@ -144,6 +144,13 @@ class PredictorModel:
     def version(self) -> str:
         """Short model version for tooltips: feature set and training time."""
         return f"{self.meta.get('feature_set', FEATURE_SET_ID)}@{self.meta.get('trained_at', '?')}"
+
+    @property
+    def oos_brier(self) -> float | None:
+        """Out-of-sample Brier score of the calibration fold (the last train fold, never trained on),
+        or None when the model card has none."""
+        value = self.meta.get("metrics", {}).get("calibration_fold", {}).get("brier")
+        return float(value) if isinstance(value, (int, float)) else None
 
     def predict_raw(self, x: ArrayLike) -> NDArray[np.float64]:
         """Uncalibrated booster probability per row of ``x`` (shape (n, n_features) or (n_features,))."""
@@ -259,9 +266,16 @@ def train_model(ts: TrainingSet, *, purge_days: int | None = None, rounds: int =
         "purge_days": gap,
         "params": {**XGB_PARAMS, "rounds": rounds},
         "metrics": {"calibration_fold": {
-            **binary_metrics(raw, ts.y[cal]),
+            **_binary_metrics(raw, ts.y[cal]),
             "brier_bs_prob_otm": float(np.mean((ts.prob_otm[cal] - ts.y[cal]) ** 2)),
             "note": "booster out-of-sample on the last year (purged); calibration fitted on it",
         }},
     }
     return model
+
+
+def _binary_metrics(raw: NDArray[np.float64], y: NDArray[np.int8]) -> dict[str, Any]:
+    # scikit-learn is imported for training only (it is slow to import)
+    from magnus_desktop.services.predictor.metrics import binary_metrics
+
+    return binary_metrics(raw, y)

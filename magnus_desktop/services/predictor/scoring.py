@@ -13,17 +13,23 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from magnus_desktop.analytics.features import candidate_features, market_features, realized_vol
 from magnus_desktop.analytics.pricing import bs_greeks, prob_otm
 from magnus_desktop.services.market.recorded import ReplayMarketData, normalize_symbol
 from magnus_desktop.services.predictor.dataset import VIX_PRICED, DatasetError
-from magnus_desktop.services.predictor.model import PredictorModel
 
-__all__ = ["TAIL_DAYS", "CandidateScorer", "ScoredCandidate"]
+if TYPE_CHECKING:  # xgboost loads with the model file, on the predictor's executor, not at import
+    from magnus_desktop.services.predictor.model import PredictorModel
+
+__all__ = ["SPX_FAMILY", "TAIL_DAYS", "CandidateScorer", "ScoredCandidate"]
+
+#: Roots scored with SPY's market features (SPY tracks SPX at 1/10).
+SPX_FAMILY = frozenset({"SPX", "SPXW", "XSP"})
 
 #: Closes a single prediction looks back on: the 252-day IV rank is the longest window (the IV proxy is
 #: computed over the whole series once). RSI's Wilder smoothing forgets its seed by (13/14)^240 ~ 2e-8.
@@ -132,6 +138,49 @@ class CandidateScorer:
         x = candidate_features(row, delta, dte, 1.0 if right.upper() == "C" else 0.0, strike, und, sigma, dow,
                                self._days_to_earnings(sym, day))
         return x, und, sigma
+
+    def p_win_many(self, underlying: str, day: date, right: ArrayLike, strike: ArrayLike, und_price: ArrayLike,
+                   iv: ArrayLike, abs_delta: ArrayLike, dte: ArrayLike) -> NDArray[np.float64]:
+        """Model ``p_win`` of many candidates of one underlying on one day (a scanner page), vectorised:
+        one market-feature row for the day, one booster call.
+
+        The candidate features come from the rows themselves (their strike, underlying price, IV and
+        |delta|), so they are scale-free; the day's market features are the underlying's recorded
+        bars, or SPY's for the SPX family (SPX/SPXW/XSP: SPY tracks SPX at 1/10; the bundled SPX
+        series is only the replay's 40 days), as in the training set's recorded rows.
+
+        Args:
+            underlying: the chain's root (``"SPXW"``, ``"SPY"`` …). day: entry (quote) day.
+            right: ``"P"``/``"C"`` per row. strike, und_price: USD per share. iv: annualised decimal.
+            abs_delta: |delta| decimal. dte: calendar days. All shape (n,).
+
+        Returns:
+            Calibrated win probabilities, decimals, shape (n,).
+
+        Raises:
+            DatasetError: no model loaded (``fallback`` says why), no recorded bars for the underlying,
+                ``day`` not a trading day of them, or too little history before it.
+        """
+        if self.model is None:
+            raise DatasetError(self.fallback or "no model loaded")
+        sym = normalize_symbol(underlying)
+        proxy = "SPY" if sym.upper() in SPX_FAMILY else sym
+        try:
+            s = self._load(proxy)
+        except Exception as exc:  # MarketDataError and UnknownSymbolError: one clear message
+            raise DatasetError(f"no recorded bars for {proxy!r} to compute the market features: {exc}") from exc
+        pos = int(np.searchsorted(s.days, np.datetime64(day, "D")))
+        if pos >= s.days.size or s.days[pos] != np.datetime64(day, "D"):
+            raise DatasetError(f"{day} is not a trading day of {proxy}'s recorded bars "
+                               f"({s.days[0]} .. {s.days[-1]}): no market features for p_win")
+        lo = max(0, pos + 1 - TAIL_DAYS)
+        row = market_features(s.close[lo:pos + 1], s.vix[lo:pos + 1], s.iv[lo:pos + 1], last_only=True)[0]
+        if not np.isfinite(row).all():
+            raise DatasetError(f"too little history before {day} for {proxy}'s market features")
+        rights = np.asarray(right).astype(str)
+        x = candidate_features(row, abs_delta, dte, (np.char.upper(rights) == "C").astype(np.float64), strike,
+                               und_price, iv, float(day.weekday()), self._days_to_earnings(proxy, day))
+        return self.model.predict(x)
 
     def _days_to_earnings(self, symbol: str, day: date) -> float:
         known = self._earnings.get(symbol)

@@ -3,25 +3,42 @@
 Training and evaluation are CPU-bound and run on the ``"predictor"`` executor (one worker, added to
 the app's :class:`~magnus_desktop.services.executors.Executors` when missing), so the event loop and
 the GUI never wait; ``progress(stage, fraction)`` is called from that worker thread.
+
+The model is the trader's own file (``<data dir>/predictor/model.json``, written by Retrain or
+``magnus-desktop predictor train``); until there is one, the model trained by that same command on
+the bundled data (``resources/models/predictor.json``, see ``resources/models/README.md``) is used and
+labelled "bundled". A missing, unreadable or other-feature-set file leaves ``p_win`` out and the
+scanner shows the Black-Scholes ``prob_otm`` only; ``scorer.fallback`` says why.
+
+Events (payloads):
+    model_changed(CandidateScorer)   a model was loaded or trained (or failed to load: ``fallback``)
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from psygnal import Signal
+
+from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.market.recorded import ReplayMarketData
-from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
+from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths, resource_path
 from magnus_desktop.services.predictor.dataset import DEFAULT_SYMBOLS, LabelRule, build_training_set
-from magnus_desktop.services.predictor.evaluate import DEFAULT_THRESHOLD, evaluate
-from magnus_desktop.services.predictor.model import ModelFileError, PredictorModel, train_model
 from magnus_desktop.services.predictor.scoring import CandidateScorer
 
-__all__ = ["EXECUTOR", "PredictorService", "default_model_path", "load_model_or_fallback"]
+if TYPE_CHECKING:  # xgboost and scikit-learn load on the predictor's executor when first needed
+    from magnus_desktop.services.predictor.model import PredictorModel
+
+__all__ = ["BUNDLED_MODEL", "EXECUTOR", "PredictorService", "default_model_path", "load_model_or_fallback"]
+
+#: The model ``magnus-desktop predictor train`` builds from the bundled data, shipped for a first run.
+BUNDLED_MODEL = resource_path("models", "predictor.json")
 
 EXECUTOR = "predictor"
 log = logging.getLogger(__name__)
@@ -35,6 +52,8 @@ def default_model_path() -> Path:
 
 def load_model_or_fallback(path: Path) -> tuple[PredictorModel | None, str]:
     """The model at ``path``, or None and the reason (callers then show Black-Scholes ``prob_otm``)."""
+    from magnus_desktop.services.predictor.model import ModelFileError, PredictorModel
+
     try:
         return PredictorModel.load(path), ""
     except ModelFileError as exc:
@@ -46,25 +65,61 @@ class PredictorService:
 
     Args:
         executors: the app's executors (``"predictor"`` is added when missing).
-        model_path: the model file (default :func:`default_model_path`).
+        model_path: the trader's model file (default :func:`default_model_path`).
         data_dir: recorded-data folder laid out like ``resources/data`` (default: the bundled data).
+        market: the recorded data already open (default: read ``data_dir``).
+        bundled_model: the model used while ``model_path`` does not exist (None: none).
     """
 
-    def __init__(self, executors: Executors, model_path: Path | None = None, data_dir: Path | None = None) -> None:
+    model_changed = Signal(object)
+
+    def __init__(self, executors: Executors, model_path: Path | None = None, data_dir: Path | None = None,
+                 market: ReplayMarketData | None = None, bundled_model: Path | None = None) -> None:
         if EXECUTOR not in executors:
             executors.add(EXECUTOR)
         self._executors = executors
         self.model_path = model_path or default_model_path()
+        self.bundled_model = bundled_model
         self.data_dir = data_dir or DATA_RESOURCES_DIR
-        self._market = ReplayMarketData.from_resources(self.data_dir)
+        self._market = market if market is not None else ReplayMarketData.from_resources(self.data_dir)
         self.scorer = CandidateScorer(self._market, None, "no model loaded yet")
+        #: the file the current model came from (None: no model)
+        self.source: Path | None = None
+        self._load_task: asyncio.Task[str] | None = None
+
+    async def start(self) -> None:
+        """Load the model in the background (the window does not wait for it)."""
+        self._load_task = asyncio.get_running_loop().create_task(self.load())
+
+    async def aclose(self) -> None:
+        """Stop a load under way (a training run on the executor finishes with the executor)."""
+        task, self._load_task = self._load_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def loaded(self) -> None:
+        """Wait until the first model load has finished (succeeded or fallen back)."""
+        if self._load_task is not None:
+            await asyncio.gather(asyncio.shield(self._load_task), return_exceptions=True)
+
+    @property
+    def bundled(self) -> bool:
+        """The model in use is the shipped one (the trader has not trained their own)."""
+        return self.source is not None and self.source == self.bundled_model
 
     async def load(self) -> str:
-        """Load the model file off the loop; returns "" or the reason the scorer falls back to prob_otm."""
-        model, reason = await self._executors.run(EXECUTOR, load_model_or_fallback, self.model_path)
+        """Load the model file off the loop (the bundled model while the trader has none); returns ""
+        or the reason the scorer falls back to prob_otm. Emits ``model_changed``."""
+        path = self.model_path
+        if not path.exists() and self.bundled_model is not None and self.bundled_model.exists():
+            path = self.bundled_model
+        model, reason = await self._executors.run(EXECUTOR, load_model_or_fallback, path)
         if reason:
             log.warning("predictor: %s", reason)
+        self.source = path if model is not None else None
         self.scorer = CandidateScorer(self._market, model, reason)
+        emit_isolated(self.model_changed, self.scorer)
         return reason
 
     def _train(self, symbols: tuple[str, ...], label: LabelRule, start: date | None, end: date | None,
@@ -73,6 +128,8 @@ class PredictorService:
             progress("building the training set", 0.0)
         ts = build_training_set(symbols=symbols, label=label, start=start, end=end, day_step=day_step,
                                 market=self._market)
+        from magnus_desktop.services.predictor.model import train_model
+
         model = train_model(ts, progress=progress)
         model.save(self.model_path)
         return model
@@ -87,15 +144,20 @@ class PredictorService:
         """
         model = await self._executors.run(EXECUTOR, self._train, symbols, label or LabelRule(), start, end,
                                           day_step, progress)
+        self.source = self.model_path
         self.scorer = CandidateScorer(self._market, model)
+        emit_isolated(self.model_changed, self.scorer)
         return model
 
     async def evaluate(self, *, symbols: tuple[str, ...] = DEFAULT_SYMBOLS, label: LabelRule | None = None,
-                       day_step: int = 5, threshold: float = DEFAULT_THRESHOLD,
+                       day_step: int = 5, threshold: float = 0.8,
                        progress: Progress | None = None) -> dict[str, Any]:
-        """Walk-forward evaluation (see ``evaluate``), off the loop."""
+        """Walk-forward evaluation (see ``evaluate``; ``threshold``: the p_win filter, as its
+        ``DEFAULT_THRESHOLD``), off the loop."""
         def run() -> dict[str, Any]:
             ts = build_training_set(symbols=symbols, label=label, day_step=day_step, market=self._market)
+            from magnus_desktop.services.predictor.evaluate import evaluate
+
             return evaluate(ts, threshold=threshold, progress=progress)
 
         return await self._executors.run(EXECUTOR, run)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from psygnal import Signal
 
 from magnus_desktop.analytics.scanner import ScanParams, scan
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.protocols import MarketDataError
+from magnus_desktop.services.predictor.dataset import DatasetError
 from magnus_desktop.services.scanner.hints import loosen_hints, no_later_expiry
 from magnus_desktop.services.settings import Settings
 
@@ -53,6 +55,10 @@ class ScanOutcome:
     #: where the chain's quotes came from: "recorded EOD quotes" (the replay) or the live source,
     #: e.g. "ib · as of 2026-12-02 10:31 ET"
     quotes: str = RECORDED_QUOTES
+    #: the rows have a ``p_win`` column (the predictor's calibrated win probability, decimal)
+    has_p_win: bool = False
+    #: which model scored ``p_win`` and its out-of-sample Brier, or why there is no ``p_win``
+    p_win_note: str = ""
 
 
 def scan_records(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
@@ -91,12 +97,28 @@ class ScannerService:
         self.scan_params = scan_params_from_settings(ctx.settings)
         self.last_scan: ScanOutcome | None = None
         self._live_task: asyncio.Task[None] | None = None
+        self._rescan_task: asyncio.Task[ScanOutcome] | None = None
 
     async def start(self) -> None:
-        """The first scan comes with the first refresh pass."""
+        """The first scan comes with the first refresh pass; a new predictor model rescans."""
+        self._ctx.predictor.model_changed.connect(self._on_predictor_model_changed)
+
+    def _on_predictor_model_changed(self, _scorer: object) -> None:
+        if self._ctx.clock is None or self._ctx.closed or self.last_scan is None:
+            return  # the first refresh pass scans with it
+        self._rescan_task = asyncio.get_running_loop().create_task(self._publish(self._ctx.day, self.scan_params))
+
+    async def idle(self) -> None:
+        """Wait for a rescan a new predictor model started (the window's ``--screenshot``)."""
+        if self._rescan_task is not None:
+            await asyncio.gather(asyncio.shield(self._rescan_task), return_exceptions=True)
 
     async def aclose(self) -> None:
         """Stop a live chain scan that is under way."""
+        self._ctx.predictor.model_changed.disconnect(self._on_predictor_model_changed, missing_ok=True)
+        if self._rescan_task is not None and not self._rescan_task.done():
+            self._rescan_task.cancel()
+            await asyncio.gather(self._rescan_task, return_exceptions=True)
         task, self._live_task = self._live_task, None
         if task is not None and not task.done():
             task.cancel()
@@ -165,18 +187,48 @@ class ScannerService:
         outcome = await self._ctx.run_compute(self._scan_chain, chain, as_of, params)
         return replace(outcome, quotes=f"{source} snapshot quotes")
 
-    @staticmethod
-    def _scan_chain(chain: pd.DataFrame, as_of: date, params: ScanParams) -> ScanOutcome:
+    def _scan_chain(self, chain: pd.DataFrame, as_of: date, params: ScanParams) -> ScanOutcome:
         rows = scan(chain, params, as_of=as_of)
         hints = () if len(rows) else tuple(loosen_hints(params, chain, as_of))
-        return ScanOutcome(as_of, params, rows, hints, records=scan_records(rows) if len(rows) else ())
+        rows, has_p_win, note = self._with_p_win(rows, chain, as_of)
+        return ScanOutcome(as_of, params, rows, hints, records=scan_records(rows) if len(rows) else (),
+                           has_p_win=has_p_win, p_win_note=note)
 
     def scan_day(self, day: date, params: ScanParams, last_day: date | None = None) -> ScanOutcome:
         """Scan ``day`` (blocking: the compute executor runs it); explain an empty result."""
         chain = self._ctx.market.chain(day)
         rows = scan(chain, params, as_of=day)
+        rows, has_p_win, note = self._with_p_win(rows, chain, day)
         if len(rows):
-            return ScanOutcome(day, params, rows, last_day=last_day, records=scan_records(rows))
+            return ScanOutcome(day, params, rows, last_day=last_day, records=scan_records(rows),
+                               has_p_win=has_p_win, p_win_note=note)
         nothing_later = no_later_expiry(chain, day, last_day)
         hints = () if nothing_later is not None else tuple(loosen_hints(params, chain, day))
-        return ScanOutcome(day, params, rows, hints, nothing_later, last_day)
+        return ScanOutcome(day, params, rows, hints, nothing_later, last_day, has_p_win=has_p_win, p_win_note=note)
+
+    def _with_p_win(self, rows: pd.DataFrame, chain: pd.DataFrame, day: date) -> tuple[pd.DataFrame, bool, str]:
+        """``rows`` with a ``p_win`` column scored by the predictor (one vectorised call per root), and
+        the note for the column's tooltip; without a usable model or market features for ``day``
+        the rows come back unchanged and the note says why (blocking: a worker thread)."""
+        predictor = self._ctx.predictor
+        scorer = predictor.scorer
+        if scorer.model is None:
+            return rows, False, f"p_win unavailable: {scorer.fallback}"
+        brier = scorer.model.oos_brier
+        note = (f"model {scorer.model.version}{' (bundled)' if predictor.bundled else ''}"
+                + (f" · out-of-sample Brier {brier:.3f}" if brier is not None else ""))
+        if not len(rows):
+            return rows, True, note
+        keys = ["underlying", "expiry", "strike", "right"]
+        und = rows[keys].merge(chain[[*keys, "und_price"]].drop_duplicates(keys), on=keys, how="left")["und_price"]
+        rows = rows.assign(und_price=und.to_numpy(float))
+        p_win = np.full(len(rows), np.nan)
+        try:
+            for root, idx in rows.groupby("underlying").indices.items():
+                part = rows.iloc[idx]
+                p_win[idx] = scorer.p_win_many(str(root), day, part["right"].to_numpy(), part["strike"].to_numpy(float),
+                                               part["und_price"].to_numpy(float), part["iv"].to_numpy(float),
+                                               np.abs(part["delta"].to_numpy(float)), part["dte"].to_numpy(float))
+        except DatasetError as exc:
+            return rows.drop(columns="und_price"), False, f"p_win unavailable on {day}: {exc}"
+        return rows.drop(columns="und_price").assign(p_win=p_win), True, note

@@ -9,6 +9,7 @@ outcome carries its explanation (computed by the ``ScannerService`` off the GUI 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -78,6 +79,9 @@ SCAN_TABLE_COLUMNS: tuple[Column, ...] = (
     Column("delta", "Delta", lambda v: fmt_num(v, 3), tooltip="BSM delta per share at that IV (puts are negative)."),
     Column("prob_otm", "P(OTM)", lambda v: fmt_pct(v, 1),
            tooltip="Prob. OTM: risk-neutral probability of expiring out of the money: N(d2) for puts, N(−d2) for calls."),
+    Column("p_win", "p_win", lambda v: fmt_pct(v, 1),
+           tooltip="Model win probability (XGBoost, calibrated): the predictor's chance that this short option "
+                   "expires out of the money, learned from real price paths. Shown only while a model is loaded."),
     Column("return_on_collateral", "Ret/coll", lambda v: fmt_pct(v, 2),
            tooltip="Return on collateral = premium / strike (premium = bid or mid, as chosen in the filters)."),
     Column("annualized_return", "Annual", lambda v: fmt_pct(v, 1),
@@ -360,6 +364,7 @@ class ScannerPanel(QWidget):
 
     def _on_vm_scan_changed(self, outcome: ScanOutcome) -> None:
         self.model.set_records(outcome.records)  # converted off the GUI thread
+        self._show_p_win(outcome)
         if not self._filters_match(outcome.params):  # a day step scanned the last valid filters
             self._set_stale(True, f"Stale — results for {outcome.day} use the last valid filters, not the "
                                   "ones shown; fix the filters to rescan.")
@@ -370,6 +375,22 @@ class ScannerPanel(QWidget):
         self._show_status(text, error=False)
         set_label(self.empty_label, text)
         self.results.setCurrentWidget(self.empty_label if outcome.rows.empty else self.table)
+
+    def _show_p_win(self, outcome: ScanOutcome) -> None:
+        """The ``p_win`` column is there only when the scan has it; its header tooltip names the model
+        and its out-of-sample Brier (or says why there is no p_win)."""
+        col = next(i for i, c in enumerate(self.model.columns) if c.key == "p_win")
+        base = SCAN_TABLE_COLUMNS[col].tooltip
+        tooltip = f"{base}\n{outcome.p_win_note}" if outcome.p_win_note else base
+        if self.model.columns[col].tooltip != tooltip:
+            self.model.columns[col] = replace(self.model.columns[col], tooltip=tooltip)
+            self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, col, col)
+        if self.table.isColumnHidden(col) == outcome.has_p_win:
+            self.table.setColumnHidden(col, not outcome.has_p_win)
+            if outcome.has_p_win:
+                self.table.setColumnWidth(col, max(self.table.columnWidth(col),
+                                                   self.table.sizeHintForColumn(col),
+                                                   self.table.horizontalHeader().sectionSizeHint(col)))
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         set_label(self.status, text, text_color("loss") if error else None)
