@@ -269,3 +269,15 @@ def test_until_the_quote_arrives_the_ticket_says_so_and_cannot_be_sent(qtbot, qa
         dialog.reject()
     finally:
         qapp.setQuitOnLastWindowClosed(quit_on_close)
+
+
+def test_the_ticket_shows_p_win_of_the_contract_like_the_scanner(run, open_ticket, ctx) -> None:
+    """The ticket's p_win is the scanner's for the same contract (one model, one feature path)."""
+    scan = ctx.scanner.last_scan
+    assert scan.has_p_win
+    row = scan.rows.iloc[len(scan.rows) // 2]
+    contract = OptionContract(str(row["underlying"]), row["expiry"].date(), float(row["strike"]), row["right"])
+    dialog = open_ticket(contract)
+    run.until(lambda: dialog.p_win is not None)
+    assert dialog.p_win == pytest.approx(float(row["p_win"]), abs=1e-6)
+    assert f"{row['p_win'] * 100:.1f}%" in dialog.p_win_label.text() and "Brier" in dialog.p_win_label.text()

@@ -29,7 +29,12 @@ from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths, resource_path
-from magnus_desktop.services.predictor.dataset import DEFAULT_SYMBOLS, LabelRule, build_training_set
+from magnus_desktop.services.predictor.dataset import (
+    DEFAULT_SYMBOLS,
+    DatasetError,
+    LabelRule,
+    build_training_set,
+)
 from magnus_desktop.services.predictor.scoring import CandidateScorer
 
 if TYPE_CHECKING:  # xgboost and scikit-learn load on the predictor's executor when first needed
@@ -102,6 +107,37 @@ class PredictorService:
         """Wait until the first model load has finished (succeeded or fallen back)."""
         if self._load_task is not None:
             await asyncio.gather(asyncio.shield(self._load_task), return_exceptions=True)
+
+    async def p_win_of(self, underlying: str, day: date, right: str, strike: float, und_price: float,
+                       bid: float, ask: float, dte: int) -> tuple[float | None, str]:
+        """``p_win`` of selling one contract on ``day`` at its quote (the ticket): IV solved from the mid
+        (Black-Scholes, rate 0 as in training), |delta| at that IV, then the model (predictor executor).
+
+        Returns:
+            (calibrated win probability, decimal — None when there is none; the model's name and its
+            out-of-sample Brier, or why there is no p_win).
+        """
+        scorer = self.scorer
+        if scorer.model is None:
+            return None, f"no p_win: {scorer.fallback}"
+
+        def run() -> float:
+            from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
+
+            t = dte / 365.0
+            iv = float(implied_vol(0.5 * (bid + ask), right, und_price, strike, t, 0.0))
+            if not (iv > 0):
+                raise DatasetError(f"no implied volatility from the quote {bid:.2f}/{ask:.2f}")
+            delta = abs(float(bs_greeks(right, und_price, strike, t, 0.0, iv).delta))
+            return float(scorer.p_win_many(underlying, day, [right], [strike], [und_price], [iv], [delta], [dte])[0])
+
+        try:
+            p = await self._executors.run(EXECUTOR, run)
+        except DatasetError as exc:
+            return None, f"no p_win: {exc}"
+        brier = scorer.model.oos_brier
+        return p, (f"{'bundled model' if self.bundled else 'your model'} {scorer.model.version}"
+                   + (f", out-of-sample Brier {brier:.3f}" if brier is not None else ""))
 
     @property
     def bundled(self) -> bool:

@@ -98,6 +98,7 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
                              (vm.account_changed, self._on_vm_account_changed), (vm.date_changed, self._on_vm_date_changed),
                              (vm.ticket_checked, self._on_vm_ticket_checked),
                              (vm.quote_received, self._on_vm_quote_received),
+                             (vm.p_win_received, self._on_vm_p_win_received),
                              (vm.refusal_changed, self._show_problems)]
         for signal, slot in self._connections:
             signal.connect(slot)
@@ -106,6 +107,12 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
     # ---- construction -------------------------------------------------------------------------
     def _build_fields(self, action: Action, qty: int) -> None:
         self.day_label, self.bid_label, self.ask_label, self.mid_label, self.und_label = (QLabel() for _ in range(5))
+        #: the predictor's p_win of selling the contract (decimal), None until known or without a model
+        self.p_win: float | None = None
+        self.p_win_label = QLabel("…")
+        self.p_win_label.setObjectName("ticket_p_win")
+        self.p_win_label.setWordWrap(True)
+        self.p_win_label.setToolTip(P_WIN_HELP)
         self.source_label = QLabel("…")
         self.source_label.setObjectName("ticket_quote_source")
         self.source_label.setToolTip("Where the bid/ask above come from, and when they were true")
@@ -165,6 +172,7 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         for text, widget in (("Replay trade date", self.day_label), ("Recorded bid", self.bid_label),
                              ("Recorded ask", self.ask_label), ("Mid", self.mid_label),
                              ("Underlying price", self.und_label), ("Quote source", self.source_label),
+                             ("p_win (if sold)", self.p_win_label),
                              ("Action", self.action), ("Position effect", self.effect),
                              (qty_text, self.qty), ("Order type", self.order_type), ("Limit price", self.limit),
                              ("Time in force", self.tif)):
@@ -288,6 +296,7 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self._show_risk(p, held)
         draw_payoff(self.chart, self.vm.payoff(ticket, p, {self.contract: quote}, self.quote[3]), p)
         self.later = None
+        self._check_ref = None  # a check still running is of the ticket before this edit: dropped
         self.later_label.setText("Checking buying power on the later replay days this order affects…")
         self._check_timer.start()
         self._show_problems()
@@ -379,6 +388,8 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.day_label.setText(day.isoformat() if day is not None else "replay not started")
         if day is not None and day != self.quote_day:
             self.quote, self.quote_day = (math.nan, math.nan, math.nan, math.nan), None
+            self.p_win = None
+            self.p_win_label.setText("…")
             self.source_label.setText("reading the quote…")
             self.vm.request_quote(self.contract)
         self._show_quote()
@@ -390,6 +401,16 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.source_label.setText(describe_source(quote.source, quote.as_of, today=quote.day,
                                                   delayed=quote.quote.delayed))
         self._show_quote()
+
+    def _on_vm_p_win_received(self, contract: OptionContract, day: date, p: float | None, note: str) -> None:
+        if contract != self.contract or day != self._replay_day():
+            return
+        self.p_win = p
+        short = note.split(" ", 2)[:2] if p is not None else []
+        brier = note.rpartition("Brier ")[2] if "Brier " in note else ""
+        self.p_win_label.setText(note if p is None else
+                                 f"<b>{p * 100:.1f}%</b> · {' '.join(short)}" + (f", Brier {brier}" if brier else ""))
+        self.p_win_label.setToolTip(f"{note}\n\n{P_WIN_HELP}")
 
     def _show_quote(self) -> None:
         bid, ask, _last, und = self.quote
@@ -403,6 +424,10 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self._check_timer.stop()
         self._disconnect_vm()
         super().done(result)
+
+
+P_WIN_HELP = ("p_win: the predictor's calibrated probability that this option, sold today, expires out of the "
+              "money (XGBoost on real price paths; the scanner shows the Black-Scholes P(OTM) beside it).")
 
 
 def _wrapping_label(style: str) -> QLabel:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -43,6 +44,8 @@ class OrdersViewModel(QObject):
     order_rejected = Signal(str, str)  # (order_ref, reason) of an OrderEvent in state "rejected"
     ticket_checked = Signal(object, object)  # (OrderTicket, LaterDaysCheck | None)
     quote_received = Signal(object)  # TicketQuote
+    #: (contract, day, p_win decimal or None, the model's name or why there is none)
+    p_win_received = Signal(object, object, object, str)
     account_changed = Signal(object)
     date_changed = Signal(object)
     #: the active account changed state or kind: whether orders may be placed (``refusal``) may differ
@@ -137,6 +140,15 @@ class OrdersViewModel(QObject):
             self._ctx.report(f"Could not read the recorded quote of {contract.describe()}: {exc}")
             return
         self.quote_received.emit(quote)
+        q = quote.quote
+        if q.bid > 0 and q.ask > 0 and q.und_price > 0:
+            p, note = await self._ctx.predictor.p_win_of(contract.underlying, quote.day, contract.right,
+                                                        contract.strike, q.und_price, q.bid, q.ask,
+                                                        contract.dte(quote.day))
+        else:
+            p, note = None, "no p_win: the contract has no two-sided quote"
+        if shiboken6.isValid(self):
+            self.p_win_received.emit(contract, quote.day, p, note)
 
     @asyncSlot(str, str)
     async def request_chain(self, key: str, underlying: str) -> None:
