@@ -29,6 +29,8 @@ from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from magnus_desktop.ui.predictor.panel import PredictorPanel
+from magnus_desktop.ui.predictor.view_model import PredictorViewModel
 from magnus_desktop.ui.risk.panel import RiskPanel
 from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -110,6 +112,11 @@ def risk_dock(app: AppViewModel) -> QWidget:
     return _owned(RiskPanel(vm), vm)
 
 
+def predictor_dock(app: AppViewModel) -> QWidget:
+    vm = PredictorViewModel(app.ctx)
+    return _owned(PredictorPanel(vm), vm)
+
+
 def alerts_dock(app: AppViewModel) -> QWidget:
     """The Alerts dock and the tray icon it notifies through (both live as long as the panel)."""
     vm = AlertsViewModel(app.ctx, app.orders)
@@ -150,6 +157,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_orders", "Orders", Area.BottomDockWidgetArea, orders_dock, tab_with="dock_positions"),
     DockSpec("dock_audit", "Audit log", Area.BottomDockWidgetArea, audit_dock, tab_with="dock_watchlists"),
     DockSpec("dock_risk", "Risk", Area.TopDockWidgetArea, risk_dock, tab_with="dock_scanner"),
+    DockSpec("dock_predictor", "Predictor", Area.TopDockWidgetArea, predictor_dock, tab_with="dock_scanner"),
     DockSpec("dock_alerts", "Alerts", Area.BottomDockWidgetArea, alerts_dock, tab_with="dock_watchlists",
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",

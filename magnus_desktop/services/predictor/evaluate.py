@@ -37,6 +37,7 @@ from magnus_desktop.services.predictor.metrics import (
     filter_profit,
     none_if_nan,
     pnl_by_decile,
+    roc_points,
 )
 from magnus_desktop.services.predictor.model import (
     CALIBRATION_DAYS,
@@ -124,7 +125,7 @@ def evaluate(ts: TrainingSet, *, threshold: float = DEFAULT_THRESHOLD, purge_day
 
     Returns:
         ``{"per_year": {year: scores}, "overall": scores, "calibration_curve": [...],
-        "pnl_by_decile": [...], "settings": {...}}``; ``scores`` hold ``n, auc, brier, log_loss,
+        "pnl_by_decile": [...], "roc": [{"fpr", "tpr", "threshold"}...], "settings": {...}}``; ``scores`` hold ``n, auc, brier, log_loss,
         brier_bs_prob_otm, brier_majority, avg_pnl_all, avg_pnl_filtered`` and the logistic-regression,
         drawdown and filter counts (P&L in USD per share; NaN → None).
 
@@ -171,6 +172,7 @@ def evaluate(ts: TrainingSet, *, threshold: float = DEFAULT_THRESHOLD, purge_day
         "overall": _scores(p_all, ts, idx, maj_all, logit_all, threshold),
         "calibration_curve": calibration_curve(p_all, ts.y[idx]),
         "pnl_by_decile": pnl_by_decile(p_all, ts.pnl[idx]),
+        "roc": roc_points(p_all, ts.y[idx]),
         "settings": {"threshold": threshold, "purge_days": gap, "min_train_years": min_train_years,
                      "rounds": rounds, "label": ts.label.describe(), "rows": len(ts),
                      "skipped_years": skipped, "pnl_unit": "USD per share of one short option"},

@@ -80,3 +80,16 @@ def pnl_by_decile(p: NDArray[np.float64], pnl: NDArray[np.float64]) -> list[dict
     order = np.argsort(p, kind="stable")
     return [{"decile": k + 1, "n": int(part.size), "min_p": float(p[part].min()), "avg_pnl": float(pnl[part].mean())}
             for k, part in enumerate(np.array_split(order, 10))]
+
+
+def roc_points(p: NDArray[np.float64], y: NDArray[np.int8], max_points: int = 200) -> list[dict[str, float]]:
+    """ROC curve (``sklearn.metrics.roc_curve``) thinned to at most ``max_points`` points, each
+    ``{"fpr", "tpr", "threshold"}`` (rates as decimals; the first and last points kept). Empty when
+    ``y`` has one class only."""
+    from sklearn.metrics import roc_curve
+
+    if np.unique(y).size < 2:
+        return []
+    fpr, tpr, thr = roc_curve(y, p)
+    keep = np.unique(np.linspace(0, fpr.size - 1, min(max_points, fpr.size)).round().astype(int))
+    return [{"fpr": float(fpr[i]), "tpr": float(tpr[i]), "threshold": float(min(thr[i], 1.0))} for i in keep]

@@ -44,6 +44,8 @@ __all__ = ["BUNDLED_MODEL", "EXECUTOR", "PredictorService", "default_model_path"
 
 #: The model ``magnus-desktop predictor train`` builds from the bundled data, shipped for a first run.
 BUNDLED_MODEL = resource_path("models", "predictor.json")
+#: ``magnus-desktop predictor evaluate --day-step 5 --format json`` of the same recipe and data.
+BUNDLED_EVALUATION = resource_path("models", "predictor-evaluation.json")
 
 EXECUTOR = "predictor"
 log = logging.getLogger(__name__)
@@ -107,6 +109,64 @@ class PredictorService:
         """Wait until the first model load has finished (succeeded or fallen back)."""
         if self._load_task is not None:
             await asyncio.gather(asyncio.shield(self._load_task), return_exceptions=True)
+
+    def card(self) -> dict[str, Any]:
+        """The model card of the model in use: ``{"source": "bundled"|"yours"|"none", "path", "version",
+        "trained_at", "window", "rows", "label", "symbols", "metrics", "fallback"}`` (what the file
+        holds; ``fallback``: why there is no model)."""
+        model = self.scorer.model
+        if model is None:
+            return {"source": "none", "fallback": self.scorer.fallback}
+        meta = model.meta
+        return {"source": "bundled" if self.bundled else "yours", "path": str(self.source), "version": model.version,
+                "trained_at": meta.get("trained_at"), "window": meta.get("window", {}), "rows": meta.get("rows", {}),
+                "label": meta.get("label", ""), "symbols": meta.get("symbols", []),
+                "metrics": meta.get("metrics", {}).get("calibration_fold", {}), "fallback": ""}
+
+    @property
+    def evaluation_path(self) -> Path:
+        """Where the trader's last walk-forward evaluation is kept (next to their model file)."""
+        return self.model_path.with_name("evaluation.json")
+
+    async def stored_evaluation(self) -> dict[str, Any] | None:
+        """The last walk-forward evaluation: the trader's own run, else (with the bundled model) the
+        one shipped with it; None when there is none or it cannot be read (read off the loop)."""
+        paths = [self.evaluation_path]
+        if self.bundled and BUNDLED_EVALUATION.exists():
+            paths.append(BUNDLED_EVALUATION)
+
+        def read() -> dict[str, Any] | None:
+            import json
+
+            for path in paths:
+                try:
+                    doc = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    if not isinstance(exc, FileNotFoundError):
+                        log.warning("predictor evaluation %s not read: %s", path, exc)
+                    continue
+                if isinstance(doc, dict) and "overall" in doc:
+                    return {**doc, "file": str(path), "shipped": path == BUNDLED_EVALUATION}
+            return None
+
+        return await self._executors.run(EXECUTOR, read)
+
+    async def evaluate_and_store(self, *, day_step: int = 5, progress: Progress | None = None) -> dict[str, Any]:
+        """Run the walk-forward evaluation (every ``day_step``-th trading day) and keep it next to the
+        model file (written atomically). Raises NotEnoughDataError / DatasetError like ``evaluate``."""
+        result = await self.evaluate(day_step=day_step, progress=progress)
+
+        def write() -> None:
+            import json
+
+            path = self.evaluation_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps({**result, "day_step": day_step}, default=str), encoding="utf-8")
+            tmp.replace(path)
+
+        await self._executors.run(EXECUTOR, write)
+        return {**result, "day_step": day_step, "file": str(self.evaluation_path), "shipped": False}
 
     async def p_win_of(self, underlying: str, day: date, right: str, strike: float, und_price: float,
                        bid: float, ask: float, dte: int) -> tuple[float | None, str]:

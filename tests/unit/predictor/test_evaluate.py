@@ -46,6 +46,11 @@ def test_evaluate_reports_each_year_overall_and_the_baselines(spy_slice: Trainin
     assert sum(b["n"] for b in report["calibration_curve"]) == overall["n"]
     assert len(report["pnl_by_decile"]) == 10
     assert report["settings"]["purge_days"] == 60
+    roc = report["roc"]  # from (0, 0) to (1, 1), both rates rising; its area is the AUC
+    assert (roc[0]["fpr"], roc[0]["tpr"], roc[-1]["fpr"], roc[-1]["tpr"]) == (0.0, 0.0, 1.0, 1.0)
+    assert all(a["fpr"] <= b["fpr"] and a["tpr"] <= b["tpr"] for a, b in zip(roc, roc[1:], strict=False))
+    area = np.trapezoid([r["tpr"] for r in roc], [r["fpr"] for r in roc])
+    assert area == pytest.approx(overall["auc"], abs=0.01)  # thinned to 200 points
 
 
 def test_evaluate_without_enough_history_says_so(spy_slice: TrainingSet) -> None:
