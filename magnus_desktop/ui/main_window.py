@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,7 @@ from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.accounts.dialog import AccountsDialog
 from magnus_desktop.ui.actions import WINDOW, ActionRegistry
 from magnus_desktop.ui.actions import plain as _plain
+from magnus_desktop.ui.alerts.tray import AlertTray
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.docks import DOCKS, DockSpec
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._services_up = False
         self._quit_pending = False
+        self._no_tray_told = False
         app = QApplication.instance()
         if isinstance(app, QApplication):  # this window quits the app itself, after its shutdown
             app.setQuitOnLastWindowClosed(False)
@@ -441,9 +443,40 @@ class MainWindow(QMainWindow):
     def _on_vm_date_changed(self, day: object) -> None:
         self.day_status.setText(f"Replay {day}")
 
+    # ---- system tray ------------------------------------------------------------------------------
+    def tray(self) -> AlertTray | None:
+        """The alerts centre's tray icon when a system tray is available (None otherwise)."""
+        tray = self.findChild(AlertTray)
+        return tray if tray is not None and tray.available else None
+
+    def _hide_to_tray(self, setting: str) -> bool:
+        """Hide the window in the tray when ``setting`` (close_to_tray / minimize_to_tray) is on and a
+        tray exists; without a tray the window stays (it could not be brought back) and the trader is told."""
+        if not getattr(self.vm.settings.alerts, setting) or self._quitting:
+            return False
+        if self.tray() is None:
+            if not self._no_tray_told:
+                self._no_tray_told = True
+                self.show_notice("No system tray on this desktop: the window cannot hide in the tray "
+                                 f"({setting.replace('_', ' ')} is on); alerts stay in the Alerts dock.")
+            return False
+        self.save_layout()
+        self.hide()
+        log.info("window hidden in the system tray (%s); the monitors keep running", setting)
+        return True
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Minimise-to-tray: a minimised window hides in the tray (after Qt finished minimising)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and self.isMinimized() and not self._quitting:
+            QTimer.singleShot(0, lambda: self.isMinimized() and self._hide_to_tray("minimize_to_tray"))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down:
             super().closeEvent(event)
+            return
+        if self._hide_to_tray("close_to_tray"):  # the app and its monitors keep running
+            event.ignore()
             return
         try:
             asyncio.get_running_loop()

@@ -69,6 +69,8 @@ class AlertsPanel(QWidget):
         #: the tray icon notifying for this dock (set by the dock factory)
         self.tray: object | None = None
         self.unread = 0
+        self._problems: tuple[str, ...] = ()
+        self._tray_note = ""
         self.model = RecordTableModel(COLUMNS, key=lambda r: r["id"], parent=self)
         self.table = record_table(self.model, self, "alerts_table")
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
@@ -128,7 +130,13 @@ class AlertsPanel(QWidget):
             dock.setWindowTitle(f"{TITLE} ({count})" if count else TITLE)
 
     def _on_vm_problems_changed(self, problems: tuple[str, ...]) -> None:
-        self.problems.setText("\n".join(problems))
+        self._problems = tuple(problems)
+        self.problems.setText("\n".join((self._tray_note, *problems) if self._tray_note else problems))
+
+    def set_tray_note(self, note: str) -> None:
+        """Say once, above the other problems, that there is no system tray (alerts stay here)."""
+        self._tray_note = note
+        self._on_vm_problems_changed(self._problems)
 
     def _dock(self) -> QDockWidget | None:
         w = self.parentWidget()
