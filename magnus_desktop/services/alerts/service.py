@@ -2,7 +2,7 @@
 
 The monitors run on every replay step (the context's refresher calls :meth:`refresh`), on every
 coalesced account update of a real broker account (quote batches), and on their cadence
-(:class:`CadenceScheduler`). Input building and the monitors run on the compute executor, storage
+(:class:`MonitorScheduler`, APScheduler on the asyncio loop). Input building and the monitors run on the compute executor, storage
 on the db executor; the alert list is only touched on the loop thread. In replay "now" is the close
 of the replay day, so the cool-down and snoozes follow the replay clock.
 
@@ -30,7 +30,7 @@ from magnus_desktop.services.alerts.dedupe import dedupe
 from magnus_desktop.services.alerts.inputs import KALSHI_NOTE, OFFLINE_NOTES, build_input
 from magnus_desktop.services.alerts.monitors import MONITORS, KalshiQuote, MonitorRun, run_monitors
 from magnus_desktop.services.alerts.repo import AlertRepo, HistoryFilter
-from magnus_desktop.services.alerts.schedule import CadenceScheduler
+from magnus_desktop.services.alerts.schedule import MonitorScheduler
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.recorded import close_of_day
 from magnus_desktop.services.storage import StorageError
@@ -66,7 +66,7 @@ class AlertService:
         self.kalshi_source: KalshiSource | None = None
         #: False: only replay steps and quote batches run the monitors (the headless CLI)
         self.scheduled = True
-        self.scheduler = CadenceScheduler(self._cadences, self.run_scheduled)
+        self.scheduler = MonitorScheduler(self._cadences, self.run_scheduled)
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
