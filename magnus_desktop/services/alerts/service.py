@@ -61,6 +61,7 @@ class AlertService:
         self._memory_ids = itertools.count(-1, -1)
         self._save_problem_reported = False
         self._live_handle: asyncio.TimerHandle | None = None
+        self._last_live_run = -LIVE_RUN_INTERVAL
         self._live_task: asyncio.Task[None] | None = None
         #: the Kalshi hook: a callable returning the markets to check (None = not connected)
         self.kalshi_source: KalshiSource | None = None
@@ -212,13 +213,17 @@ class AlertService:
 
     # ---- quote batches of a real account --------------------------------------------------------
     def _on_portfolio_account_changed(self, _summary: object) -> None:
+        """A quote batch of a real account: run at once (a triggering quote reaches the tray within
+        a second), then at most every :data:`LIVE_RUN_INTERVAL` s (batches in between coalesce)."""
         if not self._ctx.portfolio.showing_broker or self._ctx.closed or self._live_handle is not None:
             return
         loop = asyncio.get_running_loop()
-        self._live_handle = loop.call_later(LIVE_RUN_INTERVAL, self._run_live)
+        delay = max(0.0, self._last_live_run + LIVE_RUN_INTERVAL - loop.time())
+        self._live_handle = loop.call_later(delay, self._run_live)
 
     def _run_live(self) -> None:
         self._live_handle = None
+        self._last_live_run = asyncio.get_running_loop().time()
         if not self._ctx.closed:
             self._live_task = asyncio.get_running_loop().create_task(self.run(datetime.now().date()))
 

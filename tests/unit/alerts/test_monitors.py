@@ -177,3 +177,33 @@ async def test_the_scheduler_runs_each_cadence_with_the_monitors_set_to_it_now()
     finally:
         await sched.aclose()
     assert not sched.running
+
+
+@pytest.mark.asyncio
+async def test_a_quote_batch_runs_the_monitors_at_once_then_at_most_every_interval() -> None:
+    """A real account's quote batch: the first runs the monitors at once (no fixed delay before a
+    triggering quote can reach the tray); batches within the interval coalesce into one later run."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from magnus_desktop.services.alerts.service import LIVE_RUN_INTERVAL, AlertService
+
+    loop = asyncio.get_running_loop()
+    svc = AlertService(SimpleNamespace(portfolio=SimpleNamespace(showing_broker=True), closed=False))  # type: ignore[arg-type]
+    runs: list[float] = []
+
+    async def fake_run(_day: date, _names: object = None) -> tuple[()]:
+        runs.append(loop.time())
+        return ()
+
+    svc.run = fake_run  # type: ignore[method-assign]
+    start = loop.time()
+    svc._on_portfolio_account_changed(None)
+    await asyncio.sleep(0.05)
+    assert len(runs) == 1 and runs[0] - start < 0.05
+    for _ in range(5):
+        svc._on_portfolio_account_changed(None)
+        await asyncio.sleep(0.01)
+    assert len(runs) == 1
+    await asyncio.sleep(LIVE_RUN_INTERVAL)
+    assert len(runs) == 2 and runs[1] - runs[0] >= LIVE_RUN_INTERVAL - 0.02
