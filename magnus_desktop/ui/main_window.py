@@ -175,8 +175,8 @@ class MainWindow(QMainWindow):
         """Every action of the window, each with a stable id and a default shortcut (see ``ui/actions``)."""
         self.actions_registry = registry = ActionRegistry(self)
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        menus: dict[str, QMenu] = {"File": file_menu}
+        file_menu, edit, view, replay = (bar.addMenu(f"&{title}") for title in ("File", "Edit", "View", "Replay"))
+        menus: dict[str, QMenu] = {"File": file_menu, "Edit": edit, "View": view, "Replay": replay}
 
         def menu_of(title: str) -> QMenu:
             return menus.get(title) or menus.setdefault(title, bar.addMenu(f"&{title}"))
@@ -194,12 +194,10 @@ class MainWindow(QMainWindow):
                              item.default, spec.id if item.local else WINDOW)
         file_menu.addSeparator()
         self.quit_action = self._menu_action(file_menu, "file.quit", "Quit", self.request_quit, "Ctrl+Q")
-        edit = bar.addMenu("&Edit")
         self.settings_action = self._menu_action(edit, "edit.settings", "Settings…", self.open_settings, "Ctrl+,")
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.accounts_action = self._menu_action(edit, "edit.accounts", "Accounts…", self.open_accounts, "Ctrl+Shift+A")
         self.accounts_action.setToolTip("Broker accounts (paper, Interactive Brokers, Robinhood); one active")
-        view = bar.addMenu("&View")
         for n, (dock_id, dock) in enumerate(self.docks.items(), start=1):
             toggle = dock.toggleViewAction()
             view.addAction(toggle)
@@ -209,7 +207,6 @@ class MainWindow(QMainWindow):
         self.dark_action = self._menu_action(view, "view.dark_theme", "Dark theme", self.toggle_theme, "Ctrl+Shift+T")
         self.dark_action.setCheckable(True)
         self.dark_action.setChecked(self.vm.theme == "dark")
-        replay = bar.addMenu("&Replay")
         for action_id, text, action, default in self.toolbar.menu_actions():
             replay.addAction(action)
             registry.add(action_id, f"Replay › {text}", action, default)

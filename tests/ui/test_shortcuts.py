@@ -51,7 +51,8 @@ def test_an_edited_shortcut_conflicts_then_applies_live_and_persists(window: Mai
                                                                      qtbot) -> None:  # type: ignore[no-untyped-def]
     dialog: SettingsDialog = open_dialog(window, run)
     editor = dialog.shortcut_editor
-    assert editor is not None
+    assert editor is not None and dialog.editor("shortcuts") is editor
+    assert editor.toolTip() == Settings.model_fields["shortcuts"].description
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
     dialog.tabs.setCurrentWidget(editor)
     editor.select("view.dark_theme")

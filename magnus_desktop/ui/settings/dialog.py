@@ -167,6 +167,8 @@ class SettingsDialog(QDialog):
         """The widget that edits ``path`` (``"theme"``, ``"scanner.dte_max"``, ``"db_url"``)."""
         if tuple(path.split(".")) == _DB_PATH:
             return self.db_url_edit if self.db_postgres.isChecked() else self.db_file_edit
+        if tuple(path.split(".")) == _SHORTCUTS and self.shortcut_editor is not None:
+            return self.shortcut_editor
         return self._bindings[tuple(path.split("."))].editor
 
     def field_error(self, path: str) -> str:
@@ -246,6 +248,7 @@ class SettingsDialog(QDialog):
         if self._actions is not None:
             self.shortcut_editor = ShortcutEditor(self._actions, self._original.shortcuts)
             self.shortcut_editor.changed.connect(self._validate)
+            self.shortcut_editor.setToolTip(_field(_SHORTCUTS).description or "")
             self._shortcuts_tab = self.tabs.addTab(self.shortcut_editor, "Shortcuts")
 
     def _build_alerts(self, form: QFormLayout) -> None:

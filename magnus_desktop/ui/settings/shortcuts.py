@@ -137,6 +137,7 @@ class ShortcutEditor(QWidget):
         """Make ``action_id``'s row current (raises StopIteration for an unknown id)."""
         row = next(i for i, e in enumerate(self._entries) if e.id == action_id)
         self.table.selectRow(row)
+        self.table.scrollToItem(self.table.item(row, 0))
 
     # ---- edits --------------------------------------------------------------------------------
     def set_shortcut(self, action_id: str | None, key: str) -> None:
