@@ -12,11 +12,12 @@ Two actions conflict when they share a key sequence and a scope, or one of them 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 WINDOW = "window"
 _PORTABLE = QKeySequence.SequenceFormat.PortableText
@@ -43,6 +44,19 @@ class PanelAction:
     action: QAction
     default: str
     local: bool = False
+
+
+def panel_action(widget: QWidget, action_id: str, menu: str, text: str, key: str, slot: Callable[[], object],
+                 *, local: bool = True) -> PanelAction:
+    """A dock panel's action for the window's ``menu``; with ``local`` its shortcut works only while the
+    keyboard is in the panel (it is added to ``widget`` with a widget-with-children context)."""
+    action = QAction(text, widget)
+    action.setShortcut(QKeySequence(key))
+    if local:
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(slot)
+    widget.addAction(action)
+    return PanelAction(action_id, menu, action, key, local)
 
 
 @dataclass(frozen=True, slots=True)

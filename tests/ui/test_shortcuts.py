@@ -125,3 +125,29 @@ def test_key_text_round_trips_through_qt() -> None:
     from magnus_desktop.ui.actions import key_text
 
     assert key_text("ctrl+shift+k") == "Ctrl+Shift+K" and key_text(QKeySequence()) == ""
+
+
+def test_trade_actions_of_the_positions_and_scanner_docks(window: MainWindow, run: LoopRunner, qtbot) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+    registry = window.actions_registry
+    assert registry.entry("positions.close").path == "Trade › Close selected position…"
+    assert registry.entry("scanner.sell").scope == "dock_scanner"
+    positions = window.panel("dock_positions")
+    run.until(lambda: positions.model.rowCount() > 0)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    positions.table.setFocus()
+    positions.table.selectRow(0)
+    record = positions.table.record_at(0)
+    qtbot.keyClick(positions.table, Qt.Key.Key_C)  # the dock-local key of Trade › Close selected position
+    ticket = positions.ticket_dialog
+    assert ticket is not None and ticket.contract == record["contract"]
+    ticket.close()
+    scanner = window.panel("dock_scanner")
+    run.until(lambda: scanner.table.model().rowCount() > 0)
+    window.activateWindow()  # the ticket had the focus
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    scanner.table.setFocus()
+    scanner.table.selectRow(0)
+    qtbot.keyClick(scanner.table, Qt.Key.Key_Return, CTRL)
+    assert scanner.ticket_dialog is not None
+    scanner.ticket_dialog.close()

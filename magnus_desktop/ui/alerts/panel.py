@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.models.alerts import ACTION_LABELS, Alert, Priority
 from magnus_desktop.models.domain import OptionContract
-from magnus_desktop.ui.actions import PanelAction
+from magnus_desktop.ui.actions import PanelAction, panel_action
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.tables import record_table
@@ -177,21 +177,13 @@ class AlertsPanel(QWidget):
     # ---- triage -----------------------------------------------------------------------------------
     def _triage_actions(self) -> list[PanelAction]:
         """One action per triage key; its shortcut works while the keyboard is in this dock."""
-        out = []
-        for action_id, text, key, slot in (
-                ("alerts.next", "Next alert", "J", lambda: self.move_selection(1)),
-                ("alerts.previous", "Previous alert", "K", lambda: self.move_selection(-1)),
-                ("alerts.acknowledge", "Acknowledge alert", "A", self.acknowledge),
-                ("alerts.snooze", "Snooze alert 1 h", "S", self.snooze),
-                ("alerts.dismiss", "Dismiss alert", "D", self.dismiss),
-                ("alerts.open", "Open alert (first action)", "Return", self.open_current)):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            out.append(PanelAction(action_id, "Alerts", action, key, local=True))
-        return out
+        return [panel_action(self, action_id, "Alerts", text, key, slot) for action_id, text, key, slot in (
+            ("alerts.next", "Next alert", "J", lambda: self.move_selection(1)),
+            ("alerts.previous", "Previous alert", "K", lambda: self.move_selection(-1)),
+            ("alerts.acknowledge", "Acknowledge alert", "A", self.acknowledge),
+            ("alerts.snooze", "Snooze alert 1 h", "S", self.snooze),
+            ("alerts.dismiss", "Dismiss alert", "D", self.dismiss),
+            ("alerts.open", "Open alert (first action)", "Return", self.open_current))]
 
     def panel_actions(self) -> list[PanelAction]:
         """The triage actions for the window's Alerts menu (shortcuts local to this dock)."""
