@@ -52,7 +52,7 @@ def test_close_to_tray_notification_click_and_tray_quit(tray_display: str, tmp_p
     config = home / "config"
     config.mkdir(parents=True)
     settings_file = config / "settings.json"
-    settings_file.write_text(json.dumps({"schema_version": 4, "alerts": {"close_to_tray": True}}))
+    settings_file.write_text(json.dumps({"schema_version": 4, "alerts": {"close_to_tray": True, "minimize_to_tray": True}}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA") and k != "DBUS_SESSION_BUS_ADDRESS"}
     env.update(DISPLAY=tray_display, QT_QPA_PLATFORM="xcb", MAGNUS_DESKTOP_HOME=str(home), PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.run([sys.executable, "-m", "tests.e2e.tray_driver", "--step-to", "2018-01-29"], cwd=REPO_ROOT,
@@ -69,6 +69,7 @@ def test_close_to_tray_notification_click_and_tray_quit(tray_display: str, tmp_p
     assert "CRITICAL" in title or "critical" in title
     assert result["balloon_shown"] and result["shown_after_click"]
     assert result["selected_id"] == result["clicked_id"] is not None
+    assert result["hidden_after_minimize"] and result["shown_after_toggle"]
     assert result["hidden_again"] and result["quit_finished"] and result["context_closed"]
     saved = json.loads(settings_file.read_text())
     assert saved["replay_date"] == "2018-01-29" and saved["alerts"]["close_to_tray"] is True  # Quit saved the settings

@@ -85,6 +85,10 @@ async def scenario(app: QApplication, args: argparse.Namespace, store, settings,
                      and panel.current_alert().alert_id == tray._clicked_id, 5.0)  # noqa: SLF001
         current = panel.current_alert()
         out["selected_id"] = current.alert_id if current is not None else None
+    window.showMinimized()  # minimise-to-tray is on too
+    out["hidden_after_minimize"] = await _until(lambda: not window.isVisible(), 5.0)
+    tray.toggle_window()  # the tray menu's Show / hide window
+    out["shown_after_toggle"] = await _until(lambda: window.isVisible() and not window.isMinimized(), 5.0)
     quit_action = next(a for a in tray.icon.contextMenu().actions() if a.text() == "Quit")
     window.close()  # back in the tray, then the tray menu's Quit
     await asyncio.sleep(0.2)
