@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -56,6 +57,10 @@ AccountKind = Literal["paper", "ib", "robinhood"]
 #: TWS / IB Gateway API ports as IB ships them
 IB_PORTS = {"TWS paper": 7497, "TWS live": 7496, "Gateway paper": 4002, "Gateway live": 4001}
 MAX_ACCOUNT_NAME = 60
+#: shortcut overrides: how many, how long one key sequence's text may be, what an action id looks like
+MAX_SHORTCUTS = 500
+MAX_SHORTCUT_CHARS = 80
+_ACTION_ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 
 
 
@@ -108,6 +113,12 @@ class AlertSettings(BaseModel):
     quiet_hours_enabled: bool = Field(default=False, description="No tray notifications during the quiet hours.")
     quiet_from_hour: int = Field(default=22, ge=0, le=23, description="Quiet hours start at this hour (local time, 0-23).")
     quiet_to_hour: int = Field(default=7, ge=0, le=23, description="Quiet hours end at this hour (local time, 0-23).")
+    close_to_tray: bool = Field(
+        default=False, description="Closing the window hides it in the system tray: the app and its monitors keep "
+                                   "running (the tray menu's Quit ends it). Needs a system tray.")
+    minimize_to_tray: bool = Field(
+        default=False, description="Minimising the window hides it in the system tray (click the tray icon or its "
+                                   "Show / hide window to bring it back). Needs a system tray.")
     expiration_enabled: bool = Field(default=True, description="Monitor: options close to expiry.")
     expiration_high_dte: int = Field(default=7, ge=0, le=MAX_DTE,
                                      description="Expiration: HIGH at this many calendar days to expiry or fewer.")
@@ -311,6 +322,10 @@ class Settings(BaseModel):
     active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
     alerts: AlertSettings = Field(default_factory=AlertSettings,
                                   description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
+    shortcuts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Keyboard shortcuts changed in Settings → Shortcuts: action id → key sequence in portable "
+                    "text (\"Ctrl+Shift+K\"; \"\" = no shortcut). Actions not listed keep their default.")
 
     @field_validator("accounts")
     @classmethod
@@ -331,6 +346,18 @@ class Settings(BaseModel):
         if accounts is not None and value not in {a.name for a in accounts}:
             log.warning("active account %r is not among the accounts; the demo account is used", value)
             return DEMO_ACCOUNT
+        return value
+
+    @field_validator("shortcuts")
+    @classmethod
+    def _shortcut_entries(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_SHORTCUTS:
+            raise ValueError(f"{len(value)} shortcuts; at most {MAX_SHORTCUTS}")
+        for action_id, keys in value.items():
+            if not _ACTION_ID.fullmatch(action_id):
+                raise ValueError(f"{action_id[:40]!r} is not an action id (lower-case words joined by '.' or '_')")
+            if len(keys) > MAX_SHORTCUT_CHARS or any(not ch.isprintable() for ch in keys):
+                raise ValueError(f"the shortcut of {action_id} is not a key sequence")
         return value
 
     def account(self, name: str) -> AccountConfig:

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.ui.alerts.panel import AlertsPanel
-from magnus_desktop.ui.alerts.tray import AlertTray
+from magnus_desktop.ui.alerts.tray import NO_TRAY_NOTE, AlertTray, bring_back
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.audit.panel import AuditPanel
@@ -123,6 +123,7 @@ def alerts_dock(app: AppViewModel) -> QWidget:
     panel = AlertsPanel(vm)
 
     def open_alert(alert_id: int | None) -> None:
+        bring_back(panel.window())  # the window may be hidden in the tray
         panel._raise_dock("dock_alerts")  # noqa: SLF001 - the panel's own helper
         if alert_id is not None:
             panel.select_alert(alert_id)
@@ -135,6 +136,8 @@ def alerts_dock(app: AppViewModel) -> QWidget:
     vm.raised.connect(lambda alerts: tray.notify(list(alerts)))
     vm.unread_changed.connect(tray.set_unread)
     panel.tray = tray
+    if not tray.available:
+        panel.set_tray_note(NO_TRAY_NOTE)
     return _owned(panel, vm)
 
 

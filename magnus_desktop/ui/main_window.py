@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QWidget,
 )
@@ -30,6 +31,9 @@ from magnus_desktop import __version__
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR, app_paths
 from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.accounts.dialog import AccountsDialog
+from magnus_desktop.ui.actions import WINDOW, ActionRegistry
+from magnus_desktop.ui.actions import plain as _plain
+from magnus_desktop.ui.alerts.tray import AlertTray
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
 from magnus_desktop.ui.docks import DOCKS, DockSpec
@@ -61,6 +65,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._services_up = False
         self._quit_pending = False
+        self._no_tray_told = False
         app = QApplication.instance()
         if isinstance(app, QApplication):  # this window quits the app itself, after its shutdown
             app.setQuitOnLastWindowClosed(False)
@@ -158,45 +163,70 @@ class MainWindow(QMainWindow):
         self.banners.setVisible(bool(self.banners.banners))
 
     # ---- menus ----------------------------------------------------------------------------------
-    def _menu_action(self, menu: object, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
+    def _menu_action(self, menu: QMenu, action_id: str, text: str, slot: Callable[[], object],
+                     shortcut: str = "") -> QAction:
+        """A menu entry registered under ``action_id`` with its default ``shortcut``."""
         action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
-        menu.addAction(action)  # type: ignore[attr-defined]
-        return action
+        menu.addAction(action)
+        return self.actions_registry.add(action_id, f"{_plain(menu.title())} › {_plain(text)}", action, shortcut)
 
     def _build_menus(self) -> None:
+        """Every action of the window, each with a stable id and a default shortcut (see ``ui/actions``)."""
+        self.actions_registry = registry = ActionRegistry(self)
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        menus = {"File": file_menu}
+        file_menu, edit, view, replay = (bar.addMenu(f"&{title}") for title in ("File", "Edit", "View", "Replay"))
+        menus: dict[str, QMenu] = {"File": file_menu, "Edit": edit, "View": view, "Replay": replay}
+
+        def menu_of(title: str) -> QMenu:
+            return menus.get(title) or menus.setdefault(title, bar.addMenu(f"&{title}"))
+
         for spec in self._dock_specs:
-            for action in spec.actions:
-                menu = menus.get(action.menu) or menus.setdefault(action.menu, bar.addMenu(f"&{action.menu}"))
-                self._menu_action(menu, action.text, getattr(self.panels[spec.id], action.method), action.shortcut)
+            prefix = spec.id.removeprefix("dock_")
+            for dock_action in spec.actions:
+                self._menu_action(menu_of(dock_action.menu), f"{prefix}.{dock_action.method}", dock_action.text,
+                                  getattr(self.panels[spec.id], dock_action.method), dock_action.shortcut or "")
+            offered = getattr(self.panels[spec.id], "panel_actions", None)
+            for item in offered() if callable(offered) else ():
+                menu = menu_of(item.menu)
+                menu.addAction(item.action)
+                registry.add(item.id, f"{_plain(menu.title())} › {_plain(item.action.text())}", item.action,
+                             item.default, spec.id if item.local else WINDOW)
         file_menu.addSeparator()
-        self.quit_action = self._menu_action(file_menu, "Quit", self.request_quit, "Ctrl+Q")
-        edit = bar.addMenu("&Edit")
-        self.settings_action = self._menu_action(edit, "Settings…", self.open_settings, "Ctrl+,")
-        self.settings_action.setShortcuts([QKeySequence("Ctrl+,"), QKeySequence(QKeySequence.StandardKey.Preferences)])
+        self.quit_action = self._menu_action(file_menu, "file.quit", "Quit", self.request_quit, "Ctrl+Q")
+        self.settings_action = self._menu_action(edit, "edit.settings", "Settings…", self.open_settings, "Ctrl+,")
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.accounts_action = self._menu_action(edit, "Accounts…", self.open_accounts, "Ctrl+Shift+A")
+        self.accounts_action = self._menu_action(edit, "edit.accounts", "Accounts…", self.open_accounts, "Ctrl+Shift+A")
         self.accounts_action.setToolTip("Broker accounts (paper, Interactive Brokers, Robinhood); one active")
-        view = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
+        for n, (dock_id, dock) in enumerate(self.docks.items(), start=1):
+            toggle = dock.toggleViewAction()
+            view.addAction(toggle)
+            registry.add(f"view.{dock_id}", f"View › {dock.windowTitle()}", toggle, f"Alt+{n}" if n <= 9 else "")
         view.addSeparator()
-        self._menu_action(view, "Reset layout", self.reset_layout, "Ctrl+Shift+R")
-        self.dark_action = self._menu_action(view, "Dark theme", self.toggle_theme, "Ctrl+Shift+T")
+        self._menu_action(view, "view.reset_layout", "Reset layout", self.reset_layout, "Ctrl+Shift+R")
+        self.dark_action = self._menu_action(view, "view.dark_theme", "Dark theme", self.toggle_theme, "Ctrl+Shift+T")
         self.dark_action.setCheckable(True)
         self.dark_action.setChecked(self.vm.theme == "dark")
+        for action_id, text, action, default in self.toolbar.menu_actions():
+            replay.addAction(action)
+            registry.add(action_id, f"Replay › {text}", action, default)
         account = bar.addMenu("&Account")
-        self._menu_action(account, "Reset demo account…", self._confirm_reset_demo)
+        self._menu_action(account, "account.reset_demo", "Reset demo account…", self._confirm_reset_demo, "Ctrl+Alt+R")
         help_menu = bar.addMenu("&Help")
-        self.palette_action = self._menu_action(help_menu, "Command palette…", self.open_palette, "Ctrl+K")
-        self.cheat_sheet_action = self._menu_action(help_menu, "Keyboard shortcuts…", self.open_cheat_sheet, "F1")
-        self._menu_action(help_menu, "Data sources…", self._show_data_sources)
-        self._menu_action(help_menu, "About Magnus Desktop", self._show_about)
+        self.palette_action = self._menu_action(help_menu, "help.palette", "Command palette…", self.open_palette,
+                                                "Ctrl+K")
+        self.cheat_sheet_action = self._menu_action(help_menu, "help.shortcuts", "Keyboard shortcuts…",
+                                                    self.open_cheat_sheet, "F1")
+        self._menu_action(help_menu, "help.data_sources", "Data sources…", self._show_data_sources, "Ctrl+Shift+F1")
+        self._menu_action(help_menu, "help.about", "About Magnus Desktop", self._show_about, "Ctrl+Alt+F1")
+        self.apply_shortcuts(self.vm.settings.shortcuts)
+        self.vm.settings_applied.connect(lambda settings: self.apply_shortcuts(settings.shortcuts))
+
+    def apply_shortcuts(self, overrides: dict[str, str]) -> None:
+        """The trader's shortcuts over the defaults (live: Settings → Shortcuts → Apply)."""
+        unknown = self.actions_registry.apply(overrides)
+        if unknown:
+            log.info("shortcut settings for actions that no longer exist are ignored: %s", ", ".join(unknown))
 
     def open_palette(self) -> CommandPalette:
         """Help → Command palette (Ctrl+K): every action, dock, position, watchlist and symbol."""
@@ -231,7 +261,7 @@ class MainWindow(QMainWindow):
         if not shiboken6.isValid(self):
             return
         dialog = SettingsDialog(self.vm.settings, self, keyring_backend=backend,
-                                default_log_dir=app_paths().log_dir)
+                                default_log_dir=app_paths().log_dir, actions=self.actions_registry)
         dialog.settings_applied.connect(lambda new: self.vm.apply_settings(new, dialog.db_password()))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
@@ -410,9 +440,40 @@ class MainWindow(QMainWindow):
     def _on_vm_date_changed(self, day: object) -> None:
         self.day_status.setText(f"Replay {day}")
 
+    # ---- system tray ------------------------------------------------------------------------------
+    def tray(self) -> AlertTray | None:
+        """The alerts centre's tray icon when a system tray is available (None otherwise)."""
+        tray = self.findChild(AlertTray)
+        return tray if tray is not None and tray.available else None
+
+    def _hide_to_tray(self, setting: str) -> bool:
+        """Hide the window in the tray when ``setting`` (close_to_tray / minimize_to_tray) is on and a
+        tray exists; without a tray the window stays (it could not be brought back) and the trader is told."""
+        if not getattr(self.vm.settings.alerts, setting) or self._quitting:
+            return False
+        if self.tray() is None:
+            if not self._no_tray_told:
+                self._no_tray_told = True
+                self.show_notice("No system tray on this desktop: the window cannot hide in the tray "
+                                 f"({setting.replace('_', ' ')} is on); alerts stay in the Alerts dock.")
+            return False
+        self.save_layout()
+        self.hide()
+        log.info("window hidden in the system tray (%s); the monitors keep running", setting)
+        return True
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Minimise-to-tray: a minimised window hides in the tray (after Qt finished minimising)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and self.isMinimized() and not self._quitting:
+            QTimer.singleShot(0, lambda: self.isMinimized() and self._hide_to_tray("minimize_to_tray"))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down:
             super().closeEvent(event)
+            return
+        if self._hide_to_tray("close_to_tray"):  # the app and its monitors keep running
+            event.ignore()
             return
         try:
             asyncio.get_running_loop()

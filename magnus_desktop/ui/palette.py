@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 from rapidfuzz import fuzz, process
 
+from magnus_desktop.ui.actions import plain
 from magnus_desktop.widgets.docking import show_dock
 
 #: items shown for a query (the best matches first)
@@ -55,8 +56,7 @@ class PaletteItem:
         return f"{text}    {self.shortcut}" if self.shortcut else text
 
 
-def _plain(text: str) -> str:
-    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+_plain = plain
 
 
 def menu_actions(window: QMainWindow) -> list[tuple[str, QAction]]:
@@ -199,9 +199,17 @@ class CommandPalette(QDialog):
 
 
 def cheat_sheet_text(window: QMainWindow) -> str:
-    """Every menu action with a shortcut, one per line, generated from the menus (F1)."""
-    rows = [(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText), path)
-            for path, action in menu_actions(window) if not action.shortcut().isEmpty()]
+    """Every registered action with a shortcut, one per line (F1); actions whose shortcut works only
+    inside a dock say so. Falls back to walking the menus of a window without a registry."""
+    registry = getattr(window, "actions_registry", None)
+    if registry is not None:
+        docks = {d.objectName(): d.windowTitle() for d in window.findChildren(QDockWidget)}
+        rows = [(QKeySequence(e.current).toString(QKeySequence.SequenceFormat.NativeText),
+                 e.path if e.scope == "window" else f"{e.path}   (in the {docks.get(e.scope, e.scope)} dock)")
+                for e in registry.entries() if e.current]
+    else:
+        rows = [(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText), path)
+                for path, action in menu_actions(window) if not action.shortcut().isEmpty()]
     width = max((len(key) for key, _ in rows), default=0)
     return "\n".join(f"{key.ljust(width)}   {path}" for key, path in rows)
 

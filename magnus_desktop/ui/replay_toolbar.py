@@ -48,19 +48,45 @@ class ReplayToolbar(QToolBar):
         self.addWidget(self.date_edit)
         self.day_label = QLabel("")
         self.addWidget(self.day_label)
+        self.goto_action = QAction("Go to date…", self)  # menu only: the date box is on the toolbar
+        self.goto_action.triggered.connect(self.focus_date)
         vm.date_changed.connect(self._on_vm_date_changed)
         vm.playing_changed.connect(self._on_vm_playing_changed)
         vm.settings_applied.connect(lambda settings: self.show_speed(settings.replay_speed))
 
     def _action(self, text: str, icon: str, tip: str, shortcut: str, slot: object) -> QAction:
-        action = QAction(text, self)
+        action = QAction(text if icon == "play" else tip, self)  # the menu shows the text,
+        action.setIconText(text)  # the button its short icon text ("Day" beside an arrow)
         action.setProperty("icon_kind", icon)
+        action.setProperty("tip", tip)
         action.setIcon(self._icon(icon))
         action.setToolTip(f"{tip} ({shortcut})")
         action.setShortcut(QKeySequence(shortcut))
+        action.changed.connect(lambda: self._show_shortcut(action))
         action.triggered.connect(slot)
         self.addAction(action)
         return action
+
+    @staticmethod
+    def _show_shortcut(action: QAction) -> None:
+        """The tool tip names the current shortcut (it can be changed in Settings → Shortcuts)."""
+        key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        tip = str(action.property("tip"))
+        text = f"{tip} ({key})" if key else tip
+        if action.toolTip() != text:
+            action.setToolTip(text)
+
+    def menu_actions(self) -> list[tuple[str, str, QAction, str]]:
+        """(id, menu text, action, default shortcut) of the Replay menu (the same actions as the buttons)."""
+        return [("replay.step_back", "Step back one trading day", self.back_action, "Ctrl+Left"),
+                ("replay.play", "Play / pause the replay", self.play_action, "Space"),
+                ("replay.step_forward", "Step forward one trading day", self.forward_action, "Ctrl+Right"),
+                ("replay.go_to_date", "Go to date…", self.goto_action, "Ctrl+G")]
+
+    def focus_date(self) -> None:
+        """Replay → Go to date (Ctrl+G): the keyboard goes to the date box (type a date, Enter)."""
+        self.date_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.date_edit.selectAll()
 
     def show_speed(self, days_per_second: float) -> None:
         """Select ``days_per_second`` in the speed list (added if missing, e.g. set in Settings)."""
@@ -95,6 +121,7 @@ class ReplayToolbar(QToolBar):
 
     def _on_vm_playing_changed(self, playing: bool) -> None:
         self.play_action.setText("Pause" if playing else "Play")
+        self.play_action.setIconText("Pause" if playing else "Play")
         self.play_action.setProperty("icon_kind", "pause" if playing else "play")
         self.play_action.setIcon(self._icon("pause" if playing else "play"))
 

@@ -186,7 +186,8 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
+    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", *ACCOUNT_FIELDS,  # bookkeeping; nested per field; accounts: own dialog
+               "shortcuts"}  # its own tab with the window's actions (tests/ui/test_shortcuts.py)
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
     names += [f"market_data.{n}" for n in MarketDataSettings.model_fields]

@@ -2,7 +2,7 @@
 
 The monitors run on every replay step (the context's refresher calls :meth:`refresh`), on every
 coalesced account update of a real broker account (quote batches), and on their cadence
-(:class:`CadenceScheduler`). Input building and the monitors run on the compute executor, storage
+(:class:`MonitorScheduler`, APScheduler on the asyncio loop). Input building and the monitors run on the compute executor, storage
 on the db executor; the alert list is only touched on the loop thread. In replay "now" is the close
 of the replay day, so the cool-down and snoozes follow the replay clock.
 
@@ -30,7 +30,7 @@ from magnus_desktop.services.alerts.dedupe import dedupe
 from magnus_desktop.services.alerts.inputs import KALSHI_NOTE, OFFLINE_NOTES, build_input
 from magnus_desktop.services.alerts.monitors import MONITORS, KalshiQuote, MonitorRun, run_monitors
 from magnus_desktop.services.alerts.repo import AlertRepo, HistoryFilter
-from magnus_desktop.services.alerts.schedule import CadenceScheduler
+from magnus_desktop.services.alerts.schedule import MonitorScheduler
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.recorded import close_of_day
 from magnus_desktop.services.storage import StorageError
@@ -61,12 +61,13 @@ class AlertService:
         self._memory_ids = itertools.count(-1, -1)
         self._save_problem_reported = False
         self._live_handle: asyncio.TimerHandle | None = None
+        self._last_live_run = -LIVE_RUN_INTERVAL
         self._live_task: asyncio.Task[None] | None = None
         #: the Kalshi hook: a callable returning the markets to check (None = not connected)
         self.kalshi_source: KalshiSource | None = None
         #: False: only replay steps and quote batches run the monitors (the headless CLI)
         self.scheduled = True
-        self.scheduler = CadenceScheduler(self._cadences, self.run_scheduled)
+        self.scheduler = MonitorScheduler(self._cadences, self.run_scheduled)
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -212,13 +213,17 @@ class AlertService:
 
     # ---- quote batches of a real account --------------------------------------------------------
     def _on_portfolio_account_changed(self, _summary: object) -> None:
+        """A quote batch of a real account: run at once (a triggering quote reaches the tray within
+        a second), then at most every :data:`LIVE_RUN_INTERVAL` s (batches in between coalesce)."""
         if not self._ctx.portfolio.showing_broker or self._ctx.closed or self._live_handle is not None:
             return
         loop = asyncio.get_running_loop()
-        self._live_handle = loop.call_later(LIVE_RUN_INTERVAL, self._run_live)
+        delay = max(0.0, self._last_live_run + LIVE_RUN_INTERVAL - loop.time())
+        self._live_handle = loop.call_later(delay, self._run_live)
 
     def _run_live(self) -> None:
         self._live_handle = None
+        self._last_live_run = asyncio.get_running_loop().time()
         if not self._ctx.closed:
             self._live_task = asyncio.get_running_loop().create_task(self.run(datetime.now().date()))
 

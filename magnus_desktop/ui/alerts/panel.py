@@ -1,13 +1,15 @@
 """The Alerts dock: a sortable list coloured by priority, the unread count on the dock tab, a
 detail pane with the facts and action buttons, and keyboard triage (j/k move, a acknowledge,
-s snooze 1 h, d dismiss, Enter open)."""
+s snooze 1 h, d dismiss, Enter open). The triage keys are ``QAction`` shortcuts that work while the
+keyboard is in the dock; the window lists them in its Alerts menu (:meth:`AlertsPanel.panel_actions`)
+and Settings → Shortcuts can change them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from magnus_desktop.models.alerts import ACTION_LABELS, Alert, Priority
 from magnus_desktop.models.domain import OptionContract
+from magnus_desktop.ui.actions import PanelAction, panel_action
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.tables import record_table
@@ -66,10 +69,12 @@ class AlertsPanel(QWidget):
         #: the tray icon notifying for this dock (set by the dock factory)
         self.tray: object | None = None
         self.unread = 0
+        self._problems: tuple[str, ...] = ()
+        self._tray_note = ""
         self.model = RecordTableModel(COLUMNS, key=lambda r: r["id"], parent=self)
         self.table = record_table(self.model, self, "alerts_table")
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
-        self.table.installEventFilter(self)
+        self._triage = self._triage_actions()
         self.header = QLabel("No alerts yet: the monitors run on every replay day and on their schedule.")
         self.header.setWordWrap(True)
         self.problems = QLabel()
@@ -125,7 +130,13 @@ class AlertsPanel(QWidget):
             dock.setWindowTitle(f"{TITLE} ({count})" if count else TITLE)
 
     def _on_vm_problems_changed(self, problems: tuple[str, ...]) -> None:
-        self.problems.setText("\n".join(problems))
+        self._problems = tuple(problems)
+        self.problems.setText("\n".join((self._tray_note, *problems) if self._tray_note else problems))
+
+    def set_tray_note(self, note: str) -> None:
+        """Say once, above the other problems, that there is no system tray (alerts stay here)."""
+        self._tray_note = note
+        self._on_vm_problems_changed(self._problems)
 
     def _dock(self) -> QDockWidget | None:
         w = self.parentWidget()
@@ -164,16 +175,19 @@ class AlertsPanel(QWidget):
         self.buttons.addStretch(1)
 
     # ---- triage -----------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            handler = {Qt.Key.Key_J: lambda: self.move_selection(1), Qt.Key.Key_K: lambda: self.move_selection(-1),
-                       Qt.Key.Key_A: self.acknowledge, Qt.Key.Key_S: self.snooze, Qt.Key.Key_D: self.dismiss,
-                       Qt.Key.Key_Return: self.open_current, Qt.Key.Key_Enter: self.open_current,
-                       }.get(Qt.Key(event.key()))
-            if handler is not None and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-                handler()
-                return True
-        return super().eventFilter(watched, event)
+    def _triage_actions(self) -> list[PanelAction]:
+        """One action per triage key; its shortcut works while the keyboard is in this dock."""
+        return [panel_action(self, action_id, "Alerts", text, key, slot) for action_id, text, key, slot in (
+            ("alerts.next", "Next alert", "J", lambda: self.move_selection(1)),
+            ("alerts.previous", "Previous alert", "K", lambda: self.move_selection(-1)),
+            ("alerts.acknowledge", "Acknowledge alert", "A", self.acknowledge),
+            ("alerts.snooze", "Snooze alert 1 h", "S", self.snooze),
+            ("alerts.dismiss", "Dismiss alert", "D", self.dismiss),
+            ("alerts.open", "Open alert (first action)", "Return", self.open_current))]
+
+    def panel_actions(self) -> list[PanelAction]:
+        """The triage actions for the window's Alerts menu (shortcuts local to this dock)."""
+        return list(self._triage)
 
     def move_selection(self, step: int) -> None:
         rows = self.model.rowCount()

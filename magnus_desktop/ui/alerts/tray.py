@@ -9,10 +9,12 @@ and the alerts stay in the dock.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QStyle, QSystemTrayIcon, QWidget
 
@@ -22,7 +24,10 @@ from magnus_desktop.services.settings import AlertSettings
 log = logging.getLogger(__name__)
 #: more notifiable alerts than this in one run become one summary notification
 STORM = 3
+#: at most one notification this often (s); what comes in between is one summary afterwards
+NOTIFY_GAP_S = 5.0
 _no_tray_logged = False
+NO_TRAY_NOTE = "No system tray on this desktop: no tray notifications; alerts are shown in this dock only."
 
 
 def in_quiet_hours(cfg: AlertSettings, now: datetime) -> bool:
@@ -65,6 +70,13 @@ class AlertTray(QObject):
         self.icon: QSystemTrayIcon | None = None
         #: what was (or would have been) shown last: (title, message) — for the log and tests
         self.last_notification: tuple[str, str] | None = None
+        #: notifications shown (or, without a tray, composed) this session
+        self.shown_count = 0
+        self._pending: list[Alert] = []
+        self._last_shown = -math.inf
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.timeout.connect(self._show_pending)
         if not QSystemTrayIcon.isSystemTrayAvailable():
             global _no_tray_logged
             if not _no_tray_logged:
@@ -81,7 +93,8 @@ class AlertTray(QObject):
             action.triggered.connect(slot)
             menu.addAction(action)
         self.icon.setContextMenu(menu)
-        self.icon.messageClicked.connect(lambda: self._open_alert(self._clicked_id))
+        self.icon.messageClicked.connect(self._on_icon_message_clicked)
+        self.icon.activated.connect(self._on_icon_activated)
         self.set_unread(0)
         self.icon.show()
 
@@ -94,20 +107,36 @@ class AlertTray(QObject):
             self.icon.setToolTip(f"Magnus Desktop — {count} unread alert{'s' if count != 1 else ''}")
 
     def notify(self, alerts: list[Alert], now: datetime | None = None) -> bool:
-        """Show the notification of one run's alerts; False when nothing was shown (no tray,
-        nothing urgent, paused, quiet hours)."""
+        """Notify about one run's HIGH/CRITICAL alerts; False when nothing was shown now (no tray,
+        nothing urgent, paused, quiet hours, or held back: within :data:`NOTIFY_GAP_S` of the last
+        notification the alerts wait and then show as one summary)."""
         now = now or datetime.now()
-        note = notification(alerts)
-        if note is None or (self.paused_until is not None and now < self.paused_until):
+        urgent = [a for a in alerts if a.priority >= Priority.HIGH]
+        if not urgent or (self.paused_until is not None and now < self.paused_until):
             return False
         if in_quiet_hours(self._settings(), now):
             return False
+        self._pending.extend(urgent)
+        wait = self._last_shown + NOTIFY_GAP_S - time.monotonic()
+        if wait > 0:  # a storm across runs: one summary when the gap is over
+            if not self._flush_timer.isActive():
+                self._flush_timer.start(int(wait * 1000) + 1)
+            return False
+        return self._show_pending()
+
+    def _show_pending(self) -> bool:
+        pending, self._pending = self._pending, []
+        note = notification(pending)
+        if note is None:
+            return False
         title, message, alert_id = note
         self.last_notification = (title, message)
+        self._last_shown = time.monotonic()
+        self.shown_count += 1
         if self.icon is None:
             return False
         self._clicked_id = alert_id
-        critical = any(a.priority == Priority.CRITICAL for a in alerts)
+        critical = any(a.priority == Priority.CRITICAL for a in pending)
         self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Critical if critical
                               else QSystemTrayIcon.MessageIcon.Warning, 10_000)
         return True
@@ -120,15 +149,38 @@ class AlertTray(QObject):
         self.paused_until = tomorrow.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def toggle_window(self) -> None:
+        """Show the window (restored, in front) when hidden or minimised, else hide it in the tray."""
+        window = self._window()
+        if window is None:
+            return
+        if window.isVisible() and not window.isMinimized():
+            window.hide()
+        else:
+            bring_back(window)
+
+    def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:  # a left click on the icon
+            self.toggle_window()
+
+    def _on_icon_message_clicked(self) -> None:
+        """A notification was clicked: the window comes back with that alert selected."""
         window = self._window()
         if window is not None:
-            window.setVisible(not window.isVisible())
-            if window.isVisible():
-                window.raise_()
-                window.activateWindow()
+            bring_back(window)
+        self._open_alert(self._clicked_id)
 
     def _open_alerts(self) -> None:
         window = self._window()
         if window is not None:
-            window.show()
+            bring_back(window)
         self._open_alert(None)
+
+
+def bring_back(window: QWidget) -> None:
+    """Show ``window`` from the tray or the task bar: restored, raised, with the keyboard."""
+    if window.isMinimized():
+        window.showNormal()
+    else:
+        window.show()
+    window.raise_()
+    window.activateWindow()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QMenu, QPush
 
 from magnus_desktop.models.domain import AccountSummary, OptionContract, PositionSnapshot
 from magnus_desktop.models.market import describe_source
+from magnus_desktop.ui.actions import PanelAction, panel_action
 from magnus_desktop.ui.orders.combo import ComboTicketDialog, replace_combo
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
@@ -143,6 +144,16 @@ class PositionsPanel(QWidget):
     def _selected_row(self) -> int:
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else -1
+
+    def panel_actions(self) -> list[PanelAction]:
+        """Trade › Close / Roll the selected position, for the window's menus (keys work in this dock)."""
+        if not hasattr(self, "_panel_actions"):
+            self._panel_actions = [
+                panel_action(self, "positions.close", "Trade", "Close selected position…", "C",
+                             lambda: self.open_close_ticket(self._selected_row())),
+                panel_action(self, "positions.roll", "Trade", "Roll selected position…", "R",
+                             lambda: self.open_roll_ticket(self._selected_row()))]
+        return list(self._panel_actions)
 
     def context_menu(self, row: int) -> QMenu | None:
         """Close… and Roll… of the option in ``row`` (None for no row)."""

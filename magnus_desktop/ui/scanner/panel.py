@@ -36,6 +36,7 @@ from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.scanner import ScanOutcome
 from magnus_desktop.services.scanner.hints import MAX_DTE
 from magnus_desktop.services.settings import ScannerSettings, describe_validation_error
+from magnus_desktop.ui.actions import PanelAction, panel_action
 from magnus_desktop.ui.orders.combo import ComboTicketDialog, replace_combo
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.scanner.view_model import ScannerViewModel
@@ -396,6 +397,17 @@ class ScannerPanel(QWidget):
         set_label(self.status, text, text_color("loss") if error else None)
 
     # ---- tickets ------------------------------------------------------------------------------
+    def panel_actions(self) -> list[PanelAction]:
+        """Trade › Sell / Sell spread on the selected row, for the window's menus (keys work in this dock;
+        Enter on the table also sells)."""
+        if not hasattr(self, "_panel_actions"):
+            self._panel_actions = [
+                panel_action(self, "scanner.sell", "Trade", "Sell selected option…", "Ctrl+Return",
+                             lambda: self.open_ticket()),
+                panel_action(self, "scanner.sell_spread", "Trade", "Sell spread from selected option…",
+                             "Ctrl+Shift+Return", lambda: self.open_spread_ticket())]
+        return list(self._panel_actions)
+
     def open_ticket(self, proxy_row: int | None = None) -> OrderTicketDialog | None:
         """Open the paper ticket prefilled to SELL 1 of the row's contract (selected row by default)."""
         record = self.table.selected_record() if proxy_row is None else self.table.record_at(proxy_row)

@@ -64,6 +64,8 @@ from magnus_desktop.services.settings import (
     field_errors,
     split_db_url,
 )
+from magnus_desktop.ui.actions import ActionRegistry
+from magnus_desktop.ui.settings.shortcuts import ShortcutEditor
 from magnus_desktop.widgets.table_model import text_color
 
 
@@ -73,6 +75,7 @@ def error_color() -> str:
 EDITOR_MIN_WIDTH, EDITOR_WIDTH = 170, 260  # px, spin boxes and combos (the error text goes beside them)
 FieldPath = tuple[str, ...]
 _DB_PATH: FieldPath = ("db_url",)
+_SHORTCUTS: FieldPath = ("shortcuts",)
 
 
 @dataclass
@@ -118,7 +121,7 @@ class SettingsDialog(QDialog):
     settings_applied = Signal(object)
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *, keyring_backend: str | None = None,
-                 default_log_dir: Path | None = None) -> None:
+                 default_log_dir: Path | None = None, actions: ActionRegistry | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings — Magnus Desktop")
         self.setObjectName("settings_dialog")
@@ -127,6 +130,10 @@ class SettingsDialog(QDialog):
         self._bindings: dict[FieldPath, _Binding] = {}
         self._keyring_backend = keyring_backend
         self._default_log_dir = default_log_dir or app_paths().log_dir
+        self._actions = actions
+        #: Settings → Shortcuts (only with the window's action registry)
+        self.shortcut_editor: ShortcutEditor | None = None
+        self._shortcuts_tab = -1
         self.tabs = QTabWidget()
         self.problem_label = error_label()
         self.buttons = QDialogButtonBox(
@@ -160,6 +167,8 @@ class SettingsDialog(QDialog):
         """The widget that edits ``path`` (``"theme"``, ``"scanner.dte_max"``, ``"db_url"``)."""
         if tuple(path.split(".")) == _DB_PATH:
             return self.db_url_edit if self.db_postgres.isChecked() else self.db_file_edit
+        if tuple(path.split(".")) == _SHORTCUTS and self.shortcut_editor is not None:
+            return self.shortcut_editor
         return self._bindings[tuple(path.split("."))].editor
 
     def field_error(self, path: str) -> str:
@@ -182,6 +191,8 @@ class SettingsDialog(QDialog):
             self._apply()
         elif role == QDialogButtonBox.ButtonRole.ResetRole:
             self._load(Settings(replay_date=self._original.replay_date))
+            if self.shortcut_editor is not None:
+                self.shortcut_editor.load({})
             self._validate()
 
     def _apply(self) -> bool:
@@ -233,6 +244,12 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
+
+        if self._actions is not None:
+            self.shortcut_editor = ShortcutEditor(self._actions, self._original.shortcuts)
+            self.shortcut_editor.changed.connect(self._validate)
+            self.shortcut_editor.setToolTip(_field(_SHORTCUTS).description or "")
+            self._shortcuts_tab = self.tabs.addTab(self.shortcut_editor, "Shortcuts")
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
@@ -504,6 +521,10 @@ class SettingsDialog(QDialog):
             target[path[-1]] = binding.read()
         data["db_url"], db_problem = self._read_db()
         errors: dict[FieldPath, str] = {_DB_PATH: db_problem} if db_problem else {}
+        if self.shortcut_editor is not None:
+            data["shortcuts"] = self.shortcut_editor.overrides()
+            if self.shortcut_editor.conflicts():
+                errors[_SHORTCUTS] = "conflicting shortcuts (see the Shortcuts tab)"
         settings: Settings | None = None
         try:
             settings = Settings.model_validate(data)
@@ -528,6 +549,8 @@ class SettingsDialog(QDialog):
             if message:
                 bad_tabs.add(tab)
                 shown.add(path)
+        if _SHORTCUTS in errors and self._shortcuts_tab >= 0:
+            bad_tabs.add(self._shortcuts_tab)
         rest = [f"{'.'.join(p)}: {m}" for p, m in errors.items() if p not in shown]
         self.problem_label.setText("; ".join(rest))
         self.problem_label.setVisible(bool(rest))

@@ -24,7 +24,7 @@ from magnus_desktop.services.alerts.monitors import (
     unusual_iv,
 )
 from magnus_desktop.services.alerts.repo import AlertRepo, HistoryFilter
-from magnus_desktop.services.alerts.schedule import next_fire
+from magnus_desktop.services.alerts.schedule import MonitorScheduler, next_fire
 from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.paths import DATA_RESOURCES_DIR
 from magnus_desktop.services.settings import AlertSettings
@@ -144,3 +144,66 @@ def test_corrupt_rows_are_skipped_with_a_log_line(caplog: pytest.LogCaptureFixtu
         assert repo.history("acct", HistoryFilter(min_priority=Priority.CRITICAL)) == []
     finally:
         db.close()
+
+
+@pytest.mark.asyncio
+async def test_the_scheduler_runs_each_cadence_with_the_monitors_set_to_it_now() -> None:
+    """APScheduler on the running loop: one job per cadence; a tick runs the monitors whose cadence
+    it is when it fires (a cadence changed in Settings takes effect without rescheduling)."""
+    cadences = {"expiration": "daily_0700", "profit_target": "30min", "iv": "30min"}
+    runs: list[tuple[str, ...]] = []
+
+    async def run(names: tuple[str, ...]) -> None:
+        runs.append(names)
+        if names == ("boom",):
+            raise RuntimeError("a failed run")
+
+    sched = MonitorScheduler(lambda: cadences, run, tz=UTC)
+    sched.start()
+    try:
+        assert sched.running
+        nxt = sched.next_runs()
+        assert set(nxt) == {"30min", "hourly", "4h", "daily_0700"}
+        now = datetime.now(UTC)
+        assert all(when > now for when in nxt.values())
+        assert nxt["daily_0700"] == next_fire("daily_0700", now)
+        await sched.fire("30min")
+        await sched.fire("hourly")  # no monitor has this cadence: nothing runs
+        cadences["iv"] = "hourly"
+        await sched.fire("hourly")
+        cadences["boom"] = "4h"
+        await sched.fire("4h")  # a run that raises is logged; the schedule goes on
+        assert runs == [("profit_target", "iv"), ("iv",), ("boom",)]
+    finally:
+        await sched.aclose()
+    assert not sched.running
+
+
+@pytest.mark.asyncio
+async def test_a_quote_batch_runs_the_monitors_at_once_then_at_most_every_interval() -> None:
+    """A real account's quote batch: the first runs the monitors at once (no fixed delay before a
+    triggering quote can reach the tray); batches within the interval coalesce into one later run."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from magnus_desktop.services.alerts.service import LIVE_RUN_INTERVAL, AlertService
+
+    loop = asyncio.get_running_loop()
+    svc = AlertService(SimpleNamespace(portfolio=SimpleNamespace(showing_broker=True), closed=False))  # type: ignore[arg-type]
+    runs: list[float] = []
+
+    async def fake_run(_day: date, _names: object = None) -> tuple[()]:
+        runs.append(loop.time())
+        return ()
+
+    svc.run = fake_run  # type: ignore[method-assign]
+    start = loop.time()
+    svc._on_portfolio_account_changed(None)
+    await asyncio.sleep(0.05)
+    assert len(runs) == 1 and runs[0] - start < 0.05
+    for _ in range(5):
+        svc._on_portfolio_account_changed(None)
+        await asyncio.sleep(0.01)
+    assert len(runs) == 1
+    await asyncio.sleep(LIVE_RUN_INTERVAL)
+    assert len(runs) == 2 and runs[1] - runs[0] >= LIVE_RUN_INTERVAL - 0.02
