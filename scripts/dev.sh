@@ -17,7 +17,7 @@ apt_install() {
                 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 xvfb)
     # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
     # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service)
-    if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11); fi
+    if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer); fi
     command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for p in "${pkgs[@]}"; do
