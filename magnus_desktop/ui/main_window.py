@@ -50,6 +50,14 @@ LAYOUT_VERSION = 1
 log = logging.getLogger(__name__)
 
 
+def dock_shortcut(n: int) -> str:
+    """Default shortcut of the ``n``-th dock (1-based) in the View menu: Alt+1…9, then Alt+Shift+1…9,
+    then Ctrl+Alt+Shift+1…9; none past the 27th."""
+    row, digit = divmod(n - 1, 9)
+    prefix = ("Alt+", "Alt+Shift+", "Ctrl+Alt+Shift+")
+    return f"{prefix[row]}{digit + 1}" if row < len(prefix) else ""
+
+
 class MainWindow(QMainWindow):
     """The window. Closing it (window button, File → Quit, Ctrl+Q, SIGTERM) first saves the layout
     and the settings and closes the services while the event loop still runs, then emits
@@ -201,7 +209,7 @@ class MainWindow(QMainWindow):
         for n, (dock_id, dock) in enumerate(self.docks.items(), start=1):
             toggle = dock.toggleViewAction()
             view.addAction(toggle)
-            registry.add(f"view.{dock_id}", f"View › {dock.windowTitle()}", toggle, f"Alt+{n}" if n <= 9 else "")
+            registry.add(f"view.{dock_id}", f"View › {dock.windowTitle()}", toggle, dock_shortcut(n))
         view.addSeparator()
         self._menu_action(view, "view.reset_layout", "Reset layout", self.reset_layout, "Ctrl+Shift+R")
         self.dark_action = self._menu_action(view, "view.dark_theme", "Dark theme", self.toggle_theme, "Ctrl+Shift+T")
