@@ -53,6 +53,7 @@ def _chart(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     chart.setMenuEnabled(False)
     chart.setMouseEnabled(x=False, y=False)
     chart.setMinimumSize(220, 200)
+    chart.getAxis("left").enableAutoSIPrefix(False)
     return chart
 
 

@@ -60,6 +60,9 @@ async def test_scanner_rows_get_p_win_from_the_bundled_model(ctx: AppContext) ->
     rank_corr = np.corrcoef(np.argsort(np.argsort(delta)), np.argsort(np.argsort(p)))[0, 1]
     assert rank_corr < -0.5
     assert ctx.predictor.bundled and ctx.predictor.source == BUNDLED_MODEL
+    shipped = await ctx.predictor.stored_evaluation()  # the bundled model's walk-forward evaluation
+    assert shipped is not None and shipped["shipped"] and shipped["overall"]["n"] == sum(
+        s["n"] for s in shipped["per_year"].values())
 
 
 @pytest.mark.asyncio
