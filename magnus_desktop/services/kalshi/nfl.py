@@ -47,6 +47,7 @@ from magnus_desktop.analytics.elo import (
     run_elo,
     spread_win_probability,
     tune,
+    win_probability,
 )
 from magnus_desktop.services.kalshi.nfl_teams import UnknownTeam, franchise_code
 
@@ -429,6 +430,9 @@ def evaluate(results: ResultsFile, params: EloParams = TUNED, *, from_season: in
         notes.append(f"parameters tuned on {tuned.games_scored} games before {from_season}: Brier "
                      f"{tuned.brier_start:.4f} → {tuned.brier:.4f}")
     pred = predict(results, params)
+    if not (pred.games.season < from_season).any():
+        notes.append(f"the file has no season before {from_season}: its first season is scored with ratings "
+                     "that start from scratch")
     outcome = pred.games.home_result()
     scored = np.isfinite(outcome) & (pred.games.season >= from_season)
     if not scored.any():
@@ -445,6 +449,52 @@ def evaluate(results: ResultsFile, params: EloParams = TUNED, *, from_season: in
     return Evaluation(pred, from_season, tuple(seasons), _score(None, prob, spread, y),
                       tuple(calibration_bins(prob, y, n_bins)), tuple(calibration_bins(spread[has], y[has], n_bins)),
                       tuned, tuple(notes))
+
+
+def season_of(day: date) -> int:
+    """The NFL season a date belongs to (September–February: January and February count to the year before)."""
+    return day.year if day.month >= 3 else day.year - 1
+
+
+def probability_for(predictions: NflPredictions, home: str, away: str, day: date,
+                    tolerance_days: int = 1) -> float | None:
+    """Probability that ``home`` beats ``away`` in their game on ``day``, from a file's Elo model.
+
+    A game of the file with these teams within ``tolerance_days`` of ``day`` gives its walk-forward
+    probability (1 − p when the file has the two sides the other way round: the file's venue wins).
+    A date after the file's last game is predicted from the latest ratings (regressed when it falls in a
+    later season), ``home`` at home, no bye or playoff information. Otherwise None (no honest number).
+
+    Args:
+        home, away: team names or codes (any alias :func:`franchise_code` knows).
+        day: the game's date.
+
+    Returns:
+        A probability in (0, 1), or None: unknown team, a team the file never saw, or a date inside the
+        file's range with no such game.
+    """
+    try:
+        h, a = franchise_code(home), franchise_code(away)
+    except UnknownTeam:
+        return None
+    for i, g in enumerate(predictions.results.games):
+        if abs((g.date - day).days) <= tolerance_days and {g.home, g.away} == {h, a}:
+            p = float(predictions.elo.home_prob[i])
+            return p if g.home == h else 1.0 - p
+    last_day = max(g.date for g in predictions.results.games)
+    if day <= last_day or h not in predictions.teams or a not in predictions.teams:
+        return None
+    idx = {t: i for i, t in enumerate(predictions.teams)}
+    season, params = season_of(day), predictions.params
+    ratings = []
+    for team in (h, a):
+        rating, last = float(predictions.elo.ratings[idx[team]]), int(predictions.elo.last_season[idx[team]])
+        if season - last > 1:
+            rating = params.expansion_elo
+        elif season != last:
+            rating = params.mean_elo * params.revert + rating * (1.0 - params.revert)
+        ratings.append(rating)
+    return float(win_probability(ratings[0] - ratings[1] + params.home_field))
 
 
 def problem_counts(results: ResultsFile) -> Counter[str]:
