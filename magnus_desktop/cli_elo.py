@@ -3,7 +3,7 @@
 Usage::
 
     magnus-desktop elo --games FILE [--layout spreadspoke|nflverse|plain] [--format csv|json]
-    magnus-desktop elo --games FILE --evaluate [--from-season 2000] [--tune] [--format csv|json]
+    magnus-desktop elo --games FILE --evaluate [--from-season 2000] [--tune] [--refit-yearly] [--format csv|json]
 
 Rows (csv header / json list of objects), one per usable game in file order::
 
@@ -21,7 +21,8 @@ on the games that have a line. csv: one row per season then ``all``; json::
      "per_season": [{"season", "games", "brier", "log_loss", "spread_games", "brier_spread",
                      "log_loss_spread", "brier_elo_same_games", "log_loss_elo_same_games"}],
      "overall": {...same...}, "calibration": [{"lower", "upper", "count", "mean_prob", "observed"}],
-     "calibration_spread": [...], "spread_mapping", "reference", "notes": [...]}
+     "calibration_spread": [...], "spread_mapping", "reference", "notes": [...],
+     "refits": [{"season", "params"}]}   (with --refit-yearly: the parameters each season was scored with)
 
 Rows the file cannot use (unknown or ambiguous team, bad date) and games without scores are reported
 on stderr, one line per reason with the first file lines (header = line 1).
@@ -73,6 +74,9 @@ def add_elo_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--tune", action="store_true",
                    help="with --evaluate: re-fit the parameters on the file's seasons before --from-season "
                    "(default: the shipped parameters, tuned on 1970-1999)")
+    p.add_argument("--refit-yearly", action="store_true",
+                   help="with --evaluate: re-fit the parameters before every scored season on all seasons before "
+                   "it (expanding window; slow, about a second per season)")
     return p
 
 
@@ -80,15 +84,16 @@ def run_elo_command(args: argparse.Namespace) -> int:
     """Run ``elo`` for parsed ``args``; the result on stdout, problems on stderr. Returns the exit code."""
     from magnus_desktop.services.kalshi.nfl import ResultsFileError, evaluate, predict, read_results
 
-    if (args.tune or args.from_season != 2000) and not args.evaluate:
-        print(f"{PROG}: error: --tune and --from-season go with --evaluate", file=sys.stderr)
+    if (args.tune or args.refit_yearly or args.from_season != 2000) and not args.evaluate:
+        print(f"{PROG}: error: --tune, --refit-yearly and --from-season go with --evaluate", file=sys.stderr)
         return EXIT_USAGE
     try:
         results = read_results(args.games, args.layout)
         for message in results.problem_summary():
             print(f"{PROG}: warning: {message}", file=sys.stderr)
         if args.evaluate:
-            evaluation = evaluate(results, from_season=args.from_season, tune_params=args.tune)
+            evaluation = evaluate(results, from_season=args.from_season, tune_params=args.tune,
+                                  refit_yearly=args.refit_yearly)
             for note in evaluation.notes:
                 print(f"{PROG}: note: {note}", file=sys.stderr)
             text = format_evaluation(evaluation, args.elo_format)
@@ -152,5 +157,6 @@ def format_evaluation(evaluation: Evaluation, fmt: str) -> str:
                           "The American Statistician 45(3):179-183)",
         "reference": {"fivethirtyeight_elo_brier_since_1920": REFERENCE_BRIER},
         "notes": list(evaluation.notes),
+        "refits": [{"season": season, "params": p.as_dict()} for season, p in evaluation.refits],
     }
     return json.dumps(doc, indent=1) + "\n"

@@ -158,3 +158,31 @@ def test_tuning_sees_only_the_seasons_before_from_season() -> None:
     assert first.overall.brier != second.overall.brier
     with pytest.raises(ResultsFileError, match="no played game before 1990"):
         evaluate(parse_results(text(games)), from_season=1990, tune_params=True)
+
+
+def test_yearly_refit_scores_each_season_with_parameters_from_earlier_seasons_only() -> None:
+    rng = np.random.default_rng(9)
+    teams = ["KC", "LV", "DEN", "LAC", "NE", "BUF"]
+    rows = []
+    for season in range(1994, 2002):
+        for week in range(8):
+            order = rng.permutation(len(teams))
+            for g in range(3):
+                rows.append((f"{season}-10-{1 + week * 3:02d}", season, teams[order[2 * g]], teams[order[2 * g + 1]],
+                             int(rng.integers(0, 40)), int(rng.integers(0, 40))))
+
+    def text(rs: list[tuple[str, int, str, str, int, int]]) -> str:
+        return PLAIN_HEADER + "".join(f"{d},{s},{h},{a},{hs},{as_},0,0\n" for d, s, h, a, hs, as_ in rs)
+
+    first = evaluate(parse_results(text(rows)), FIVETHIRTYEIGHT, from_season=2000, refit_yearly=True,
+                     refit_evaluations=25)
+    changed = [(d, s, h, a, 45, 0) if s == 2001 else (d, s, h, a, hs, as_) for d, s, h, a, hs, as_ in rows]
+    second = evaluate(parse_results(text(changed)), FIVETHIRTYEIGHT, from_season=2000, refit_yearly=True,
+                      refit_evaluations=25)
+    assert [s for s, _ in first.refits] == [2000, 2001]
+    assert first.refits[0] == second.refits[0] and first.refits[1] == second.refits[1]  # 2001 not seen by its fit
+    assert first.seasons[0] == second.seasons[0]  # 2000 scored identically
+    assert first.seasons[1].brier != second.seasons[1].brier
+    assert first.refits[0][1] != FIVETHIRTYEIGHT  # the fit did move
+    plain = evaluate(parse_results(text(rows)), first.refits[0][1], from_season=2000)
+    assert plain.seasons[0].brier == pytest.approx(first.seasons[0].brier)  # season 2000 = the fit's own run

@@ -395,6 +395,8 @@ class Evaluation:
     calibration_spread: tuple[CalibrationBin, ...]
     tuned: TuneResult | None = None
     notes: tuple[str, ...] = field(default=())
+    #: with ``refit_yearly``: the parameters each scored season was predicted with (fit on the seasons before it)
+    refits: tuple[tuple[int, EloParams], ...] = ()
 
 
 def _score(season: int | None, prob: np.ndarray, spread: np.ndarray, outcome: np.ndarray) -> SeasonScore:
@@ -405,14 +407,18 @@ def _score(season: int | None, prob: np.ndarray, spread: np.ndarray, outcome: np
 
 
 def evaluate(results: ResultsFile, params: EloParams = TUNED, *, from_season: int = 2000,
-             tune_params: bool = False, n_bins: int = 10) -> Evaluation:
+             tune_params: bool = False, refit_yearly: bool = False, refit_evaluations: int = 40,
+             n_bins: int = 10) -> Evaluation:
     """Score the walk-forward probabilities season by season from ``from_season`` on.
 
     Args:
         results: a parsed results file.
-        params: the parameters (ignored when ``tune_params``).
+        params: the parameters (the start of the fit when ``tune_params`` or ``refit_yearly``).
         from_season: first scored season; tuning sees only the seasons before it.
-        tune_params: re-fit the parameters on the file's seasons before ``from_season`` (:func:`tune`).
+        tune_params: re-fit the parameters once on the file's seasons before ``from_season`` (:func:`tune`).
+        refit_yearly: re-fit before every scored season on all the seasons before it (expanding window,
+            at most ``refit_evaluations`` Brier evaluations each, warm-started from the previous fit) and
+            score that season with those parameters. Slow: about a second per season.
         n_bins: calibration bins.
 
     Raises:
@@ -437,18 +443,45 @@ def evaluate(results: ResultsFile, params: EloParams = TUNED, *, from_season: in
     scored = np.isfinite(outcome) & (pred.games.season >= from_season)
     if not scored.any():
         raise ResultsFileError(f"{results.path}: no played game from season {from_season} on to score")
+    season_list = sorted(set(pred.games.season[scored].tolist()))
+    home_prob, refits = pred.elo.home_prob, ()
+    if refit_yearly:
+        home_prob, refits = _refit_yearly(pred.games, season_list, params, refit_evaluations)
+        notes.append(f"parameters re-fit before each of {len(refits)} seasons on the seasons before it")
     seasons = []
-    for season in sorted(set(pred.games.season[scored].tolist())):
+    for season in season_list:
         m = scored & (pred.games.season == season)
-        seasons.append(_score(season, pred.elo.home_prob[m], pred.spread_prob[m], outcome[m]))
-    prob, spread, y = pred.elo.home_prob[scored], pred.spread_prob[scored], outcome[scored]
+        seasons.append(_score(season, home_prob[m], pred.spread_prob[m], outcome[m]))
+    prob, spread, y = home_prob[scored], pred.spread_prob[scored], outcome[scored]
     has = np.isfinite(spread)
     ties = int((y == 0.5).sum())
     if ties:
         notes.append(f"{ties} tie(s) scored as half a win (outcome 0.5)")
     return Evaluation(pred, from_season, tuple(seasons), _score(None, prob, spread, y),
                       tuple(calibration_bins(prob, y, n_bins)), tuple(calibration_bins(spread[has], y[has], n_bins)),
-                      tuned, tuple(notes))
+                      tuned, tuple(notes), refits)
+
+
+def _refit_yearly(games: EloGames, seasons: list[int], start: EloParams,
+                  evaluations: int) -> tuple[np.ndarray, tuple[tuple[int, EloParams], ...]]:
+    """Probabilities of each season's games from parameters fit only on the seasons before it."""
+    prob = np.full(len(games), np.nan)
+    params, refits = start, []
+    played = games.played()
+    for season in seasons:
+        before = games.season < season
+        if (before & played).any():
+            try:
+                params = tune(games.subset(before), params, max_evaluations=evaluations).params
+            except ValueError:  # nothing after the burn-in yet: keep the previous parameters
+                pass
+        upto = games.season <= season
+        run = run_elo(games.subset(upto), params)
+        idx = np.flatnonzero(upto)
+        this = games.season[idx] == season
+        prob[idx[this]] = run.home_prob[this]
+        refits.append((season, params))
+    return prob, tuple(refits)
 
 
 def season_of(day: date) -> int:
