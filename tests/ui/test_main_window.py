@@ -38,6 +38,7 @@ def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
     assert names == DOCKS
     assert all(window.docks[n].isVisible() for n in DOCKS - TABBED)
     assert window.docks["dock_history"] in window.tabifiedDockWidgets(window.docks["dock_positions"])
+    assert window.docks["dock_nfl"] in window.tabifiedDockWidgets(window.docks["dock_scanner"])
 
 
 def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:
