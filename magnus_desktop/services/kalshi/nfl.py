@@ -489,8 +489,19 @@ def season_of(day: date) -> int:
     return day.year if day.month >= 3 else day.year - 1
 
 
+GameIndex = dict[frozenset[str], list[tuple[date, int]]]
+
+
+def game_index(predictions: NflPredictions) -> GameIndex:
+    """The file's games by their pair of teams: ``{frozenset({home, away}): [(date, game index), ...]}``."""
+    index: GameIndex = {}
+    for i, g in enumerate(predictions.results.games):
+        index.setdefault(frozenset((g.home, g.away)), []).append((g.date, i))
+    return index
+
+
 def probability_for(predictions: NflPredictions, home: str, away: str, day: date,
-                    tolerance_days: int = 1) -> float | None:
+                    tolerance_days: int = 1, index: GameIndex | None = None) -> float | None:
     """Probability that ``home`` beats ``away`` in their game on ``day``, from a file's Elo model.
 
     A game of the file with these teams within ``tolerance_days`` of ``day`` gives its walk-forward
@@ -501,6 +512,7 @@ def probability_for(predictions: NflPredictions, home: str, away: str, day: date
     Args:
         home, away: team names or codes (any alias :func:`franchise_code` knows).
         day: the game's date.
+        index: :func:`game_index` of ``predictions`` (built here when None; pass it for repeated calls).
 
     Returns:
         A probability in (0, 1), or None: unknown team, a team the file never saw, or a date inside the
@@ -510,11 +522,12 @@ def probability_for(predictions: NflPredictions, home: str, away: str, day: date
         h, a = franchise_code(home), franchise_code(away)
     except UnknownTeam:
         return None
-    for i, g in enumerate(predictions.results.games):
-        if abs((g.date - day).days) <= tolerance_days and {g.home, g.away} == {h, a}:
+    games = predictions.results.games
+    for game_day, i in (index if index is not None else game_index(predictions)).get(frozenset((h, a)), []):
+        if abs((game_day - day).days) <= tolerance_days:
             p = float(predictions.elo.home_prob[i])
-            return p if g.home == h else 1.0 - p
-    last_day = max(g.date for g in predictions.results.games)
+            return p if games[i].home == h else 1.0 - p
+    last_day = max(g.date for g in games)
     if day <= last_day or h not in predictions.teams or a not in predictions.teams:
         return None
     idx = {t: i for i, t in enumerate(predictions.teams)}

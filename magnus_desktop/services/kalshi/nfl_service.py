@@ -22,10 +22,12 @@ from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.kalshi.nfl import (
     Evaluation,
+    GameIndex,
     Layout,
     ResultsFile,
     ResultsFileError,
     evaluate,
+    game_index,
     probability_for,
     read_results,
 )
@@ -36,14 +38,17 @@ log = logging.getLogger(__name__)
 EXECUTOR = "nfl"
 
 
-def load_and_evaluate(path: str | Path, layout: Layout | None, from_season: int) -> tuple[ResultsFile, Evaluation]:
-    """Read and score a file (blocking; runs on the executor).
+def load_and_evaluate(path: str | Path, layout: Layout | None,
+                      from_season: int) -> tuple[ResultsFile, Evaluation, GameIndex]:
+    """Read and score a file, and index its games for :meth:`NflModelService.probability_for` (blocking;
+    runs on the executor).
 
     Raises:
         ResultsFileError: the file cannot be used (the message says why).
     """
     results = read_results(path, layout)
-    return results, evaluate(results, from_season=from_season)
+    evaluation = evaluate(results, from_season=from_season)
+    return results, evaluation, game_index(evaluation.predictions)
 
 
 class NflModelService:
@@ -58,6 +63,7 @@ class NflModelService:
             executors.add(EXECUTOR)
         self.evaluation: Evaluation | None = None
         self.results: ResultsFile | None = None
+        self._index: GameIndex = {}
 
     async def start(self) -> None:
         """Nothing to start: the model waits for a file."""
@@ -66,6 +72,7 @@ class NflModelService:
         """Drop the model (the executor is shut down with the others)."""
         self.evaluation = None
         self.results = None
+        self._index = {}
 
     async def load(self, path: str | Path, layout: Layout | None = None, from_season: int = 2000) -> Evaluation | None:
         """Read, model and score ``path`` off the loop; emits ``evaluated`` or ``failed``.
@@ -73,7 +80,8 @@ class NflModelService:
         The previous model stays in use when the new file cannot be used.
         """
         try:
-            results, evaluation = await self._executors.run(EXECUTOR, load_and_evaluate, path, layout, from_season)
+            results, evaluation, index = await self._executors.run(EXECUTOR, load_and_evaluate, path, layout,
+                                                                   from_season)
         except ResultsFileError as exc:
             emit_isolated(self.failed, str(exc))
             return None
@@ -81,7 +89,7 @@ class NflModelService:
             log.exception("NFL results file %s could not be evaluated", path)
             emit_isolated(self.failed, f"{path}: could not be evaluated ({type(exc).__name__}: {exc})")
             return None
-        self.results, self.evaluation = results, evaluation
+        self.results, self.evaluation, self._index = results, evaluation, index
         emit_isolated(self.evaluated, evaluation)
         return evaluation
 
@@ -93,4 +101,4 @@ class NflModelService:
         """
         if self.evaluation is None:
             return None
-        return probability_for(self.evaluation.predictions, home, away, day)
+        return probability_for(self.evaluation.predictions, home, away, day, index=self._index)
