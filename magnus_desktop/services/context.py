@@ -34,6 +34,7 @@ from magnus_desktop.services.credentials.db_url import db_url_account, join_db_u
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.history import HistoryService
+from magnus_desktop.services.kalshi.nfl_service import NflModelService
 from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -143,12 +144,14 @@ class AppContext:
         self.risk = RiskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
+        #: the NFL Elo model of a results file the user opens (nothing bundled); ``probability_for`` provider
+        self.nfl = NflModelService(self.executors)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
             ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts)]
+            ("risk", self.risk), ("alerts", self.alerts), ("nfl", self.nfl)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

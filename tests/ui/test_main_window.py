@@ -18,8 +18,8 @@ from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk", "dock_predictor"}
-TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor"}  # behind their partner's tab by default
+         "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl"}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl"}  # behind their partner's tab by default
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
     assert names == DOCKS
     assert all(window.docks[n].isVisible() for n in DOCKS - TABBED)
     assert window.docks["dock_history"] in window.tabifiedDockWidgets(window.docks["dock_positions"])
+    assert window.docks["dock_nfl"] in window.tabifiedDockWidgets(window.docks["dock_scanner"])
 
 
 def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:
