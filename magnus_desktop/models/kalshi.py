@@ -212,7 +212,13 @@ class KalshiOrder:
     remaining_count: float
     taker_fees_usd: float = 0.0
     maker_fees_usd: float = 0.0
+    fill_cost_usd: float = 0.0
     created_time: datetime | None = None
+
+    @property
+    def avg_fill_price_usd(self) -> float:
+        """Average fill price of the side ordered, USD per contract (NaN before a fill)."""
+        return self.fill_cost_usd / self.fill_count if self.fill_count > 0 else float("nan")
 
     @property
     def price_cents(self) -> int | None:

@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``, ``kalshi``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -34,6 +34,7 @@ from magnus_desktop.services.credentials.db_url import db_url_account, join_db_u
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.history import HistoryService
+from magnus_desktop.services.kalshi.service import KalshiService
 from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -139,11 +140,13 @@ class AppContext:
         self.risk = RiskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
+        #: Kalshi prediction markets: cached markets offline, live ones (and orders) online
+        self.kalshi = KalshiService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts)]
+            ("risk", self.risk), ("alerts", self.alerts), ("kalshi", self.kalshi)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,28 +21,23 @@ from magnus_desktop.services.kalshi import (
     KalshiRejected,
     KalshiSigner,
 )
+from tests.fakes.kalshi_fixtures import KEY_ID
 from tests.fakes.kalshi_server import FakeKalshi, RecordedKalshi
-
-KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def recorded() -> RecordedKalshi:
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "kalshi"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent: the recorded Kalshi data is test-only and not in the checkout")
-    return RecordedKalshi.load(folder)
 
 
 @pytest.fixture
-def server(recorded: RecordedKalshi, rsa_key: rsa.RSAPrivateKey) -> Iterator[FakeKalshi]:
-    with FakeKalshi(recorded, key_id=KEY_ID, public_key=rsa_key.public_key()) as fake:
-        yield fake
+def rsa_key(kalshi_key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    return kalshi_key
+
+
+@pytest.fixture
+def recorded(kalshi_recorded: RecordedKalshi) -> RecordedKalshi:
+    return kalshi_recorded
+
+
+@pytest.fixture
+def server(kalshi_server: FakeKalshi) -> FakeKalshi:
+    return kalshi_server
 
 
 def client(server: FakeKalshi, key: rsa.RSAPrivateKey | None = None, key_id: str = KEY_ID,

@@ -52,6 +52,11 @@ def _usd(value: Any) -> float:
     return out if math.isfinite(out) else math.nan
 
 
+def _nan0(value: Any) -> float:
+    out = _usd(value)
+    return 0.0 if math.isnan(out) else out
+
+
 def _price(obj: Json, name: str) -> int | None:
     """A price in cents from ``<name>_dollars`` or legacy ``<name>``; 0 and 100 (no quote) → None."""
     cents = dollars_to_cents(obj.get(f"{name}_dollars"))
@@ -210,6 +215,7 @@ def order(obj: Json) -> KalshiOrder:
                        no_price_cents=_price(obj, "no_price"), initial_count=_count(obj, "initial_count"),
                        fill_count=_count(obj, "fill_count"), remaining_count=_count(obj, "remaining_count"),
                        taker_fees_usd=_usd(obj.get("taker_fees_dollars")), maker_fees_usd=_usd(obj.get("maker_fees_dollars")),
+                       fill_cost_usd=_nan0(obj.get("taker_fill_cost_dollars")) + _nan0(obj.get("maker_fill_cost_dollars")),
                        created_time=parse_time(obj.get("created_time")))
 
 
