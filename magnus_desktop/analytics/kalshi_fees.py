@@ -190,3 +190,22 @@ def kelly_stake(model_prob: float, ask_cents: int, bankroll_usd: float, *, fract
         n -= 1
     cost = (n * ask_cents + (fee_cents(ask_cents, n) if n else 0)) / 100.0
     return KellyStake(n, cost, kelly, stake_fraction, cap < wanted)
+
+
+def unrealized_pnl_usd(position: float, exposure_usd: float, yes_bid_cents: int | None,
+                       no_bid_cents: int | None) -> float:
+    """P&L of a position if sold now at the bid of its side, USD (fees of that sale not included).
+
+    Args:
+        position: contracts, > 0 YES, < 0 NO (the API's sign). exposure_usd: what it cost, USD.
+        yes_bid_cents, no_bid_cents: the best bids (None when nobody bids: the result is NaN).
+
+    Returns:
+        ``|position| × bid / 100 − exposure_usd``; 0 for a flat position.
+    """
+    if position == 0:
+        return 0.0
+    bid = yes_bid_cents if position > 0 else no_bid_cents
+    if bid is None or not math.isfinite(exposure_usd):
+        return math.nan
+    return abs(position) * bid / 100.0 - exposure_usd

@@ -241,3 +241,11 @@ class OrderRequest:
     price_cents: int
     client_order_id: str
     time_in_force: str = "good_till_canceled"
+
+
+def market_title(m: KalshiMarket, event: KalshiEvent | None) -> str:
+    """The market's own title, or (older markets carry none) its event's title — the market's subtitle."""
+    if m.title or event is None or not event.title:
+        return m.label
+    sub = m.yes_sub_title or m.subtitle
+    return f"{event.title} — {sub}" if sub and sub != event.title else event.title

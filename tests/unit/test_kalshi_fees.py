@@ -80,3 +80,12 @@ def test_no_edge_no_bet() -> None:
     assert s.contracts == 0 and s.kelly_fraction <= 0
     with pytest.raises(ValueError, match="probability"):
         kelly_stake(1.5, 45, 100.0)
+
+
+def test_unrealized_pnl_marks_each_side_at_its_bid() -> None:
+    from magnus_desktop.analytics.kalshi_fees import unrealized_pnl_usd
+
+    assert unrealized_pnl_usd(10, 4.40, 47, 50) == pytest.approx(10 * 0.47 - 4.40)
+    assert unrealized_pnl_usd(-3, 1.68, 47, 50) == pytest.approx(3 * 0.50 - 1.68)
+    assert math.isnan(unrealized_pnl_usd(-3, 1.68, 47, None))
+    assert unrealized_pnl_usd(0, 0.0, None, None) == 0.0

@@ -46,6 +46,7 @@ from magnus_desktop.models.kalshi import (
     KalshiSeries,
     OrderBook,
     OrderRequest,
+    market_title,
 )
 from magnus_desktop.services.alerts.monitors import KalshiQuote
 from magnus_desktop.services.credentials import CredentialsError
@@ -150,6 +151,7 @@ class KalshiService:
         self.portfolio = KalshiPortfolio()
         self.probability_provider: ProbabilityProvider | None = None
         self._markets: dict[str, KalshiMarket] = {}
+        self._events: dict[str, KalshiEvent] = {}
         self._sent: dict[str, _Sent] = {}
         self._task: asyncio.Task[None] | None = None
         self._active = False
@@ -164,6 +166,11 @@ class KalshiService:
     def base_url(self) -> str:
         cfg = self._ctx.settings.kalshi
         return cfg.base_url or (DEMO_URL if cfg.environment == "demo" else PRODUCTION_URL)
+
+    @property
+    def environment(self) -> str:
+        """``production`` or ``demo`` (Settings → Kalshi)."""
+        return self._ctx.settings.kalshi.environment
 
     @property
     def account_name(self) -> str:
@@ -263,6 +270,7 @@ class KalshiService:
     def _set_snapshot(self, snap: MarketSnapshot, *, from_cache: bool) -> None:
         self.snapshot, self.from_cache = snap, from_cache
         self._markets = {m.ticker: m for m in snap.markets}
+        self._events = {e.event_ticker: e for e in snap.events}
         emit_isolated(self.markets_reset, snap)
 
     def _set_state(self, state: KalshiState) -> None:
@@ -285,6 +293,13 @@ class KalshiService:
     def markets(self) -> list[KalshiMarket]:
         return list(self._markets.values())
 
+    def event_of(self, m: KalshiMarket) -> KalshiEvent | None:
+        return self._events.get(m.event_ticker)
+
+    def title(self, m: KalshiMarket) -> str:
+        """The market's title, or (older markets carry none) its event's title — the market's subtitle."""
+        return market_title(m, self._events.get(m.event_ticker))
+
     # ---- market view ------------------------------------------------------------------------------
     async def orderbook(self, ticker: str) -> OrderBook:
         """The live order book. Raises KalshiError (offline: KalshiOrderRefused)."""
@@ -301,7 +316,7 @@ class KalshiService:
     async def candles(self, m: KalshiMarket, days: int = 30) -> list[Candle]:
         """Hourly (≤ 7 days) or daily candles of the last ``days`` days up to now or the close."""
         series = m.event_ticker.split("-", 1)[0]
-        event = next((e for e in self.snapshot.events if e.event_ticker == m.event_ticker), None)
+        event = self._events.get(m.event_ticker)
         if event is not None and event.series_ticker:
             series = event.series_ticker
         end = min(datetime.now(UTC), m.close_time or datetime.now(UTC))
