@@ -19,10 +19,13 @@ Source: ``kalshi_openapi_v3.13.0.yaml`` (Kalshi Trade API v2, docs.kalshi.com/op
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -102,12 +105,15 @@ class KalshiClient:
         retry_wait: tenacity wait between tries (default: exponential 0.25 s .. 8 s with jitter).
         timeout: seconds per request.
         clock: seconds since the epoch (clock-skew diagnosis).
+        parse_executor: where response bodies are decoded and list pages converted (a page of
+            1,000 markets is ~1 MB of JSON); None = on the event loop.
     """
 
     def __init__(self, base_url: str = PRODUCTION_URL, *, signer: KalshiSigner | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, reads_per_s: float = READS_PER_S,
                  writes_per_s: float = WRITES_PER_S, attempts: int = 4, retry_wait: wait_base | None = None,
-                 timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
+                 timeout: float = 10.0, clock: Callable[[], float] = time.time,
+                 parse_executor: Executor | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout,
@@ -117,6 +123,7 @@ class KalshiClient:
         self._attempts = max(1, attempts)
         self._wait = retry_wait if retry_wait is not None else wait_exponential_jitter(initial=0.25, max=8.0)
         self._clock = clock
+        self._parse_executor = parse_executor
         #: HTTP requests actually sent (retries included), by method: tests and the benchmark read it
         self.sent: dict[str, int] = {}
 
@@ -131,8 +138,10 @@ class KalshiClient:
 
     # ---- transport --------------------------------------------------------------------------------
     async def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                    body: Mapping[str, Any] | None = None, auth: bool = False) -> Any:
-        """One API call with rate limit, signing and retries; the decoded JSON body.
+                    body: Mapping[str, Any] | None = None, auth: bool = False,
+                    transform: Callable[[Any], Any] | None = None) -> Any:
+        """One API call with rate limit, signing and retries; the decoded JSON body (passed
+        through ``transform`` on the parse executor when given).
 
         Raises:
             KalshiAuthError / KalshiClockSkew (401), KalshiNotFound (404), KalshiRejected /
@@ -150,7 +159,7 @@ class KalshiClient:
             async for attempt in retrying:
                 with attempt:
                     async with limiter:
-                        return await self._send(method, path, query, body, auth)
+                        return await self._send(method, path, query, body, auth, transform)
         except _Transient as exc:
             raise exc.error from None
         except httpx.TransportError as exc:
@@ -159,14 +168,22 @@ class KalshiClient:
         raise AssertionError("unreachable")  # pragma: no cover - AsyncRetrying returns or raises
 
     async def _send(self, method: str, path: str, query: Mapping[str, Any], body: Mapping[str, Any] | None,
-                    auth: bool) -> Any:
+                    auth: bool, transform: Callable[[Any], Any] | None = None) -> Any:
         request = self._http.build_request(method, path, params=query or None, json=body)
         if self.signer is not None and (auth or path.endswith("/orderbook")):
             request.headers.update(self.signer.headers(method, request.url.path))
         self.sent[method] = self.sent.get(method, 0) + 1
         response = await self._http.send(request)
         if response.status_code < 400:
-            return response.json() if response.content else {}
+            content = response.content
+
+            def decode() -> Any:
+                data = json.loads(content) if content else {}
+                return transform(data) if transform is not None else data
+
+            if self._parse_executor is None:
+                return decode()
+            return await asyncio.get_running_loop().run_in_executor(self._parse_executor, decode)
         raise self._error(response)
 
     def _error(self, response: httpx.Response) -> Exception:
@@ -209,10 +226,14 @@ class KalshiClient:
     async def _pages(self, path: str, key: str, params: Mapping[str, Any], parse: Callable[[Any], T],
                      *, auth: bool = False, max_pages: int = 10_000) -> AsyncIterator[list[T]]:
         cursor = ""
+
+        def page(data: Any) -> tuple[list[T], str]:
+            return [parse(x) for x in data.get(key) or ()], str(data.get("cursor") or "")
+
         for _ in range(max_pages):
-            data = await self._call("GET", path, params={**params, "cursor": cursor or None}, auth=auth)
-            yield [parse(x) for x in data.get(key) or ()]
-            cursor = str(data.get("cursor") or "")
+            items, cursor = await self._call("GET", path, params={**params, "cursor": cursor or None}, auth=auth,
+                                             transform=page)
+            yield items
             if not cursor:
                 return
 

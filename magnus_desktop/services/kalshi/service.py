@@ -225,7 +225,10 @@ class KalshiService:
             key_note = f" The API key cannot be used: {exc}"
         if self.client is not None:
             await self.client.aclose()
-        self.client = self._client_factory(self.base_url, signer=signer)
+        # building the HTTP client reads the CA bundle (~0.1 s): not on the GUI thread
+        factory, compute = self._client_factory, self._ctx.executors["compute"]
+        self.client = await self._ctx.run_compute(
+            lambda: factory(self.base_url, signer=signer, parse_executor=compute))
         try:
             await self.load_markets()
         except KalshiError as exc:

@@ -23,7 +23,9 @@ from magnus_desktop.ui.tables import record_table
 from magnus_desktop.widgets.formatting import MISSING, fmt_int
 from magnus_desktop.widgets.table_model import RECORD_ROLE, Column, Record, RecordTableModel
 
-REFILTER_MS = 150
+REFILTER_MS = 250
+#: rows measured when fitting columns: thousands of markets would take longer than a frame
+FIT_ROWS = 300
 ALL = ""
 
 
@@ -79,7 +81,7 @@ class MarketBrowser(QWidget):
         self._categories: set[str] = set()
         columns = [*BASE_COLUMNS, MODEL_COLUMN] if model_prob is not None else list(BASE_COLUMNS)
         self.model = RecordTableModel(columns, key=lambda r: r["ticker"], parent=self)
-        self.table = record_table(self.model, self, "kalshi_markets")
+        self.table = record_table(self.model, self, "kalshi_markets", fit_rows=FIT_ROWS)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.category = QComboBox(objectName="kalshi_category")
         self.series = QComboBox(objectName="kalshi_series")
