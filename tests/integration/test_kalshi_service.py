@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from magnus_desktop.services.credentials import CredentialStore
 from magnus_desktop.services.kalshi import (
     KalshiAuthError,
     KalshiClient,
+    KalshiClockSkew,
     KalshiCredentialsError,
     KalshiMarketClosed,
 )
@@ -222,3 +224,37 @@ def kalshi_mispricing_for(quotes: list) -> list:
     from magnus_desktop.services.alerts.monitors import MonitorInput
 
     return kalshi_mispricing(MonitorInput(day=date(2024, 7, 13), kalshi=quotes), AlertSettings())
+
+
+@pytest.mark.asyncio
+async def test_clock_skew_is_named_audited_and_changes_nothing(
+        make_ctx: MakeCtx, kalshi_server: FakeKalshi, kalshi_key: rsa.RSAPrivateKey) -> None:
+    ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    ticker, ask = _quoted(ctx)
+    before = ctx.kalshi.portfolio
+    client = ctx.kalshi.client
+    assert client is not None and client.signer is not None
+    skewed = lambda: time.time() - 90  # noqa: E731 - this computer's clock 90 s behind
+    client.signer._clock = client._clock = skewed  # noqa: SLF001
+    req = OrderRequest(ticker, "yes", "buy", 1, ask, uuid.uuid4().hex)
+    with pytest.raises(KalshiClockSkew, match=r"(89|90|91) s behind"):
+        await ctx.kalshi.place_order(req)
+    assert kalshi_server.orders_created == 0 and ctx.kalshi.portfolio.balance == before.balance
+    assert await _audit(ctx) == [("placed", req.client_order_id), ("rejected", req.client_order_id)]
+
+
+@pytest.mark.asyncio
+async def test_orders_dock_cancel_of_a_resting_kalshi_order(
+        make_ctx: MakeCtx, kalshi_server: FakeKalshi, kalshi_key: rsa.RSAPrivateKey) -> None:
+    ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    ticker, ask = _quoted(ctx)
+    req = OrderRequest(ticker, "yes", "buy", 2, ask - 1, uuid.uuid4().hex)  # below the ask: rests
+    order = await ctx.kalshi.place_order(req)
+    assert order.status == "resting" and ctx.kalshi.owns(req.client_order_id)
+    assert [o.order_id for o in ctx.kalshi.portfolio.resting] == [order.order_id]
+    answer = await ctx.kalshi.cancel_by_ref(req.client_order_id)
+    assert answer.startswith("Cancelled on Kalshi") and ctx.kalshi.portfolio.resting == ()
+    assert kalshi_server.account.orders[order.order_id]["status"] == "canceled"
+    assert [a for a, _ in await _audit(ctx)] == ["placed", "cancel_requested", "cancelled"]
+    line = next(x for x in ctx.audit.order_lines() if x.order_ref == req.client_order_id)
+    assert line.state == "cancelled"

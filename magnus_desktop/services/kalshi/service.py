@@ -503,6 +503,25 @@ class KalshiService:
         await self.refresh_portfolio_quietly()
         return after
 
+    def owns(self, order_ref: str) -> bool:
+        """``order_ref`` (a ``client_order_id``) is a Kalshi order of this session or a resting one."""
+        return order_ref in self._sent or any(o.client_order_id == order_ref for o in self.portfolio.resting)
+
+    async def cancel_by_ref(self, order_ref: str) -> str:
+        """Cancel the Kalshi order whose ``client_order_id`` is ``order_ref`` (the Orders dock's
+        Cancel); returns the sentence for the trader (the audit rows are written here)."""
+        order = next((o for o in self.portfolio.resting if o.client_order_id == order_ref), None)
+        sent = self._sent.get(order_ref)
+        if order is None and sent is not None and sent.order is not None and sent.order.remaining_count > 0:
+            order = sent.order
+        if order is None:
+            return "Cancel refused: Kalshi shows no resting order with this reference."
+        try:
+            after = await self.cancel_order(order)
+        except KalshiError as exc:
+            return f"Cancel refused: {exc}"
+        return f"Cancelled on Kalshi ({after.remaining_count:g} contracts left resting)."
+
     def _audit(self, req: OrderRequest, action: str, result: str, p: KalshiPreview | None, *,
                latency_ms: float | None = None, order: KalshiOrder | None = None) -> None:
         """One audit row through the app's audit log (``limit_price`` USD per contract, ``*_cents``
