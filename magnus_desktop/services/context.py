@@ -357,6 +357,7 @@ class AppContext:
         """Take a validated ``Settings`` from the Settings dialog (in place: every service keeps its
         reference); prices, marks and the scan follow the new rate, yield and commission."""
         replay_date = self.settings.replay_date
+        kalshi_was_enabled = self.settings.kalshi.enabled
         for name in type(new).model_fields:
             if name not in ("schema_version", "replay_date", *ACCOUNT_FIELDS):  # accounts: their own dialog
                 setattr(self.settings, name, getattr(new, name))
@@ -365,6 +366,7 @@ class AppContext:
         if self.clock is not None:
             self.clock.speed = new.replay_speed
         self.scanner.apply_settings(new)
+        self.kalshi.apply_settings(kalshi_was_enabled)
         self.portfolio.invalidate()
         if self.clock is not None:
             self.refresher.schedule()

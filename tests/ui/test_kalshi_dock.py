@@ -179,3 +179,16 @@ def test_ticket_without_live_trading_says_why_and_cannot_place(make_ctx: MakeCtx
     assert "Live trading is off" in ticket.problems.text()
     assert ticket.price.value() == m.no_ask_cents
     QApplication.processEvents()
+
+
+def test_a_model_plugged_in_later_adds_the_column(make_ctx: MakeCtx, qtbot) -> None:  # noqa: ANN001
+    ctx = make_ctx()
+    panel = _panel(ctx, qtbot)
+    assert "Model" not in [c.title for c in panel.browser.model.columns]
+    n = len(_rows(panel))
+    ctx.kalshi.set_probability_provider(lambda m: 0.25)
+    assert "Model" in [c.title for c in panel.browser.model.columns]
+    rows = _rows(panel)
+    assert len(rows) == n and {r["model_prob"] for r in rows} == {0.25}
+    ctx.kalshi.set_probability_provider(None)
+    assert "Model" not in [c.title for c in panel.browser.model.columns] and len(_rows(panel)) == n

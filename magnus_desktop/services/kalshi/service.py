@@ -18,6 +18,7 @@ Events (payloads):
     markets_page(tuple[KalshiMarket])   more markets of the load in progress
     portfolio_changed(KalshiPortfolio)  balance, positions, resting orders, fills
     order_status(KalshiOrderEvent)      an order placed / filled / rejected / cancelled
+    model_changed(bool)                 a model-probability provider was plugged in (True) or out
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class KalshiService:
     markets_page = Signal(object)
     portfolio_changed = Signal(object)
     order_status = Signal(object)
+    model_changed = Signal(bool)
 
     def __init__(self, ctx: AppContext, *,
                  client_factory: Callable[..., KalshiClient] | None = None) -> None:
@@ -342,6 +344,12 @@ class KalshiService:
         monitor reads its edges. None unplugs it."""
         self.probability_provider = provider
         self._update_alert_hook()
+        emit_isolated(self.model_changed, provider is not None)
+
+    def apply_settings(self, previous_enabled: bool) -> None:
+        """Settings changed: "Connect to Kalshi" just turned on → connect now (in the background)."""
+        if self._ctx.settings.kalshi.enabled and not previous_enabled:
+            self.connect_in_background()
 
     def _update_alert_hook(self) -> None:
         alerts = self._ctx.alerts

@@ -58,8 +58,7 @@ class KalshiPanel(QWidget):
         column.addWidget(self.tabs, 1)
         self.ticket: KalshiTicket | None = None
 
-        self.browser.market_selected.connect(self._on_browser_market_selected)
-        self.browser.table.doubleClicked.connect(lambda *_: self.tabs.setCurrentWidget(self.market_view))
+        self._connect_browser()
         self.market_view.buy_requested.connect(self.open_ticket)
         self.portfolio.cancel_requested.connect(vm.cancel_order)
         self.portfolio.refresh_requested.connect(vm.refresh_portfolio)
@@ -71,11 +70,28 @@ class KalshiPanel(QWidget):
         vm.candles_changed.connect(self.market_view.show_candles)
         vm.failed.connect(self._on_vm_failed)
         vm.order_status.connect(self._on_vm_order_status)
+        vm.model_changed.connect(self._on_vm_model_changed)
         self.browser.reset(vm.service.snapshot)
         self.portfolio.show_portfolio(vm.service.portfolio)
         self._on_vm_state_changed(vm.state)
 
+    def _connect_browser(self) -> None:
+        self.browser.market_selected.connect(self._on_browser_market_selected)
+        self.browser.table.doubleClicked.connect(lambda *_: self.tabs.setCurrentWidget(self.market_view))
+
     # ---- service events ---------------------------------------------------------------------------
+    def _on_vm_model_changed(self, has_model: bool) -> None:
+        """A model was plugged in or out: the browser again, with or without its Model column."""
+        old = self.browser
+        self.browser = MarketBrowser(self._vm.model_probability if has_model else None, self)
+        self._connect_browser()
+        index = self.tabs.indexOf(old)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, self.browser, "Markets")
+        old.deleteLater()
+        self.browser.reset(self._vm.service.snapshot)
+        self.browser.add_markets(self._vm.service.markets())  # a load in progress too (keyed by ticker)
+
     def _on_vm_state_changed(self, state: KalshiState) -> None:
         self.banner.setText(state.message)
         online = state.state == "online"

@@ -35,6 +35,7 @@ class KalshiViewModel(QObject):
     #: (what failed, the sentence for the trader)
     failed = Signal(str, str)
     key_saved = Signal()
+    model_changed = Signal(bool)  # a model-probability provider plugged in / out
     order_done = Signal(str, str)  # client_order_id, "" on success or the reason
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *, book_interval_ms: int = 1000) -> None:
@@ -46,7 +47,7 @@ class KalshiViewModel(QObject):
         s = ctx.kalshi
         bridge(self, [(s.state_changed, self.state_changed.emit), (s.markets_reset, self.markets_reset.emit),
                       (s.markets_page, self.markets_page.emit), (s.portfolio_changed, self.portfolio_changed.emit),
-                      (s.order_status, self.order_status.emit)])
+                      (s.order_status, self.order_status.emit), (s.model_changed, self.model_changed.emit)])
         self._book_timer = QTimer(self)
         self._book_timer.setInterval(book_interval_ms)
         self._book_timer.timeout.connect(self._poll_book)
