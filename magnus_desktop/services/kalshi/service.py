@@ -27,15 +27,14 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from psygnal import Signal
 
-from magnus_desktop.analytics.kalshi_fees import KellyStake, buy_cost, fee_usd, kelly_stake
-from magnus_desktop.models.audit import AuditEntry
+from magnus_desktop.analytics.kalshi_fees import fee_usd
 from magnus_desktop.models.kalshi import (
     Balance,
     Candle,
@@ -56,6 +55,7 @@ from magnus_desktop.services.kalshi.cache import CACHE_FILE, MarketSnapshot, loa
 from magnus_desktop.services.kalshi.client import DEMO_URL, PRODUCTION_URL, KalshiClient
 from magnus_desktop.services.kalshi.credentials import delete_key, load_signer, save_key
 from magnus_desktop.services.kalshi.errors import KalshiCredentialsError, KalshiError
+from magnus_desktop.services.kalshi.orders import KalshiPreview, audit_entry, preview_order
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -87,27 +87,6 @@ class KalshiPortfolio:
     resting: tuple[KalshiOrder, ...] = ()
     fills: tuple[KalshiFill, ...] = ()
     as_of: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KalshiPreview:
-    """What a ticket would do (cents unless named USD); ``problems`` non-empty = it cannot be sent.
-
-    ``fee_cents`` is the taker fee (the order crosses the book); a resting (maker) fill may pay less.
-    ``edge_usd`` and ``stake`` exist only when a model probability does.
-    """
-
-    request: OrderRequest
-    cost_cents: int
-    fee_cents: int
-    max_loss_cents: int
-    max_profit_cents: int
-    balance_after_cents: int | None
-    crosses: bool
-    problems: tuple[str, ...] = ()
-    model_prob: float | None = None
-    edge_usd: float | None = None
-    stake: KellyStake | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,42 +390,12 @@ class KalshiService:
         return None
 
     def preview(self, req: OrderRequest) -> KalshiPreview:
-        """The ticket's figures and problems (a buy: cost, taker fee, max loss; balance after)."""
-        problems: list[str] = []
+        """The ticket's figures and problems (:func:`.orders.preview_order`) against the loaded
+        market, the last balance and the model's probability."""
         m = self._markets.get(req.ticker)
-        if m is None:
-            problems.append(f"Unknown market {req.ticker}.")
-        elif not m.is_open:
-            problems.append(f"The market {req.ticker} is {m.status or 'not open'}: it takes no orders.")
-        price_ok = isinstance(req.price_cents, int) and 1 <= req.price_cents <= 99
-        count_ok = isinstance(req.count, int) and req.count >= 1
-        if not price_ok:
-            problems.append(f"The limit price must be whole cents from 1 to 99, not {req.price_cents}.")
-        if not count_ok:
-            problems.append(f"The number of contracts must be a whole number ≥ 1, not {req.count}.")
-        if req.action != "buy":
-            problems.append("The ticket buys YES or NO; to exit, buy the other side or cancel a resting order.")
-        if not (price_ok and count_ok):
-            return KalshiPreview(req, 0, 0, 0, 0, None, False, tuple(problems))
-        cost = buy_cost(req.price_cents, req.count)
-        ask = None if m is None else (m.yes_ask_cents if req.side == "yes" else m.no_ask_cents)
-        crosses = ask is not None and req.price_cents >= ask
-        bal = self.portfolio.balance
-        after = bal.balance_cents - cost.max_loss_cents if bal is not None else None
-        if after is not None and after < 0:
-            problems.append(f"Not enough Kalshi balance: the order needs {cost.max_loss_cents / 100:,.2f} USD, "
-                            f"the balance is {bal.balance_cents / 100:,.2f} USD.")  # type: ignore[union-attr]
-        p_yes = self.model_probability(m) if m is not None else None
-        edge = stake = None
-        if p_yes is not None:
-            p_side = p_yes if req.side == "yes" else 1.0 - p_yes
-            edge = p_side - (cost.cost_cents + cost.fee_cents) / 100.0 / req.count
-            if bal is not None:
-                cfg = self._ctx.settings.kalshi
-                stake = kelly_stake(p_side, req.price_cents, bal.balance_cents / 100.0,
-                                    fraction=cfg.kelly_fraction, cap=cfg.kelly_cap)
-        return KalshiPreview(req, cost.cost_cents, cost.fee_cents, cost.max_loss_cents, cost.max_profit_cents,
-                             after, crosses, tuple(problems), p_yes, edge, stake)
+        cfg = self._ctx.settings.kalshi
+        return preview_order(req, m, self.portfolio.balance, self.model_probability(m) if m is not None else None,
+                             kelly_fraction=cfg.kelly_fraction, kelly_cap=cfg.kelly_cap)
 
     async def place_order(self, req: OrderRequest) -> KalshiOrder:
         """Send ``req`` once (by ``client_order_id``), audited; returns the exchange's order.
@@ -532,23 +481,6 @@ class KalshiService:
 
     def _audit(self, req: OrderRequest, action: str, result: str, p: KalshiPreview | None, *,
                latency_ms: float | None = None, order: KalshiOrder | None = None) -> None:
-        """One audit row through the app's audit log (``limit_price`` USD per contract, ``*_cents``
-        cents, amounts USD)."""
-        params = {"symbol": req.ticker, "ticker": req.ticker, "side": req.side, "action": f"{req.action} {req.side}",
-                  "qty": req.count, "limit_price": req.price_cents / 100, "limit_price_cents": req.price_cents, "order_type": "limit",
-                  "tif": req.time_in_force, "client_order_id": req.client_order_id, "venue": "kalshi"}
-        preview: dict[str, object] = {}
-        if p is not None:
-            preview = {"cost_usd": p.cost_cents / 100, "fee_usd": p.fee_cents / 100, "max_loss_usd": p.max_loss_cents / 100,
-                       "max_profit_usd": p.max_profit_cents / 100, "crosses": p.crosses, "problems": list(p.problems),
-                       "balance_after_usd": None if p.balance_after_cents is None else p.balance_after_cents / 100,
-                       "model_prob": p.model_prob, "edge_usd": p.edge_usd,
-                       "stake": None if p.stake is None else asdict(p.stake)}
-        filled = order.fill_count if order is not None else math.nan
-        price = order.avg_fill_price_usd if order is not None else math.nan
-        entry = AuditEntry(at=datetime.now(UTC), account=self.account_name, action=action,  # type: ignore[arg-type]
-                           order_ref=req.client_order_id, params=params, preview=preview, result=result,
-                           broker_order_id=order.order_id if order is not None else "", source="kalshi",
-                           latency_ms=latency_ms, filled_qty=filled, avg_fill_price=price)
-        self._ctx.audit.record(entry)
-
+        """One audit row through the app's audit log (:func:`.orders.audit_entry`)."""
+        self._ctx.audit.record(audit_entry(self.account_name, req, action, result, p, latency_ms=latency_ms,
+                                           order=order))
