@@ -9,6 +9,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+#: fixtures of the local Kalshi server (kalshi_key, kalshi_recorded, kalshi_server)
+pytest_plugins = ["tests.fakes.kalshi_fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 

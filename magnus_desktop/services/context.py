@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``, ``kalshi``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -35,6 +35,7 @@ from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.history import HistoryService
 from magnus_desktop.services.kalshi.nfl_service import NflModelService
+from magnus_desktop.services.kalshi.service import KalshiService
 from magnus_desktop.services.market.live import LiveQuoteSources
 from magnus_desktop.services.market.overview import MarketOverviewService
 from magnus_desktop.services.market.recorded import ReplayMarketData
@@ -146,12 +147,14 @@ class AppContext:
         self.alerts = AlertService(self)
         #: the NFL Elo model of a results file the user opens (nothing bundled); ``probability_for`` provider
         self.nfl = NflModelService(self.executors)
+        #: Kalshi prediction markets: cached markets offline, live ones (and orders) online
+        self.kalshi = KalshiService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
             ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts), ("nfl", self.nfl)]
+            ("risk", self.risk), ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
@@ -362,6 +365,7 @@ class AppContext:
         """Take a validated ``Settings`` from the Settings dialog (in place: every service keeps its
         reference); prices, marks and the scan follow the new rate, yield and commission."""
         replay_date = self.settings.replay_date
+        kalshi_was_enabled = self.settings.kalshi.enabled
         for name in type(new).model_fields:
             if name not in ("schema_version", "replay_date", *ACCOUNT_FIELDS):  # accounts: their own dialog
                 setattr(self.settings, name, getattr(new, name))
@@ -370,6 +374,7 @@ class AppContext:
         if self.clock is not None:
             self.clock.speed = new.replay_speed
         self.scanner.apply_settings(new)
+        self.kalshi.apply_settings(kalshi_was_enabled)
         self.portfolio.invalidate()
         if self.clock is not None:
             self.refresher.schedule()

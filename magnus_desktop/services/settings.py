@@ -171,6 +171,36 @@ class AlertSettings(BaseModel):
         return self
 
 
+class KalshiSettings(BaseModel):
+    """Kalshi prediction markets (the API key id and private key live in the keyring, not here)."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, allow_inf_nan=False)
+
+    enabled: bool = Field(default=False, description="Connect to Kalshi for live markets (needs the network). "
+                          "Off: the Kalshi dock shows the markets cached from the last online session.")
+    environment: Literal["production", "demo"] = Field(
+        default="production", description="Kalshi's production exchange (real money) or its demo environment "
+                                          "(practice funds, its own API key).")
+    base_url: str = Field(default="", max_length=300,
+                          description="API address override (empty = the environment's own, "
+                                      "…/trade-api/v2); for a local test server.")
+    live_trading_enabled: bool = Field(
+        default=False, description="Allow the Kalshi order ticket to send orders (each one still asks for a typed "
+                                   "confirmation). Off: tickets preview only.")
+    kelly_fraction: float = Field(default=0.25, ge=0.0, le=1.0,
+                                  description="Kelly multiplier of the suggested stake (0.25 = quarter Kelly).")
+    kelly_cap: float = Field(default=0.05, ge=0.0, le=1.0,
+                             description="Most of the Kalshi balance one suggested stake may take (0.05 = 5 %).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be empty or start with http:// or https://")
+        return value
+
+
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
@@ -326,6 +356,8 @@ class Settings(BaseModel):
         default_factory=dict,
         description="Keyboard shortcuts changed in Settings → Shortcuts: action id → key sequence in portable "
                     "text (\"Ctrl+Shift+K\"; \"\" = no shortcut). Actions not listed keep their default.")
+    kalshi: KalshiSettings = Field(default_factory=KalshiSettings,
+                                   description="Kalshi connection, live-trading switch and stake sizing.")
 
     @field_validator("accounts")
     @classmethod

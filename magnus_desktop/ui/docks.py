@@ -25,6 +25,8 @@ from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.history.panel import HistoryPanel
 from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
+from magnus_desktop.ui.kalshi.panel import KalshiPanel
+from magnus_desktop.ui.kalshi.view_model import KalshiViewModel
 from magnus_desktop.ui.nfl.panel import NflPanel
 from magnus_desktop.ui.nfl.view_model import NflViewModel
 from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
@@ -159,6 +161,13 @@ def nfl_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def kalshi_dock(app: AppViewModel) -> QWidget:
+    vm = KalshiViewModel(app.ctx)
+    panel = KalshiPanel(vm, theme=app.theme)
+    app.theme_changed.connect(panel.market_view.apply_theme)
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -177,4 +186,5 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
     DockSpec("dock_nfl", "NFL model", Area.TopDockWidgetArea, nfl_dock, tab_with="dock_scanner",
              actions=(DockAction("File", "Open NFL results file…", "open_dialog"),)),
+    DockSpec("dock_kalshi", "Kalshi", Area.TopDockWidgetArea, kalshi_dock, tab_with="dock_scanner"),
 )

@@ -42,12 +42,14 @@ class RecordTableView(QTableView):
     model: the records shown.
     name: fixed object name; the key of the persisted column choice.
     settings_file: INI file for the column choice (None: not persisted).
+    fit_rows: rows measured when fitting a column (a table of thousands of rows measures fewer).
     """
 
     def __init__(self, model: RecordTableModel, parent: QWidget | None = None, *, name: str,
-                 settings_file: str | Path | None = None, sortable: bool = True) -> None:
+                 settings_file: str | Path | None = None, sortable: bool = True, fit_rows: int = _FIT_ROWS) -> None:
         super().__init__(parent)
         self.setObjectName(name)
+        self.fit_rows = fit_rows
         self.source_model = model
         self._settings_file = str(settings_file) if settings_file is not None else None
         # the model sorts itself (fast, on raw values); the identity proxy forwards sort() to it
@@ -195,10 +197,10 @@ class RecordTableView(QTableView):
 
     def cells_width(self, column: int) -> int:
         """Pixels the display text of ``column`` needs (``model.display_text``), measured on its
-        longest texts (over at most ``_FIT_ROWS`` rows). Qt's ``sizeHintForColumn`` asks the model for every role of every row
+        longest texts (over at most ``fit_rows`` rows). Qt's ``sizeHintForColumn`` asks the model for every role of every row
         (~12 ms per column at 400 rows); formatting the raw values costs a fraction of that."""
         model = self.source_model
-        texts = {model.display_text(r, column) for r in model.records()[:_FIT_ROWS]}
+        texts = {model.display_text(r, column) for r in model.records()[:self.fit_rows]}
         if not texts:
             return 0
         metrics = self.fontMetrics()

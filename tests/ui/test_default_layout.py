@@ -38,8 +38,10 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
     names = {t.objectName() for t in tables(win).values()}
     assert names == {"positions_table", "scanner_table", "watchlists_symbols"}
     history = {"history_lots_table", "history_wheel_table"}  # the trade-history dock's tabs
+    kalshi = {"kalshi_markets", "kalshi_book_yes", "kalshi_book_no", "kalshi_positions", "kalshi_orders",
+              "kalshi_fills"}  # the Kalshi dock's tabs
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
-        names | history | {"orders_table", "audit_table", "alerts_table"})
+        names | history | kalshi | {"orders_table", "audit_table", "alerts_table"})
 
 
 def assert_columns_fit(win: MainWindow) -> None:

@@ -18,8 +18,9 @@ from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl"}
-TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl"}  # behind their partner's tab by default
+         "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl", "dock_kalshi"}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl",
+          "dock_kalshi"}  # behind their partner's tab by default
 
 
 @pytest.fixture

@@ -197,6 +197,12 @@ class AuditService:
         self._show(entry)
         self._enqueue(_Job(entry))
 
+    def record(self, entry: AuditEntry) -> None:
+        """Log a row built elsewhere (an order path outside ``OrderService``, e.g. Kalshi): shown in
+        the Orders dock at once (folded by ``order_ref``), stored by the writer in order."""
+        self._show(entry)
+        self._enqueue(_Job(entry))
+
     def _show(self, entry: AuditEntry) -> None:
         line = fold_order_line(self._lines.get(entry.order_ref), entry)
         if line is None:

@@ -38,6 +38,11 @@ class OrdersBlotterViewModel(QObject):
     async def cancel(self, order_ref: str) -> None:
         """Ask the broker to cancel ``order_ref``; the answer is audited and sent as ``cancel_answered``;
         the order's new status (``cancelled``) arrives as an ``order_changed`` when the broker reports it."""
+        if self._ctx.kalshi.owns(order_ref):  # a Kalshi order: its service cancels and audits it
+            answer = await self._ctx.kalshi.cancel_by_ref(order_ref)
+            if shiboken6.isValid(self):
+                self.cancel_answered.emit(order_ref, answer)
+            return
         try:
             await self._ctx.orders.cancel_order(order_ref)
         except BrokerError as exc:

@@ -58,6 +58,7 @@ from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
     AlertSettings,
+    KalshiSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -92,7 +93,7 @@ class _Binding:
 
 def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                                          "alerts": AlertSettings}
+                                          "alerts": AlertSettings, "kalshi": KalshiSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -245,6 +246,16 @@ class SettingsDialog(QDialog):
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
 
+        form = self._new_tab("Kalshi")
+        self._check(form, ("kalshi", "enabled"), "&Connect to Kalshi")
+        self._combo(form, ("kalshi", "environment"), "&Environment",
+                    [("Production (real money)", "production"), ("Demo (practice funds)", "demo")])
+        self._text(form, ("kalshi", "base_url"), "API &address", "empty = the environment's address")
+        self._check(form, ("kalshi", "live_trading_enabled"), "Live &trading enabled")
+        self._number(form, ("kalshi", "kelly_fraction"), "&Kelly fraction", scale=100.0, decimals=0, step=5.0,
+                     suffix=" %")
+        self._number(form, ("kalshi", "kelly_cap"), "Stake &cap", scale=100.0, decimals=1, step=1.0,
+                     suffix=" % of balance")
         if self._actions is not None:
             self.shortcut_editor = ShortcutEditor(self._actions, self._original.shortcuts)
             self.shortcut_editor.changed.connect(self._validate)
@@ -318,6 +329,12 @@ class SettingsDialog(QDialog):
             box.addItem(label, value)
         box.currentIndexChanged.connect(self._validate)
         self._bind(form, path, text, box, box.currentData, lambda v: box.setCurrentIndex(max(0, box.findData(v))))
+
+    def _text(self, form: QFormLayout, path: FieldPath, text: str, placeholder: str = "") -> None:
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.textChanged.connect(self._validate)
+        self._bind(form, path, text, edit, edit.text, lambda v: edit.setText(str(v or "")))
 
     def _check(self, form: QFormLayout, path: FieldPath, text: str) -> None:
         box = QCheckBox("on")

@@ -1,0 +1,1 @@
+"""The Kalshi dock: market browser, market view (book, price history, rules), portfolio, order ticket."""
