@@ -260,7 +260,9 @@ def _fmt(v: Any, pct: bool = False) -> str:
         return "—"
     if pct and isinstance(v, float):
         return f"{v * 100:.2f} %"
-    return f"{v:,.2f}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) >= 1 or v == 0 else f"{v:.4f}"
+    return str(v)
 
 
 def to_markdown(doc: Mapping[str, Any]) -> str:
