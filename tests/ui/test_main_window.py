@@ -17,9 +17,10 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
+RESEARCH = {"dock_research_chart", "dock_research_report", "dock_research_scan"}
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk"}
-TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk"}  # behind their partner's tab by default
+         "dock_alerts", "dock_history", "dock_risk", *RESEARCH}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", *RESEARCH}  # behind their partner's tab by default
 
 
 @pytest.fixture

@@ -134,6 +134,7 @@ class ChartPanel(FollowsDock):
         self.message.setText(text)
         self.stack.setCurrentWidget(self.message)
         self.zone_model.set_records([])
+        self.zone_model.flush()
         self.status.setText(text)
 
     def show_chart(self, data: ChartData) -> None:
