@@ -138,8 +138,6 @@ def _departure(o: list[float], h: list[float], lo: list[float], c: list[float], 
     if not math.isfinite(atr_j) or atr_j <= 0:
         return None
     base_high, base_low = max(h[start:end + 1]), min(lo[start:end + 1])
-    body_top = max(max(a, b) for a, b in zip(o[start:end + 1], c[start:end + 1], strict=True))
-    body_bottom = min(min(a, b) for a, b in zip(o[start:end + 1], c[start:end + 1], strict=True))
     first = end + 1
     if first >= len(c) or not math.isfinite(c[first]) or base_low <= c[first] <= base_high:
         return None  # the bar after the base closed inside it: no departure
@@ -149,9 +147,10 @@ def _departure(o: list[float], h: list[float], lo: list[float], c: list[float], 
         if not math.isfinite(move) or move <= 0:
             return None  # closed back into (or through) the base: no departure
         if move >= p.k:
+            bodies = list(zip(o[start:end + 1], c[start:end + 1], strict=True))
             if rally:
-                return Zone("demand", base_low, body_top, start, end, i, move, "fresh", 0, None)
-            return Zone("supply", body_bottom, base_high, start, end, i, move, "fresh", 0, None)
+                return Zone("demand", base_low, max(max(a, b) for a, b in bodies), start, end, i, move, "fresh", 0, None)
+            return Zone("supply", min(min(a, b) for a, b in bodies), base_high, start, end, i, move, "fresh", 0, None)
     return None
 
 

@@ -19,9 +19,9 @@ from datetime import date
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPen, QPicture
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.widgets.charts import ThousandsAxis, TradingDayAxis
 
@@ -29,15 +29,18 @@ __all__ = ["CandleChart", "CandlestickItem", "Overlay", "ZoneBox"]
 
 #: bars shown when a symbol is loaded (Home)
 DEFAULT_VIEW = 150
+#: bars per cached candle picture (only the pictures in view are replayed)
+CHUNK = 256
 
 
 class CandlestickItem(pg.GraphicsObject):
-    """OHLC candles at x = 0..n-1 from a cached QPicture (all but the last bar) plus the last bar."""
+    """OHLC candles at x = 0..n-1 from cached QPictures (all but the last bar, in chunks) plus the
+    last bar, drawn on its own."""
 
     def __init__(self, up: str = "#26a69a", down: str = "#ef5350") -> None:
         super().__init__()
         self._up, self._down = QColor(up), QColor(down)
-        self._picture = QPicture()
+        self._chunks: list[tuple[int, int, QPicture]] = []  # (first bar, end bar, picture)
         self._ohlc = np.zeros((0, 4))
         self._bounds = QRectF()
         self.pictures_built = 0  # how often the cached picture was rebuilt (tests, benchmarks)
@@ -60,24 +63,37 @@ class CandlestickItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.update()
 
-    def _draw(self, p: QPainter, i: int, row: np.ndarray) -> None:
-        o, h, lo, c = row
-        if not (math.isfinite(o) and math.isfinite(c)):
+    def _draw(self, p: QPainter, first: int, rows: np.ndarray) -> None:
+        """Candles ``rows`` (shape (m, 4)) at x = first..first+m-1: wicks as one ``drawLines`` and
+        bodies as one ``drawRects`` per colour (a few painter calls instead of two per candle)."""
+        if not len(rows):
             return
-        color = self._up if c >= o else self._down
-        p.setPen(QPen(color, 0))
-        if math.isfinite(h) and math.isfinite(lo):
-            p.drawLine(QPointF(i, lo), QPointF(i, h))
-        p.setBrush(QBrush(color))
-        top, bottom = max(o, c), min(o, c)
-        p.drawRect(QRectF(i - 0.35, bottom, 0.7, max(top - bottom, 1e-9)))
+        o, h, lo, c = rows.T
+        x = np.arange(first, first + len(rows), dtype=np.float64)
+        ok = np.isfinite(o) & np.isfinite(c)
+        wick = ok & np.isfinite(h) & np.isfinite(lo)
+        for color, side in ((self._up, ok & (c >= o)), (self._down, ok & (c < o))):
+            p.setPen(QPen(color, 0))
+            p.setBrush(QBrush(color))
+            w = side & wick
+            p.drawLines([QLineF(xi, li, xi, hi) for xi, li, hi in zip(x[w].tolist(), lo[w].tolist(), h[w].tolist(),
+                                                                       strict=True)])
+            top, bottom = np.maximum(o[side], c[side]), np.minimum(o[side], c[side])
+            height = np.maximum(top - bottom, 1e-9)
+            p.drawRects([QRectF(xi - 0.35, b, 0.7, hh) for xi, b, hh in zip(x[side].tolist(), bottom.tolist(),
+                                                                           height.tolist(), strict=True)])
 
     def _rebuild(self) -> None:
-        self._picture = QPicture()
-        painter = QPainter(self._picture)
-        for i in range(len(self._ohlc) - 1):
-            self._draw(painter, i, self._ohlc[i])
-        painter.end()
+        """Draw every bar but the last into cached pictures of :data:`CHUNK` bars each (painting
+        replays only the chunks in view)."""
+        self._chunks = []
+        body = self._ohlc[:-1]
+        for first in range(0, len(body), CHUNK):
+            picture = QPicture()
+            painter = QPainter(picture)
+            self._draw(painter, first, body[first:first + CHUNK])
+            painter.end()
+            self._chunks.append((first, min(first + CHUNK, len(body)), picture))
         self.pictures_built += 1
         self._update_bounds()
         self.prepareGeometryChange()
@@ -91,9 +107,54 @@ class CandlestickItem(pg.GraphicsObject):
         self._bounds = QRectF(-1, float(lo), len(self._ohlc) + 1, float(hi - lo) or 1.0)
 
     def paint(self, p: QPainter, *_args: object) -> None:
-        p.drawPicture(0, 0, self._picture)
+        view = self.getViewBox()
+        x0, x1 = view.viewRange()[0] if view is not None else (-math.inf, math.inf)
+        for first, end, picture in self._chunks:
+            if end >= x0 - 1 and first <= x1 + 1:
+                p.drawPicture(0, 0, picture)
         if len(self._ohlc):
-            self._draw(p, len(self._ohlc) - 1, self._ohlc[-1])
+            self._draw(p, len(self._ohlc) - 1, self._ohlc[-1:])
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._bounds
+
+
+class BarsItem(pg.GraphicsObject):
+    """Vertical bars from 0 to ``height`` at x = 0..n-1 (volume, MACD histogram), drawn into cached
+    pictures of :data:`CHUNK` bars; painting replays only the chunks in view."""
+
+    def __init__(self, up: str = "#607d8b", down: str | None = None) -> None:
+        super().__init__()
+        self._up, self._down = QColor(up), QColor(down or up)
+        self._chunks: list[tuple[int, int, QPicture]] = []
+        self._bounds = QRectF()
+
+    def set_heights(self, height: np.ndarray) -> None:
+        hgt = np.nan_to_num(np.asarray(height, dtype=np.float64), nan=0.0)
+        self._chunks = []
+        for first in range(0, len(hgt), CHUNK):
+            part = hgt[first:first + CHUNK]
+            x = np.arange(first, first + len(part), dtype=np.float64)
+            picture = QPicture()
+            painter = QPainter(picture)
+            painter.setPen(QPen(Qt.PenStyle.NoPen))
+            for color, side in ((self._up, part >= 0), (self._down, part < 0)):
+                painter.setBrush(QBrush(color))
+                painter.drawRects([QRectF(xi - 0.35, 0.0, 0.7, hi) for xi, hi in zip(x[side].tolist(), part[side].tolist(),
+                                                                                   strict=True)])
+            painter.end()
+            self._chunks.append((first, first + len(part), picture))
+        lo, hi = (float(min(hgt.min(), 0.0)), float(max(hgt.max(), 0.0))) if len(hgt) else (0.0, 1.0)
+        self.prepareGeometryChange()
+        self._bounds = QRectF(-1, lo, len(hgt) + 1, (hi - lo) or 1.0)
+        self.update()
+
+    def paint(self, p: QPainter, *_args: object) -> None:
+        view = self.getViewBox()
+        x0, x1 = view.viewRange()[0] if view is not None else (-math.inf, math.inf)
+        for first, end, picture in self._chunks:
+            if end >= x0 - 1 and first <= x1 + 1:
+                p.drawPicture(0, 0, picture)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
         return self._bounds
@@ -126,12 +187,14 @@ def _plot(axis_days: TradingDayAxis | None = None) -> pg.PlotItem:
         axes["bottom"] = axis_days
     item = pg.PlotItem(axisItems=axes)
     item.setMenuEnabled(False)
-    item.showGrid(x=True, y=True, alpha=0.15)
+    item.showGrid(x=False, y=False)
     item.setClipToView(True)
     item.setDownsampling(mode="peak", auto=True)
     item.getAxis("left").setWidth(64)
     if axis_days is None:
-        item.getAxis("bottom").setStyle(showValues=False)
+        item.hideAxis("bottom")  # the panes share the bottom pane's date axis
+    # y axes change only when a pane's range is refitted: paint them from a cached pixmap
+    item.getAxis("left").setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     item.vb.setMouseEnabled(x=True, y=False)
     item.hideButtons()
     return item
@@ -164,9 +227,9 @@ class CandleChart(QWidget):
             self.panes[name].setLabel("left", label)
         self.candles = CandlestickItem()
         self.price.addItem(self.candles)
-        self.volume = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#607d8b")
+        self.volume = BarsItem("#607d8b")
         self.panes["volume"].addItem(self.volume)
-        self.macd_hist = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#78909c")
+        self.macd_hist = BarsItem("#26a69a", "#ef5350")
         self.panes["macd"].addItem(self.macd_hist)
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._zone_items: list[QGraphicsRectItem] = []
@@ -200,10 +263,8 @@ class CandleChart(QWidget):
         has_hl = bool(np.isfinite(h).any())
         self.candles.set_bars(o, h, lo, c) if has_hl else self.candles.set_bars(*(np.zeros(0),) * 4)
         x = np.arange(self._n, dtype=np.float64)
-        vol = np.nan_to_num(volume, nan=0.0)
-        self.volume.setOpts(x=x, height=vol, width=0.7)
-        hist = np.nan_to_num(indicators.get("macd_hist", np.zeros(self._n)), nan=0.0)
-        self.macd_hist.setOpts(x=x, height=hist, width=0.7)
+        self.volume.set_heights(volume)
+        self.macd_hist.set_heights(indicators.get("macd_hist", np.zeros(self._n)))
         wanted = {("price", ov.key): ov.color for ov in overlays}
         if not has_hl:
             wanted[("price", "close")] = "#4fa3ff"
@@ -299,10 +360,14 @@ class CandleChart(QWidget):
     @staticmethod
     def _fit(plot: pg.PlotItem, values: np.ndarray) -> None:
         v = values[np.isfinite(values)]
-        if v.size:
-            lo, hi = float(v.min()), float(v.max())
-            pad = (hi - lo) * 0.05 or abs(hi) * 0.01 or 1.0
-            plot.setYRange(lo - pad, hi + pad, padding=0)
+        if not v.size:
+            return
+        lo, hi = float(v.min()), float(v.max())
+        y0, y1 = plot.vb.viewRange()[1]
+        if y0 <= lo and hi <= y1 and (hi - lo) >= 0.6 * (y1 - y0):
+            return  # still fits and fills most of the pane: keep the axis (and its cached labels)
+        pad = (hi - lo) * 0.08 or abs(hi) * 0.01 or 1.0
+        plot.setYRange(lo - pad, hi + pad, padding=0)
 
     # ---- crosshair ----------------------------------------------------------------------------
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:

@@ -97,3 +97,25 @@ def test_scan_dock_scans_a_file_and_lists_the_missing(qtbot, app_vm: AppViewMode
     panel.table.selectRow(0)
     panel._pick(0)  # noqa: SLF001
     assert ctx.symbol.current() == panel.table.record_at(0)["symbol"]
+
+
+def test_scan_is_cancellable_and_lists_symbols_without_bars(qtbot, app_vm: AppViewModel, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                           run: LoopRunner) -> None:
+    panel = research_scan_dock(app_vm)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.universe.setCurrentText("S&P 500 (bundled list)")
+    seen: list[int] = []
+
+    def on_progress(done: int, _total: int) -> None:
+        seen.append(done)
+        panel.vm.cancel()  # after the first batch
+
+    panel.vm.progress.connect(on_progress)
+    panel.start()
+    run.until(lambda: panel.vm.last is not None, timeout=60)
+    result = panel.vm.last
+    assert result.cancelled and seen == [result.scanned] and result.scanned < result.total == 503
+    assert "cancelled after" in panel.status.text()
+    assert result.missing and all(s not in ("SPY", "AAPL", "GOOG") for s in result.missing)  # offline: no bars
+    assert panel.scan_button.isEnabled() and not panel.cancel_button.isEnabled()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BATCH", "ScanResult", "UniverseScan", "metrics_rows", "read_universe_file"]
 
+_COLUMNS = ("open", "high", "low", "close", "volume")
 #: symbols fetched concurrently per batch (progress is reported after each)
 BATCH = 25
 #: daily history the scan needs: SMA(200) + a margin, in calendar days
@@ -83,9 +85,9 @@ def metrics_rows(batch: Sequence[tuple[str, pd.DataFrame]], day: date, params: Z
     """The metric rows of a batch of (symbol, daily bars) (compute thread)."""
     rows = []
     for symbol, bars in batch:
-        arrays = [bars[k].to_numpy(dtype=np.float64) if k in bars else np.full(len(bars), np.nan)
-                  for k in ("open", "high", "low", "close", "volume")]
-        row: dict[str, Any] = {"symbol": symbol, "sector": sectors.get(symbol), **symbol_metrics(*arrays, params)}
+        block = bars.reindex(columns=list(_COLUMNS)).to_numpy(dtype=np.float64).T  # one pandas call per symbol
+        row: dict[str, Any] = {"symbol": symbol, "sector": sectors.get(symbol), **symbol_metrics(*block, params)}
+        time.sleep(0)  # hand the GIL to the GUI thread between symbols (the scan runs on a worker thread)
         last = bars.index[-1].date()
         row["as_of"], row["stale"] = last, (day - last).days > 5
         rows.append(row)
