@@ -11,7 +11,12 @@ import pytest
 from magnus_desktop.analytics.screen import PRESETS, ScreenFilter, passes, symbol_metrics
 from magnus_desktop.analytics.zones import ZoneParams
 from magnus_desktop.services.market.recorded import ReplayMarketData
-from magnus_desktop.services.research.universe import ScanResult, UniverseFileError, metrics_rows, read_universe_file
+from magnus_desktop.services.research.universe import (
+    ScanResult,
+    UniverseFileError,
+    metrics_rows,
+    read_universe_file,
+)
 from tests.unit.research.test_indicators import wilder_rsi
 
 
