@@ -13,6 +13,7 @@ follows the mouse and the line above the chart shows the values of the bar under
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,14 +34,55 @@ DEFAULT_VIEW = 150
 CHUNK = 256
 
 
+#: bars per drawn candle at each level of detail
+LOD_STEPS = (1, 4, 16)
+
+
+def _visible(item: pg.GraphicsObject) -> tuple[float, float, int]:
+    """The x range in view and the level of detail that keeps about 2 px per drawn candle."""
+    view = item.getViewBox()
+    if view is None:
+        return -math.inf, math.inf, 1
+    x0, x1 = view.viewRange()[0]
+    px_per_bar = view.width() / max(x1 - x0, 1e-9)
+    step = next((s for s in LOD_STEPS if px_per_bar * s >= 2.0), LOD_STEPS[-1])
+    return x0, x1, step
+
+
+def aggregate_ohlc(rows: np.ndarray, k: int) -> np.ndarray:
+    """Every ``k`` bars (shape (n, 4): open, high, low, close) as one: first open, highest high,
+    lowest low, last close (a partial last group included)."""
+    n = len(rows)
+    if not n:
+        return rows
+    pad = (-n) % k
+    r = np.vstack([rows, np.full((pad, 4), np.nan)]).reshape(-1, k, 4)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN group stays NaN
+        high, low = np.nanmax(r[:, :, 1], axis=1), np.nanmin(r[:, :, 2], axis=1)
+    last = np.array([g[np.isfinite(g[:, 3])][-1, 3] if np.isfinite(g[:, 3]).any() else np.nan for g in r])
+    return np.column_stack([r[:, 0, 0], high, low, last])
+
+
+def aggregate_peak(values: np.ndarray, k: int) -> np.ndarray:
+    """Every ``k`` values as the one with the largest magnitude (pyqtgraph's "peak" downsampling)."""
+    n = len(values)
+    if not n:
+        return values
+    pad = (-n) % k
+    r = np.concatenate([values, np.zeros(pad)]).reshape(-1, k)
+    return r[np.arange(len(r)), np.abs(r).argmax(axis=1)]
+
+
 class CandlestickItem(pg.GraphicsObject):
-    """OHLC candles at x = 0..n-1 from cached QPictures (all but the last bar, in chunks) plus the
-    last bar, drawn on its own."""
+    """OHLC candles at x = 0..n-1 from cached QPictures (all but the last bar, in chunks, at three
+    levels of detail) plus the last bar, drawn on its own."""
 
     def __init__(self, up: str = "#26a69a", down: str = "#ef5350") -> None:
         super().__init__()
         self._up, self._down = QColor(up), QColor(down)
-        self._chunks: list[tuple[int, int, QPicture]] = []  # (first bar, end bar, picture)
+        #: bars per candle → [(first bar, end bar, picture)]
+        self._levels: dict[int, list[tuple[int, int, QPicture]]] = {}
         self._ohlc = np.zeros((0, 4))
         self._bounds = QRectF()
         self.pictures_built = 0  # how often the cached picture was rebuilt (tests, benchmarks)
@@ -63,13 +105,15 @@ class CandlestickItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.update()
 
-    def _draw(self, p: QPainter, first: int, rows: np.ndarray) -> None:
-        """Candles ``rows`` (shape (m, 4)) at x = first..first+m-1: wicks as one ``drawLines`` and
-        bodies as one ``drawRects`` per colour (a few painter calls instead of two per candle)."""
+    def _draw(self, p: QPainter, first: int, rows: np.ndarray, step: int = 1) -> None:
+        """Candles ``rows`` (shape (m, 4)) from bar ``first``, each covering ``step`` bars: wicks as
+        one ``drawLines`` and bodies as one ``drawRects`` per colour (a few painter calls, not two per
+        candle)."""
         if not len(rows):
             return
         o, h, lo, c = rows.T
-        x = np.arange(first, first + len(rows), dtype=np.float64)
+        x = first + np.arange(len(rows), dtype=np.float64) * step + (step - 1) / 2
+        half = 0.35 * step
         ok = np.isfinite(o) & np.isfinite(c)
         wick = ok & np.isfinite(h) & np.isfinite(lo)
         for color, side in ((self._up, ok & (c >= o)), (self._down, ok & (c < o))):
@@ -80,20 +124,25 @@ class CandlestickItem(pg.GraphicsObject):
                                                                        strict=True)])
             top, bottom = np.maximum(o[side], c[side]), np.minimum(o[side], c[side])
             height = np.maximum(top - bottom, 1e-9)
-            p.drawRects([QRectF(xi - 0.35, b, 0.7, hh) for xi, b, hh in zip(x[side].tolist(), bottom.tolist(),
-                                                                           height.tolist(), strict=True)])
+            p.drawRects([QRectF(xi - half, b, 2 * half, hh) for xi, b, hh in zip(x[side].tolist(), bottom.tolist(),
+                                                                               height.tolist(), strict=True)])
 
     def _rebuild(self) -> None:
-        """Draw every bar but the last into cached pictures of :data:`CHUNK` bars each (painting
-        replays only the chunks in view)."""
-        self._chunks = []
+        """Draw every bar but the last into cached pictures, at each level of detail (1, 4 and 16
+        bars per candle; :data:`CHUNK` candles per picture). Painting replays only the pictures in
+        view, at the level that keeps about 2 px per candle."""
+        self._levels = {}
         body = self._ohlc[:-1]
-        for first in range(0, len(body), CHUNK):
-            picture = QPicture()
-            painter = QPainter(picture)
-            self._draw(painter, first, body[first:first + CHUNK])
-            painter.end()
-            self._chunks.append((first, min(first + CHUNK, len(body)), picture))
+        for step in LOD_STEPS:
+            rows = body if step == 1 else aggregate_ohlc(body, step)
+            chunks = []
+            for first in range(0, len(rows), CHUNK):
+                picture = QPicture()
+                painter = QPainter(picture)
+                self._draw(painter, first * step, rows[first:first + CHUNK], step)
+                painter.end()
+                chunks.append((first * step, min((first + CHUNK) * step, len(body)), picture))
+            self._levels[step] = chunks
         self.pictures_built += 1
         self._update_bounds()
         self.prepareGeometryChange()
@@ -107,10 +156,9 @@ class CandlestickItem(pg.GraphicsObject):
         self._bounds = QRectF(-1, float(lo), len(self._ohlc) + 1, float(hi - lo) or 1.0)
 
     def paint(self, p: QPainter, *_args: object) -> None:
-        view = self.getViewBox()
-        x0, x1 = view.viewRange()[0] if view is not None else (-math.inf, math.inf)
-        for first, end, picture in self._chunks:
-            if end >= x0 - 1 and first <= x1 + 1:
+        x0, x1, step = _visible(self)
+        for first, end, picture in self._levels.get(step, []):
+            if end >= x0 - step and first <= x1 + 1:
                 p.drawPicture(0, 0, picture)
         if len(self._ohlc):
             self._draw(p, len(self._ohlc) - 1, self._ohlc[-1:])
@@ -126,34 +174,38 @@ class BarsItem(pg.GraphicsObject):
     def __init__(self, up: str = "#607d8b", down: str | None = None) -> None:
         super().__init__()
         self._up, self._down = QColor(up), QColor(down or up)
-        self._chunks: list[tuple[int, int, QPicture]] = []
+        self._levels: dict[int, list[tuple[int, int, QPicture]]] = {}
         self._bounds = QRectF()
 
     def set_heights(self, height: np.ndarray) -> None:
         hgt = np.nan_to_num(np.asarray(height, dtype=np.float64), nan=0.0)
-        self._chunks = []
-        for first in range(0, len(hgt), CHUNK):
-            part = hgt[first:first + CHUNK]
-            x = np.arange(first, first + len(part), dtype=np.float64)
-            picture = QPicture()
-            painter = QPainter(picture)
-            painter.setPen(QPen(Qt.PenStyle.NoPen))
-            for color, side in ((self._up, part >= 0), (self._down, part < 0)):
-                painter.setBrush(QBrush(color))
-                painter.drawRects([QRectF(xi - 0.35, 0.0, 0.7, hi) for xi, hi in zip(x[side].tolist(), part[side].tolist(),
-                                                                                   strict=True)])
-            painter.end()
-            self._chunks.append((first, first + len(part), picture))
+        self._levels = {}
+        for step in LOD_STEPS:
+            rows = hgt if step == 1 else aggregate_peak(hgt, step)
+            chunks = []
+            for first in range(0, len(rows), CHUNK):
+                part = rows[first:first + CHUNK]
+                x = first * step + np.arange(len(part), dtype=np.float64) * step + (step - 1) / 2
+                half = 0.35 * step
+                picture = QPicture()
+                painter = QPainter(picture)
+                painter.setPen(QPen(Qt.PenStyle.NoPen))
+                for color, side in ((self._up, part >= 0), (self._down, part < 0)):
+                    painter.setBrush(QBrush(color))
+                    painter.drawRects([QRectF(xi - half, 0.0, 2 * half, hi)
+                                       for xi, hi in zip(x[side].tolist(), part[side].tolist(), strict=True)])
+                painter.end()
+                chunks.append((first * step, min((first + CHUNK) * step, len(hgt)), picture))
+            self._levels[step] = chunks
         lo, hi = (float(min(hgt.min(), 0.0)), float(max(hgt.max(), 0.0))) if len(hgt) else (0.0, 1.0)
         self.prepareGeometryChange()
         self._bounds = QRectF(-1, lo, len(hgt) + 1, (hi - lo) or 1.0)
         self.update()
 
     def paint(self, p: QPainter, *_args: object) -> None:
-        view = self.getViewBox()
-        x0, x1 = view.viewRange()[0] if view is not None else (-math.inf, math.inf)
-        for first, end, picture in self._chunks:
-            if end >= x0 - 1 and first <= x1 + 1:
+        x0, x1, step = _visible(self)
+        for first, end, picture in self._levels.get(step, []):
+            if end >= x0 - step and first <= x1 + 1:
                 p.drawPicture(0, 0, picture)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
@@ -223,7 +275,7 @@ class CandleChart(QWidget):
         layout = self.view.ci.layout
         for row, stretch in enumerate((5, 1, 1, 1, 1)):
             layout.setRowStretchFactor(row, stretch)
-        for name, label in (("volume", "Vol"), ("rsi", "RSI 14"), ("macd", "MACD"), ("atr", "ATR 14")):
+        for name, label in (("volume", "Vol (M)"), ("rsi", "RSI 14"), ("macd", "MACD"), ("atr", "ATR 14")):
             self.panes[name].setLabel("left", label)
         self.candles = CandlestickItem()
         self.price.addItem(self.candles)
@@ -263,7 +315,7 @@ class CandleChart(QWidget):
         has_hl = bool(np.isfinite(h).any())
         self.candles.set_bars(o, h, lo, c) if has_hl else self.candles.set_bars(*(np.zeros(0),) * 4)
         x = np.arange(self._n, dtype=np.float64)
-        self.volume.set_heights(volume)
+        self.volume.set_heights(np.asarray(volume, dtype=np.float64) / 1e6)  # millions of shares
         self.macd_hist.set_heights(indicators.get("macd_hist", np.zeros(self._n)))
         wanted = {("price", ov.key): ov.color for ov in overlays}
         if not has_hl:
@@ -351,7 +403,7 @@ class CandleChart(QWidget):
         price_cols = [d["low"], d["high"], d["close"]] + [line.yData for name, line in self._lines.items()
                                                           if name.startswith("price:") and line.yData is not None]
         self._fit(self.price, np.concatenate([np.asarray(v)[a:b] for v in price_cols]))
-        self._fit(self.panes["volume"], np.r_[0.0, d["volume"][a:b]])
+        self._fit(self.panes["volume"], np.r_[0.0, d["volume"][a:b] / 1e6])
         self._fit(self.panes["rsi"], np.r_[0.0, 100.0])
         self._fit(self.panes["macd"], np.r_[d.get("macd", np.zeros(1))[a:b], d.get("macd_signal", np.zeros(1))[a:b],
                                             d.get("macd_hist", np.zeros(1))[a:b]])
