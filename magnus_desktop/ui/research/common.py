@@ -88,7 +88,7 @@ class FollowsDock(QWidget):
         elif not self._follows_dock:
             self._follows_dock = True
             dock.visibilityChanged.connect(self.follower.set_visible)
-            self.follower.set_visible(dock.isVisible() and not dock.visibleRegion().isEmpty() or self.isVisible())
+            self.follower.set_visible(True)  # being shown (a tab behind another is not shown)
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
         super().hideEvent(event)
