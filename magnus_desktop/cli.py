@@ -1,5 +1,5 @@
 """Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
-``predictor``, ``elo``, ``--screenshot``."""
+``predictor``, ``elo``, ``research``, ``--screenshot``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_elo import add_elo_parser
 
     add_elo_parser(sub)
+
+    from magnus_desktop.cli_research import add_research_parser
+
+    add_research_parser(sub)
     return parser
 
 
@@ -79,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_elo import run_elo_command
 
         return run_elo_command(args)
+    if args.command == "research":
+        from magnus_desktop.cli_research import run_research
+
+        return run_research(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)

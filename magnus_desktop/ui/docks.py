@@ -35,6 +35,12 @@ from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.predictor.panel import PredictorPanel
 from magnus_desktop.ui.predictor.view_model import PredictorViewModel
+from magnus_desktop.ui.research.chart_panel import ChartPanel
+from magnus_desktop.ui.research.chart_view_model import ChartViewModel
+from magnus_desktop.ui.research.report_panel import ReportPanel
+from magnus_desktop.ui.research.report_view_model import ReportViewModel
+from magnus_desktop.ui.research.scan_panel import ScanPanel
+from magnus_desktop.ui.research.scan_view_model import ScanViewModel
 from magnus_desktop.ui.risk.panel import RiskPanel
 from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -161,11 +167,28 @@ def nfl_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def research_chart_dock(app: AppViewModel) -> QWidget:
+    vm = ChartViewModel(app.ctx)
+    panel = ChartPanel(vm)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
 def kalshi_dock(app: AppViewModel) -> QWidget:
     vm = KalshiViewModel(app.ctx)
     panel = KalshiPanel(vm, theme=app.theme)
     app.theme_changed.connect(panel.market_view.apply_theme)
     return _owned(panel, vm)
+
+
+def research_report_dock(app: AppViewModel) -> QWidget:
+    vm = ReportViewModel(app.ctx)
+    return _owned(ReportPanel(vm), vm)
+
+
+def research_scan_dock(app: AppViewModel) -> QWidget:
+    vm = ScanViewModel(app.ctx)
+    return _owned(ScanPanel(vm), vm)
 
 
 DOCKS: tuple[DockSpec, ...] = (
@@ -187,4 +210,9 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_nfl", "NFL model", Area.TopDockWidgetArea, nfl_dock, tab_with="dock_scanner",
              actions=(DockAction("File", "Open NFL results file…", "open_dialog"),)),
     DockSpec("dock_kalshi", "Kalshi", Area.TopDockWidgetArea, kalshi_dock, tab_with="dock_scanner"),
+    DockSpec("dock_research_chart", "Chart", Area.TopDockWidgetArea, research_chart_dock, tab_with="dock_scanner"),
+    DockSpec("dock_research_report", "Research report", Area.TopDockWidgetArea, research_report_dock,
+             tab_with="dock_scanner"),
+    DockSpec("dock_research_scan", "Universe scan", Area.TopDockWidgetArea, research_scan_dock,
+             tab_with="dock_scanner"),
 )

@@ -41,7 +41,8 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
     kalshi = {"kalshi_markets", "kalshi_book_yes", "kalshi_book_no", "kalshi_positions", "kalshi_orders",
               "kalshi_fills"}  # the Kalshi dock's tabs
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
-        names | history | kalshi | {"orders_table", "audit_table", "alerts_table"})
+        names | history | kalshi | {"orders_table", "audit_table", "alerts_table", "research_zones",
+                                     "research_scan_table"})
 
 
 def assert_columns_fit(win: MainWindow) -> None:

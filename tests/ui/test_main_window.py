@@ -17,10 +17,11 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
+RESEARCH = {"dock_research_chart", "dock_research_report", "dock_research_scan"}
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl", "dock_kalshi"}
+         "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl", "dock_kalshi", *RESEARCH}
 TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl",
-          "dock_kalshi"}  # behind their partner's tab by default
+          "dock_kalshi", *RESEARCH}  # behind their partner's tab by default
 
 
 @pytest.fixture
