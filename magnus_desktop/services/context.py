@@ -11,7 +11,8 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``; ``symbol`` is the
+shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -45,6 +46,8 @@ from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
+from magnus_desktop.services.research import SymbolContext
+from magnus_desktop.services.research.service import ResearchService
 from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
 from magnus_desktop.services.session import BrokerSessionManager
@@ -137,13 +140,17 @@ class AppContext:
         self.history = HistoryService(self)
         #: the active account's risk, recomputed on each portfolio update
         self.risk = RiskService(self)
+        #: THE research symbol: watchlists, positions, scanner and the palette set it; research docks follow
+        self.symbol = SymbolContext()
+        #: the research desk: earnings dates and cached daily bars through ``quotes``
+        self.research = ResearchService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts)]
+            ("risk", self.risk), ("research", self.research), ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

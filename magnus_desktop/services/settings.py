@@ -160,6 +160,28 @@ class AlertSettings(BaseModel):
         return self
 
 
+class ResearchSettings(BaseModel):
+    """The research desk: supply/demand zone detection and the earnings-dates file."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, hide_input_in_errors=True)
+
+    zone_max_base_candles: int = Field(
+        default=6, ge=1, le=6, description="Supply/demand zones: most narrow candles in a base (1-6).")
+    zone_narrow_atr: float = Field(
+        default=0.7, gt=0.0, le=3.0,
+        description="Supply/demand zones: a base candle is narrow when its high-low range is at most this many ATR(14).")
+    zone_departure_atr: float = Field(
+        default=1.5, gt=0.0, le=10.0,
+        description="Supply/demand zones: the move away from a base (close beyond the base, within 3 bars) "
+                    "must be at least this many ATR(14) (k).")
+    zone_lookback_days: int = Field(
+        default=250, ge=30, le=2000, description="Supply/demand zones: trading days searched back from the day shown.")
+    earnings_file: str = Field(
+        default="", max_length=1000,
+        description="Earnings dates CSV (columns ticker/symbol and date/dates/earnings_date, YYYY-MM-DD); "
+                    "empty = none. Used before Yahoo Finance (which needs Quotes from Yahoo Finance on).")
+
+
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
@@ -311,6 +333,8 @@ class Settings(BaseModel):
     active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
     alerts: AlertSettings = Field(default_factory=AlertSettings,
                                   description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
+    research: ResearchSettings = Field(default_factory=ResearchSettings,
+                                       description="Research desk: supply/demand zone parameters and the earnings file.")
 
     @field_validator("accounts")
     @classmethod

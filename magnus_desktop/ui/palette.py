@@ -1,7 +1,8 @@
 """Ctrl+K command palette and the F1 keyboard cheat sheet, both generated from what the window has.
 
 The palette lists every menu action (with its menu path and shortcut), every dock ("Show …"), every
-position of the positions dock and every watchlist and watchlist symbol. Typing filters with
+position of the positions dock and every watchlist and watchlist symbol; a typed ticker also offers
+"Research: TICKER", which makes it the shared research symbol (every research dock follows). Typing filters with
 rapidfuzz's ``WRatio`` (typos and word order forgiven; items containing every typed word as written
 come first); Up/Down move, Enter runs the action or focuses
 the item, Esc closes. Nothing here is registered by hand: a new menu action or dock appears by itself.
@@ -9,6 +10,7 @@ the item, Esc closes. Nothing here is registered by hand: a new menu action or d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,8 +33,11 @@ from PySide6.QtWidgets import (
 )
 from rapidfuzz import fuzz, process
 
+from magnus_desktop.services.research import InvalidSymbol, canonical_symbol
 from magnus_desktop.widgets.docking import show_dock
 
+#: what a typed ticker looks like for "Research: …" (1-5 letters, an optional class suffix: BRK.B)
+_TICKER_QUERY = re.compile(r"\^?[A-Za-z]{1,5}(?:[.\-/][A-Za-z]{1,2})?")
 #: items shown for a query (the best matches first)
 MAX_RESULTS = 50
 #: matches scoring below this (0-100, rapidfuzz WRatio) are left out
@@ -129,6 +134,29 @@ def palette_items(window: QMainWindow) -> list[PaletteItem]:
     return items
 
 
+def research_item(window: QMainWindow, query: str) -> PaletteItem | None:
+    """"Research: TICKER" for a typed ticker: sets the shared research symbol and shows the chart
+    dock (None when the query is not ticker-like or the window has no app context)."""
+    ctx = getattr(getattr(window, "vm", None), "ctx", None)
+    words = query.split()
+    if ctx is None or len(words) != 1:
+        return None
+    if not _TICKER_QUERY.fullmatch(words[0].rpartition(":")[2]):
+        return None
+    try:
+        symbol = canonical_symbol(words[0])
+    except InvalidSymbol:
+        return None
+
+    def run() -> None:
+        ctx.symbol.set(symbol, "palette")
+        dock = window.findChild(QDockWidget, "dock_research_chart")
+        if dock is not None:
+            show_dock(dock)
+
+    return PaletteItem("Research", symbol, "", run)
+
+
 def rank(items: list[PaletteItem], query: str) -> list[PaletteItem]:
     """``items`` matching ``query`` best first (all of them, in order, for an empty query)."""
     query = query.strip()
@@ -150,6 +178,7 @@ class CommandPalette(QDialog):
         super().__init__(window)
         self.setObjectName("command_palette")
         self.setWindowTitle("Command palette")
+        self.window_ = window
         self.items = palette_items(window)
         self.query = QLineEdit()
         self.query.setPlaceholderText("Type an action, dock, position, watchlist or symbol…")
@@ -169,6 +198,10 @@ class CommandPalette(QDialog):
 
     def _filter(self, text: str) -> None:
         self.shown = rank(self.items, text)
+        research = research_item(self.window_, text)
+        if research is not None:  # after the items naming every typed word, before fuzzy matches
+            exact = sum(1 for i in self.shown if text.strip().lower() in f"{i.kind} {i.title}".lower())
+            self.shown.insert(exact, research)
         self.results.clear()
         for item in self.shown:
             QListWidgetItem(item.label, self.results)

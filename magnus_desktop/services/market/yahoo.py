@@ -304,6 +304,23 @@ class YahooMarket:
         """
         return await self._call(f"{symbol} {interval} bars", self._bars_sync, symbol, start, end, interval, symbol=symbol)
 
+    async def earnings_dates(self, symbol: str, limit: int = 24) -> list[date]:
+        """Yahoo's earnings report dates of ``symbol`` (past and scheduled, up to ``limit``), sorted.
+
+        Raises:
+            UnknownSymbol, NoData (Yahoo lists none), SourceOffline.
+        """
+        return await self._call(f"{symbol} earnings dates", self._earnings_sync, symbol, limit, symbol=symbol)
+
+    def _earnings_sync(self, symbol: str, limit: int) -> list[date]:
+        frame = self._ticker(symbol).get_earnings_dates(limit=limit)
+        if frame is None or len(frame) == 0:
+            raise NoData(f"Yahoo lists no earnings dates for {symbol}")
+        days = sorted({pd.Timestamp(ts).date() for ts in frame.index if not pd.isna(ts)})
+        if not days:
+            raise NoData(f"Yahoo lists no earnings dates for {symbol}")
+        return days
+
     def _bars_sync(self, symbol: str, start: date, end: date, interval: str) -> pd.DataFrame:
         ticker = self._ticker(symbol)
         hist = _history(ticker, symbol, start=start, end=end + timedelta(days=1), interval=interval, timeout=self._timeout)

@@ -131,6 +131,7 @@ class PositionsPanel(QWidget):
         actions.addWidget(self.roll_button)
         layout.addLayout(actions)
         layout.addWidget(totals)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._account = Throttle(self._show_account, hz=4.0, parent=self)
         vm.account_changed.connect(self._account.push)
         vm.feed_text_changed.connect(self._on_vm_feed_text_changed)
@@ -139,6 +140,13 @@ class PositionsPanel(QWidget):
         """A real account's header (its name, source, live or stale with its age)."""
         if text:
             set_label(self.header, text)
+
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        """The selected position's underlying becomes the research symbol."""
+        record = self.table.selected_record()
+        if record is not None:
+            contract = record["contract"]
+            self.vm.pick_symbol(contract.underlying if isinstance(contract, OptionContract) else contract.symbol)
 
     def _selected_row(self) -> int:
         rows = self.table.selectionModel().selectedRows()

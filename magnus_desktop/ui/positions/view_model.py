@@ -21,6 +21,7 @@ class PositionsViewModel(QObject):
 
     def __init__(self, ctx: AppContext, orders: OrdersViewModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._ctx = ctx
         #: opens the close tickets (shared with the other docks)
         self.orders = orders
         self._feed: FeedStatus | None = ctx.portfolio.feed_status()
@@ -30,6 +31,10 @@ class PositionsViewModel(QObject):
         self._timer.timeout.connect(self._emit_feed_text)
         bridge(self, [(ctx.portfolio.account_changed, self.account_changed.emit),
                       (ctx.portfolio.feed_changed, self._on_portfolio_feed_changed)])
+
+    def pick_symbol(self, symbol: str) -> None:
+        """Make ``symbol`` the research symbol (every research dock follows); non-tickers are ignored."""
+        self._ctx.symbol.try_set(symbol, "positions")
 
     def _on_portfolio_feed_changed(self, status: FeedStatus | None) -> None:
         self._feed = status

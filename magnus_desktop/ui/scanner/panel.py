@@ -285,6 +285,12 @@ class ScannerPanel(QWidget):
         if vm.last_scan is not None:
             self._on_vm_scan_changed(vm.last_scan)
 
+    def _on_table_selection_changed(self, *_args: object) -> None:
+        """The selected row's underlying becomes the research symbol (SPXW → SPX)."""
+        record = self.table.selected_record()
+        if record is not None:
+            self.vm.pick_symbol(str(record["underlying"]))
+
     def _lay_out(self) -> None:
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
@@ -306,6 +312,7 @@ class ScannerPanel(QWidget):
         self.vm.scan_changed.connect(self._on_vm_scan_changed)
         self.vm.defaults_changed.connect(self.apply_default_filters)
         self.table.doubleClicked.connect(lambda index: self.open_ticket(index.row()))
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.sell_button.clicked.connect(lambda: self.open_ticket())
         self.spread_button.clicked.connect(lambda: self.open_spread_ticket())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

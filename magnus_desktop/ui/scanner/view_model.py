@@ -30,6 +30,10 @@ class ScannerViewModel(QObject):
         bridge(self, [(ctx.scanner.scan_changed, self.scan_changed.emit)])
         app.settings_applied.connect(self._on_app_settings_applied)
 
+    def pick_symbol(self, symbol: str) -> None:
+        """Make ``symbol`` the research symbol (every research dock follows); non-tickers are ignored."""
+        self._ctx.symbol.try_set(symbol, "scanner")
+
     @property
     def scan_params(self) -> ScanParams:
         return self._scanner.scan_params

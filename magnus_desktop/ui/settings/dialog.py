@@ -59,6 +59,7 @@ from magnus_desktop.services.settings import (
     LOG_LEVELS,
     AlertSettings,
     MarketDataSettings,
+    ResearchSettings,
     ScannerSettings,
     Settings,
     field_errors,
@@ -89,7 +90,7 @@ class _Binding:
 
 def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                                          "alerts": AlertSettings}
+                                          "alerts": AlertSettings, "research": ResearchSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -233,6 +234,7 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
+        self._build_research(self._new_tab("Research"))
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
@@ -475,6 +477,29 @@ class SettingsDialog(QDialog):
         browse.clicked.connect(self._browse_log_dir)
         self._bind(form, ("log_dir",), "Log &folder", edit, edit.text,
                    lambda v: edit.setText("" if v is None else str(v)), extra=[browse])
+
+    def _build_research(self, form: QFormLayout) -> None:
+        """Supply/demand zone parameters and the earnings file."""
+        self._number(form, ("research", "zone_max_base_candles"), "Zone base: max &candles", integer=True,
+                     suffix=" bars")
+        self._number(form, ("research", "zone_narrow_atr"), "Zone base: &narrow ≤", decimals=2, step=0.1,
+                     suffix=" × ATR")
+        self._number(form, ("research", "zone_departure_atr"), "Zone &departure ≥ k", decimals=2, step=0.25,
+                     suffix=" × ATR")
+        self._number(form, ("research", "zone_lookback_days"), "Zone &look-back", integer=True, suffix=" bars")
+        self.earnings_file_edit = edit = QLineEdit()
+        edit.setPlaceholderText("none (Yahoo Finance when Quotes from Yahoo Finance is on)")
+        edit.textChanged.connect(self._validate)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_earnings_file)
+        self._bind(form, ("research", "earnings_file"), "&Earnings file", edit, edit.text, edit.setText,
+                   extra=[browse])
+
+    def _browse_earnings_file(self) -> None:
+        chosen, _filter = QFileDialog.getOpenFileName(self, "Earnings dates CSV", self.earnings_file_edit.text(),
+                                                      "CSV files (*.csv);;All files (*)")
+        if chosen:
+            self.earnings_file_edit.setText(chosen)
 
     def _browse_log_dir(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder for the log files",

@@ -277,6 +277,7 @@ class WatchlistsPanel(QWidget):
         record = self.table.selected_record()
         if record is not None:
             self._selected_key = (record["exchange"], record["symbol"])
+            self.vm.pick_symbol(str(record["symbol"]))
         self._update_actions()
 
     # ---- symbols table ------------------------------------------------------------------------

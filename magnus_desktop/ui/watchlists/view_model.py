@@ -35,6 +35,10 @@ class WatchlistsViewModel(QObject):
                       (ctx.date_changed, self.date_changed.emit),
                       (ctx.notice, self.notice.emit)])
 
+    def pick_symbol(self, symbol: str) -> None:
+        """Make ``symbol`` the research symbol (every research dock follows); non-tickers are ignored."""
+        self._ctx.symbol.try_set(symbol, "watchlist")
+
     def current_day(self) -> date | None:
         return self._ctx.clock.current if self._ctx.clock is not None else None
 
