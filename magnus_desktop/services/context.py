@@ -47,6 +47,7 @@ from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.research import SymbolContext
+from magnus_desktop.services.research.desk import DeskService
 from magnus_desktop.services.research.service import ResearchService
 from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
@@ -144,13 +145,16 @@ class AppContext:
         self.symbol = SymbolContext()
         #: the research desk: earnings dates and cached daily bars through ``quotes``
         self.research = ResearchService(self)
+        #: the research desk's earnings, sectors, options-flow and calendar figures (own executor)
+        self.desk = DeskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("risk", self.risk), ("research", self.research), ("alerts", self.alerts)]
+            ("risk", self.risk), ("research", self.research), ("desk", self.desk),
+            ("alerts", self.alerts)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

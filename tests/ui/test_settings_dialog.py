@@ -15,6 +15,7 @@ from magnus_desktop.services.settings import (
     AccountConfig,
     AlertSettings,
     MarketDataSettings,
+    ResearchFlowSettings,
     ResearchSettings,
     ScannerSettings,
     Settings,
@@ -187,15 +188,17 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", "research", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
+    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", "research", "research_flow", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
     names += [f"market_data.{n}" for n in MarketDataSettings.model_fields]
     names += [f"alerts.{n}" for n in AlertSettings.model_fields]
     names += [f"research.{n}" for n in ResearchSettings.model_fields]
+    names += [f"research_flow.{n}" for n in ResearchFlowSettings.model_fields]
     for name in names:
         model = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                 "alerts": AlertSettings, "research": ResearchSettings}.get(name.split(".")[0], Settings)
+                 "alerts": AlertSettings, "research": ResearchSettings,
+                 "research_flow": ResearchFlowSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 
