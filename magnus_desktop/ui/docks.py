@@ -29,6 +29,7 @@ from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
+from magnus_desktop.ui.research import desk_docks
 from magnus_desktop.ui.risk.panel import RiskPanel
 from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -154,4 +155,6 @@ DOCKS: tuple[DockSpec, ...] = (
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
+    DockSpec("dock_research_flow", "Options flow", Area.TopDockWidgetArea, desk_docks.flow_dock,
+             tab_with="dock_scanner"),
 )
