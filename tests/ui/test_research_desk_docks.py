@@ -69,3 +69,40 @@ def test_hidden_flow_dock_computes_nothing(qtbot, run: LoopRunner, ctx: AppConte
     panel.show()
     run.until(lambda: not panel.stale, timeout=30)
     assert calls == ["SPX"]  # once, with the latest symbol
+
+
+def test_sectors_dock_offline(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel) -> None:  # type: ignore[no-untyped-def]
+    panel = _shown(qtbot, run, ctx, app_vm, desk_docks.sectors_dock, "AAPL")
+    report = panel.vm.last_report
+    run.until(lambda: panel.allocation_model.rowCount() == 1 and panel.strength_model.rowCount() == 2)
+    assert "Information Technology" in panel.header.text()
+    assert panel.warnings.isVisible() and panel.warnings.text().startswith("Unclassified holds 100%")
+    assert {r["symbol"] for r in panel.strength_model.records()} == {"SPY", "AAPL"}
+    assert "sector ETFs XLC, XLY" in panel.notes.text() and "AAPL: bars end earlier" in panel.strength_note.text()
+    assert report.threshold == ctx.settings.research_flow.sector_concentration_pct
+    _grab(panel, "sectors")
+
+
+def test_earnings_dock_offline_says_there_is_no_source(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                       app_vm: AppViewModel) -> None:
+    panel = _shown(qtbot, run, ctx, app_vm, desk_docks.earnings_dock, "AAPL")
+    run.until(lambda: panel.calendar_model.rowCount() > 0)
+    statuses = {r["symbol"]: r["status"] for r in panel.calendar_model.records()}
+    assert statuses["AAPL"].startswith("no earnings source")
+    assert all(r["next_report"] is None for r in panel.calendar_model.records())
+    assert "No earnings source: set an earnings file" in panel.notes.text() and "Past reactions of AAPL: no earnings source" in panel.notes.text()
+    run.until(lambda: panel.risk_model.rowCount() > 0)
+    assert {(r["risk"], r["note"]) for r in panel.risk_model.records()} == {("no", "index: no earnings")}
+    _grab(panel, "earnings-offline")
+
+
+def test_earnings_dock_with_a_file(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel,  # type: ignore[no-untyped-def]
+                                   shared_data) -> None:
+    ctx.settings.research.earnings_file = str(shared_data / "earnings" / "daniel-bassett_earnings_1993-2024.csv")
+    panel = _shown(qtbot, run, ctx, app_vm, desk_docks.earnings_dock, "AAPL")
+    run.until(lambda: panel.reaction_model.rowCount() > 10)
+    cal = {r["symbol"]: r for r in panel.calendar_model.records()}
+    assert cal["AAPL"]["next_report"] == date(2018, 5, 1)  # after 2018-02-06: the 1 Feb report is past
+    assert "Past reactions (AAPL)" == panel.tabs.tabText(2) and "reports in the bars" in panel.summary.text()
+    panel.tabs.setCurrentIndex(2)
+    _grab(panel, "earnings-file")

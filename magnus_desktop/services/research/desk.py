@@ -115,7 +115,8 @@ class EarningsReport:
     ``calendar`` columns: ``symbol``, ``in`` (watchlist/position), ``next_report``, ``days_to_report``,
     ``source``, ``status`` (the source's sentence when no date), ``expected_move`` (USD),
     ``expected_move_pct`` (decimal), ``straddle_expiry``, ``straddle_strike``, ``und_price``;
-    ``risk``: ``analytics.earnings.earnings_risk``; ``reactions``: ``earnings_reactions`` of
+    ``risk``: ``analytics.earnings.earnings_risk`` plus ``note`` (why a position's risk is unknown;
+    index options are ``known`` with no report); ``reactions``: ``earnings_reactions`` of
     ``symbol``; ``summary``: ``reaction_summary`` (empty without reactions).
     """
 
@@ -266,12 +267,17 @@ class DeskService:
                      for p in (summary.positions if summary is not None else ()) if isinstance(p.contract, OptionContract)]
         reports = {k: [d for d in v.dates] for k, v in infos.items() if v.status == "ok"}
         risk = await self._run(earnings_risk, positions, reports, day)
-        missing: list[str] = []
+        risk["note"] = [
+            "index: no earnings" if sym in _INDEX_ROOTS else
+            ("" if known else (infos[sym].message if sym in infos else "no earnings dates"))
+            for sym, known in zip(risk["symbol"], risk["known"], strict=True)]
+        risk.loc[risk["symbol"].isin(_INDEX_ROOTS), "known"] = True
+        missing: list[str] = sorted({i.message for i in infos.values() if i.status in ("no_source", "error", "offline")})
         reactions, summary_figs = pd.DataFrame(), {}
         if symbol in _INDEX_ROOTS:
             missing.append(f"{symbol} is an index: it has no earnings reports.")
         elif infos[symbol].status != "ok":
-            missing.append(f"Past reactions of {symbol}: {infos[symbol].message}")
+            missing.append(f"Past reactions of {symbol}: {_status_text(infos[symbol])}.")
         else:
             past = [d for d in infos[symbol].dates if d <= day]
             try:
@@ -293,7 +299,7 @@ class DeskService:
             nxt = later[0] if later else None
         row: dict[str, object] = {"symbol": name, "in": where, "next_report": nxt,
                                   "days_to_report": (nxt - day).days if nxt else math.nan,
-                                  "source": info.source, "status": info.message if info.status != "ok" else "",
+                                  "source": info.source, "status": _status_text(info),
                                   "expected_move": math.nan, "expected_move_pct": math.nan, "straddle_expiry": None,
                                   "straddle_strike": math.nan, "und_price": math.nan}
         if info.status == "ok" and nxt is None:
@@ -327,13 +333,20 @@ class DeskService:
             missing.append("The account holds no position: no allocation to show.")
         series = {"SPY": "SPY", symbol: symbol, **{etf: etf for etf in SECTOR_ETFS.values()}}
         closes: dict[str, pd.Series] = {}
+        no_etf: list[str] = []
         for name in series:
             try:
                 bars = await self._ctx.research.daily_bars(name, day)
             except MarketDataError as exc:
-                missing.append(f"{name}: no daily bars ({_short(exc)}).")
+                if name in SECTOR_ETFS.values() and name != symbol:
+                    no_etf.append(name)
+                else:
+                    missing.append(f"{name}: no daily bars ({_short(exc)}).")
                 continue
             closes[name] = bars["close"]
+        if no_etf:
+            missing.append(f"No daily bars for the sector ETFs {', '.join(no_etf)}: no market-data source has them "
+                           "(offline only the recorded series exist; connect a broker or turn on Yahoo Finance).")
         if "SPY" not in closes:
             return SectorReport(symbol, symbol_sector, day, allocation, warnings, pd.DataFrame(), threshold,
                                 tuple(missing), summary.as_of if summary else None)
@@ -342,6 +355,12 @@ class DeskService:
         strength.insert(1, "sector", strength["symbol"].map(lambda s: by_etf.get(s, symbol_sector if s == symbol else "")))
         return SectorReport(symbol, symbol_sector, day, allocation, warnings, strength, threshold, tuple(missing),
                             summary.as_of if summary else None)
+
+
+def _status_text(info: EarningsInfo) -> str:
+    """A short cell text for a symbol without dates (the full sentence goes to the dock's notes once)."""
+    return {"ok": "", "no_source": "no earnings source", "offline": "earnings source offline",
+            "error": "earnings file unusable"}.get(info.status, info.message)
 
 
 def _short(exc: Exception) -> str:

@@ -7,7 +7,9 @@ from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.research.desk_view_model import DeskViewModel
+from magnus_desktop.ui.research.earnings_panel import EarningsPanel
 from magnus_desktop.ui.research.flow_panel import FlowPanel
+from magnus_desktop.ui.research.sectors_panel import SectorsPanel
 
 
 def _owned(panel: QWidget, vm: DeskViewModel) -> QWidget:
@@ -18,3 +20,13 @@ def _owned(panel: QWidget, vm: DeskViewModel) -> QWidget:
 def flow_dock(app: AppViewModel) -> QWidget:
     vm = DeskViewModel(app.ctx, "flow")
     return _owned(FlowPanel(vm), vm)
+
+
+def earnings_dock(app: AppViewModel) -> QWidget:
+    vm = DeskViewModel(app.ctx, "earnings")
+    return _owned(EarningsPanel(vm), vm)
+
+
+def sectors_dock(app: AppViewModel) -> QWidget:
+    vm = DeskViewModel(app.ctx, "sectors")
+    return _owned(SectorsPanel(vm), vm)

@@ -80,7 +80,7 @@ async def test_sectors_of_the_demo_book(tmp_path: Path, market: ReplayMarketData
         assert strength.loc["AAPL", "stale"] and strength.loc["AAPL", "as_of"] == date(2018, 1, 19)
         assert strength.loc["SPY", "rs_1m"] == pytest.approx(0.0)
         assert "XLK" not in strength.index  # offline: no sector ETF bars, and the report says so
-        assert any(m.startswith("XLK: no daily bars") for m in report.missing)
+        assert any(m.startswith("No daily bars for the sector ETFs XLC") and "XLK" in m for m in report.missing)
     finally:
         await ctx.aclose()
 
@@ -91,9 +91,9 @@ async def test_earnings_offline_without_a_source_says_so(tmp_path: Path, market:
         report = await ctx.desk.earnings("AAPL", DAY, ctx.portfolio.last_summary)
         cal = report.calendar.set_index("symbol")
         assert {"AAPL", "GOOG", "SPY"} <= set(cal.index) and "SPX" not in cal.index
-        assert cal["next_report"].isna().all() and cal.loc["AAPL", "status"].startswith("No earnings source")
+        assert cal["next_report"].isna().all() and cal.loc["AAPL", "status"].startswith("no earnings source")
         assert report.reactions.empty and "No earnings source" in report.missing[0]
-        assert not report.risk["at_risk"].any() and not report.risk["known"].any()
+        assert not report.risk["at_risk"].any() and set(report.risk["note"]) == {"index: no earnings"}
     finally:
         await ctx.aclose()
 
