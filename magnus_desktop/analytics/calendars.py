@@ -220,3 +220,34 @@ def _calendar_rows(p: pd.DataFrame, rate: float, div: float) -> pd.DataFrame:
                        row.far_iv, row.net_debit, rate, div) for row in out.itertuples()]
     out["breakeven_low"], out["breakeven_high"], out["max_profit"] = zip(*bes, strict=True) if bes else ((), (), ())
     return out
+
+
+def calendar_curves(right: str, strike: float, und_price: float, near_dte: int, far_dte: int, near_iv: float,
+                    far_iv: float, net_debit: float, rate: float, div_yield: float = 0.0, *,
+                    multiplier: int = 100, points: int = 241) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                                                        NDArray[np.float64]]:
+    """The payoff chart of one long calendar: P&L at the near expiry and today, per contract.
+
+    Args:
+        right, strike, und_price: the calendar and the underlying now (USD).
+        near_dte, far_dte: days to each expiry (calendar days).
+        near_iv, far_iv: the legs' volatilities (annualised decimals).
+        net_debit: paid to open, USD per share.
+        rate, div_yield: continuous annualised decimals.
+        multiplier: shares per contract.
+        points: prices on the curve.
+
+    Returns:
+        (prices USD, P&L at the near expiry USD, P&L today USD): prices span ±4 standard deviations
+        of the far leg over the near leg's life around the strike; "at the near expiry" prices the
+        far leg with BSM at its IV on its remaining time; "today" revalues both legs at their IVs.
+    """
+    sd = max(far_iv, near_iv) * math.sqrt(max(near_dte, 1) / 365.0)
+    center = 0.5 * (strike + und_price)
+    half = max(4.0 * sd * center, abs(und_price - strike) * 1.3, 0.02 * center)
+    prices = np.linspace(max(center - half, 1e-6 * center), center + half, points)
+    gap = (far_dte - near_dte) / 365.0
+    at_near = calendar_pnl_at_near(prices, right, strike, gap, far_iv, net_debit, rate, div_yield) * multiplier
+    now = (bs_price(right, prices, strike, far_dte / 365.0, rate, far_iv, div_yield)
+           - bs_price(right, prices, strike, near_dte / 365.0, rate, near_iv, div_yield) - net_debit) * multiplier
+    return prices, at_near, now

@@ -157,6 +157,8 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
     DockSpec("dock_research_flow", "Options flow", Area.TopDockWidgetArea, desk_docks.flow_dock,
              tab_with="dock_scanner"),
+    DockSpec("dock_research_calendars", "Calendar spreads", Area.TopDockWidgetArea, desk_docks.calendars_dock,
+             tab_with="dock_scanner"),
     DockSpec("dock_research_earnings", "Earnings", Area.TopDockWidgetArea, desk_docks.earnings_dock,
              tab_with="dock_dashboard"),
     DockSpec("dock_research_sectors", "Sectors", Area.TopDockWidgetArea, desk_docks.sectors_dock,

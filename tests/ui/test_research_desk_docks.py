@@ -17,6 +17,14 @@ from tests.ui.conftest import LoopRunner
 DAY = date(2018, 2, 6)
 
 
+@pytest.fixture
+def keep_app(qapp):  # type: ignore[no-untyped-def]
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)  # closing a dialog must not quit the app (and stop the loop)
+    yield
+    qapp.setQuitOnLastWindowClosed(quit_on_close)
+
+
 def _shown(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel, factory, symbol: str = "SPX") -> DeskPanel:  # type: ignore[no-untyped-def]
     ctx.symbol.set(symbol, "test")
     ctx.clock.jump(DAY)
@@ -106,3 +114,54 @@ def test_earnings_dock_with_a_file(qtbot, run: LoopRunner, ctx: AppContext, app_
     assert "Past reactions (AAPL)" == panel.tabs.tabText(2) and "reports in the bars" in panel.summary.text()
     panel.tabs.setCurrentIndex(2)
     _grab(panel, "earnings-file")
+
+
+def test_calendars_dock_says_the_replay_has_one_expiry(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                       app_vm: AppViewModel) -> None:
+    panel = _shown(qtbot, run, ctx, app_vm, desk_docks.calendars_dock)
+    assert panel.model.rowCount() == 0 and not panel.ticket_button.isEnabled()
+    assert "lists one expiry (2018-02-28): a calendar needs two" in panel.notes.text()
+    panel.sort.setCurrentIndex(2)  # rank by theta: recomputed with the option
+    run.until(lambda: not panel.stale)
+    assert panel.vm.options["sort_by"] == "theta"
+
+
+def test_calendars_panel_on_a_real_multi_expiry_chain(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                      app_vm: AppViewModel, keep_app) -> None:
+    """The Agilent chain of 2016-01-05 (7 expiries): ranked rows, the payoff chart, the combo ticket."""
+    from pathlib import Path
+
+    from magnus_desktop.analytics.calendars import rank_calendars
+    from magnus_desktop.services.market.chains import load_chain
+    from magnus_desktop.services.research.desk import CalendarReport
+    from magnus_desktop.ui.orders.combo import ComboTicketDialog
+
+    chain = load_chain(Path(__file__).resolve().parents[1] / "data" / "optopsy_A_agilent_2016-01-05.csv")
+    rows = rank_calendars(chain, 0.015, right="P")
+    panel = desk_docks.calendars_dock(app_vm)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 640)
+    panel.show()
+    run.until(lambda: not panel.stale, timeout=30)  # the replay's own answer first (no SPY chain)
+    report = CalendarReport("A", date(2016, 1, 5), rows, "test file · as of 2016-01-05 close",
+                            tuple(sorted(chain["expiry"].dt.date.unique())), rate=0.015)
+    panel._on_vm_report_ready(report)  # noqa: SLF001 - the view model's signal, as it would deliver it
+    run.until(lambda: panel.model.rowCount() == len(rows) > 0 and panel.selected() is not None)
+    first = panel.selected()
+    assert first["strike"] == rows.iloc[0]["strike"] and panel.ticket_button.isEnabled()
+    assert len(panel.chart.breakeven_labels) == 2 and "sell 2016-01-15" in panel.chart_note.text()
+    _grab(panel, "calendars")
+    app_vm.orders.request_chain = lambda key, _und: app_vm.orders.chain_received.emit(key, chain, "")
+    app_vm.orders.replay_day = lambda: date(2016, 1, 5)  # the chain's day: its expiries are open
+    dialog = panel.open_ticket()
+    assert isinstance(dialog, ComboTicketDialog)
+    qtbot.addWidget(dialog)
+    run.until(lambda: dialog.preview is not None and dialog.ticket is not None)
+    legs = dialog.ticket.legs
+    assert [leg.action for leg in legs] == ["SELL", "BUY"]
+    assert legs[0].contract.expiry == first["near_expiry"] and legs[1].contract.expiry == first["far_expiry"]
+    assert legs[0].contract.strike == legs[1].contract.strike == first["strike"]
+    assert dialog.risk.labels["max_profit"].text() == "on the chart (near expiry)" and dialog.preview.max_loss > 0
+    assert len(dialog.chart.breakeven_labels) == 2
+    dialog.grab().save("/tmp/research-flow-calendar-ticket.png")
+    dialog.close()

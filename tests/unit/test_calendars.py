@@ -120,3 +120,19 @@ def test_bad_input(chain: pd.DataFrame) -> None:
     other = chain.assign(quote_date=pd.Timestamp("2016-01-06"))
     with pytest.raises(CalendarError, match="one quote date"):
         rank_calendars(pd.concat([chain, other]), RATE)
+
+
+def test_payoff_curves_cross_zero_at_the_breakevens(ranked: pd.DataFrame) -> None:
+    from magnus_desktop.analytics.calendars import calendar_curves
+
+    row = ranked.dropna(subset=["breakeven_low", "breakeven_high"]).iloc[0]
+    prices, at_near, now = calendar_curves(row.right, row.strike, row.und_price, row.near_dte, row.far_dte,
+                                           row.near_iv, row.far_iv, row.net_debit, RATE)
+    assert prices[0] < row.breakeven_low < row.strike < row.breakeven_high < prices[-1]
+    crossings = prices[:-1][np.sign(at_near[:-1]) != np.sign(at_near[1:])]
+    assert len(crossings) == 2
+    step = prices[1] - prices[0]
+    assert abs(crossings[0] - row.breakeven_low) <= step and abs(crossings[1] - row.breakeven_high) <= step
+    i = int(np.argmin(np.abs(prices - row.und_price)))
+    assert now[i] == pytest.approx((_value(row, prices[i]) - row.net_debit) * 100)  # today: 0 at the legs' IVs at S
+    assert np.nanmax(at_near) == pytest.approx(row.max_profit * 100, rel=0.01)

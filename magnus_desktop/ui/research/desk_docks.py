@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.research.calendars_panel import CalendarsPanel
 from magnus_desktop.ui.research.desk_view_model import DeskViewModel
 from magnus_desktop.ui.research.earnings_panel import EarningsPanel
 from magnus_desktop.ui.research.flow_panel import FlowPanel
@@ -30,3 +31,8 @@ def earnings_dock(app: AppViewModel) -> QWidget:
 def sectors_dock(app: AppViewModel) -> QWidget:
     vm = DeskViewModel(app.ctx, "sectors")
     return _owned(SectorsPanel(vm), vm)
+
+
+def calendars_dock(app: AppViewModel) -> QWidget:
+    vm = DeskViewModel(app.ctx, "calendars")
+    return _owned(CalendarsPanel(vm, app.orders), vm)
