@@ -29,6 +29,12 @@ def build(qtbot, vm: AppViewModel, run: LoopRunner, width: int, height: int) -> 
     return win
 
 
+#: the research desk's docks (options flow, calendars, earnings, sectors), behind other tabs by default
+RESEARCH_DESK_TABLES = {"research_flow_table", "research_calendars_table", "research_earnings_calendar",
+                        "research_earnings_risk", "research_earnings_reactions", "research_sectors_allocation",
+                        "research_sectors_strength"}
+
+
 def tables(win: MainWindow) -> dict[str, RecordTableView]:
     return {"positions": win.panel("dock_positions").table, "scanner": win.panel("dock_scanner").table, "watchlist": win.panel("dock_watchlists").table}
 
@@ -39,7 +45,7 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
     assert names == {"positions_table", "scanner_table", "watchlists_symbols"}
     history = {"history_lots_table", "history_wheel_table"}  # the trade-history dock's tabs
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
-        names | history | {"orders_table", "audit_table", "alerts_table"})
+        names | history | {"orders_table", "audit_table", "alerts_table"} | RESEARCH_DESK_TABLES)
 
 
 def assert_columns_fit(win: MainWindow) -> None:
