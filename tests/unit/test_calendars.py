@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from magnus_desktop.analytics.calendars import CalendarError, calendar_greeks, calendar_pnl_at_near, rank_calendars
+from magnus_desktop.analytics.calendars import (
+    CalendarError,
+    calendar_greeks,
+    calendar_pnl_at_near,
+    rank_calendars,
+)
 from magnus_desktop.analytics.pricing import bs_price
 from magnus_desktop.services.market.chains import load_chain
 from magnus_desktop.services.market.recorded import ReplayMarketData
