@@ -30,6 +30,12 @@ from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.research import desk_docks
+from magnus_desktop.ui.research.chart_panel import ChartPanel
+from magnus_desktop.ui.research.chart_view_model import ChartViewModel
+from magnus_desktop.ui.research.report_panel import ReportPanel
+from magnus_desktop.ui.research.report_view_model import ReportViewModel
+from magnus_desktop.ui.research.scan_panel import ScanPanel
+from magnus_desktop.ui.research.scan_view_model import ScanViewModel
 from magnus_desktop.ui.risk.panel import RiskPanel
 from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.ui.scanner.panel import ScannerPanel
@@ -140,6 +146,23 @@ def history_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def research_chart_dock(app: AppViewModel) -> QWidget:
+    vm = ChartViewModel(app.ctx)
+    panel = ChartPanel(vm)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
+def research_report_dock(app: AppViewModel) -> QWidget:
+    vm = ReportViewModel(app.ctx)
+    return _owned(ReportPanel(vm), vm)
+
+
+def research_scan_dock(app: AppViewModel) -> QWidget:
+    vm = ScanViewModel(app.ctx)
+    return _owned(ScanPanel(vm), vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -155,6 +178,11 @@ DOCKS: tuple[DockSpec, ...] = (
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
+    DockSpec("dock_research_chart", "Chart", Area.TopDockWidgetArea, research_chart_dock, tab_with="dock_scanner"),
+    DockSpec("dock_research_report", "Research report", Area.TopDockWidgetArea, research_report_dock,
+             tab_with="dock_scanner"),
+    DockSpec("dock_research_scan", "Universe scan", Area.TopDockWidgetArea, research_scan_dock,
+             tab_with="dock_scanner"),
     DockSpec("dock_research_flow", "Options flow", Area.TopDockWidgetArea, desk_docks.flow_dock,
              tab_with="dock_scanner"),
     DockSpec("dock_research_calendars", "Calendar spreads", Area.TopDockWidgetArea, desk_docks.calendars_dock,

@@ -45,7 +45,8 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
     assert names == {"positions_table", "scanner_table", "watchlists_symbols"}
     history = {"history_lots_table", "history_wheel_table"}  # the trade-history dock's tabs
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
-        names | history | {"orders_table", "audit_table", "alerts_table"} | RESEARCH_DESK_TABLES)
+        names | history | {"orders_table", "audit_table", "alerts_table", "research_zones", "research_scan_table"}
+        | RESEARCH_DESK_TABLES)
 
 
 def assert_columns_fit(win: MainWindow) -> None:

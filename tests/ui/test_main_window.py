@@ -17,10 +17,11 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
+RESEARCH = {"dock_research_chart", "dock_research_report", "dock_research_scan"}
 RESEARCH_DESK = {"dock_research_flow", "dock_research_calendars", "dock_research_earnings", "dock_research_sectors"}
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk", *RESEARCH_DESK}
-TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk",
+         "dock_alerts", "dock_history", "dock_risk", *RESEARCH, *RESEARCH_DESK}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", *RESEARCH,
           *RESEARCH_DESK}  # behind their partner's tab by default
 
 
