@@ -165,3 +165,22 @@ def test_calendars_panel_on_a_real_multi_expiry_chain(qtbot, run: LoopRunner, ct
     assert len(dialog.chart.breakeven_labels) == 2
     dialog.grab().save("/tmp/research-flow-calendar-ticket.png")
     dialog.close()
+
+
+def test_a_failing_computation_is_said_and_the_dock_recovers(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                             app_vm: AppViewModel,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = _shown(qtbot, run, ctx, app_vm, desk_docks.flow_dock)
+    original = ctx.desk.flow
+
+    async def broken(symbol: str, day: date):  # type: ignore[no-untyped-def]
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(ctx.desk, "flow", broken)
+    ctx.symbol.set("GOOG", "test")
+    run.until(lambda: "Could not compute the flow (KeyError" in panel.notes.text())
+    assert panel.stale and not panel.table.isEnabled()
+    monkeypatch.setattr(ctx.desk, "flow", original)
+    ctx.symbol.set("SPX", "test")
+    run.until(lambda: not panel.stale, timeout=30)
+    assert panel.table.isEnabled() and panel.vm.last_report.symbol == "SPX"

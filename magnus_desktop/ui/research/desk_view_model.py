@@ -127,6 +127,10 @@ class DeskViewModel(QObject):
                 log.warning("research %s failed: %s", self.kind, exc)
                 self.failed.emit(f"Could not compute the {self.kind}: {exc}")
                 continue
+            except Exception as exc:  # a bug must not leave the dock greyed forever: say it, keep running
+                log.exception("research %s failed", self.kind)
+                self.failed.emit(f"Could not compute the {self.kind} ({type(exc).__name__}: {exc}); see the log.")
+                continue
             if self._dirty:  # the symbol or day moved meanwhile: this report is already old
                 continue
             self.last_report = report
