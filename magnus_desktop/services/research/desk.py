@@ -370,7 +370,8 @@ def _short(exc: Exception) -> str:
 
 def _flow_sync(chain: pd.DataFrame, previous: Sequence[pd.DataFrame],
                th: FlowThresholds) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return options_flow(chain, previous, th), flow_context(chain, previous, th)
+    full = options_flow(chain, previous, th, flagged_only=False)
+    return full[full["reasons"] != ""].reset_index(drop=True), flow_context(chain, previous, th, full=full)
 
 
 def _exposures(summary: AccountSummary | None) -> list[SectorExposure]:
