@@ -103,4 +103,46 @@ def today_pnl(legs: PayoffLegs, prices: FloatArray, rate: float, div_yield: floa
         total = total + values @ legs.units[opt]
     return np.asarray(total, dtype=np.float64)
 
-__all__ = ["PayoffLegs", "expiry_pnl", "price_grid", "today_pnl"]
+def first_expiry_pnl(legs: PayoffLegs, prices: FloatArray, rate: float, div_yield: float = 0.0) -> FloatArray:
+    """P&L (USD) when the first option leg expires, at each underlying price: legs expiring then at
+    their intrinsic value, later legs at BSM on their remaining time at their own IV (a calendar's
+    "at the near expiry" curve). With one expiry this is :func:`expiry_pnl`.
+
+    Args:
+        prices: USD per share, shape (m,); rate, div_yield: continuous annualised decimals.
+
+    Returns:
+        float64 array, shape (m,); NaN where a later leg has no IV.
+
+    Source:
+        Hull (10th ed.), sec. 12.4: a calendar's profit pattern at the near expiry, the far option
+        sold at its Black-Scholes value then.
+    """
+    opt = legs.options
+    if not opt.any():
+        return expiry_pnl(legs, prices)
+    first = float(legs.t_years[opt].min())
+    later = opt & (legs.t_years > first + 1e-12)
+    if not later.any():
+        return expiry_pnl(legs, prices)
+    now = PayoffLegs(tuple(r for r, keep in zip(legs.rights, ~later, strict=True) if keep), legs.strikes[~later],
+                     legs.units[~later], legs.t_years[~later], legs.ivs[~later], legs.cash)
+    s = np.asarray(prices, dtype=np.float64)
+    rights = np.array(legs.rights)[later][None, :]
+    values = bs_price(rights, s[:, None], legs.strikes[later][None, :], (legs.t_years[later] - first)[None, :], rate,
+                      legs.ivs[later][None, :], div_yield)
+    return np.asarray(expiry_pnl(now, s) + values @ legs.units[later], dtype=np.float64)
+
+
+def zero_crossings(prices: FloatArray, pnl: FloatArray) -> tuple[float, ...]:
+    """Prices where ``pnl`` changes sign, linearly interpolated between grid points (NaN skipped)."""
+    x, y = np.asarray(prices, dtype=np.float64), np.asarray(pnl, dtype=np.float64)
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    out = []
+    for i in np.flatnonzero(np.sign(y[:-1]) * np.sign(y[1:]) < 0):
+        out.append(float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
+    return tuple(out)
+
+
+__all__ = ["PayoffLegs", "expiry_pnl", "first_expiry_pnl", "price_grid", "today_pnl", "zero_crossings"]

@@ -262,7 +262,7 @@ TimeInForce = Literal["DAY", "GTC"]
 #: (buy/sell to open, buy/sell to close) and the rules refuse a ticket that would do otherwise.
 PositionEffect = Literal["auto", "open", "close"]
 #: The combos a :class:`ComboTicket` can be.
-Strategy = Literal["vertical", "iron_condor", "roll"]
+Strategy = Literal["vertical", "iron_condor", "roll", "calendar"]
 
 
 def _order_type_of(order_type: str, limit_price: float) -> str:
@@ -347,9 +347,12 @@ class ComboTicket:
         ``"iron_condor"``  a put vertical below a call vertical, one underlying and expiry;
         ``"roll"``         close a held option and open the same right of the same underlying at a
                            later expiry and/or another strike.
+        ``"calendar"``     sell an option of the near expiry and buy the same strike and right of a
+                           later expiry (a long time spread).
 
     Attributes:
-        legs: the legs (a roll: the closing leg first, then the opening leg).
+        legs: the legs (a roll: the closing leg first, then the opening leg; a calendar: the sold near
+            leg, then the bought far leg).
         qty: units of the combo (> 0); each leg trades ``qty × ratio`` contracts.
         limit_price: net USD per share, signed as cash: ``> 0`` = a net credit of at least this,
             ``< 0`` = a net debit of at most ``-limit_price``; ``nan`` = market (the natural price:

@@ -50,6 +50,7 @@ from magnus_desktop.services.predictor.service import BUNDLED_MODEL, PredictorSe
 from magnus_desktop.services.refresh import ReplayRefresher
 from magnus_desktop.services.replay import ReplayClock
 from magnus_desktop.services.research import SymbolContext
+from magnus_desktop.services.research.desk import DeskService
 from magnus_desktop.services.research.service import ResearchService
 from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
@@ -150,6 +151,8 @@ class AppContext:
         self.symbol = SymbolContext()
         #: the research desk: earnings dates and cached daily bars through ``quotes``
         self.research = ResearchService(self)
+        #: the research desk's earnings, sectors, options-flow and calendar figures (own executor)
+        self.desk = DeskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
         #: the NFL Elo model of a results file the user opens (nothing bundled); ``probability_for`` provider
@@ -160,8 +163,8 @@ class AppContext:
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
-            ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("alerts", self.alerts),
-            ("nfl", self.nfl), ("kalshi", self.kalshi)]
+            ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
+            ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

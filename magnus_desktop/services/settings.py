@@ -223,6 +223,40 @@ class ResearchSettings(BaseModel):
                     "empty = none. Used before Yahoo Finance (which needs Quotes from Yahoo Finance on).")
 
 
+class ResearchFlowSettings(BaseModel):
+    """The research desk's options flow, sector concentration and calendar-spread screens."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, hide_input_in_errors=True)
+
+    flow_vol_oi_min: float = Field(
+        default=1.0, ge=0.0, le=100.0, description="Options flow: flag a contract whose volume / open interest is at least this.")
+    flow_jump_min: float = Field(
+        default=3.0, ge=1.0, le=100.0,
+        description="Options flow: flag a contract whose volume is at least this many times its own average volume.")
+    flow_premium_min: float = Field(
+        default=1_000_000.0, ge=0.0, le=1e10,
+        description="Options flow: flag a contract with at least this premium traded (volume × mid × 100), USD.")
+    flow_oi_change_min: float = Field(
+        default=2_000.0, ge=1.0, le=1e7,
+        description="Options flow: flag an open-interest change (day over day) of at least this many contracts.")
+    flow_min_volume: float = Field(
+        default=100.0, ge=0.0, le=1e7,
+        description="Options flow: the vol/OI and volume-jump screens ignore contracts below this volume (contracts).")
+    flow_lookback_days: int = Field(
+        default=10, ge=1, le=60, description="Options flow: earlier quote days averaged for a contract's own volume.")
+    sector_concentration_pct: float = Field(
+        default=0.35, ge=0.05, le=1.0,
+        description="Sectors: warn when one sector holds at least this share of the book's gross delta-dollars "
+                    "or market value.")
+    calendar_max_moneyness: float = Field(
+        default=0.15, ge=0.01, le=1.0,
+        description="Calendar spreads: only strikes within this distance of the underlying price (|K/S − 1|).")
+    calendar_min_near_dte: int = Field(
+        default=1, ge=0, le=MAX_DTE, description="Calendar spreads: the near leg's least days to expiry.")
+    calendar_max_far_dte: int = Field(
+        default=400, ge=1, le=MAX_DTE, description="Calendar spreads: the far leg's most days to expiry.")
+
+
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
@@ -382,6 +416,9 @@ class Settings(BaseModel):
                                    description="Kalshi connection, live-trading switch and stake sizing.")
     research: ResearchSettings = Field(default_factory=ResearchSettings,
                                        description="Research desk: supply/demand zone parameters and the earnings file.")
+    research_flow: ResearchFlowSettings = Field(
+        default_factory=ResearchFlowSettings,
+        description="Research desk: options-flow thresholds, sector concentration and calendar-spread filters.")
 
     @field_validator("accounts")
     @classmethod

@@ -35,6 +35,7 @@ from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.predictor.panel import PredictorPanel
 from magnus_desktop.ui.predictor.view_model import PredictorViewModel
+from magnus_desktop.ui.research import desk_docks
 from magnus_desktop.ui.research.chart_panel import ChartPanel
 from magnus_desktop.ui.research.chart_view_model import ChartViewModel
 from magnus_desktop.ui.research.report_panel import ReportPanel
@@ -215,4 +216,12 @@ DOCKS: tuple[DockSpec, ...] = (
              tab_with="dock_scanner"),
     DockSpec("dock_research_scan", "Universe scan", Area.TopDockWidgetArea, research_scan_dock,
              tab_with="dock_scanner"),
+    DockSpec("dock_research_flow", "Options flow", Area.TopDockWidgetArea, desk_docks.flow_dock,
+             tab_with="dock_scanner"),
+    DockSpec("dock_research_calendars", "Calendar spreads", Area.TopDockWidgetArea, desk_docks.calendars_dock,
+             tab_with="dock_scanner"),
+    DockSpec("dock_research_earnings", "Earnings", Area.TopDockWidgetArea, desk_docks.earnings_dock,
+             tab_with="dock_dashboard"),
+    DockSpec("dock_research_sectors", "Sectors", Area.TopDockWidgetArea, desk_docks.sectors_dock,
+             tab_with="dock_dashboard"),
 )

@@ -29,6 +29,12 @@ def build(qtbot, vm: AppViewModel, run: LoopRunner, width: int, height: int) -> 
     return win
 
 
+#: the research desk's docks (options flow, calendars, earnings, sectors), behind other tabs by default
+RESEARCH_DESK_TABLES = {"research_flow_table", "research_calendars_table", "research_earnings_calendar",
+                        "research_earnings_risk", "research_earnings_reactions", "research_sectors_allocation",
+                        "research_sectors_strength"}
+
+
 def tables(win: MainWindow) -> dict[str, RecordTableView]:
     return {"positions": win.panel("dock_positions").table, "scanner": win.panel("dock_scanner").table, "watchlist": win.panel("dock_watchlists").table}
 
@@ -42,7 +48,7 @@ def test_every_table_has_a_fixed_object_name(qtbot, app_vm: AppViewModel, run: L
               "kalshi_fills"}  # the Kalshi dock's tabs
     assert {t.objectName() for t in win.findChildren(RecordTableView)} == (
         names | history | kalshi | {"orders_table", "audit_table", "alerts_table", "research_zones",
-                                     "research_scan_table"})
+                                     "research_scan_table"} | RESEARCH_DESK_TABLES)
 
 
 def assert_columns_fit(win: MainWindow) -> None:

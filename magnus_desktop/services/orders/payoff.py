@@ -16,7 +16,13 @@ from datetime import date
 
 import numpy as np
 
-from magnus_desktop.analytics.payoff_curves import PayoffLegs, expiry_pnl, price_grid, today_pnl
+from magnus_desktop.analytics.payoff_curves import (
+    PayoffLegs,
+    first_expiry_pnl,
+    price_grid,
+    today_pnl,
+    zero_crossings,
+)
 from magnus_desktop.analytics.pricing import implied_vol
 from magnus_desktop.models.domain import OptionContract, Ticket
 from magnus_desktop.services.orders.rules import Contract, LegQuote, TicketPreview
@@ -28,9 +34,11 @@ class PayoffCurves:
 
     Attributes:
         prices: underlying prices, ascending, shape (m,).
-        at_expiry: P&L at the opened legs' expiry, shape (m,).
+        at_expiry: P&L at the opened legs' expiry, shape (m,); legs of several expiries (a calendar):
+            when the first expires, the later ones at BSM on their remaining time at their IV.
         today: P&L today at the legs' current IV (T+0), shape (m,); NaN where a leg has no IV.
-        breakevens: the preview's breakevens (underlying prices at expiry).
+        breakevens: the preview's breakevens (underlying prices at expiry); for legs of several
+            expiries, where ``at_expiry`` crosses zero.
         und_price: the underlying now (NaN when unknown).
         legs: the opened legs behind the curves.
     """
@@ -93,9 +101,16 @@ def payoff_curves(ticket: Ticket, p: TicketPreview, quotes: Mapping[Contract, Le
     if not legs.rights or not math.isfinite(legs.cash):
         return None
     strikes = [float(k) for k, r in zip(legs.strikes, legs.rights, strict=True) if r != "S"]
+    several = len({float(t) for t, r in zip(legs.t_years, legs.rights, strict=True) if r != "S"}) > 1
+    if several:  # a calendar: widen the grid to the far leg's one-sd move over the near leg's life
+        opt = legs.options
+        sd = float(np.nanmax(legs.ivs[opt]) * np.sqrt(max(legs.t_years[opt].min(), 1 / 365)))
+        if np.isfinite(sd) and np.isfinite(und_price):
+            strikes += [und_price * (1 - 3 * sd), und_price * (1 + 3 * sd)]
     prices = price_grid(strikes, und_price, points)
-    return PayoffCurves(prices, expiry_pnl(legs, prices), today_pnl(legs, prices, rate, div_yield),
-                        p.breakevens, und_price, legs)
+    at_first = first_expiry_pnl(legs, prices, rate, div_yield)
+    evens = zero_crossings(prices, at_first) if several else p.breakevens
+    return PayoffCurves(prices, at_first, today_pnl(legs, prices, rate, div_yield), evens, und_price, legs)
 
 
 __all__ = ["PayoffCurves", "opened_units", "payoff_curves", "payoff_legs"]

@@ -28,6 +28,11 @@ Rules (a cash account; every amount USD, prices USD per share):
       debit; an iron condor (wider width − credit) × 100. Contracts an order closes realise their
       P&L and add no exposure, so a pure close has max loss 0 and a roll's figures are those of
       the leg it opens; the roll's net credit or debit is ``net_price``.
+      Opened legs of several expiries (a calendar) have no single expiry to draw a payoff at: the
+      max loss is the net debit and commissions (the far leg is worth at least the near leg's
+      intrinsic value when the near leg expires), max profit and breakevens are NaN / none here
+      (the payoff chart prices the far leg at the near expiry instead). Collateral stays per
+      expiry: a calendar's short near put is cash-secured, its short near call needs shares.
     * Commission: ``commission_per_contract`` per option contract; stock tickets are previewed
       without commission (the setting is per option contract).
 """
@@ -98,7 +103,8 @@ class TicketPreview:
     """What a ticket would do to the account (USD unless stated). See the module rules.
 
     Attributes:
-        order_ref: the ticket's; strategy: ``"single"``, ``"vertical"``, ``"iron_condor"``, ``"roll"``.
+        order_ref: the ticket's; strategy: ``"single"``, ``"vertical"``, ``"iron_condor"``, ``"roll"``,
+            ``"calendar"``.
         fill_price: USD per share: a single leg's fill price (bid for a sell, ask for a buy); a
             combo's absolute net price; NaN when a leg has no quote.
         net_price: USD per share, signed as cash: + net credit, − net debit (a roll's net).
@@ -107,8 +113,9 @@ class TicketPreview:
         commission: USD (>= 0).
         collateral: cash the order newly secures (>= 0); collateral_freed: cash it releases (>= 0).
         max_loss, max_profit: of the opened exposure incl. commissions (inf = unlimited); 0 when the
-            order only closes.
-        breakevens: underlying prices (USD per share) at expiry where the opened exposure breaks even.
+            order only closes; max_profit NaN when the opened legs expire on several days (a calendar).
+        breakevens: underlying prices (USD per share) at expiry where the opened exposure breaks even
+            (none for opened legs of several expiries).
         buying_power: before the order (NaN when unknown); buying_power_after: + premium −
             commission − collateral + collateral_freed.
         positions: each traded contract, held before → after.
@@ -361,6 +368,8 @@ class _Batch:
         book = self.book
         coll_new, coll_freed, uncovered = self._collateral_change(legs)
         loss, profit, evens = self._opened_risk(legs, commission)
+        if _several_expiries(legs):
+            profit, evens = math.nan, ()
         bp = book.buying_power
         after_bp = bp + premium - commission - coll_new + coll_freed
         fill_price = abs(net) if isinstance(ticket, ComboTicket) else legs[0].price
@@ -441,6 +450,12 @@ def _multiplier(contract: Contract) -> int:
 def _opens_side(legs: list[_Leg]) -> str:
     sides = {("short" if x.signed < 0 else "long") for x in legs if x.opens}
     return sides.pop() if len(sides) == 1 else ""
+
+
+def _several_expiries(legs: list[_Leg]) -> bool:
+    """The opened option legs expire on different days (a calendar): no single payoff at expiry."""
+    expiries = {x.leg.contract.expiry for x in legs if x.opens and isinstance(x.leg.contract, OptionContract)}
+    return len(expiries) > 1
 
 
 def _opened_exposures(legs: list[_Leg]) -> tuple[list[Exposure], float]:
@@ -608,13 +623,15 @@ def _structure_problems(ticket: ComboTicket, legs: list[_Leg]) -> list[str]:
         return [f"Every leg of a {name} trades one contract per combo (ratio 1)."]
     if ticket.strategy == "roll":
         return _roll_problems(legs)
+    if ticket.strategy == "calendar":
+        return _calendar_problems(legs)
     if not one_expiry:
         return [f"All legs of a {name} must share one expiry."]
     if ticket.strategy == "vertical":
         return _vertical_problems(legs, name)
     if ticket.strategy == "iron_condor":
         return _condor_problems(legs)
-    return [f"Unknown combo {ticket.strategy!r}: a combo is a vertical, an iron condor or a roll."]
+    return [f"Unknown combo {ticket.strategy!r}: a combo is a vertical, an iron condor, a roll or a calendar."]
 
 
 def _vertical_problems(legs: list[_Leg], name: str = "vertical") -> list[str]:
@@ -652,6 +669,21 @@ def _condor_problems(legs: list[_Leg]) -> list[str]:
     short_call_inside = call_sold.contract.strike < call_bought.contract.strike  # type: ignore[union-attr]
     if short_put_inside != short_call_inside:
         return ["Both verticals of an iron condor must be sold (short condor) or both bought (long condor)."]
+    return []
+
+
+def _calendar_problems(legs: list[_Leg]) -> list[str]:
+    if len(legs) != 2:
+        return [f"A calendar has 2 legs (sell the near expiry, buy the far one); got {len(legs)}."]
+    near, far = legs[0].leg, legs[1].leg
+    a: OptionContract = near.contract  # type: ignore[assignment]
+    b: OptionContract = far.contract  # type: ignore[assignment]
+    if a.right != b.right or a.strike != b.strike:
+        return ["Both legs of a calendar are the same right at the same strike."]
+    if not a.expiry < b.expiry:
+        return [f"A calendar sells the nearer expiry first: {a.describe()} must expire before {b.describe()}."]
+    if near.action != "SELL" or far.action != "BUY":
+        return ["A calendar sells the near expiry and buys the far one."]
     return []
 
 

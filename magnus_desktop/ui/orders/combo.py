@@ -1,4 +1,5 @@
-"""Combo tickets: a roll (close a held option, open another), a vertical and an iron condor.
+"""Combo tickets: a roll (close a held option, open another), a vertical, an iron condor and a calendar
+(sell the near expiry, buy the same strike further out).
 
 Strikes and expiries are picked from the option chain of the active market data at the replay day
 (``vm.request_chain``, read off the GUI thread); each leg is priced at that chain's bid/ask (a sell
@@ -50,7 +51,7 @@ _PICKS: dict[str, tuple[tuple[str, Right, str, str], ...]] = {
     "iron_condor": (("long_put", "P", "BUY", "Buy put"), ("short_put", "P", "SELL", "Sell put"),
                     ("short_call", "C", "SELL", "Sell call"), ("long_call", "C", "BUY", "Buy call")),
 }
-TITLES = {"vertical": "Vertical spread", "iron_condor": "Iron condor", "roll": "Roll"}
+TITLES = {"vertical": "Vertical spread", "iron_condor": "Iron condor", "roll": "Roll", "calendar": "Calendar spread"}
 
 
 def replace_combo(previous: QDialog | None, vm: OrdersViewModel, kind: Strategy, underlying: str, parent: QWidget,
@@ -66,12 +67,13 @@ def replace_combo(previous: QDialog | None, vm: OrdersViewModel, kind: Strategy,
 
 
 class ComboTicketDialog(PlacesOwnOrder, QDialog):
-    """A combo ticket of ``kind`` (``"vertical"``, ``"iron_condor"`` or ``"roll"``).
+    """A combo ticket of ``kind`` (``"vertical"``, ``"iron_condor"``, ``"roll"`` or ``"calendar"``).
 
     Args:
         underlying: the option root (``"SPXW"``).
-        right: a vertical's right (``"P"`` for a put spread).
-        expiry: the expiry to preselect (a roll: the held contract's).
+        right: a vertical's or a calendar's right (``"P"`` for a put spread).
+        expiry: the expiry to preselect (a roll: the held contract's; a calendar: the near one).
+        far_expiry: a calendar's far expiry to preselect.
         strikes: strikes to preselect, in picker order (vertical: sell, buy; condor: buy put, sell put,
             sell call, buy call; roll: the new strike).
         position: a roll's held option and its signed quantity (contracts).
@@ -79,7 +81,8 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
 
     def __init__(self, vm: OrdersViewModel, kind: Strategy, underlying: str, *, right: Right = "P",
                  expiry: date | None = None, strikes: tuple[float, ...] = (),
-                 position: tuple[OptionContract, int] | None = None, parent: QWidget | None = None) -> None:
+                 position: tuple[OptionContract, int] | None = None, far_expiry: date | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if kind == "roll" and position is None:
             raise ValueError("a roll ticket needs the held position it rolls")
@@ -92,7 +95,7 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         self.ticket: Ticket | None = None
         self.pending_ref: str | None = None
         self.confirmation: ConfirmOrderDialog | None = None
-        self._want_expiry, self._want_strikes = expiry, strikes
+        self._want_expiry, self._want_strikes, self._want_far = expiry, strikes, far_expiry
         #: the limit follows the natural net price until the trader edits it
         self._limit_edited = False
         self._chain_key = uuid.uuid4().hex
@@ -116,6 +119,10 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
             self.strikes[name] = QComboBox()
         if self.kind == "roll":
             self.strikes["new"] = QComboBox()
+        self.far_expiry = QComboBox()
+        self.far_expiry.setObjectName("combo_far_expiry")
+        if self.kind == "calendar":
+            self.strikes["strike"] = QComboBox()
         self.qty = QSpinBox()
         self.qty.setRange(1, 10_000)
         self.order_type = QComboBox()
@@ -159,11 +166,16 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
             form.addRow("Rolls", QLabel(f"<b>{held:+d} {contract.describe()}</b>"))
             form.addRow("New expiry", self.expiry)
             form.addRow("New strike", self.strikes["new"])
+        elif self.kind == "calendar":
+            form.addRow("Right", QLabel("calls" if self.right == "C" else "puts"))
+            form.addRow("Sell (near) expiry", self.expiry)
+            form.addRow("Buy (far) expiry", self.far_expiry)
+            form.addRow("Strike", self.strikes["strike"])
         else:
             form.addRow("Expiry", self.expiry)
             for name, _right, _action, label in picks:
                 form.addRow(label, self.strikes[name])
-        form.addRow("Moves" if self.kind == "roll" else "Width", self.width_label)
+        form.addRow({"roll": "Moves", "calendar": "Spread"}.get(self.kind, "Width"), self.width_label)
         form.addRow("Legs (bid / ask USD/share)", self.legs_label)
         form.addRow("Quantity (combos)", self.qty)
         form.addRow("Order type", self.order_type)
@@ -185,6 +197,7 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         column.addLayout(body)
         column.addWidget(self.buttons)
         self.expiry.currentIndexChanged.connect(self._on_expiry_changed)
+        self.far_expiry.currentIndexChanged.connect(self._on_expiry_changed)
         for box in (*self.strikes.values(), self.order_type, self.tif):
             box.currentIndexChanged.connect(self.update_preview)
         self.limit.valueChanged.connect(self._on_limit_edited)  # before the preview: it reads the flag
@@ -213,18 +226,42 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         if want in expiries:
             self.expiry.setCurrentIndex(expiries.index(want))
         self.expiry.blockSignals(False)
+        self._fill_far(expiries)
         self.status.setText(f"Underlying {fmt_num(self.und_price)} (index points); quotes: the recorded chain of "
                             f"{pd.Timestamp(self.chain['quote_date'].iloc[0]).date()}." if len(self.chain) else
                             "No expiry of this chain is open for this ticket.")
         self._on_expiry_changed()
 
+    def _fill_far(self, expiries: list[date]) -> None:
+        """A calendar's far expiries: those after the near one (the preselected one kept)."""
+        if self.kind != "calendar":
+            return
+        near = self.expiry.currentData()
+        current = self.far_expiry.currentData() or self._want_far
+        later = [e for e in expiries if near is not None and e > near]
+        self.far_expiry.blockSignals(True)
+        self.far_expiry.clear()
+        for e in later:
+            self.far_expiry.addItem(e.isoformat(), e)
+        if current in later:
+            self.far_expiry.setCurrentIndex(later.index(current))
+        self.far_expiry.blockSignals(False)
+        self._want_far = None
+
     def _on_expiry_changed(self) -> None:
-        """Refill the strike pickers with the strikes quoted at the chosen expiry."""
+        """Refill the strike pickers with the strikes quoted at the chosen expiry (a calendar: at both)."""
         expiry = self.expiry.currentData()
         if self.chain is None or expiry is None:
             self.update_preview()
             return
         rows = self.chain[self.chain["expiry"] == pd.Timestamp(expiry)]
+        if self.kind == "calendar":
+            if self.sender() is self.expiry:
+                self._fill_far(sorted({pd.Timestamp(x).date() for x in self.chain["expiry"]}))
+            far = self.far_expiry.currentData()
+            far_rows = self.chain[self.chain["expiry"] == pd.Timestamp(far)] if far is not None else rows.iloc[0:0]
+            both = set(far_rows.loc[far_rows["right"] == self.right, "strike"])
+            rows = rows[rows["strike"].isin(both)]
         wanted = list(self._want_strikes) or self._default_strikes(rows)
         names = list(self.strikes)
         for i, name in enumerate(names):
@@ -235,7 +272,7 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
             current = box.currentData()
             box.clear()
             for k in strikes:
-                box.addItem(f"{k:,.0f}", k)
+                box.addItem(f"{k:,.0f}" if k == int(k) else f"{k:,.2f}", k)
             target = wanted[i] if i < len(wanted) else current
             if target in strikes:
                 box.setCurrentIndex(strikes.index(target))
@@ -246,7 +283,7 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
     def _right_of(self, name: str) -> Right:
         if name == "new":
             return self.position[0].right  # type: ignore[index]
-        if self.kind == "vertical":
+        if self.kind in ("vertical", "calendar"):
             return self.right
         return "P" if name.endswith("put") else "C"
 
@@ -256,6 +293,8 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         if self.kind == "roll":
             return [self.position[0].strike]  # type: ignore[index]
         u = self.und_price
+        if self.kind == "calendar":
+            return [_nearest(rows, self.right, u)]
         if self.kind == "vertical":
             sign = -1.0 if self.right == "P" else 1.0
             return [_nearest(rows, self.right, u + sign * 25), _nearest(rows, self.right, u + sign * 50)]
@@ -274,6 +313,13 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
             new = OptionContract(held.underlying, expiry, float(self.strikes["new"].currentData()), held.right,
                                  held.multiplier)
             return (OrderLeg(held, close), OrderLeg(new, "SELL" if close == "BUY" else "BUY"))
+        if self.kind == "calendar":
+            far = self.far_expiry.currentData()
+            if far is None:
+                return None
+            k = float(self.strikes["strike"].currentData())
+            return (OrderLeg(OptionContract(self.underlying, expiry, k, self.right), "SELL"),
+                    OrderLeg(OptionContract(self.underlying, far, k, self.right), "BUY"))
         return tuple(OrderLeg(OptionContract(self.underlying, expiry, float(self.strikes[name].currentData()),
                                              self._right_of(name)), action)  # type: ignore[arg-type]
                      for name, _right, action, _label in _PICKS[self.kind])
@@ -353,7 +399,11 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         strikes = {leg.contract.right: [] for leg in legs}  # type: ignore[union-attr]
         for leg in legs:
             strikes[leg.contract.right].append(leg.contract.strike)  # type: ignore[union-attr]
-        if self.kind == "roll":
+        if self.kind == "calendar":
+            near, far = legs[0].contract, legs[1].contract
+            self.width_label.setText(f"strike {near.strike:,.2f}: sell {near.expiry} / buy {far.expiry} "  # type: ignore[union-attr]
+                                     f"({(far.expiry - near.expiry).days} days apart)")  # type: ignore[union-attr]
+        elif self.kind == "roll":
             old, new = legs[0].contract, legs[1].contract
             self.width_label.setText(f"strike {old.strike:,.0f} → {new.strike:,.0f} ({new.strike - old.strike:+,.0f} "  # type: ignore[union-attr]
                                      f"points), expiry {old.expiry} → {new.expiry}")  # type: ignore[union-attr]

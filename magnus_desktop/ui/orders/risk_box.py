@@ -39,12 +39,16 @@ def figure_texts(p: TicketPreview) -> dict[str, str]:
         f"{abs(p.net_price):,.2f} USD/share {'credit' if p.net_price >= 0 else 'debit'}")
     premium = MISSING if math.isnan(p.premium) else f"{fmt_money(abs(p.premium))} {'credit' if p.credit else 'debit'}"
     evens = ", ".join(f"{b:,.2f}" for b in p.breakevens) + " (underlying, USD/share)" if p.breakevens else "none"
+    several = p.strategy == "calendar" and math.isnan(p.max_profit)
+    if several:  # legs of two expiries: the chart prices the far leg at the near expiry
+        evens = "at the near expiry: on the chart"
     after = "; ".join(f"{_label(c.contract)}: {c.before:+d} → {c.after:+d}" for c in p.positions)
     return {"net": net, "premium": premium, "commission": fmt_money(p.commission),
             "collateral": fmt_money(p.collateral) + (f" (frees {fmt_money(p.collateral_freed)})"
                                                      if p.collateral_freed else ""),
             "bp_effect": MISSING if math.isnan(p.buying_power_effect) else f"{p.buying_power_effect:+,.2f} USD",
-            "max_loss": money_or_unlimited(p.max_loss), "max_profit": money_or_unlimited(p.max_profit),
+            "max_loss": money_or_unlimited(p.max_loss),
+            "max_profit": "on the chart (near expiry)" if several else money_or_unlimited(p.max_profit),
             "breakevens": evens, "position": after, "bp_after": fmt_money(p.buying_power_after)}
 
 

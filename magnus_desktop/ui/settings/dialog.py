@@ -60,6 +60,7 @@ from magnus_desktop.services.settings import (
     AlertSettings,
     KalshiSettings,
     MarketDataSettings,
+    ResearchFlowSettings,
     ResearchSettings,
     ScannerSettings,
     Settings,
@@ -95,7 +96,7 @@ class _Binding:
 def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
                                           "alerts": AlertSettings, "kalshi": KalshiSettings,
-                                          "research": ResearchSettings}
+                                          "research": ResearchSettings, "research_flow": ResearchFlowSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -248,6 +249,7 @@ class SettingsDialog(QDialog):
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
         self._build_research(self._new_tab("Research"))
+        self._build_research_flow(self._new_tab("Flow & sectors", scroll=True))
 
         form = self._new_tab("Kalshi")
         self._check(form, ("kalshi", "enabled"), "&Connect to Kalshi")
@@ -529,6 +531,23 @@ class SettingsDialog(QDialog):
         browse.clicked.connect(self._browse_earnings_file)
         self._bind(form, ("research", "earnings_file"), "&Earnings file", edit, edit.text, edit.setText,
                    extra=[browse])
+
+    def _build_research_flow(self, form: QFormLayout) -> None:
+        """Options-flow thresholds, the sector concentration warning and the calendar-spread filters."""
+        n = self._number
+        n(form, ("research_flow", "flow_vol_oi_min"), "Flow: &volume / OI ≥", decimals=2, step=0.1, suffix=" ×")
+        n(form, ("research_flow", "flow_jump_min"), "Flow: volume &jump ≥", decimals=1, step=0.5, suffix=" × average")
+        n(form, ("research_flow", "flow_premium_min"), "Flow: &premium ≥", decimals=0, step=100_000, suffix=" USD")
+        n(form, ("research_flow", "flow_oi_change_min"), "Flow: &OI change ≥", decimals=0, step=100,
+          suffix=" contracts")
+        n(form, ("research_flow", "flow_min_volume"), "Flow: &minimum volume", decimals=0, step=10, suffix=" contracts")
+        n(form, ("research_flow", "flow_lookback_days"), "Flow: average over", integer=True, suffix=" quote days")
+        n(form, ("research_flow", "sector_concentration_pct"), "Sector &concentration ≥", scale=100.0, decimals=1,
+          step=1.0, suffix=" %")
+        n(form, ("research_flow", "calendar_max_moneyness"), "Calendars: strikes within", scale=100.0, decimals=1,
+          step=1.0, suffix=" % of the price")
+        n(form, ("research_flow", "calendar_min_near_dte"), "Calendars: near leg ≥", integer=True, suffix=" days")
+        n(form, ("research_flow", "calendar_max_far_dte"), "Calendars: far leg ≤", integer=True, suffix=" days")
 
     def _browse_earnings_file(self) -> None:
         chosen, _filter = QFileDialog.getOpenFileName(self, "Earnings dates CSV", self.earnings_file_edit.text(),
