@@ -50,6 +50,10 @@ LAYOUT_VERSION = 1
 log = logging.getLogger(__name__)
 
 
+#: the window's size before a saved layout is restored (px)
+DEFAULT_SIZE = (1680, 1000)
+
+
 def dock_shortcut(n: int) -> str:
     """Default shortcut of the ``n``-th dock (1-based) in the View menu: Alt+1…9, then Alt+Shift+1…9,
     then Ctrl+Alt+Shift+1…9; none past the 27th."""
@@ -79,7 +83,7 @@ class MainWindow(QMainWindow):
             app.setQuitOnLastWindowClosed(False)
         self.setObjectName("magnus_main_window")
         self.setWindowTitle("Magnus Desktop — demo (replay of recorded 2018 SPXW data)")
-        self.resize(1680, 1000)
+        self.resize(*DEFAULT_SIZE)
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
         #: each dock's panel by dock id (``dock_dashboard`` …)
@@ -125,6 +129,9 @@ class MainWindow(QMainWindow):
         # grew the window past 1280 px on the first resize)
         self.layout().invalidate()
         self.layout().activate()
+        # ... and the window itself: side by side, the docks' minimum widths added up past the default
+        # size (5,373 px with the research desk's docks), and a shown window keeps the size it grew to
+        self.resize(*DEFAULT_SIZE)
         roots = [spec for spec in self._dock_specs if spec.split_from is None and spec.tab_with is None]
         for root in roots:
             row = [root, *(s for s in self._dock_specs if s.split_from == root.id and s.tab_with is None)]

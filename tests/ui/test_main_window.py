@@ -42,7 +42,11 @@ def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
     assert names == DOCKS
     assert all(window.docks[n].isVisible() for n in DOCKS - TABBED)
     assert window.docks["dock_history"] in window.tabifiedDockWidgets(window.docks["dock_positions"])
-    assert window.docks["dock_nfl"] in window.tabifiedDockWidgets(window.docks["dock_scanner"])
+    for dock, partner in (("dock_nfl", "dock_watchlists"), ("dock_kalshi", "dock_watchlists"),
+                          ("dock_predictor", "dock_scanner"), ("dock_research_chart", "dock_dashboard")):
+        assert window.docks[dock] in window.tabifiedDockWidgets(window.docks[partner])
+    # the docks start side by side before they are tabbed: the window must not keep that width
+    assert window.width() < 2 * 1680
 
 
 def test_panels_show_the_replay_day(window: MainWindow, run: LoopRunner) -> None:
