@@ -114,7 +114,7 @@ class _Bm25:
         if not words:
             return []
         n = min(n, len(self.ids))
-        docs, scores = self._retriever.retrieve([words], k=n, show_progress=False, n_threads=1)
+        docs, scores = self._retriever.retrieve([words], k=n, show_progress=False, n_threads=0)
         return [self.ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
