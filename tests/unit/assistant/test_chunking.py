@@ -67,3 +67,16 @@ def test_utf16_and_bom_notes_are_read(tmp_path: Path) -> None:
     b.write_bytes("\ufeffBOM note".encode())
     assert read_note(a) == "Short puts — été"
     assert read_note(b) == "BOM note"
+
+
+def test_notes_folder_setting(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from magnus_desktop.services.settings import Settings
+
+    assert Settings().assistant.notes_folder is None
+    assert Settings.model_validate({"assistant": {"notes_folder": "  "}}).assistant.notes_folder is None
+    gone = tmp_path / "not-yet"
+    assert Settings.model_validate({"assistant": {"notes_folder": str(gone)}}).assistant.notes_folder == gone
+    with pytest.raises(ValidationError, match="full folder path"):
+        Settings.model_validate({"assistant": {"notes_folder": "relative/notes"}})

