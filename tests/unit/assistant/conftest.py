@@ -22,8 +22,9 @@ def _guard(address: object) -> None:
     raise AssertionError(f"network access attempted: {address!r}")
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(autouse=True, scope="module")
+def no_network() -> Iterator[None]:
+    """Module scope, autouse: active before the module-scoped index fixtures are built."""
     def connect(self: socket.socket, address: object) -> None:
         _guard(address)
         return _real_connect(self, address)
@@ -32,9 +33,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         _guard(address)
         return _real_connect_ex(self, address)
 
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        yield
 
 
 @pytest.fixture

@@ -80,3 +80,10 @@ def test_notes_folder_setting(tmp_path: Path) -> None:
     assert Settings.model_validate({"assistant": {"notes_folder": str(gone)}}).assistant.notes_folder == gone
     with pytest.raises(ValidationError, match="full folder path"):
         Settings.model_validate({"assistant": {"notes_folder": "relative/notes"}})
+
+
+def test_the_network_guard_is_active() -> None:
+    import socket
+
+    with socket.socket() as s, pytest.raises(AssertionError, match="network access attempted"):
+        s.connect(("192.0.2.1", 443))  # TEST-NET-1: never routed
