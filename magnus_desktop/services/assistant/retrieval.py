@@ -163,7 +163,11 @@ class KnowledgeIndex:
         self.kb_root = kb_root
         self.embedding_name = embedding
         self._ef = EMBEDDINGS[embedding]()
+        #: guards the store, the manifest and the BM25 index; held briefly (never while embedding)
         self._lock = threading.RLock()
+        #: one writer at a time (build, notes, clear); searches go on between its batches and files
+        self._writer = threading.Lock()
+        self._generation = 0  # bumped by every store change: a BM25 built from older data is dropped
         self._manifest_file = root / f"manifest-{embedding}.json"
         self.notes_skipped: dict[str, str] = {}
         try:
@@ -259,42 +263,54 @@ class KnowledgeIndex:
             by_body: dict[str, Any] = {}
             wanted = sorted({c.body_hash for c in batch if c.source not in vectors})
             if wanted:
-                got = self._collection.get(where={"body": {"$in": wanted}}, include=["embeddings", "metadatas"])
+                with self._lock:
+                    got = self._collection.get(where={"body": {"$in": wanted}}, include=["embeddings", "metadatas"])
                 for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
                     by_body.setdefault(str(meta["body"]), vector)
-            fresh: list[Chunk] = []
-            for c in batch:
-                if c.source in vectors:
-                    continue
-                if c.body_hash in by_body:
-                    vectors[c.source] = by_body[c.body_hash]
-                else:
-                    fresh.append(c)
+            fresh = [c for c in batch if c.source not in vectors and c.body_hash not in by_body]
             unique = {c.body_hash: c for c in fresh}  # identical bodies within the batch: embed once
-            if unique:
-                embedded = self._ef([c.document for c in unique.values()])
-                by_body.update(zip(unique, embedded, strict=True))
-                for c in fresh:
-                    vectors[c.source] = by_body[c.body_hash]
-            self._collection.upsert(
-                ids=[c.source for c in batch],
-                documents=[c.document for c in batch],
-                embeddings=[np.asarray(vectors[c.source], dtype=np.float32) for c in batch],
-                metadatas=[{"title": c.title, "hash": c.content_hash, "body": c.body_hash, "kind": kind}
-                           for c in batch],
-            )
+            if unique:  # the slow part, outside the lock: searches are not held up
+                by_body.update(zip(unique, self._ef([c.document for c in unique.values()]), strict=True))
+            for c in batch:
+                vectors.setdefault(c.source, by_body.get(c.body_hash))
+            with self._lock:
+                self._collection.upsert(
+                    ids=[c.source for c in batch],
+                    documents=[c.document for c in batch],
+                    embeddings=[np.asarray(vectors[c.source], dtype=np.float32) for c in batch],
+                    metadatas=[{"title": c.title, "hash": c.content_hash, "body": c.body_hash, "kind": kind}
+                               for c in batch],
+                )
+                self._changed()
             done += len(batch)
             if progress is not None:
                 progress(done, total)
-        self._bm25 = None
         return done
+
+    def _changed(self) -> None:
+        self._bm25 = None
+        self._generation += 1
 
     def _delete(self, sources: Iterable[str]) -> None:
         ids = list(sources)
-        for i in range(0, len(ids), 5000):
-            self._collection.delete(ids=ids[i : i + 5000])
-        if ids:
-            self._bm25 = None
+        with self._lock:
+            for i in range(0, len(ids), 5000):
+                self._collection.delete(ids=ids[i : i + 5000])
+            if ids:
+                self._changed()
+
+    def _refresh_lexical(self) -> None:
+        """Rebuild the BM25 index after a writer run, outside the lock (searches keep the old one
+        meanwhile); a result built from data that changed in between is dropped."""
+        with self._lock:
+            if self._bm25 is not None:
+                return
+            generation = self._generation
+            got = self._collection.get(include=["documents"])
+        built = _Bm25(list(got["ids"]), [d or "" for d in got["documents"]])
+        with self._lock:
+            if self._generation == generation:
+                self._bm25 = built
 
     def ensure_built(self, progress: Progress | None = None) -> int:
         """Index the bundled knowledge base: embed new or changed chunks, drop removed ones.
@@ -305,21 +321,24 @@ class KnowledgeIndex:
         Returns:
             The number of chunks written (0 when the index is already up to date).
         """
-        with self._lock:
+        with self._writer:
             chunks = bundled_chunks(self.kb_root)
             wanted = {c.source: c.content_hash for c in chunks}
-            have: dict[str, str] = self._manifest["kb"]
-            stale = [s for s, h in have.items() if wanted.get(s) != h]
-            todo = [c for c in chunks if have.get(c.source) != c.content_hash]
-            self._delete(stale)
-            for s in stale:
-                have.pop(s, None)
-            self._save_manifest()
+            with self._lock:
+                have: dict[str, str] = self._manifest["kb"]
+                stale = [s for s, h in have.items() if wanted.get(s) != h]
+                todo = [c for c in chunks if have.get(c.source) != c.content_hash]
+                self._delete(stale)
+                for s in stale:
+                    have.pop(s, None)
+                self._save_manifest()
             if progress is not None:
                 progress(0, len(todo))
             self._write(todo, "kb", progress, 0, len(todo), shipped_vectors(self.kb_root, self.embedding_name))
-            have.update({c.source: c.content_hash for c in todo})
-            self._save_manifest()
+            with self._lock:
+                have.update({c.source: c.content_hash for c in todo})
+                self._save_manifest()
+            self._refresh_lexical()
             return len(todo)
 
     def index_notes(self, folder: Path, progress: Progress | None = None) -> int:
@@ -345,13 +364,14 @@ class KnowledgeIndex:
         folder = Path(folder).expanduser()
         if not folder.is_dir():
             raise KnowledgeIndexError(f"the notes folder {folder} does not exist or is not a folder")
-        with self._lock:
-            notes: dict[str, Any] = self._manifest["notes"]
-            if self._manifest.get("notes_folder") != str(folder.resolve()):
-                self._delete(s for e in notes.values() for s in e["chunks"])
-                notes.clear()
-                self._manifest["notes_folder"] = str(folder.resolve())
-                self._save_manifest()
+        with self._writer:
+            with self._lock:
+                notes: dict[str, Any] = self._manifest["notes"]
+                if self._manifest.get("notes_folder") != str(folder.resolve()):
+                    self._delete(s for e in notes.values() for s in e["chunks"])
+                    notes.clear()
+                    self._manifest["notes_folder"] = str(folder.resolve())
+                    self._save_manifest()
             try:
                 files = sorted(
                     p for p in folder.rglob("*")
@@ -360,25 +380,29 @@ class KnowledgeIndex:
             except OSError as exc:
                 raise KnowledgeIndexError(f"cannot list the notes folder {folder}: {exc}") from exc
             present = {p.relative_to(folder).as_posix() for p in files}
-            gone = [rel for rel in notes if rel not in present]
-            for rel in gone:
-                self._delete(notes.pop(rel)["chunks"])
-            if gone:
-                self._save_manifest()
+            with self._lock:
+                gone = [rel for rel in notes if rel not in present]
+                for rel in gone:
+                    self._delete(notes.pop(rel)["chunks"])
+                if gone:
+                    self._save_manifest()
             skipped: dict[str, str] = {}
             changed = 0
-            for n, path in enumerate(files, start=1):
-                rel = path.relative_to(folder).as_posix()
-                if self._index_note(path, rel, skipped):
-                    changed += 1
-                if progress is not None:
-                    progress(n, len(files))
-            self.notes_skipped = skipped
+            try:
+                for n, path in enumerate(files, start=1):
+                    rel = path.relative_to(folder).as_posix()
+                    if self._index_note(path, rel, skipped):
+                        changed += 1
+                    if progress is not None:
+                        progress(n, len(files))
+            finally:  # also when the progress callback stops the run
+                self.notes_skipped = skipped
+                self._refresh_lexical()
             return changed
 
     def clear_notes(self) -> int:
         """Drop every indexed note (the notes folder setting was cleared); returns the files dropped."""
-        with self._lock:
+        with self._writer, self._lock:
             notes: dict[str, Any] = self._manifest["notes"]
             self._delete(s for e in notes.values() for s in e["chunks"])
             dropped = len(notes)
@@ -402,12 +426,14 @@ class KnowledgeIndex:
         entry = notes.get(rel)
         if entry is not None and entry["hash"] == file_hash:
             return False
-        if entry is not None:
-            self._delete(entry["chunks"])
         chunks = chunk_markdown(text, f"notes/{rel}", title_from_name(path)) if rel not in skipped else []
+        if entry is not None:
+            old = set(entry["chunks"]) - {c.source for c in chunks}
+            self._delete(old)  # the others are overwritten in place by the upsert
         self._write(chunks, "note", None, 0, len(chunks))
-        notes[rel] = {"hash": file_hash, "chunks": {c.source: c.content_hash for c in chunks}}
-        self._save_manifest()
+        with self._lock:
+            notes[rel] = {"hash": file_hash, "chunks": {c.source: c.content_hash for c in chunks}}
+            self._save_manifest()
         return bool(chunks) or entry is not None
 
     # ----------------------------------------------------------------- reading

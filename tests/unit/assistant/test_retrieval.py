@@ -269,3 +269,23 @@ def test_embedding_preference_and_missing_models(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(embeddings_module, "available", lambda name: False)
     with pytest.raises(KnowledgeIndexError, match="no offline embedding model"):
         KnowledgeIndex.open(tmp_path)
+
+
+def test_search_is_not_held_up_while_notes_are_embedded(
+        tmp_path: Path, tiny_kb: Path, embedded: _Counting, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    index = KnowledgeIndex.open(tmp_path / "data", kb_root=tiny_kb)
+    index.ensure_built()
+    finished: list[bool] = []
+    real_passage = embedded.passage
+
+    def passage_with_a_search_meanwhile(texts: list[str]) -> Any:
+        searcher = threading.Thread(target=lambda: finished.append(bool(index.search("vega", k=1))))
+        searcher.start()
+        searcher.join(timeout=60)  # would never finish if the writer held the store lock while embedding
+        return real_passage(texts)
+
+    monkeypatch.setattr(embedded, "passage", passage_with_a_search_meanwhile)
+    assert index.index_notes(_notes(tmp_path)) == 3
+    assert finished == [True, True, True]
