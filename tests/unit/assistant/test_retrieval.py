@@ -289,3 +289,26 @@ def test_search_is_not_held_up_while_notes_are_embedded(
     monkeypatch.setattr(embedded, "passage", passage_with_a_search_meanwhile)
     assert index.index_notes(_notes(tmp_path)) == 3
     assert finished == [True, True, True]
+
+
+def test_stop_writers_ends_a_run_and_leaves_a_consistent_index(
+        tmp_path: Path, tiny_kb: Path, embedded: _Counting, monkeypatch: pytest.MonkeyPatch) -> None:
+    from magnus_desktop.services.assistant.retrieval import IndexingStoppedError
+
+    index = KnowledgeIndex.open(tmp_path / "data", kb_root=tiny_kb)
+    folder = _notes(tmp_path)
+    real_passage = embedded.passage
+
+    def stop_after_this(texts: list[str]) -> Any:
+        index.stop_writers()
+        return real_passage(texts)
+
+    monkeypatch.setattr(embedded, "passage", stop_after_this)
+    with pytest.raises(IndexingStoppedError):
+        index.index_notes(folder)
+    monkeypatch.setattr(embedded, "passage", real_passage)
+    embedded.texts.clear()
+    reopened = KnowledgeIndex.open(tmp_path / "data", kb_root=tiny_kb)
+    assert reopened.index_notes(folder) == 2  # the first file was stored completely; only the rest remain
+    assert len(embedded.texts) == 2
+    assert reopened.count() == 3
