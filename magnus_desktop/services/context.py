@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 from psygnal import Signal
 
 from magnus_desktop.services.alerts import AlertService
+from magnus_desktop.services.assistant.knowledge_service import KnowledgeService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
@@ -159,12 +160,14 @@ class AppContext:
         self.nfl = NflModelService(self.executors)
         #: Kalshi prediction markets: cached markets offline, live ones (and orders) online
         self.kalshi = KalshiService(self)
+        #: the assistant's knowledge index: bundled knowledge base + notes folder, indexed off the loop
+        self.knowledge = KnowledgeService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
             ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
-            ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi)]
+            ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
@@ -385,6 +388,7 @@ class AppContext:
             self.clock.speed = new.replay_speed
         self.scanner.apply_settings(new)
         self.kalshi.apply_settings(kalshi_was_enabled)
+        self.knowledge.apply_settings(new)
         self.portfolio.invalidate()
         if self.clock is not None:
             self.refresher.schedule()

@@ -95,6 +95,35 @@ class MarketDataSettings(BaseModel):
                     "broker session and before the replay. Off by default: the app works offline.")
 
 
+class AssistantSettings(BaseModel):
+    """The private assistant. Its knowledge index lives in the data folder."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    notes_folder: Path | None = Field(
+        default=None,
+        description="A folder of your own notes (.md, .markdown, .txt, searched recursively) that the "
+                    "assistant indexes in the background and cites; only new or changed files are indexed "
+                    "again. Empty = no notes. The notes never leave this computer.")
+
+    @field_validator("notes_folder", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("notes_folder")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # a folder that does not exist (yet, or any more) is allowed: the indexer says so, and a
+        # settings file must never become unusable because a folder was removed
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full folder path (for example /home/me/trading-notes)")
+        return path
+
+
 #: how often a monitor runs besides every replay step / quote batch ("daily_0700" = 07:00 local time)
 Cadence = Literal["30min", "hourly", "4h", "daily_0700"]
 CADENCES: tuple[Cadence, ...] = ("30min", "hourly", "4h", "daily_0700")
@@ -419,6 +448,8 @@ class Settings(BaseModel):
     research_flow: ResearchFlowSettings = Field(
         default_factory=ResearchFlowSettings,
         description="Research desk: options-flow thresholds, sector concentration and calendar-spread filters.")
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings,
+                                         description="The private assistant: the notes folder it indexes.")
 
     @field_validator("accounts")
     @classmethod
