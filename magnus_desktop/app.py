@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.logs import setup_console_logging, setup_logging
 from magnus_desktop.services.overrides import SessionOverrides
-from magnus_desktop.services.paths import app_paths
+from magnus_desktop.services.paths import app_paths, resource_path
 from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.errors import install_excepthooks
@@ -33,6 +33,7 @@ from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from magnus_desktop.widgets import frame_budget
 from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
+from magnus_desktop.widgets.icons import app_icon
 
 log = logging.getLogger(__name__)
 PROCESS_START = time.perf_counter()
@@ -52,6 +53,8 @@ def create_application(theme: str) -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Magnus Desktop")
     app.setOrganizationName("Magnus")
+    app.setDesktopFileName("magnus-desktop")  # Wayland/X11 match the window to installer/linux/magnus-desktop.desktop
+    app.setWindowIcon(app_icon(resource_path("icons")))  # window, task bar and tray icon
     apply_theme(app, theme)
     if app.findChild(MainThreadGarbageCollector) is None:
         MainThreadGarbageCollector(app)  # Qt objects are only ever freed on the GUI thread

@@ -71,7 +71,9 @@ class AlertTray(QObject):
                 _no_tray_logged = True
                 log.info("No system tray is available on this desktop: alerts are shown in the Alerts dock only.")
             return
-        self.icon = QSystemTrayIcon(QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
+        app_icon = QApplication.windowIcon()  # the Magnus icon (app.create_application sets it)
+        self.icon = QSystemTrayIcon(app_icon if not app_icon.isNull()
+                                    else QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
         menu = QMenu()
         self._menu = menu
         for text, slot in (("Show / hide window", self.toggle_window), ("Pause alerts for 1 hour", self.pause_hour),
