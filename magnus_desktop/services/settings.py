@@ -263,6 +263,20 @@ def demo_account() -> AccountConfig:
     return AccountConfig(name=DEMO_ACCOUNT, kind="paper")
 
 
+class DesktopSettings(BaseModel):
+    """How the app starts on this computer. Both off by default."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    start_with_windows: bool = Field(
+        default=False,
+        description="Start Magnus Desktop when you log on to Windows (a per-user Run entry; no admin rights).")
+    start_minimized_to_tray: bool = Field(
+        default=False,
+        description="Start with the window hidden and only the tray icon shown (click it to open the window). "
+                    "Without a system tray the window starts minimised instead.")
+
+
 class Settings(BaseModel):
     """Everything the user can change (except secrets and window layout).
 
@@ -311,6 +325,8 @@ class Settings(BaseModel):
     active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
     alerts: AlertSettings = Field(default_factory=AlertSettings,
                                   description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
+    desktop: DesktopSettings = Field(default_factory=DesktopSettings,
+                                     description="Start with Windows and start minimised to the tray.")
 
     @field_validator("accounts")
     @classmethod

@@ -32,6 +32,7 @@ from magnus_desktop.services.redact import mask_secrets
 from magnus_desktop.ui.accounts.dialog import AccountsDialog
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
+from magnus_desktop.ui.desktop.report import report_problem
 from magnus_desktop.ui.docks import DOCKS, DockSpec
 from magnus_desktop.ui.palette import CheatSheet, CommandPalette, open_dialog
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
@@ -196,6 +197,8 @@ class MainWindow(QMainWindow):
         self.palette_action = self._menu_action(help_menu, "Command palette…", self.open_palette, "Ctrl+K")
         self.cheat_sheet_action = self._menu_action(help_menu, "Keyboard shortcuts…", self.open_cheat_sheet, "F1")
         self._menu_action(help_menu, "Data sources…", self._show_data_sources)
+        self.report_problem_action = self._menu_action(help_menu, "Report a problem…", self.report_problem)
+        self.report_problem_action.setToolTip("Save a zip of the logs, crash reports and settings, secrets removed")
         self._menu_action(help_menu, "About Magnus Desktop", self._show_about)
 
     def open_palette(self) -> CommandPalette:
@@ -250,6 +253,10 @@ class MainWindow(QMainWindow):
         box.setText("The demo replays real recorded market data. Sources and licences:")
         box.setDetailedText(text)
         box.exec()
+
+    def report_problem(self) -> None:
+        """Help → Report a problem: a zip of logs, crash reports and settings with secrets removed."""
+        asyncio.ensure_future(report_problem(self, self.vm.settings.log_dir, self.vm.ctx.executors))
 
     def _show_about(self) -> None:
         url = self.vm.storage().url

@@ -84,6 +84,7 @@ class AlertTray(QObject):
             menu.addAction(action)
         self.icon.setContextMenu(menu)
         self.icon.messageClicked.connect(lambda: self._open_alert(self._clicked_id))
+        self.icon.activated.connect(self._on_icon_activated)  # a click shows/hides the window (start in tray)
         self.set_unread(0)
         self.icon.show()
 
@@ -128,6 +129,10 @@ class AlertTray(QObject):
             if window.isVisible():
                 window.raise_()
                 window.activateWindow()
+
+    def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.toggle_window()
 
     def _open_alerts(self) -> None:
         window = self._window()

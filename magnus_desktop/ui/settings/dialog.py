@@ -54,10 +54,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import URL, make_url
 
+from magnus_desktop.services.desktop.autostart import autostart_supported
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
     AlertSettings,
+    DesktopSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -89,7 +91,7 @@ class _Binding:
 
 def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                                          "alerts": AlertSettings}
+                                          "alerts": AlertSettings, "desktop": DesktopSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -233,6 +235,11 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
+
+        form = self._new_tab("Desktop")
+        if autostart_supported():  # a Windows feature: not shown elsewhere
+            self._check(form, ("desktop", "start_with_windows"), "Start with &Windows")
+        self._check(form, ("desktop", "start_minimized_to_tray"), "Start minimised to &tray")
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
