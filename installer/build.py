@@ -158,9 +158,13 @@ def install_wheels(python_dir: Path, work: Path) -> tuple[Path, Path]:
          "-o", str(requirements)], env=uv_env())
     site = python_dir / "Lib" / "site-packages"
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "-r", str(requirements)], env=uv_env())
-    wheel_dir = work / "wheel"
-    shutil.rmtree(wheel_dir, ignore_errors=True)
-    run([uv(), "build", "-q", "--wheel", "--out-dir", str(wheel_dir), str(ROOT)], env=uv_env())
+    wheel_dir, src = work / "wheel", work / "src"
+    for folder in (wheel_dir, src):
+        shutil.rmtree(folder, ignore_errors=True)
+    # built from a copy: the checkout gets no build/ or egg-info (an egg-info there makes pip think it is installed)
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("build", "dist", ".venv", ".git", "__pycache__",
+                                                            "*.egg-info", ".pytest_cache", ".ruff_cache"))
+    run([uv(), "build", "-q", "--wheel", "--out-dir", str(wheel_dir), str(src)], env=uv_env())
     wheel = next(wheel_dir.glob("magnus_desktop-*.whl"))
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "--no-deps", str(wheel)], env=uv_env())
     return requirements, wheel

@@ -48,8 +48,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     site = Path(subprocess.check_output([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                         text=True).strip())
     (site / "shared_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
-                          capture_output=True, text=True, timeout=300)
+    # --force-reinstall and a neutral cwd: the shared environment (and an egg-info in a checkout) already
+    # list magnus_desktop 0.1.0, and pip would call the wheel "already satisfied"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--force-reinstall",
+                           "-q", str(wheel)], capture_output=True, text=True, timeout=300, cwd=base)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return wheel, env_dir
 
