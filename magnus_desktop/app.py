@@ -20,19 +20,23 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.desktop.appid import set_app_user_model_id
 from magnus_desktop.services.logs import setup_console_logging, setup_logging
 from magnus_desktop.services.overrides import SessionOverrides
-from magnus_desktop.services.paths import app_paths
+from magnus_desktop.services.paths import app_paths, resource_path
 from magnus_desktop.services.settings import Settings, SettingsStore
 from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.desktop.activation import activate_from_command_line
+from magnus_desktop.ui.desktop.single_instance import SingleInstance, server_name
 from magnus_desktop.ui.errors import install_excepthooks
 from magnus_desktop.ui.main_window import MainWindow
 from magnus_desktop.ui.theme import apply_theme
 from magnus_desktop.widgets import frame_budget
 from magnus_desktop.widgets.gc_guard import MainThreadGarbageCollector
+from magnus_desktop.widgets.icons import app_icon
 
 log = logging.getLogger(__name__)
 PROCESS_START = time.perf_counter()
@@ -52,6 +56,8 @@ def create_application(theme: str) -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName("Magnus Desktop")
     app.setOrganizationName("Magnus")
+    app.setDesktopFileName("magnus-desktop")  # Wayland/X11 match the window to installer/linux/magnus-desktop.desktop
+    app.setWindowIcon(app_icon(resource_path("icons")))  # window, task bar and tray icon
     apply_theme(app, theme)
     if app.findChild(MainThreadGarbageCollector) is None:
         MainThreadGarbageCollector(app)  # Qt objects are only ever freed on the GUI thread
@@ -73,6 +79,19 @@ class FirstPaintProbe(QObject):
         return False
 
 
+def show_at_start(window: MainWindow, settings: Settings, *, screenshot: bool = False) -> str:
+    """Show the window, or with *Start minimised to tray* keep it hidden behind the tray icon (minimised
+    on the task bar where there is no tray). Returns "shown", "tray" or "minimized"."""
+    if settings.desktop.start_minimized_to_tray and not screenshot:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            log.info("started minimised to the tray")
+            return "tray"
+        window.showMinimized()
+        return "minimized"
+    window.show()
+    return "shown"
+
+
 async def build_window(args: argparse.Namespace, store: SettingsStore, settings: Settings,
                        startup: StartupState | None = None) -> MainWindow:
     """Create the context and the window; show it, then start the services."""
@@ -83,7 +102,7 @@ async def build_window(args: argparse.Namespace, store: SettingsStore, settings:
     _quit_on_signals(window)  # before anything can take long: a SIGTERM during start-up still quits cleanly
     probe = FirstPaintProbe(window)
     window.installEventFilter(probe)
-    window.show()
+    show_at_start(window, settings, screenshot=bool(args.screenshot))
     log.info("first show after %.2f s", time.perf_counter() - PROCESS_START)
     problems = list(startup.problems)
     if store.problem:
@@ -120,9 +139,11 @@ async def screenshot(window: MainWindow, path: Path) -> None:
 
 
 async def _main(app: QApplication, args: argparse.Namespace, store: SettingsStore, settings: Settings,
-                startup: StartupState) -> int:
+                startup: StartupState, instance: SingleInstance | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)  # the window quits the app after its graceful shutdown
     window = await build_window(args, store, settings, startup)
+    if instance is not None:  # a second launch: this window comes to the front with its options
+        instance.activated.connect(lambda argv: activate_from_command_line(window, argv))
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     if args.screenshot:
@@ -193,9 +214,21 @@ def prepare_startup(args: argparse.Namespace) -> tuple[SettingsStore, Settings, 
     return store, settings, state, log_file
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     store, settings, startup, log_file = prepare_startup(args)
+    set_app_user_model_id()  # before the first window: task bar and notifications say "Magnus Desktop"
     app = create_application(settings.theme)
-    install_excepthooks()
+    install_excepthooks(log_file.parent if log_file else None)
+    instance = None
+    if not args.screenshot:  # a --screenshot run is a tool run beside the app, never forwarded
+        instance = SingleInstance(server_name(app_paths().config_dir), app)
+        if instance.forward(sys.argv[1:] if argv is None else list(argv)):
+            print("Magnus Desktop is already running: its window was brought to the front.")
+            return 0
+        instance.listen()
     log.info("Magnus Desktop starting; log file %s", log_file)
-    return int(qasync.run(_main(app, args, store, settings, startup)) or 0)
+    try:
+        return int(qasync.run(_main(app, args, store, settings, startup, instance)) or 0)
+    finally:
+        if instance is not None:
+            instance.close()

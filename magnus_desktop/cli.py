@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_research(args)
     from magnus_desktop.app import run_app
 
-    return run_app(args)
+    return run_app(args, list(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -389,6 +389,20 @@ def demo_account() -> AccountConfig:
     return AccountConfig(name=DEMO_ACCOUNT, kind="paper")
 
 
+class DesktopSettings(BaseModel):
+    """How the app starts on this computer. Both off by default."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    start_with_windows: bool = Field(
+        default=False,
+        description="Start Magnus Desktop when you log on to Windows (a per-user Run entry; no admin rights).")
+    start_minimized_to_tray: bool = Field(
+        default=False,
+        description="Start with the window hidden and only the tray icon shown (click it to open the window). "
+                    "Without a system tray the window starts minimised instead.")
+
+
 class Settings(BaseModel):
     """Everything the user can change (except secrets and window layout).
 
@@ -450,6 +464,8 @@ class Settings(BaseModel):
         description="Research desk: options-flow thresholds, sector concentration and calendar-spread filters.")
     assistant: AssistantSettings = Field(default_factory=AssistantSettings,
                                          description="The private assistant: the notes folder it indexes.")
+    desktop: DesktopSettings = Field(default_factory=DesktopSettings,
+                                     description="Start with Windows and start minimised to the tray.")
 
     @field_validator("accounts")
     @classmethod

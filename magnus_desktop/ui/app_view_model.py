@@ -17,6 +17,7 @@ from qasync import asyncSlot
 
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.services.credentials import CredentialsError
+from magnus_desktop.services.desktop.autostart import AutostartError, autostart_supported, set_autostart
 from magnus_desktop.services.logs import setup_logging
 from magnus_desktop.services.settings import Settings, SettingsSaveError
 from magnus_desktop.ui.accounts.dialog import AccountsController
@@ -125,7 +126,13 @@ class AppViewModel(QObject):
         then save; the database password goes to the keyring, never to the settings file."""
         ctx = self.ctx
         level_before, dir_before = ctx.settings.log_level, ctx.settings.log_dir
+        autostart_before = ctx.settings.desktop.start_with_windows
         ctx.apply_settings(new)
+        if new.desktop.start_with_windows != autostart_before and autostart_supported():
+            try:
+                await ctx.executors.run("compute", set_autostart, new.desktop.start_with_windows)
+            except AutostartError as exc:
+                self.notice.emit(f"Start with Windows was not changed: {exc}")
         if new.log_level != level_before or new.log_dir != dir_before:
             default_dir = ctx.paths.log_dir
             try:

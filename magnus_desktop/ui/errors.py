@@ -1,4 +1,6 @@
-"""Uncaught errors on any thread: logged, then shown to the trader in a dialog (never a silent exit)."""
+"""Uncaught errors on any thread: logged, written as a crash report (``crash-<time>.txt`` in the log
+folder), then shown to the trader in a dialog (never a silent exit). Qt's own messages go to the log;
+a fatal one writes a crash report before Qt aborts."""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import logging
 import sys
 import threading
 import traceback
+from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from magnus_desktop.services.desktop.crash import write_crash_report
 from magnus_desktop.services.redact import mask_secrets
 
 log = logging.getLogger("magnus_desktop.errors")
@@ -23,6 +27,7 @@ class _ErrorRelay(QObject):
 
 
 _relay: _ErrorRelay | None = None
+_crash_dir: Path | None = None
 _open_boxes: list[QMessageBox] = []
 
 
@@ -41,13 +46,42 @@ def _show(summary: str, details: str) -> None:
 def _report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, where: str) -> None:
     details = mask_secrets("".join(traceback.format_exception(exc_type, exc, tb)))
     log.error("uncaught error in %s\n%s", where, details)
+    _write_crash(where, details)
     if _relay is not None:
         _relay.raised.emit(mask_secrets(f"{exc_type.__name__}: {exc}"), details)
 
 
-def install_excepthooks() -> None:
-    """Route ``sys.excepthook`` and ``threading.excepthook`` to the log and a dialog."""
-    global _relay
+def _write_crash(where: str, details: str) -> None:
+    if _crash_dir is None:
+        return
+    try:
+        path = write_crash_report(_crash_dir, where, details)
+    except OSError as exc:
+        log.error("could not write a crash report to %s: %s", _crash_dir, exc)
+    else:
+        log.error("crash report written to %s", path)
+
+
+def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's warnings into our log (masked by its handlers); a fatal message also as a crash report."""
+    where = f" ({context.file}:{context.line})" if context.file else ""
+    if mode == QtMsgType.QtFatalMsg:
+        log.critical("Qt fatal%s: %s", where, message)
+        _write_crash("Qt fatal message", f"{message}{where}\n")
+    elif mode == QtMsgType.QtCriticalMsg:
+        log.error("Qt%s: %s", where, message)
+    elif mode == QtMsgType.QtWarningMsg:
+        log.warning("Qt%s: %s", where, message)
+    else:
+        log.debug("Qt%s: %s", where, message)
+
+
+def install_excepthooks(crash_dir: Path | None = None) -> None:
+    """Route ``sys.excepthook`` and ``threading.excepthook`` to the log, a crash report in
+    ``crash_dir`` (the log folder; None = no report files) and a dialog; Qt's messages to the log."""
+    global _relay, _crash_dir
+    _crash_dir = crash_dir
+    qInstallMessageHandler(_qt_message)
     _relay = _ErrorRelay()
     _relay.raised.connect(_show)
 

@@ -36,6 +36,7 @@ from magnus_desktop.ui.actions import plain as _plain
 from magnus_desktop.ui.alerts.tray import AlertTray
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.banner import BannerBar
+from magnus_desktop.ui.desktop.report import report_problem
 from magnus_desktop.ui.docks import DOCKS, DockSpec
 from magnus_desktop.ui.palette import CheatSheet, CommandPalette, open_dialog
 from magnus_desktop.ui.replay_toolbar import ReplayToolbar
@@ -233,6 +234,9 @@ class MainWindow(QMainWindow):
         self.cheat_sheet_action = self._menu_action(help_menu, "help.shortcuts", "Keyboard shortcuts…",
                                                     self.open_cheat_sheet, "F1")
         self._menu_action(help_menu, "help.data_sources", "Data sources…", self._show_data_sources, "Ctrl+Shift+F1")
+        self.report_problem_action = self._menu_action(help_menu, "help.report_problem", "Report a problem…",
+                                                       self.report_problem, "Ctrl+Shift+F2")
+        self.report_problem_action.setToolTip("Save a zip of the logs, crash reports and settings, secrets removed")
         self._menu_action(help_menu, "help.about", "About Magnus Desktop", self._show_about, "Ctrl+Alt+F1")
         self.apply_shortcuts(self.vm.settings.shortcuts)
         self.vm.settings_applied.connect(lambda settings: self.apply_shortcuts(settings.shortcuts))
@@ -298,6 +302,10 @@ class MainWindow(QMainWindow):
         box.setText("The demo replays real recorded market data. Sources and licences:")
         box.setDetailedText(text)
         box.exec()
+
+    def report_problem(self) -> None:
+        """Help → Report a problem: a zip of logs, crash reports and settings with secrets removed."""
+        asyncio.ensure_future(report_problem(self, self.vm.settings.log_dir, self.vm.ctx.executors))
 
     def _show_about(self) -> None:
         url = self.vm.storage().url

@@ -1,4 +1,5 @@
-"""Small media icons drawn with QPainter in a given colour (no font glyphs, no image files).
+"""Small media icons drawn with QPainter in a given colour (no font glyphs, no image files), and the
+app icon (``app_icon``, from ``resources/icons/``).
 
 Font glyphs such as ▶ or ⏸ show as an empty box when the font lacks them (Xvfb, minimal
 installs), and the style's standard media pixmaps are black whatever the theme; these shapes are
@@ -6,6 +7,8 @@ drawn in the palette's button-text colour, so they read on light and dark toolba
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
@@ -52,3 +55,14 @@ def media_icon(kind: str, color: QColor | str, size: int = 32) -> QIcon:
     finally:
         painter.end()
     return QIcon(pixmap)
+
+
+def app_icon(icons_dir: Path) -> QIcon:
+    """The Magnus Desktop icon (window, tray, task bar) from every ``magnus-<px>.png`` in
+    ``icons_dir`` (``resource_path("icons")``; drawn by ``installer/make_icons.py``), so Qt picks the
+    sharpest size. An empty ``QIcon`` when the files are missing (a broken install): Qt then shows
+    its default."""
+    icon = QIcon()
+    for path in sorted(icons_dir.glob("magnus-*.png")):
+        icon.addFile(str(path))
+    return icon

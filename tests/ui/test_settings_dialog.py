@@ -10,11 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from magnus_desktop.services.desktop.autostart import autostart_supported
 from magnus_desktop.services.settings import (
     ACCOUNT_FIELDS,
     AccountConfig,
     AlertSettings,
     AssistantSettings,
+    DesktopSettings,
     KalshiSettings,
     MarketDataSettings,
     ResearchFlowSettings,
@@ -191,7 +193,7 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
     skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", "kalshi", "research",
-               "research_flow", "assistant", *ACCOUNT_FIELDS,  # bookkeeping; nested per field; accounts: own dialog
+               "research_flow", "assistant", "desktop", *ACCOUNT_FIELDS,  # bookkeeping; nested; accounts: own dialog
                "shortcuts"}  # its own tab with the window's actions (tests/ui/test_shortcuts.py)
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
@@ -201,11 +203,13 @@ def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog
     names += [f"research.{n}" for n in ResearchSettings.model_fields]
     names += [f"research_flow.{n}" for n in ResearchFlowSettings.model_fields]
     names += [f"assistant.{n}" for n in AssistantSettings.model_fields]
+    # start_with_windows is shown on Windows only (tests/ui/test_desktop_integration.py)
+    names += [f"desktop.{n}" for n in DesktopSettings.model_fields if n != "start_with_windows" or autostart_supported()]
     for name in names:
         model = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
                  "alerts": AlertSettings, "kalshi": KalshiSettings,
                  "research": ResearchSettings, "research_flow": ResearchFlowSettings,
-                 "assistant": AssistantSettings}.get(name.split(".")[0], Settings)
+                 "assistant": AssistantSettings, "desktop": DesktopSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 

@@ -83,7 +83,9 @@ class AlertTray(QObject):
                 _no_tray_logged = True
                 log.info("No system tray is available on this desktop: alerts are shown in the Alerts dock only.")
             return
-        self.icon = QSystemTrayIcon(QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
+        app_icon = QApplication.windowIcon()  # the Magnus icon (app.create_application sets it)
+        self.icon = QSystemTrayIcon(app_icon if not app_icon.isNull()
+                                    else QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
         menu = QMenu()
         self._menu = menu
         for text, slot in (("Show / hide window", self.toggle_window), ("Pause alerts for 1 hour", self.pause_hour),
@@ -94,7 +96,7 @@ class AlertTray(QObject):
             menu.addAction(action)
         self.icon.setContextMenu(menu)
         self.icon.messageClicked.connect(self._on_icon_message_clicked)
-        self.icon.activated.connect(self._on_icon_activated)
+        self.icon.activated.connect(self._on_icon_activated)  # a click shows/hides the window (start in tray)
         self.set_unread(0)
         self.icon.show()
 
@@ -168,6 +170,10 @@ class AlertTray(QObject):
         if window is not None:
             bring_back(window)
         self._open_alert(self._clicked_id)
+
+    def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.toggle_window()
 
     def _open_alerts(self) -> None:
         window = self._window()

@@ -55,11 +55,13 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import URL, make_url
 
+from magnus_desktop.services.desktop.autostart import autostart_supported
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
     AlertSettings,
     AssistantSettings,
+    DesktopSettings,
     KalshiSettings,
     MarketDataSettings,
     ResearchFlowSettings,
@@ -99,7 +101,7 @@ def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
                                           "alerts": AlertSettings, "kalshi": KalshiSettings,
                                           "research": ResearchSettings, "research_flow": ResearchFlowSettings,
-                                          "assistant": AssistantSettings}
+                                          "assistant": AssistantSettings, "desktop": DesktopSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -272,6 +274,11 @@ class SettingsDialog(QDialog):
             self.shortcut_editor.changed.connect(self._validate)
             self.shortcut_editor.setToolTip(_field(_SHORTCUTS).description or "")
             self._shortcuts_tab = self.tabs.addTab(self.shortcut_editor, "Shortcuts")
+
+        form = self._new_tab("Desktop")
+        if autostart_supported():  # a Windows feature: not shown elsewhere
+            self._check(form, ("desktop", "start_with_windows"), "Start with &Windows")
+        self._check(form, ("desktop", "start_minimized_to_tray"), "Start minimised to &tray")
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""

