@@ -1,5 +1,5 @@
 """Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
-``predictor``, ``--screenshot``."""
+``predictor``, ``ask``, ``--screenshot``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_predictor import add_predictor_parser
 
     add_predictor_parser(sub)
+    from magnus_desktop.cli_ask import add_ask_parser
+
+    add_ask_parser(sub)
     return parser
 
 
@@ -72,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_predictor import run_predictor
 
         return run_predictor(args)
+    if args.command == "ask":
+        from magnus_desktop.cli_ask import run_ask
+
+        return run_ask(args)
     from magnus_desktop.app import run_app
 
     return run_app(args)

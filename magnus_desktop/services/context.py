@@ -11,7 +11,7 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``. Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``alerts``, ``assistant``. Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from psygnal import Signal
 
 from magnus_desktop.services.alerts import AlertService
+from magnus_desktop.services.assistant.service import AssistantService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
@@ -139,11 +140,13 @@ class AppContext:
         self.risk = RiskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
+        #: the private assistant: router + tools over these services, a local model on its own thread
+        self.assistant = AssistantService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts)]
+            ("risk", self.risk), ("alerts", self.alerts), ("assistant", self.assistant)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

@@ -160,6 +160,41 @@ class AlertSettings(BaseModel):
         return self
 
 
+class AssistantSettings(BaseModel):
+    """The local model behind the assistant dock (llama.cpp). Any GGUF chat model works; its chat
+    template is read from the file."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, hide_input_in_errors=True)
+
+    model_path: Path | None = Field(
+        default=None,
+        description="GGUF model file (for example a 3-8B instruct model); empty = the bundled "
+                    "SmolLM2-135M-Instruct (Q4_1, Apache-2.0).")
+    n_ctx: int = Field(default=2048, ge=512, le=131072,
+                       description="Context length in tokens: the question, the tool results and the answer must fit.")
+    threads: int = Field(default=0, ge=0, le=256,
+                         description="CPU threads for the model; 0 = as many as the CPUs available.")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0,
+                               description="Sampling temperature of the summaries (0 = always the likeliest word).")
+    gpu_layers: int = Field(default=0, ge=0, le=1000,
+                            description="Model layers offloaded to a GPU (0 = CPU only; needs a GPU build of llama.cpp).")
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _blank_is_bundled(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_path_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full file path (for example /home/me/models/qwen2.5-3b-instruct-q4_k_m.gguf)")
+        return path
+
+
 class ScannerSettings(BaseModel):
     """Default filters of the wheel scanner (bounds on |delta|; spread and returns as decimals)."""
 
@@ -311,6 +346,8 @@ class Settings(BaseModel):
     active_account: str = Field(default=DEMO_ACCOUNT, description="Name of the account the broker session uses.")
     alerts: AlertSettings = Field(default_factory=AlertSettings,
                                   description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings,
+                                         description="The assistant's local model: file, context, threads, temperature, GPU layers.")
 
     @field_validator("accounts")
     @classmethod
