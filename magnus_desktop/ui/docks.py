@@ -19,6 +19,8 @@ from magnus_desktop.ui.alerts.panel import AlertsPanel
 from magnus_desktop.ui.alerts.tray import AlertTray
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.assistant.panel import AssistantPanel
+from magnus_desktop.ui.assistant.view_model import AssistantViewModel
 from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
@@ -139,6 +141,12 @@ def history_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def assistant_dock(app: AppViewModel) -> QWidget:
+    vm = AssistantViewModel(app.ctx)
+    app.settings_applied.connect(vm.on_settings_applied)
+    return _owned(AssistantPanel(vm, app.orders), vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -154,4 +162,6 @@ DOCKS: tuple[DockSpec, ...] = (
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
+    DockSpec("dock_assistant", "Assistant", Area.TopDockWidgetArea, assistant_dock, tab_with="dock_scanner",
+             actions=(DockAction("Assistant", "Ask the assistant", "focus_question", "Ctrl+Shift+Space"),)),
 )

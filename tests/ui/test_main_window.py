@@ -18,8 +18,8 @@ from magnus_desktop.ui.theme import apply_theme
 from tests.ui.conftest import LoopRunner
 
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
-         "dock_alerts", "dock_history", "dock_risk"}
-TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk"}  # behind their partner's tab by default
+         "dock_alerts", "dock_history", "dock_risk", "dock_assistant"}
+TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_assistant"}  # behind their partner's tab by default
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
     LOG_LEVELS,
     AlertSettings,
+    AssistantSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -89,7 +90,7 @@ class _Binding:
 
 def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                                          "alerts": AlertSettings}
+                                          "alerts": AlertSettings, "assistant": AssistantSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -233,6 +234,13 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
+
+        form = self._new_tab("Assistant")
+        self._build_model_path(form)
+        self._number(form, ("assistant", "n_ctx"), "&Context length", integer=True, suffix=" tokens")
+        self._number(form, ("assistant", "threads"), "&Threads", integer=True)
+        self._number(form, ("assistant", "temperature"), "T&emperature", decimals=2, step=0.05)
+        self._number(form, ("assistant", "gpu_layers"), "&GPU layers", integer=True)
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
@@ -481,6 +489,22 @@ class SettingsDialog(QDialog):
                                                   self.log_dir_edit.text() or str(self._default_log_dir))
         if chosen:
             self.log_dir_edit.setText(chosen)
+
+    # ---- assistant model file -----------------------------------------------------------------------
+    def _build_model_path(self, form: QFormLayout) -> None:
+        self.model_path_edit = edit = QLineEdit()
+        edit.setPlaceholderText("bundled: SmolLM2-135M-Instruct (Q4_1)")
+        edit.textChanged.connect(self._validate)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_model_file)
+        self._bind(form, ("assistant", "model_path"), "&Model file", edit, edit.text,
+                   lambda v: edit.setText("" if v is None else str(v)), extra=[browse])
+
+    def _browse_model_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "GGUF model file", self.model_path_edit.text(),
+                                                "GGUF models (*.gguf);;All files (*)")
+        if chosen:
+            self.model_path_edit.setText(chosen)
 
     # ---- form <-> model -----------------------------------------------------------------------
     def _load(self, settings: Settings) -> None:
