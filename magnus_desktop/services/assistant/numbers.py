@@ -2,7 +2,7 @@
 
 ``0.2372``, ``23.7 %``, ``23.72%``, ``$1,234.50``, ``-1,234.5``, ``2,700`` are all read; a written
 number matches a data value when it equals the value (or the value × 100 when written with a % sign)
-to the precision it is written with (one unit of its last digit, so rounding or truncating both pass).
+rounded or truncated to the decimals it is written with.
 """
 
 from __future__ import annotations
@@ -44,18 +44,22 @@ def find_numbers(text: str) -> list[WrittenNumber]:
 
 
 def matches(written: WrittenNumber, value: float) -> bool:
-    """``written`` is ``value`` to the precision it is written with (``value`` × 100 too if it has a %).
+    """``written`` is ``value`` rounded or truncated to the decimals it is written with (``value`` × 100
+    too when it has a % sign, or when a decimal below 1.5 is written as a percentage without one).
 
     Signs: a written magnitude matches a negative value too ("a loss of $1,234.50").
     """
     if not math.isfinite(value):
         return False
-    tolerance = 10.0 ** -written.decimals + 1e-9
+    unit = 10.0 ** -written.decimals
     candidates = (value * 100.0, value) if written.percent else (value, value * 100.0 if abs(value) < 1.5 else value)
     for cand in candidates:
-        for w in (written.value, -written.value):
-            if abs(w - cand) <= tolerance:
-                return True
+        c = abs(cand)
+        w = abs(written.value)
+        rounded = abs(w - c) <= unit / 2 + 1e-9
+        truncated = 0.0 <= c - w < unit - 1e-12
+        if (rounded or truncated) and (w != 0.0 or c < unit / 2):
+            return True
     return False
 
 

@@ -260,6 +260,7 @@ def route(question: str, rc: RouterContext) -> Route | None:
         topic = re.sub(r"^\s*(please\s+)?(explain|define|describe|tell me about|what(?:'s| is| are| does| do)|"
                        r"how (does|do|is)|meaning of|why (does|do|is))\s+(an?\s+|the\s+)?", "", question,
                        flags=re.I).strip(" ?.!")
+        topic = re.sub(r"\s+(measure|mean|do|work|represent|tell (me|us))$", "", topic, flags=re.I).strip()
         return Route("explain", {"topic": topic[:200] or question[:200]}, "explain")
     account = _ACCOUNT_WORDS.search(q) is not None
     if _has(q, r"buying power", r"\bhow much (cash|money)\b", r"\bcash (do i|available|left)\b", r"\bcan i afford\b",

@@ -45,6 +45,7 @@ from magnus_desktop.services.assistant.store import ChatMessage, ChatSession, Co
 from magnus_desktop.services.assistant.tools import NoDataError, ToolError, ToolRegistry, ToolResult
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.assistant_tools import expiries_of
+from magnus_desktop.services.storage import StorageError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.assistant.retrieval import KnowledgeIndex
@@ -398,7 +399,8 @@ class AssistantService:
 
     # ---- conversations ------------------------------------------------------------------------------
     def _store(self) -> ConversationStore:
-        assert self._ctx.db is not None
+        if self._ctx.db is None:
+            raise StorageError("No database is open.")
         return ConversationStore(self._ctx.db)
 
     async def sessions(self) -> list[ChatSession]:

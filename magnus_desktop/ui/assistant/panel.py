@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -105,6 +106,7 @@ class AssistantPanel(QWidget):
         self._live_html = ""
         self._pending_text: str | None = None
         self._shown_once = False
+        self._follows_dock = False
         self._build()
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -179,11 +181,20 @@ class AssistantPanel(QWidget):
         layout.addWidget(self.disclaimer)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        """The model loads the first time someone can see the dock (a tab behind another is "shown"
+        to Qt but reports ``visibilityChanged(False)``; outside a dock, being shown is being seen)."""
         super().showEvent(event)
-        if not self._shown_once:  # the model and the sessions load the first time someone looks
+        dock = self.parentWidget()
+        if not isinstance(dock, QDockWidget):
+            self._on_dock_visibility_changed(True)
+        elif not self._follows_dock:
+            self._follows_dock = True
+            dock.visibilityChanged.connect(self._on_dock_visibility_changed)
+
+    def _on_dock_visibility_changed(self, visible: bool) -> None:
+        if visible and not self._shown_once:
             self._shown_once = True
             self.vm.load_model()
-            self.vm.refresh_sessions()
 
     def focus_question(self) -> None:
         """Show the dock in front and put the keyboard in the question box (Assistant → Ask the assistant)."""

@@ -46,7 +46,15 @@ class AssistantViewModel(QObject):
         self.busy = False
         self.session_id: int | None = None
         self._model_settings = ctx.settings.assistant.model_copy()
-        bridge(self, [(ctx.assistant.model_state_changed, self.model_state_changed.emit)])
+        bridge(self, [(ctx.assistant.model_state_changed, self.model_state_changed.emit),
+                      (ctx.date_changed, self._on_ctx_date_changed)])
+        self._sessions_read = False
+
+    def _on_ctx_date_changed(self, _day: object) -> None:
+        """The context has started (its database is open): read the stored conversations once."""
+        if not self._sessions_read:
+            self._sessions_read = True
+            self.refresh_sessions()
 
     @property
     def model_state(self) -> ModelState:
