@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from psygnal import Signal
 
 from magnus_desktop.services.alerts import AlertService
+from magnus_desktop.services.assistant.knowledge_service import KnowledgeService
 from magnus_desktop.services.assistant.service import AssistantService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
@@ -140,13 +141,16 @@ class AppContext:
         self.risk = RiskService(self)
         #: monitors → de-duplicated, persisted alerts (after the others: it reads their results)
         self.alerts = AlertService(self)
+        #: the assistant's knowledge index: bundled knowledge base + notes folder, indexed off the loop
+        self.knowledge = KnowledgeService(self)
         #: the private assistant: router + tools over these services, a local model on its own thread
         self.assistant = AssistantService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("scanner", self.scanner), ("watchlists", self.watchlists), ("overview", self.overview),
-            ("risk", self.risk), ("alerts", self.alerts), ("assistant", self.assistant)]
+            ("risk", self.risk), ("alerts", self.alerts), ("knowledge", self.knowledge),
+            ("assistant", self.assistant)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)
@@ -365,6 +369,7 @@ class AppContext:
         if self.clock is not None:
             self.clock.speed = new.replay_speed
         self.scanner.apply_settings(new)
+        self.knowledge.apply_settings(new)
         self.portfolio.invalidate()
         if self.clock is not None:
             self.refresher.schedule()

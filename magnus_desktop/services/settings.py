@@ -90,6 +90,65 @@ class MarketDataSettings(BaseModel):
                     "broker session and before the replay. Off by default: the app works offline.")
 
 
+class AssistantSettings(BaseModel):
+    """The private assistant: the local model behind the dock (llama.cpp; any GGUF chat model, its chat
+    template read from the file) and the notes folder it indexes. Its knowledge index lives in the data folder."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    model_path: Path | None = Field(
+        default=None,
+        description="GGUF model file (for example a 3-8B instruct model); empty = the bundled "
+                    "SmolLM2-135M-Instruct (Q4_1, Apache-2.0).")
+    n_ctx: int = Field(default=2048, ge=512, le=131072,
+                       description="Context length in tokens: the question, the tool results and the answer must fit.")
+    threads: int = Field(default=0, ge=0, le=256,
+                         description="CPU threads for the model; 0 = as many as the CPUs available.")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0,
+                               description="Sampling temperature of the summaries (0 = always the likeliest word).")
+    gpu_layers: int = Field(default=0, ge=0, le=1000,
+                            description="Model layers offloaded to a GPU (0 = CPU only; needs a GPU build of llama.cpp).")
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _blank_is_bundled(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_path_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full file path (for example /home/me/models/qwen2.5-3b-instruct-q4_k_m.gguf)")
+        return path
+
+
+    notes_folder: Path | None = Field(
+        default=None,
+        description="A folder of your own notes (.md, .markdown, .txt, searched recursively) that the "
+                    "assistant indexes in the background and cites; only new or changed files are indexed "
+                    "again. Empty = no notes. The notes never leave this computer.")
+
+    @field_validator("notes_folder", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("notes_folder")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # a folder that does not exist (yet, or any more) is allowed: the indexer says so, and a
+        # settings file must never become unusable because a folder was removed
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full folder path (for example /home/me/trading-notes)")
+        return path
+
+
 #: how often a monitor runs besides every replay step / quote batch ("daily_0700" = 07:00 local time)
 Cadence = Literal["30min", "hourly", "4h", "daily_0700"]
 CADENCES: tuple[Cadence, ...] = ("30min", "hourly", "4h", "daily_0700")
@@ -158,41 +217,6 @@ class AlertSettings(BaseModel):
         if self.expiration_critical_dte > self.expiration_high_dte:
             raise ValueError("expiration_critical_dte must be at most expiration_high_dte")
         return self
-
-
-class AssistantSettings(BaseModel):
-    """The local model behind the assistant dock (llama.cpp). Any GGUF chat model works; its chat
-    template is read from the file."""
-
-    model_config = ConfigDict(extra="ignore", validate_assignment=True, hide_input_in_errors=True)
-
-    model_path: Path | None = Field(
-        default=None,
-        description="GGUF model file (for example a 3-8B instruct model); empty = the bundled "
-                    "SmolLM2-135M-Instruct (Q4_1, Apache-2.0).")
-    n_ctx: int = Field(default=2048, ge=512, le=131072,
-                       description="Context length in tokens: the question, the tool results and the answer must fit.")
-    threads: int = Field(default=0, ge=0, le=256,
-                         description="CPU threads for the model; 0 = as many as the CPUs available.")
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0,
-                               description="Sampling temperature of the summaries (0 = always the likeliest word).")
-    gpu_layers: int = Field(default=0, ge=0, le=1000,
-                            description="Model layers offloaded to a GPU (0 = CPU only; needs a GPU build of llama.cpp).")
-
-    @field_validator("model_path", mode="before")
-    @classmethod
-    def _blank_is_bundled(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("model_path")
-    @classmethod
-    def _model_path_absolute(cls, value: Path | None) -> Path | None:
-        if value is None:
-            return None
-        path = value.expanduser()
-        if not path.is_absolute():
-            raise ValueError("must be a full file path (for example /home/me/models/qwen2.5-3b-instruct-q4_k_m.gguf)")
-        return path
 
 
 class ScannerSettings(BaseModel):
@@ -347,7 +371,7 @@ class Settings(BaseModel):
     alerts: AlertSettings = Field(default_factory=AlertSettings,
                                   description="Monitors, thresholds, cool-down, quiet hours and tray behaviour of the alerts centre.")
     assistant: AssistantSettings = Field(default_factory=AssistantSettings,
-                                         description="The assistant's local model: file, context, threads, temperature, GPU layers.")
+                                         description="The private assistant: its local model (file, context, threads, temperature, GPU layers) and the notes folder it indexes.")
 
     @field_validator("accounts")
     @classmethod

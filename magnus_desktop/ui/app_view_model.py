@@ -46,6 +46,8 @@ class AppViewModel(QObject):
     #: the Settings dialog's values were applied (payload: the live ``Settings``)
     settings_applied = Signal(object)
     theme_changed = Signal(str)
+    #: the assistant's knowledge indexer moved on (payload: ``KnowledgeStatus``)
+    knowledge_status_changed = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +56,8 @@ class AppViewModel(QObject):
         #: Settings → Accounts and the status bar's broker-session line go through this controller
         self.accounts = AccountsController(ctx.session, self)
         bridge(self, [(ctx.date_changed, self.date_changed.emit), (ctx.playing_changed, self.playing_changed.emit),
-                      (ctx.notice, self.notice.emit)])
+                      (ctx.notice, self.notice.emit),
+                      (ctx.knowledge.status_changed, self.knowledge_status_changed.emit)])
 
     # ---- replay -----------------------------------------------------------------------------
     def play(self) -> None:
@@ -102,6 +105,14 @@ class AppViewModel(QObject):
     def set_theme(self, theme: str) -> None:
         self.ctx.settings.theme = theme  # type: ignore[assignment]
         self.theme_changed.emit(self.ctx.settings.theme)
+
+    def knowledge_status(self) -> object:
+        """The knowledge indexer's current ``KnowledgeStatus``."""
+        return self.ctx.knowledge.status
+
+    def reindex_notes(self) -> None:
+        """Index the notes folder now, in the background (Settings → Assistant → Index now)."""
+        self.ctx.knowledge.reindex()
 
     async def keyring_backend(self) -> str:
         """The keyring backend's name and, when it is not a secure store, the warning."""

@@ -233,6 +233,9 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.vm.settings, self, keyring_backend=backend,
                                 default_log_dir=app_paths().log_dir)
         dialog.settings_applied.connect(lambda new: self.vm.apply_settings(new, dialog.db_password()))
+        dialog.set_knowledge_status(self.vm.knowledge_status())
+        self.vm.knowledge_status_changed.connect(dialog.set_knowledge_status)
+        dialog.notes_index_requested.connect(self.vm.reindex_notes)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()

@@ -14,6 +14,7 @@ from magnus_desktop.services.settings import (
     ACCOUNT_FIELDS,
     AccountConfig,
     AlertSettings,
+    AssistantSettings,
     MarketDataSettings,
     ScannerSettings,
     Settings,
@@ -186,14 +187,15 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
-    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
+    skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", "assistant", *ACCOUNT_FIELDS}  # bookkeeping; nested per field; accounts: own dialog
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
     names += [f"market_data.{n}" for n in MarketDataSettings.model_fields]
     names += [f"alerts.{n}" for n in AlertSettings.model_fields]
+    names += [f"assistant.{n}" for n in AssistantSettings.model_fields]
     for name in names:
         model = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
-                 "alerts": AlertSettings}.get(name.split(".")[0], Settings)
+                 "alerts": AlertSettings, "assistant": AssistantSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 

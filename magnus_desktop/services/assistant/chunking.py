@@ -34,7 +34,13 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
+        """Hash of title + body: a change re-embeds the chunk."""
         return text_hash(self.document)
+
+    @property
+    def body_hash(self) -> str:
+        """Hash of the body alone: two chunks with the same text (a copied note) are one passage."""
+        return text_hash(self.text)
 
 
 def text_hash(text: str) -> str:

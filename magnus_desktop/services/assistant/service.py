@@ -13,7 +13,7 @@ Flow of :meth:`AssistantService.answer` (an async generator of events the dock a
 
 The assistant never places an order: the only order tool prepares a ticket the trader confirms.
 The model runs on the engine's own thread; routing (``dateparser``) on the compute executor;
-retrieval on the ``embeddings`` executor.
+retrieval on the knowledge service's executor.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from magnus_desktop.services.assistant.engine import (
     ModelInfo,
     bundled_model_path,
 )
+from magnus_desktop.services.assistant.knowledge_service import EXECUTOR as KNOWLEDGE_EXECUTOR
 from magnus_desktop.services.assistant.postcheck import allowed_numbers, check_numbers
 from magnus_desktop.services.assistant.providers import PROVIDERS
 from magnus_desktop.services.assistant.router import Route, RouterContext, check_model_choice, route, warm_up
@@ -174,11 +175,7 @@ class AssistantService:
         self.engine: LlamaEngine | None = None
         self.model_state = ModelState("off")
         self._load_lock = asyncio.Lock()
-        self._kb: KnowledgeIndex | None = None
-        self._kb_lock = asyncio.Lock()
         self._cancelled = False
-        if "embeddings" not in ctx.executors:
-            ctx.executors.add("embeddings")
 
     async def start(self) -> None:
         """Nothing heavy at start: the model loads with the first question or when the dock is shown."""
@@ -243,28 +240,20 @@ class AssistantService:
 
     # ---- knowledge ----------------------------------------------------------------------------------
     async def _run_embeddings(self, fn: Any, *args: Any) -> Any:
-        return await self._ctx.executors.run("embeddings", fn, *args)
+        return await self._ctx.executors.run(KNOWLEDGE_EXECUTOR, fn, *args)
 
     async def knowledge(self) -> KnowledgeIndex:
-        """The knowledge index, opened and built once on the embeddings executor.
+        """The knowledge index (``AppContext.knowledge``), built on first use on its own executor.
 
         Raises:
             ToolError: the index cannot be opened (the message says why).
         """
-        async with self._kb_lock:
-            if self._kb is None:
-                from magnus_desktop.services.assistant.retrieval import KnowledgeIndex, KnowledgeIndexError
+        from magnus_desktop.services.assistant.retrieval import KnowledgeIndexError
 
-                def build() -> KnowledgeIndex:
-                    kb = KnowledgeIndex.open(self._ctx.paths.data_dir)
-                    kb.ensure_built()
-                    return kb
-
-                try:
-                    self._kb = await self._run_embeddings(build)
-                except KnowledgeIndexError as exc:
-                    raise ToolError(str(exc)) from exc
-            return self._kb
+        try:
+            return await self._ctx.knowledge.index()
+        except KnowledgeIndexError as exc:
+            raise ToolError(str(exc)) from exc
 
     # ---- answering ------------------------------------------------------------------------------------
     def router_context(self) -> RouterContext:

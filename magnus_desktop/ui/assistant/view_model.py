@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
+from magnus_desktop.services.assistant.knowledge_service import EXECUTOR as KNOWLEDGE_EXECUTOR
 from magnus_desktop.services.assistant.service import (
     Answer,
     Finished,
@@ -183,5 +184,5 @@ class AssistantViewModel(QObject):
     async def passage(self, source: str) -> tuple[str, str] | None:
         """(title, text) of a cited passage, or None when the index no longer has it."""
         kb = await self._ctx.assistant.knowledge()
-        found = await self._ctx.executors.run("embeddings", kb.passage, source)
+        found = await self._ctx.executors.run(KNOWLEDGE_EXECUTOR, kb.passage, source)
         return None if found is None else (found.title, found.text)

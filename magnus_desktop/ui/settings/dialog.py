@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -117,6 +118,8 @@ class SettingsDialog(QDialog):
     """
 
     settings_applied = Signal(object)
+    #: "Index now" on the Assistant tab (the applied notes folder is indexed in the background)
+    notes_index_requested = Signal()
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *, keyring_backend: str | None = None,
                  default_log_dir: Path | None = None) -> None:
@@ -234,13 +237,13 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
-
         form = self._new_tab("Assistant")
         self._build_model_path(form)
         self._number(form, ("assistant", "n_ctx"), "&Context length", integer=True, suffix=" tokens")
         self._number(form, ("assistant", "threads"), "&Threads", integer=True)
         self._number(form, ("assistant", "temperature"), "T&emperature", decimals=2, step=0.05)
         self._number(form, ("assistant", "gpu_layers"), "&GPU layers", integer=True)
+        self._build_assistant(form)
 
     def _build_alerts(self, form: QFormLayout) -> None:
         """One editor per ``AlertSettings`` field: switches, thresholds (fractions shown in %), cadences."""
@@ -505,6 +508,51 @@ class SettingsDialog(QDialog):
                                                 "GGUF models (*.gguf);;All files (*)")
         if chosen:
             self.model_path_edit.setText(chosen)
+
+    # ---- assistant ----------------------------------------------------------------------------
+    def _build_assistant(self, form: QFormLayout) -> None:
+        self.notes_folder_edit = edit = QLineEdit()
+        edit.setPlaceholderText("No notes folder")
+        edit.textChanged.connect(self._validate)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_notes_folder)
+        self._bind(form, ("assistant", "notes_folder"), "&Notes folder", edit, edit.text,
+                   lambda v: edit.setText("" if v is None else str(v)), extra=[browse])
+        self.notes_index_button = QPushButton("Index now")
+        self.notes_index_button.setToolTip("Index new and changed files of the applied notes folder now; a changed folder is "
+                                           "indexed when you press Apply or OK, and again at every start")
+        self.notes_index_button.clicked.connect(self.notes_index_requested.emit)
+        self.notes_status_label = QLabel("")
+        self.notes_status_label.setObjectName("notes_index_status")
+        self.notes_status_label.setWordWrap(True)
+        self.notes_progress = QProgressBar()
+        self.notes_progress.setMaximumWidth(EDITOR_WIDTH)
+        self.notes_progress.setTextVisible(True)
+        self.notes_progress.hide()
+        line = QHBoxLayout()
+        line.addWidget(self.notes_index_button)
+        line.addWidget(self.notes_progress)
+        line.addWidget(self.notes_status_label, 1)
+        form.addRow("Index", line)
+
+    def _browse_notes_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder of your notes", self.notes_folder_edit.text())
+        if chosen:
+            self.notes_folder_edit.setText(chosen)
+
+    def set_knowledge_status(self, status: Any) -> None:
+        """Show the indexer's state (a ``KnowledgeStatus``): a progress bar while it runs, the
+        message, and the notes files it skipped (in the tool tip)."""
+        running = status.stage in ("building", "indexing") and status.total > 0
+        self.notes_progress.setVisible(running)
+        if running:
+            self.notes_progress.setRange(0, status.total)
+            self.notes_progress.setValue(status.done)
+        shown = [f"{path}: {reason}" for path, reason in status.skipped]
+        more = f"\n… and {len(shown) - 3} more (see the tool tip)" if len(shown) > 3 else ""
+        self.notes_status_label.setText(status.message + "".join(f"\nSkipped {s}" for s in shown[:3]) + more)
+        self.notes_status_label.setToolTip("Skipped files:\n" + "\n".join(shown) if shown else "")
+        self.notes_index_button.setEnabled(status.stage not in ("building", "indexing"))
 
     # ---- form <-> model -----------------------------------------------------------------------
     def _load(self, settings: Settings) -> None:
