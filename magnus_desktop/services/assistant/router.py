@@ -173,6 +173,12 @@ def parse_question(question: str, rc: RouterContext) -> Entities:
             elif expiry is None:
                 expiry = d
     rest = _strip_spans(question, spans)
+    qty = None
+    mq = _QTY.search(rest)
+    if mq:
+        raw = mq.group(1).lower()
+        qty = _WORD_NUM.get(raw) or (int(raw) if raw.isdigit() else None)
+        rest = rest[:mq.start(1)] + " " * len(mq.group(1)) + rest[mq.end(1):]  # a quantity is not a strike
     strike = None
     for pattern in _STRIKE:
         m = pattern.search(rest)
@@ -185,11 +191,6 @@ def parse_question(question: str, rc: RouterContext) -> Entities:
         word = (m.group(1) or m.group(2) or "").lower()
         right = "P" if word.startswith("p") else "C"
     symbol, unknown = _symbol(rest, rc.known_symbols)
-    qty = None
-    mq = _QTY.search(rest)
-    if mq:
-        raw = mq.group(1).lower()
-        qty = _WORD_NUM.get(raw) or (int(raw) if raw.isdigit() else None)
     delta = None
     md = _DELTA.search(rest)
     if md:
