@@ -109,8 +109,8 @@ class AssistantViewModel(QObject):
         finally:
             self._set_busy(False)
         if answer is not None:
+            await self._save(answer)  # stored (and the sessions list refreshed) before the dock hears it is done
             self.finished.emit(answer)
-            await self._save(answer)
 
     def stop(self) -> None:
         """Stop the answer being generated."""
