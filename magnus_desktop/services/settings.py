@@ -103,7 +103,7 @@ class AssistantSettings(BaseModel):
     n_ctx: int = Field(default=2048, ge=512, le=131072,
                        description="Context length in tokens: the question, the tool results and the answer must fit.")
     threads: int = Field(default=0, ge=0, le=256,
-                         description="CPU threads for the model; 0 = as many as the CPUs available.")
+                         description="CPU threads for the model; 0 = automatic (half the CPUs, 1 to 4).")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0,
                                description="Sampling temperature of the summaries (0 = always the likeliest word).")
     gpu_layers: int = Field(default=0, ge=0, le=1000,
