@@ -1,8 +1,7 @@
 """The assistant's evaluation (≥ 80 questions, expectations derived from the data): ≥ 90 % correct.
 
-Run twice: with the tools alone (routing + tools, no model) and with the bundled model phrasing the
-summaries (its numbers post-checked). The score per intent is printed (``-s`` shows it; the benchmark
-prints it too).
+Run with the bundled model phrasing the summaries (its numbers post-checked). The score per intent
+is printed (``-s`` shows it); ``benchmarks/bench_assistant.py`` prints it with and without the model.
 """
 
 from __future__ import annotations
@@ -26,10 +25,6 @@ def _evaluate(use_model: bool) -> None:
     assert ok / n >= THRESHOLD, "\n".join(failures)
     if use_model:
         assert all(a.model != "none" for a in answers), "the bundled model did not load"
-
-
-def test_the_question_set_is_answered_from_the_tools_alone() -> None:
-    _evaluate(use_model=False)
 
 
 def test_the_question_set_is_answered_with_the_bundled_model() -> None:
