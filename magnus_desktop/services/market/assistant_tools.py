@@ -121,27 +121,8 @@ def register(reg: ToolRegistry, ctx: AppContext) -> None:
     async def largest_open_interest(right: str, symbol: str = "SPX", expiry: str | None = None,
                                     date: str | None = None) -> ToolResult:
         day = parse_day(ctx, date)
-        chain = chain_of(ctx, day, symbol)
-        part = chain[chain["right"] == right]
-        if expiry:
-            exp = parse_day(ctx, expiry)
-            part = part[part["expiry"].dt.date == exp]
-            if part.empty:
-                raise NoDataError(f"No data for SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()} on "
-                                  f"{day.isoformat()}: recorded expiries {_expiries(chain)}")
-        part = part[np.isfinite(part["open_interest"].to_numpy(float))]
-        if part.empty:
-            raise NoDataError(f"No data for open interest on {day.isoformat()}")
-        top = part.sort_values(["open_interest", "strike"], ascending=[False, True]).head(5)
-        best = top.iloc[0]
-        exp_best = pd.Timestamp(best["expiry"]).date()
-        facts = (f"On {day.isoformat()} the SPX {RIGHT_WORD[right]} with the largest open interest"
-                 f"{' expiring ' + exp_best.isoformat() if expiry else ''} was the {fmt_qty(best['strike'])} strike "
-                 f"(expiry {exp_best.isoformat()}): {fmt_qty(best['open_interest'])} contracts.")
-        rows = tuple((pd.Timestamp(r.expiry).date(), float(r.strike), r.right, float(r.open_interest),
-                      float(r.bid), float(r.ask)) for r in top.itertuples())
-        return ToolResult(f"Largest open interest, SPX {RIGHT_WORD[right]}s, {day.isoformat()}", "table", facts,
-                          columns=("expiry", "strike", "right", "open_interest", "bid", "ask"), rows=rows, source=SOURCE)
+        exp = parse_day(ctx, expiry) if expiry else None
+        return await ctx.run_compute(_largest_oi, ctx, day, symbol, right, exp)
 
     async def scan_options(right: str, dte_min: int | None = None, dte_max: int | None = None,
                            delta_min: float | None = None, delta_max: float | None = None,
@@ -193,6 +174,30 @@ def register(reg: ToolRegistry, ctx: AppContext) -> None:
                "delta_max": {"type": "number", "minimum": 0, "maximum": 1},
                "top": {"type": "integer", "minimum": 1, "maximum": 20}, "date": DATE_ARG}, ("right",),
               scan_options, ("scan", "find", "screen", "best", "candidates", "sell"), "scan")
+
+
+def _largest_oi(ctx: AppContext, day: date, symbol: str, right: str, exp: date | None) -> ToolResult:
+    """The largest-open-interest table (blocking: pandas on the compute executor)."""
+    chain = chain_of(ctx, day, symbol)
+    part = chain[chain["right"] == right]
+    if exp is not None:
+        part = part[part["expiry"].dt.date == exp]
+        if part.empty:
+            raise NoDataError(f"No data for SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()} on "
+                              f"{day.isoformat()}: recorded expiries {_expiries(chain)}")
+    part = part[np.isfinite(part["open_interest"].to_numpy(float))]
+    if part.empty:
+        raise NoDataError(f"No data for open interest on {day.isoformat()}")
+    top = part.sort_values(["open_interest", "strike"], ascending=[False, True]).head(5)
+    best = top.iloc[0]
+    exp_best = pd.Timestamp(best["expiry"]).date()
+    facts = (f"On {day.isoformat()} the SPX {RIGHT_WORD[right]} with the largest open interest"
+             f"{' expiring ' + exp_best.isoformat() if exp is not None else ''} was the {fmt_qty(best['strike'])} strike "
+             f"(expiry {exp_best.isoformat()}): {fmt_qty(best['open_interest'])} contracts.")
+    rows = tuple((pd.Timestamp(r.expiry).date(), float(r.strike), r.right, float(r.open_interest),
+                  float(r.bid), float(r.ask)) for r in top.itertuples())
+    return ToolResult(f"Largest open interest, SPX {RIGHT_WORD[right]}s, {day.isoformat()}", "table", facts,
+                      columns=("expiry", "strike", "right", "open_interest", "bid", "ask"), rows=rows, source=SOURCE)
 
 
 def _expiries(chain: pd.DataFrame) -> str:

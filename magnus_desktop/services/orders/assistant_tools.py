@@ -54,6 +54,44 @@ def pick_expiry(expiries: list[date], day: date, months_ahead: int) -> tuple[dat
     return later[-1], f"no expiry recorded in the month asked; the latest recorded, {later[-1].isoformat()}"
 
 
+def _ticket(ctx: AppContext, right: str, action: str, qty: int, symbol: str, delta: float | None,
+            strike: float | None, expiry: date | None, months_ahead: int) -> ToolResult:
+    """Choose the contract of a ticket request (blocking: IVs of the chain on the compute executor)."""
+    day = ctx.day
+    chain = chain_of(ctx, day, symbol)
+    if expiry is not None:
+        exp, note = expiry, ""
+    else:
+        exp, note = pick_expiry(expiries_of(ctx, day), day, months_ahead)
+    part = chain[(chain["right"] == right) & (chain["expiry"].dt.date == exp)]
+    if part.empty:
+        raise NoDataError(f"No data for SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()} on {day.isoformat()}")
+    if strike is not None:
+        row = part[part["strike"] == float(strike)]
+        if row.empty:
+            raise NoDataError(f"No data for the SPX {fmt_qty(strike)} {RIGHT_WORD[right]} expiring {exp.isoformat()}")
+        chosen, how = row.iloc[0], f"strike {fmt_qty(strike)}"
+    else:
+        target = 0.30 if delta is None else float(delta)
+        deltas = [abs(_iv_delta(ctx, (r.bid + r.ask) / 2.0, right, r.und_price, float(r.strike),
+                                (exp - day).days)[1]) for r in part.itertuples()]
+        scored = [(abs(d - target), i) for i, d in enumerate(deltas) if math.isfinite(d)]
+        if not scored:
+            raise NoDataError(f"No data to price the deltas of SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()}")
+        i = min(scored)[1]
+        chosen, how = part.iloc[i], f"|delta| {deltas[i]:.2f}, nearest to {target:.2f}"
+    req = TicketRequest("SPXW", pd.Timestamp(chosen["expiry"]).date(), float(chosen["strike"]), right,  # type: ignore[arg-type]
+                        action, qty, f"{how}; {note}".strip("; "))  # type: ignore[arg-type]
+    facts = (f"Ticket prepared, not sent: {action} {qty} SPXW {fmt_qty(req.strike)} {RIGHT_WORD[right]} expiring "
+             f"{req.expiry.isoformat()} ({req.note}); recorded bid {fmt_price(float(chosen['bid']))}, ask "
+             f"{fmt_price(float(chosen['ask']))}. Review and confirm it in the order ticket.")
+    fields = (("action", action, ""), ("qty", qty, "contracts"), ("contract", f"SPXW {req.expiry} {req.strike:g} {right}", ""),
+              ("bid", float(chosen["bid"]), "USD"), ("ask", float(chosen["ask"]), "USD"))
+    return ToolResult("Order ticket (not sent)", "action", facts, fields=fields, ticket=req,
+                      source="recorded end-of-day quotes; the ticket is filled only if you confirm it")
+
+
+
 def register(reg: ToolRegistry, ctx: AppContext) -> None:
     """Register the order tools on ``reg``."""
 
@@ -78,38 +116,8 @@ def register(reg: ToolRegistry, ctx: AppContext) -> None:
 
     async def ticket(right: str, action: str = "SELL", qty: int = 1, symbol: str = "SPX", delta: float | None = None,
                      strike: float | None = None, expiry: str | None = None, months_ahead: int = 0) -> ToolResult:
-        day = ctx.day
-        chain = chain_of(ctx, day, symbol)
-        if expiry:
-            exp, note = parse_day(ctx, expiry), ""
-        else:
-            exp, note = pick_expiry(expiries_of(ctx, day), day, months_ahead)
-        part = chain[(chain["right"] == right) & (chain["expiry"].dt.date == exp)]
-        if part.empty:
-            raise NoDataError(f"No data for SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()} on {day.isoformat()}")
-        if strike is not None:
-            row = part[part["strike"] == float(strike)]
-            if row.empty:
-                raise NoDataError(f"No data for the SPX {fmt_qty(strike)} {RIGHT_WORD[right]} expiring {exp.isoformat()}")
-            chosen, how = row.iloc[0], f"strike {fmt_qty(strike)}"
-        else:
-            target = 0.30 if delta is None else float(delta)
-            deltas = [abs(_iv_delta(ctx, (r.bid + r.ask) / 2.0, right, r.und_price, float(r.strike),
-                                    (exp - day).days)[1]) for r in part.itertuples()]
-            scored = [(abs(d - target), i) for i, d in enumerate(deltas) if math.isfinite(d)]
-            if not scored:
-                raise NoDataError(f"No data to price the deltas of SPX {RIGHT_WORD[right]}s expiring {exp.isoformat()}")
-            i = min(scored)[1]
-            chosen, how = part.iloc[i], f"|delta| {deltas[i]:.2f}, nearest to {target:.2f}"
-        req = TicketRequest("SPXW", pd.Timestamp(chosen["expiry"]).date(), float(chosen["strike"]), right,  # type: ignore[arg-type]
-                            action, qty, f"{how}; {note}".strip("; "))  # type: ignore[arg-type]
-        facts = (f"Ticket prepared, not sent: {action} {qty} SPXW {fmt_qty(req.strike)} {RIGHT_WORD[right]} expiring "
-                 f"{req.expiry.isoformat()} ({req.note}); recorded bid {fmt_price(float(chosen['bid']))}, ask "
-                 f"{fmt_price(float(chosen['ask']))}. Review and confirm it in the order ticket.")
-        fields = (("action", action, ""), ("qty", qty, "contracts"), ("contract", f"SPXW {req.expiry} {req.strike:g} {right}", ""),
-                  ("bid", float(chosen["bid"]), "USD"), ("ask", float(chosen["ask"]), "USD"))
-        return ToolResult("Order ticket (not sent)", "action", facts, fields=fields, ticket=req,
-                          source="recorded end-of-day quotes; the ticket is filled only if you confirm it")
+        exp_day = parse_day(ctx, expiry) if expiry else None
+        return await ctx.run_compute(_ticket, ctx, right, action, qty, symbol, delta, strike, exp_day, months_ahead)
 
     reg.register(Tool("list_orders", "Recent and working orders of this session.", closed_schema(), orders,
                       ("order", "orders", "working", "filled"), "orders", "orders"))
