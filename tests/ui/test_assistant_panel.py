@@ -34,7 +34,7 @@ def ask(run, panel: AssistantPanel, question: str) -> None:  # type: ignore[no-u
     panel.vm.finished.connect(done.append)
     panel.question.setPlainText(question)
     panel.send()
-    run.until(lambda: bool(done), timeout=60)
+    run.until(lambda: bool(done), timeout=240)  # the first "explain" builds the knowledge index
 
 
 def test_an_answer_shows_its_figure_and_is_saved_as_a_session(qtbot, ctx: AppContext, orders_vm: OrdersViewModel,  # type: ignore[no-untyped-def]
@@ -45,7 +45,7 @@ def test_an_answer_shows_its_figure_and_is_saved_as_a_session(qtbot, ctx: AppCon
     text = panel.transcript.toPlainText()
     assert contains_value(text, round(close, 2)) and "get_underlying_price" not in text  # a card, not JSON
     assert "not investment advice" in panel.disclaimer.text()
-    run.until(lambda: panel.sessions.count() == 2)  # "New conversation" + the saved one
+    run.until(lambda: panel.sessions.count() == 2, timeout=30)  # "New conversation" + the saved one
     sessions = run(ctx.assistant.sessions())
     assert len(sessions) == 1 and sessions[0].title == "What was SPX on 2018-02-05?"
     messages = run(ctx.assistant.messages(sessions[0].session_id))
