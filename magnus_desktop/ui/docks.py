@@ -19,6 +19,8 @@ from magnus_desktop.ui.alerts.panel import AlertsPanel
 from magnus_desktop.ui.alerts.tray import NO_TRAY_NOTE, AlertTray, bring_back
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.app_view_model import AppViewModel
+from magnus_desktop.ui.assistant.panel import AssistantPanel
+from magnus_desktop.ui.assistant.view_model import AssistantViewModel
 from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
@@ -192,6 +194,12 @@ def research_scan_dock(app: AppViewModel) -> QWidget:
     return _owned(ScanPanel(vm), vm)
 
 
+def assistant_dock(app: AppViewModel) -> QWidget:
+    vm = AssistantViewModel(app.ctx)
+    app.settings_applied.connect(vm.on_settings_applied)
+    return _owned(AssistantPanel(vm, app.orders), vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -224,4 +232,6 @@ DOCKS: tuple[DockSpec, ...] = (
              tab_with="dock_dashboard"),
     DockSpec("dock_research_sectors", "Sectors", Area.TopDockWidgetArea, desk_docks.sectors_dock,
              tab_with="dock_dashboard"),
+    DockSpec("dock_assistant", "Assistant", Area.TopDockWidgetArea, assistant_dock, tab_with="dock_positions",
+             actions=(DockAction("Assistant", "Ask the assistant", "focus_question", "Ctrl+Shift+Space"),)),
 )

@@ -16,6 +16,7 @@ from sqlalchemy import inspect, select, text
 
 from magnus_desktop.models import (
     orm_alerts,  # noqa: F401 - its table is part of the schema
+    orm_assistant,  # noqa: F401 - its tables are part of the schema
     orm_history,  # noqa: F401 - its tables are part of the schema
 )
 from magnus_desktop.models.orm import AccountRow, Base

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, create_engine
 
 from magnus_desktop.models import (  # noqa: F401 - each registers its tables on Base
     orm_alerts,
+    orm_assistant,
     orm_audit,
     orm_history,
 )

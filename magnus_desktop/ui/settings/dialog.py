@@ -268,7 +268,13 @@ class SettingsDialog(QDialog):
                      suffix=" %")
         self._number(form, ("kalshi", "kelly_cap"), "Stake &cap", scale=100.0, decimals=1, step=1.0,
                      suffix=" % of balance")
-        self._build_assistant(self._new_tab("Assistant"))
+        form = self._new_tab("Assistant")
+        self._build_model_path(form)
+        self._number(form, ("assistant", "n_ctx"), "&Context length", integer=True, suffix=" tokens")
+        self._number(form, ("assistant", "threads"), "&Threads", integer=True)
+        self._number(form, ("assistant", "temperature"), "T&emperature", decimals=2, step=0.05)
+        self._number(form, ("assistant", "gpu_layers"), "&GPU layers", integer=True)
+        self._build_assistant(form)
         if self._actions is not None:
             self.shortcut_editor = ShortcutEditor(self._actions, self._original.shortcuts)
             self.shortcut_editor.changed.connect(self._validate)
@@ -573,6 +579,22 @@ class SettingsDialog(QDialog):
                                                   self.log_dir_edit.text() or str(self._default_log_dir))
         if chosen:
             self.log_dir_edit.setText(chosen)
+
+    # ---- assistant model file -----------------------------------------------------------------------
+    def _build_model_path(self, form: QFormLayout) -> None:
+        self.model_path_edit = edit = QLineEdit()
+        edit.setPlaceholderText("bundled: SmolLM2-135M-Instruct (Q4_1)")
+        edit.textChanged.connect(self._validate)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_model_file)
+        self._bind(form, ("assistant", "model_path"), "&Model file", edit, edit.text,
+                   lambda v: edit.setText("" if v is None else str(v)), extra=[browse])
+
+    def _browse_model_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "GGUF model file", self.model_path_edit.text(),
+                                                "GGUF models (*.gguf);;All files (*)")
+        if chosen:
+            self.model_path_edit.setText(chosen)
 
     # ---- assistant ----------------------------------------------------------------------------
     def _build_assistant(self, form: QFormLayout) -> None:
