@@ -13,7 +13,7 @@ Rows:
   time to the composed notification, the same code path up to ``showMessage``; the note says which).
 - ``alerts.burst``: 500 alerts raised in one burst through ``AlertService`` (stored, published, shown
   in the real Alerts dock with its tray): the GUI loop's longest stall (10 ms asyncio sleep-drift
-  probe) ≤ 50 ms.
+  probe) ≤ 50 ms. ``MAGNUS_BENCH_PROFILE=/path.prof`` writes a cProfile of the GUI thread during the burst.
 """
 
 from __future__ import annotations
