@@ -13,7 +13,7 @@ Rows:
   time to the composed notification, the same code path up to ``showMessage``; the note says which).
 - ``alerts.burst``: 500 alerts raised in one burst through ``AlertService`` (stored, published, shown
   in the real Alerts dock with its tray): the GUI loop's longest stall (10 ms asyncio sleep-drift
-  probe) ≤ 50 ms.
+  probe) ≤ 50 ms. ``MAGNUS_BENCH_PROFILE=/path.prof`` writes a cProfile of the GUI thread during the burst.
 """
 
 from __future__ import annotations
@@ -200,6 +200,12 @@ async def _burst(ctx: Any, window: Any, loop: Any) -> dict[str, Any]:
     task = asyncio.ensure_future(probe())
     await asyncio.sleep(0.3)
     lags.clear()
+    profile = None
+    if os.environ.get("MAGNUS_BENCH_PROFILE"):  # where the GUI thread spends the burst (a .prof file)
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     start = time.perf_counter()
     service = ctx.alerts
     async with service._lock:  # noqa: SLF001 - the service's own raise path, as a monitor run uses it
@@ -213,6 +219,9 @@ async def _burst(ctx: Any, window: Any, loop: Any) -> dict[str, Any]:
     await asyncio.sleep(1.0)  # the throttled repaints after the burst
     stop = True
     await task
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.environ["MAGNUS_BENCH_PROFILE"])
     return {"raised": len(raised), "rows": panel.model.rowCount(), "shown_s": shown,
             "max_lag_ms": max(lags) * 1e3, "p99_lag_ms": sorted(lags)[int(len(lags) * 0.99)] * 1e3}
 

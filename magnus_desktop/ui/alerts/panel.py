@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -106,6 +106,15 @@ class AlertsPanel(QWidget):
         layout.addWidget(self.problems)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_detail(cur.row()))
         self.table.activated.connect(lambda index: self.open_alert(index.row()))
+        # the list follows the model's own (throttled) flush: a burst of alerts is not laid out, measured
+        # and painted in the same turn of the event loop that built its records (bench_alerts: burst)
+        self._after_flush_timer = QTimer(self)
+        self._after_flush_timer.setSingleShot(True)
+        self._after_flush_timer.setInterval(0)
+        self._after_flush_timer.timeout.connect(self._on_model_flushed)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.layoutChanged,
+                       self.model.dataChanged, self.model.modelReset):
+            signal.connect(lambda *_args: self._after_flush_timer.start())
         vm.alerts_changed.connect(self._on_vm_alerts_changed)
         vm.unread_changed.connect(self._on_vm_unread_changed)
         vm.problems_changed.connect(self._on_vm_problems_changed)
@@ -113,15 +122,17 @@ class AlertsPanel(QWidget):
 
     # ---- list ------------------------------------------------------------------------------------
     def _on_vm_alerts_changed(self, alerts: tuple[Alert, ...]) -> None:
-        self.model.set_records([alert_record(a) for a in alerts])
-        self.model.flush()
-        if self.model.rowCount() and not self.table.currentIndex().isValid():
-            self.table.selectRow(0)
-        self._show_detail(self.table.currentIndex().row())
+        self.model.set_records([alert_record(a) for a in alerts])  # shown on the model's next flush
         if alerts:
             unread = sum(1 for a in alerts if a.state == "new")
             set_label(self.header, f"{len(alerts)} alert(s), {unread} unread — newest in the replay at "
                                    f"{max(a.day for a in alerts)}. Click a column title to sort.")
+
+    def _on_model_flushed(self) -> None:
+        """The rows changed: keep a current row and show its detail (state, facts, buttons)."""
+        if self.model.rowCount() and not self.table.currentIndex().isValid():
+            self.table.selectRow(0)
+        self._show_detail(self.table.currentIndex().row())
 
     def _on_vm_unread_changed(self, count: int) -> None:
         self.unread = count
