@@ -81,7 +81,6 @@ class DockSpec:
     size: tuple[int, int] = (0, 0)
     tab_with: str | None = None
     actions: tuple[DockAction, ...] = ()
-    tab_with: str | None = None
 
 
 def _owned(panel: QWidget, vm: object) -> QWidget:
