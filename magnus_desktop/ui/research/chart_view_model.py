@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -45,12 +46,12 @@ class ChartViewModel(SymbolFollower):
             data = await self.ctx.run_compute(chart_data, symbol, bars, interval, day, zone_params(self.ctx.settings),
                                               str(bars.attrs.get("source", "")), self.ctx.settings.research.zone_lookback_days)
         except MarketDataError as exc:
-            if request == self._request:
+            if shiboken6.isValid(self) and request == self._request:
                 self.last = None
                 self.failed.emit(f"No {interval} bars for {symbol}: {exc}")
             return
-        if request != self._request or self.ctx.closed:
-            return  # a newer symbol/day was asked for meanwhile
+        if not shiboken6.isValid(self) or request != self._request or self.ctx.closed:
+            return  # the dock was closed, or a newer symbol/day was asked for meanwhile
         self.last = data
         self.loaded()
         self.chart_changed.emit(data)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, Literal
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -125,12 +126,18 @@ class DeskViewModel(QObject):
                 report = await self._compute()
             except (MarketDataError, ValueError, OSError) as exc:
                 log.warning("research %s failed: %s", self.kind, exc)
+                if not shiboken6.isValid(self):
+                    return
                 self.failed.emit(f"Could not compute the {self.kind}: {exc}")
                 continue
             except Exception as exc:  # a bug must not leave the dock greyed forever: say it, keep running
                 log.exception("research %s failed", self.kind)
+                if not shiboken6.isValid(self):
+                    return
                 self.failed.emit(f"Could not compute the {self.kind} ({type(exc).__name__}: {exc}); see the log.")
                 continue
+            if not shiboken6.isValid(self):
+                return  # the dock was closed meanwhile
             if self._dirty:  # the symbol or day moved meanwhile: this report is already old
                 continue
             self.last_report = report

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -37,12 +38,12 @@ class ReportViewModel(SymbolFollower):
         try:
             doc = await self.ctx.research.report(symbol, day)
         except Exception as exc:  # noqa: BLE001 - any failure is told, the app goes on
-            if request == self._request:
+            if shiboken6.isValid(self) and request == self._request:
                 self.document, self.markdown = None, ""
                 self.failed.emit(f"The {symbol} report could not be built: {exc}")
             return
-        if request != self._request or self.ctx.closed:
-            return
+        if not shiboken6.isValid(self) or request != self._request or self.ctx.closed:
+            return  # the dock was closed, or a newer request was made
         self.document, self.markdown = doc, to_markdown(doc)
         self.loaded()
         self.report_changed.emit(doc, self.markdown)

@@ -6,11 +6,12 @@ import math
 from datetime import date
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -102,29 +103,30 @@ class ScanPanel(QWidget):
         self._apply_preset()
 
     def _lay_out(self) -> None:
+        # three filter pairs per row and the buttons on a row of their own: the dock stays narrow enough
+        # for the window to fit a 1366-px screen beside the Dashboard
         top = QHBoxLayout()
-        for w in (QLabel("Universe"), self.universe, QLabel("Preset"), self.preset, self.scan_button,
-                  self.file_button, self.cancel_button, self.bar):
+        for w in (QLabel("Universe"), self.universe, QLabel("Preset"), self.preset):
             top.addWidget(w)
         top.addStretch(1)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        row1, row2 = QHBoxLayout(), QHBoxLayout()
-        for label, w in (("Price ≥", self.price_min), ("Avg volume ≥", self.volume_min), ("RSI ≥", self.rsi_min),
-                         ("RSI ≤", self.rsi_max), ("IV rank ≥", self.iv_min), ("Sector", self.sector)):
-            row1.addWidget(QLabel(label))
-            row1.addWidget(w)
-        for label, w in (("Distance to", self.sma), ("≥ %", self.dist_min), ("≤ %", self.dist_max),
-                         ("Demand zone ≤ ATR", self.demand_max), ("No earnings within days", self.earnings_clear)):
-            row2.addWidget(QLabel(label))
-            row2.addWidget(w)
-        row1.addStretch(1)
-        row2.addStretch(1)
-        form.addRow(row1)
-        form.addRow(row2)
+        buttons = QHBoxLayout()
+        for w in (self.scan_button, self.file_button, self.cancel_button, self.bar):
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        form = QGridLayout()
+        pairs = (("Price ≥", self.price_min), ("Avg volume ≥", self.volume_min), ("Sector", self.sector),
+                 ("RSI ≥", self.rsi_min), ("RSI ≤", self.rsi_max), ("IV rank ≥", self.iv_min),
+                 ("Distance to", self.sma), ("≥ %", self.dist_min), ("≤ %", self.dist_max),
+                 ("Demand zone ≤ ATR", self.demand_max), ("No earnings within days", self.earnings_clear))
+        for i, (label, w) in enumerate(pairs):
+            row, col = divmod(i, 3)
+            form.addWidget(QLabel(label), row, 2 * col, Qt.AlignmentFlag.AlignRight)
+            form.addWidget(w, row, 2 * col + 1)
+        form.setColumnStretch(6, 1)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(top)
+        box.addLayout(buttons)
         box.addLayout(form)
         box.addWidget(self.table, 1)
         box.addWidget(self.status)

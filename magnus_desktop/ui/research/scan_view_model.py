@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -90,11 +91,15 @@ class ScanViewModel(QObject):
         try:
             result = await self._scan.run(self.progress.emit)
         except Exception as exc:  # noqa: BLE001 - told to the user; the app goes on
-            self.failed.emit(f"The scan failed: {exc}")
+            if shiboken6.isValid(self):
+                self.failed.emit(f"The scan failed: {exc}")
             return
         finally:
             self._scan = None
-            self.running_changed.emit(False)
+            if shiboken6.isValid(self):  # (the dock may be closed by now)
+                self.running_changed.emit(False)
+        if not shiboken6.isValid(self):
+            return
         for token in skipped:
             result.missing[token] = "not a ticker"
         self.last = result
