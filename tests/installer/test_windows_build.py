@@ -95,3 +95,12 @@ def test_msi_holds_every_bundle_file(build, stand_in_bundle: Path, tmp_path: Pat
                            check=True).stdout
     for name in ("MagnusDesktop.exe", "python311.dll", "data.txt"):
         assert name in files
+
+
+def test_windows_requirements_leave_out_what_has_no_windows_wheel(build, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["numpy>=1.26", "llama-cpp-python==0.3.36", "Llama_CPP_Python[server]",'
+        ' "qasync>=0.27; python_version < \'4\'"]\n[project.optional-dependencies]\ninstaller = ["pyinstaller>=6.5"]\n',
+        encoding="utf-8")
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    assert build.windows_requirements() == ["numpy>=1.26", "qasync>=0.27; python_version < '4'", "pyinstaller>=6.5"]
