@@ -18,8 +18,10 @@ apt_install() {
     # the assistant's llama-cpp-python has no wheel on PyPI: pip builds it from source (C/C++, CMake, Ninja)
     pkgs+=(build-essential cmake ninja-build)
     # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
-    # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service)
-    if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer); fi
+    # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service), trayer (a tray host),
+    # nsis + wixl + msitools + osslsigncode (the Windows installer scripts and signature checks)
+    if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer
+                                             nsis wixl msitools osslsigncode desktop-file-utils); fi
     command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for p in "${pkgs[@]}"; do
