@@ -29,7 +29,7 @@ class ReportViewModel(SymbolFollower):
     @asyncSlot()
     async def reload(self) -> None:
         """Build the report of the current symbol and day (the newest request wins)."""
-        if self.ctx.closed or self.day is None:
+        if not self.alive() or self.day is None:
             return
         self._request += 1
         request, symbol, day = self._request, self.symbol, self.day
@@ -37,11 +37,11 @@ class ReportViewModel(SymbolFollower):
         try:
             doc = await self.ctx.research.report(symbol, day)
         except Exception as exc:  # noqa: BLE001 - any failure is told, the app goes on
-            if request == self._request:
+            if self.alive() and request == self._request:
                 self.document, self.markdown = None, ""
                 self.failed.emit(f"The {symbol} report could not be built: {exc}")
             return
-        if request != self._request or self.ctx.closed:
+        if not self.alive() or request != self._request:
             return
         self.document, self.markdown = doc, to_markdown(doc)
         self.loaded()
@@ -53,12 +53,14 @@ class ReportViewModel(SymbolFollower):
         if self.document is None:
             self.failed.emit("No report to export yet.")
             return
+        symbol = self.document["symbol"]
         suffix = Path(path).suffix.lower()
         text = (json.dumps(self.document, indent=1, ensure_ascii=False) if suffix == ".json"
                 else html if suffix in (".html", ".htm") else self.markdown)
         try:
             await self.ctx.run_db(Path(path).write_text, text, "utf-8")
         except OSError as exc:
-            self.failed.emit(f"The report could not be written to {path}: {exc.strerror or exc}")
+            if self.alive():
+                self.failed.emit(f"The report could not be written to {path}: {exc.strerror or exc}")
             return
-        self.ctx.report(f"Research report of {self.document['symbol']} written to {path}")
+        self.ctx.report(f"Research report of {symbol} written to {path}")
