@@ -119,3 +119,17 @@ def test_scan_is_cancellable_and_lists_symbols_without_bars(qtbot, app_vm: AppVi
     assert "cancelled after" in panel.status.text()
     assert result.missing and all(s not in ("SPY", "AAPL", "GOOG") for s in result.missing)  # offline: no bars
     assert panel.scan_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_a_dock_closed_while_loading_gets_no_late_signal(qtbot, app_vm: AppViewModel, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                          run: LoopRunner) -> None:
+    import shiboken6
+
+    panel = research_chart_dock(app_vm)
+    panel.show()
+    vm = panel.vm
+    ctx.symbol.set("NVDA", "test")  # no bars: the reload ends in the failure branch
+    vm.reload()
+    shiboken6.delete(panel)  # the dock goes while the fetch is pending
+    run.idle(0.5)  # the pending reload finishes without emitting on a deleted object
+    assert not shiboken6.isValid(vm)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -34,7 +33,7 @@ class ChartViewModel(SymbolFollower):
     @asyncSlot()
     async def reload(self) -> None:
         """Fetch and compute the chart of the current symbol and day; the newest request wins."""
-        if self.ctx.closed or self.day is None:
+        if not self.alive() or self.day is None:
             return
         self._request += 1
         request, symbol, interval = self._request, self.symbol, self.interval
@@ -46,12 +45,12 @@ class ChartViewModel(SymbolFollower):
             data = await self.ctx.run_compute(chart_data, symbol, bars, interval, day, zone_params(self.ctx.settings),
                                               str(bars.attrs.get("source", "")), self.ctx.settings.research.zone_lookback_days)
         except MarketDataError as exc:
-            if shiboken6.isValid(self) and request == self._request:
+            if self.alive() and request == self._request:
                 self.last = None
                 self.failed.emit(f"No {interval} bars for {symbol}: {exc}")
             return
-        if not shiboken6.isValid(self) or request != self._request or self.ctx.closed:
-            return  # the dock was closed, or a newer symbol/day was asked for meanwhile
+        if not self.alive() or request != self._request:
+            return  # deleted meanwhile, or a newer symbol/day was asked for
         self.last = data
         self.loaded()
         self.chart_changed.emit(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QWidget
@@ -59,6 +60,10 @@ class SymbolFollower(QObject):
         self._dirty = True
         if self._visible:
             self._timer.start()
+
+    def alive(self) -> bool:
+        """False once the dock (and this view model) was deleted while an await was pending."""
+        return shiboken6.isValid(self) and not self.ctx.closed
 
     def loaded(self) -> None:
         self._dirty = False

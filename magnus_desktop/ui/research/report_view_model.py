@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
@@ -30,7 +29,7 @@ class ReportViewModel(SymbolFollower):
     @asyncSlot()
     async def reload(self) -> None:
         """Build the report of the current symbol and day (the newest request wins)."""
-        if self.ctx.closed or self.day is None:
+        if not self.alive() or self.day is None:
             return
         self._request += 1
         request, symbol, day = self._request, self.symbol, self.day
@@ -38,12 +37,12 @@ class ReportViewModel(SymbolFollower):
         try:
             doc = await self.ctx.research.report(symbol, day)
         except Exception as exc:  # noqa: BLE001 - any failure is told, the app goes on
-            if shiboken6.isValid(self) and request == self._request:
+            if self.alive() and request == self._request:
                 self.document, self.markdown = None, ""
                 self.failed.emit(f"The {symbol} report could not be built: {exc}")
             return
-        if not shiboken6.isValid(self) or request != self._request or self.ctx.closed:
-            return  # the dock was closed, or a newer request was made
+        if not self.alive() or request != self._request:
+            return
         self.document, self.markdown = doc, to_markdown(doc)
         self.loaded()
         self.report_changed.emit(doc, self.markdown)
@@ -54,12 +53,14 @@ class ReportViewModel(SymbolFollower):
         if self.document is None:
             self.failed.emit("No report to export yet.")
             return
+        symbol = self.document["symbol"]
         suffix = Path(path).suffix.lower()
         text = (json.dumps(self.document, indent=1, ensure_ascii=False) if suffix == ".json"
                 else html if suffix in (".html", ".htm") else self.markdown)
         try:
             await self.ctx.run_db(Path(path).write_text, text, "utf-8")
         except OSError as exc:
-            self.failed.emit(f"The report could not be written to {path}: {exc.strerror or exc}")
+            if self.alive():
+                self.failed.emit(f"The report could not be written to {path}: {exc.strerror or exc}")
             return
-        self.ctx.report(f"Research report of {self.document['symbol']} written to {path}")
+        self.ctx.report(f"Research report of {symbol} written to {path}")

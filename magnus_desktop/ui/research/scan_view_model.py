@@ -70,12 +70,14 @@ class ScanViewModel(QObject):
     @asyncSlot(str, object, str)
     async def start(self, universe: str, screen: ScreenFilter, file: str = "") -> None:
         """Scan ``universe`` (or the tickers of ``file`` when given) with ``screen``."""
-        if self._scan is not None or self.ctx.closed or self.ctx.clock is None:
+        if self._scan is not None or self.ctx.closed or self.ctx.clock is None or not shiboken6.isValid(self):
             return
         skipped: list[str] = []
         try:
             if file:
                 symbols, skipped = await self.ctx.run_compute(read_universe_file, file)
+                if not shiboken6.isValid(self):
+                    return
                 universe = f"file {file}"
             else:
                 symbols = self.symbols_of(universe)
@@ -89,21 +91,27 @@ class ScanViewModel(QObject):
         self._scan = UniverseScan(self.ctx, symbols, universe, screen, day, zone_params(self.ctx.settings))
         self.running_changed.emit(True)
         try:
-            result = await self._scan.run(self.progress.emit)
+            result = await self._scan.run(self._on_progress)
         except Exception as exc:  # noqa: BLE001 - told to the user; the app goes on
             if shiboken6.isValid(self):
                 self.failed.emit(f"The scan failed: {exc}")
             return
         finally:
             self._scan = None
-            if shiboken6.isValid(self):  # (the dock may be closed by now)
+            if shiboken6.isValid(self):
                 self.running_changed.emit(False)
         if not shiboken6.isValid(self):
-            return
+            return  # the dock was closed during the scan
         for token in skipped:
             result.missing[token] = "not a ticker"
         self.last = result
         self.finished.emit(result)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if shiboken6.isValid(self):
+            self.progress.emit(done, total)
+        elif self._scan is not None:
+            self._scan.cancel()  # nobody is watching any more
 
     def cancel(self) -> None:
         if self._scan is not None:
