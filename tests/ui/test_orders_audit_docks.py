@@ -55,7 +55,8 @@ def test_a_new_paper_order_and_a_rejection_show_keyed_by_order_ref(run: LoopRunn
     assert orders_panel.empty.isVisible()
     put = ctx.orders.new_ticket(PUT, "SELL", 1)
     run(ctx.orders.place_order(put))
-    run.until(lambda: put.order_ref in _by_ref(orders_panel))
+    # the row appears with "submitted" (working), then turns "filled" on the next status: wait for that one
+    run.until(lambda: _by_ref(orders_panel).get(put.order_ref, {}).get("state") == "filled")
     fill = ctx.orders.fill_of(put.order_ref)
     row = _by_ref(orders_panel)[put.order_ref]
     assert fill is not None and (row["state"], row["filled_qty"], row["avg_fill_price"]) == ("filled", 1, fill.price)
@@ -63,7 +64,7 @@ def test_a_new_paper_order_and_a_rejection_show_keyed_by_order_ref(run: LoopRunn
     call = ctx.orders.new_ticket(CALL, "SELL", 1)
     with pytest.raises(OrderRejected):
         run(ctx.orders.place_order(call))
-    run.until(lambda: call.order_ref in _by_ref(orders_panel))
+    run.until(lambda: _by_ref(orders_panel).get(call.order_ref, {}).get("state") == "rejected")
     records = orders_panel.model.records()
     assert [r["order_ref"] for r in records] == [call.order_ref, put.order_ref]  # newest activity first
     assert records[0]["state"] == "rejected" and "covered call" in records[0]["message"]
