@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 import tempfile
 from datetime import date
@@ -63,7 +62,6 @@ def run_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         print(f"{PROG}: error: the question is empty", file=sys.stderr)
         return EXIT_USAGE
-    logging.getLogger("magnus_desktop").setLevel(logging.WARNING)
     result = asyncio.run(ask_once(args.question, args.ask_replay_date))
     if isinstance(result, str):
         print(f"{PROG}: error: {result}", file=sys.stderr)
