@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 from magnus_desktop.services.alerts import assistant_tools as alerts_tools
 from magnus_desktop.services.history import assistant_tools as history_tools
+from magnus_desktop.services.kalshi import assistant_tools as kalshi_tools
 from magnus_desktop.services.market import assistant_tools as market_tools
 from magnus_desktop.services.orders import assistant_tools as orders_tools
 from magnus_desktop.services.portfolio import assistant_tools as portfolio_tools
+from magnus_desktop.services.predictor import assistant_tools as predictor_tools
 from magnus_desktop.services.watchlists import assistant_tools as watchlists_tools
 
 if TYPE_CHECKING:
@@ -22,4 +24,4 @@ if TYPE_CHECKING:
 
 PROVIDERS: tuple[Callable[[ToolRegistry, AppContext], None], ...] = (
     market_tools.register, portfolio_tools.register, orders_tools.register, watchlists_tools.register,
-    history_tools.register, alerts_tools.register)
+    history_tools.register, alerts_tools.register, predictor_tools.register, kalshi_tools.register)
