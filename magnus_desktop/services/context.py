@@ -37,6 +37,7 @@ from magnus_desktop.services.credentials.db_url import db_url_account, join_db_u
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.history import HistoryService
+from magnus_desktop.services.kalshi.nfl_markets import nfl_probability_provider
 from magnus_desktop.services.kalshi.nfl_service import NflModelService
 from magnus_desktop.services.kalshi.service import KalshiService
 from magnus_desktop.services.market.live import LiveQuoteSources
@@ -161,6 +162,8 @@ class AppContext:
         self.nfl = NflModelService(self.executors)
         #: Kalshi prediction markets: cached markets offline, live ones (and orders) online
         self.kalshi = KalshiService(self)
+        # the NFL Elo model plugs into Kalshi's NFL game markets once a results file is evaluated
+        self.nfl.evaluated.connect(self._on_nfl_evaluated)
         #: the assistant's knowledge index: bundled knowledge base + notes folder, indexed off the loop
         self.knowledge = KnowledgeService(self)
         #: the private assistant: router + tools over these services, a local model on its own thread
@@ -181,6 +184,11 @@ class AppContext:
         self._session_task: asyncio.Task[None] | None = None
         self._started: list[Service] = []
         self._closed = False
+
+    def _on_nfl_evaluated(self, _evaluation: object) -> None:
+        """A results file was evaluated: its Elo probabilities price Kalshi's NFL game markets (the
+        Kalshi dock's Model column, the ticket's edge, the mispricing monitor)."""
+        self.kalshi.set_probability_provider(nfl_probability_provider(self.nfl.probability_for))
 
     # ---- plumbing -------------------------------------------------------------------------------
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
