@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,18 @@ def test_spx_has_iv_rank_wheel_candidates_and_the_demo_position(capsys: pytest.C
     assert doc["wheel_candidates"] and all(r["right"] == "P" for r in doc["wheel_candidates"])
     assert doc["position"] is not None and all(q < 0 for q in doc["position"]["qty"])  # the demo's short puts
     assert doc["analysts"]["income"]["numbers"]["candidates"] == len(doc["wheel_candidates"])
+    # p_win beside prob_otm: the bundled model's, scored like the scanner's rows (one model, one path)
+    from magnus_desktop.services.market.recorded import ReplayMarketData
+    from magnus_desktop.services.predictor.model import PredictorModel
+    from magnus_desktop.services.predictor.scoring import CandidateScorer
+    from magnus_desktop.services.predictor.service import BUNDLED_MODEL
+
+    scorer = CandidateScorer(ReplayMarketData.from_resources(), PredictorModel.load(BUNDLED_MODEL))
+    for r in doc["wheel_candidates"]:
+        und = ReplayMarketData.from_resources().und_price(date(2018, 2, 6))
+        expected = scorer.p_win_many("SPXW", date(2018, 2, 6), ["P"], [r["strike"]], [und], [r["iv"]],
+                                     [abs(r["delta"])], [r["dte"]])[0]
+        assert r["p_win"] == pytest.approx(expected, abs=1e-3) and 0 < r["p_win"] < 1
 
 
 def test_stale_and_missing_say_so(capsys: pytest.CaptureFixture[str]) -> None:

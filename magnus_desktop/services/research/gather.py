@@ -8,8 +8,10 @@ there is none; sector: the bundled S&P 500 list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+
+import pandas as pd
 
 from magnus_desktop.analytics.zones import ZoneParams
 from magnus_desktop.models.domain import PositionSnapshot
@@ -81,4 +83,23 @@ def offline_inputs(symbol: str, day: date, market: ReplayMarketData, settings: S
     return ReportInputs(symbol=symbol, day=day, bars=bars, bars_source=source, bars_error=error, chains=chains,
                         chain_note=note, earnings=earnings, sector=sector, sector_note=sector_note,
                         positions=positions, zone_params=zone_params(settings), zone_lookback=lookback,
-                        scan_params=scan_params_from_settings(settings))
+                        scan_params=scan_params_from_settings(settings), p_win=_offline_p_win(market))
+
+
+def _offline_p_win(market: ReplayMarketData) -> Callable[[pd.DataFrame, pd.DataFrame, date],
+                                                         tuple[pd.DataFrame, bool, str]]:
+    """The wheel candidates' ``p_win`` headless: the trader's model file, else the bundled one (as the app)."""
+    from magnus_desktop.services.predictor.scoring import CandidateScorer
+    from magnus_desktop.services.predictor.service import (
+        BUNDLED_MODEL,
+        default_model_path,
+        load_model_or_fallback,
+    )
+    from magnus_desktop.services.scanner.service import with_p_win
+
+    path = default_model_path()
+    if not path.exists():
+        path = BUNDLED_MODEL
+    model, reason = load_model_or_fallback(path)
+    scorer = CandidateScorer(market, model, reason)
+    return lambda rows, chain, day: with_p_win(scorer, path == BUNDLED_MODEL, rows, chain, day)

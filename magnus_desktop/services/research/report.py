@@ -15,7 +15,7 @@ at the strike nearest the underlying, nearest expiry with DTE ≥ 7 (``analytics
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -62,6 +62,9 @@ class ReportInputs:
     #: zones are searched in the last this many bars (plus the ATR warm-up)
     zone_lookback: int = 250
     scan_params: ScanParams = field(default_factory=ScanParams)
+    #: scores scanner rows with the predictor's ``p_win`` (``services.scanner.service.with_p_win`` bound to
+    #: a scorer): ``(rows, chain, day) -> (rows, has_p_win, note)``; None = no predictor
+    p_win: Callable[[pd.DataFrame, pd.DataFrame, date], tuple[pd.DataFrame, bool, str]] | None = None
 
 
 def _num(x: Any, nd: int = 4) -> float | None:
@@ -142,10 +145,15 @@ def _wheel(inp: ReportInputs) -> list[dict[str, Any]]:
     days = sorted(d for d in inp.chains if d <= inp.day)
     if not days or days[-1] != inp.day:
         return []
-    rows = scan(inp.chains[days[-1]], inp.scan_params, as_of=days[-1])
+    chain = inp.chains[days[-1]]
+    rows = scan(chain, inp.scan_params, as_of=days[-1])
     rows = rows[rows["right"] == "P"].head(5) if len(rows) else rows
     keep = ("underlying", "expiry", "dte", "strike", "right", "bid", "iv", "delta", "prob_otm",
             "annualized_return", "score")
+    if inp.p_win is not None and len(rows):
+        rows, has_p_win, _note = inp.p_win(rows, chain, days[-1])
+        if has_p_win:
+            keep = (*keep[:9], "p_win", *keep[9:])
     out = []
     for r in rows.to_dict("records"):
         rec = {k: r.get(k) for k in keep}
@@ -303,9 +311,11 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         lines.append(iv.get("message") or "No option chain.")
     lines += ["", "## Best wheel candidates (cash-secured puts)", ""]
     if doc["wheel_candidates"]:
-        lines += ["| expiry | dte | strike | bid | iv | delta | ann. return | score |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["| expiry | dte | strike | bid | iv | delta | P(OTM) | p_win | ann. return | score |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['expiry']} | {r['dte']} | {_fmt(r['strike'])} | {_fmt(r['bid'])} | {_fmt(r['iv'], True)} | "
-                  f"{_fmt(r['delta'])} | {_fmt(r['annualized_return'], True)} | {_fmt(r['score'])} |"
+                  f"{_fmt(r['delta'])} | {_fmt(r['prob_otm'], True)} | {_fmt(r.get('p_win'), True)} | "
+                  f"{_fmt(r['annualized_return'], True)} | {_fmt(r['score'])} |"
                   for r in doc["wheel_candidates"]]
     else:
         lines.append("None (no chain on this day, or nothing passes the scanner filters).")

@@ -17,7 +17,7 @@ from magnus_desktop.services.research.earnings import EarningsInfo, EarningsSour
 from magnus_desktop.services.research.gather import chain_history, zone_params
 from magnus_desktop.services.research.report import ReportInputs, build_report
 from magnus_desktop.services.research.sectors import SectorDataError, sector_of
-from magnus_desktop.services.scanner.service import scan_params_from_settings
+from magnus_desktop.services.scanner.service import scan_params_from_settings, with_p_win
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -138,7 +138,13 @@ class ResearchService:
                             chain_note=note, earnings=earnings, sector=sector, sector_note=sector_note,
                             positions=positions, zone_params=zone_params(settings),
                             zone_lookback=settings.research.zone_lookback_days,
-                            scan_params=scan_params_from_settings(settings))
+                            scan_params=scan_params_from_settings(settings),
+                            p_win=self._p_win)
+
+    def _p_win(self, rows: pd.DataFrame, chain: pd.DataFrame, day: date) -> tuple[pd.DataFrame, bool, str]:
+        """The wheel candidates' ``p_win`` from the app's predictor (the scanner's scoring)."""
+        predictor = self._ctx.predictor
+        return with_p_win(predictor.scorer, predictor.bundled, rows, chain, day)
 
     def forget(self) -> None:
         """Drop cached bars (a new source connected)."""

@@ -24,6 +24,7 @@ from magnus_desktop.analytics.scanner import ScanParams, scan
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.protocols import MarketDataError
 from magnus_desktop.services.predictor.dataset import DatasetError
+from magnus_desktop.services.predictor.scoring import CandidateScorer
 from magnus_desktop.services.scanner.hints import loosen_hints, no_later_expiry
 from magnus_desktop.services.settings import Settings
 
@@ -207,28 +208,33 @@ class ScannerService:
         return ScanOutcome(day, params, rows, hints, nothing_later, last_day, has_p_win=has_p_win, p_win_note=note)
 
     def _with_p_win(self, rows: pd.DataFrame, chain: pd.DataFrame, day: date) -> tuple[pd.DataFrame, bool, str]:
-        """``rows`` with a ``p_win`` column scored by the predictor (one vectorised call per root), and
-        the note for the column's tooltip; without a usable model or market features for ``day``
-        the rows come back unchanged and the note says why (blocking: a worker thread)."""
+        """``rows`` with the predictor's ``p_win`` (see :func:`with_p_win`; blocking: a worker thread)."""
         predictor = self._ctx.predictor
-        scorer = predictor.scorer
-        if scorer.model is None:
-            return rows, False, f"p_win unavailable: {scorer.fallback}"
-        brier = scorer.model.oos_brier
-        note = (f"model {scorer.model.version}{' (bundled)' if predictor.bundled else ''}"
-                + (f" · out-of-sample Brier {brier:.3f}" if brier is not None else ""))
-        if not len(rows):
-            return rows, True, note
-        keys = ["underlying", "expiry", "strike", "right"]
-        und = rows[keys].merge(chain[[*keys, "und_price"]].drop_duplicates(keys), on=keys, how="left")["und_price"]
-        rows = rows.assign(und_price=und.to_numpy(float))
-        p_win = np.full(len(rows), np.nan)
-        try:
-            for root, idx in rows.groupby("underlying").indices.items():
-                part = rows.iloc[idx]
-                p_win[idx] = scorer.p_win_many(str(root), day, part["right"].to_numpy(), part["strike"].to_numpy(float),
-                                               part["und_price"].to_numpy(float), part["iv"].to_numpy(float),
-                                               np.abs(part["delta"].to_numpy(float)), part["dte"].to_numpy(float))
-        except DatasetError as exc:
-            return rows.drop(columns="und_price"), False, f"p_win unavailable on {day}: {exc}"
-        return rows.drop(columns="und_price").assign(p_win=p_win), True, note
+        return with_p_win(predictor.scorer, predictor.bundled, rows, chain, day)
+
+
+def with_p_win(scorer: CandidateScorer, bundled: bool, rows: pd.DataFrame, chain: pd.DataFrame,
+               day: date) -> tuple[pd.DataFrame, bool, str]:
+    """Scanner ``rows`` (``SCAN_COLUMNS``) of ``chain`` with a ``p_win`` column scored by ``scorer`` (one
+    vectorised booster call per chain root), and the note naming the model and its out-of-sample Brier;
+    without a usable model or market features for ``day`` the rows come back unchanged and the note
+    says why. Returns ``(rows, has_p_win, note)``."""
+    if scorer.model is None:
+        return rows, False, f"p_win unavailable: {scorer.fallback}"
+    brier = scorer.model.oos_brier
+    note = (f"model {scorer.model.version}{' (bundled)' if bundled else ''}"
+            + (f" · out-of-sample Brier {brier:.3f}" if brier is not None else ""))
+    if not len(rows):
+        return rows, True, note
+    keys = ["underlying", "expiry", "strike", "right"]
+    und = rows[keys].merge(chain[[*keys, "und_price"]].drop_duplicates(keys), on=keys, how="left")["und_price"]
+    p_win = np.full(len(rows), np.nan)
+    try:
+        for root, idx in rows.groupby("underlying").indices.items():
+            part = rows.iloc[idx]
+            p_win[idx] = scorer.p_win_many(str(root), day, part["right"].to_numpy(), part["strike"].to_numpy(float),
+                                           und.to_numpy(float)[idx], part["iv"].to_numpy(float),
+                                           np.abs(part["delta"].to_numpy(float)), part["dte"].to_numpy(float))
+    except DatasetError as exc:
+        return rows, False, f"p_win unavailable on {day}: {exc}"
+    return rows.assign(p_win=p_win), True, note
