@@ -12,6 +12,9 @@ Black-Scholes model-priced, except the rows from the recorded SPXW chain (real b
 is the real price path (``--label expiry``: expired OTM; ``--label target``: profit target before
 the stop). The model file is ``<data dir>/predictor/model.json`` unless ``--model PATH``.
 
+``import FILE... [--no-train] [--format table|json]`` reads Magic8 signal-history exports
+(``services.predictor.magic8``), stores their signals de-duplicated, and trains one model per strategy
+on everything stored (time-ordered test; "too little data" says how much is needed).
 ``evaluate --format json`` prints ``{"per_year": {YEAR: scores}, "overall": scores,
 "calibration_curve", "pnl_by_decile", "settings"}``; ``scores`` has ``n, auc, brier, log_loss,
 brier_bs_prob_otm, brier_majority, avg_pnl_all, avg_pnl_filtered`` (P&L USD per share of one short
@@ -92,6 +95,10 @@ def add_predictor_parser(subparsers: Any) -> argparse.ArgumentParser:
     which.add_argument("--strike", type=float, help="strike, USD per share")
     which.add_argument("--delta", type=float, help="target |delta| (0-0.5): the strike is solved from it")
     pr.add_argument("--iv", type=float, help="volatility, annualised decimal (default: VIX/100 for SPY, 20-day realized vol)")
+    im = actions.add_parser("import", help="import Magic8 signal-history exports and learn a win probability per strategy")
+    im.add_argument("files", nargs="+", metavar="FILE", help="Magic8 profit/trades/delta CSV exports")
+    im.add_argument("--no-train", action="store_true", help="only import (store) the signals")
+    im.add_argument("--format", choices=("table", "json"), default="table")
     return p
 
 
@@ -226,13 +233,61 @@ def _predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Import Magic8 exports into ``<data dir>/predictor/magic8_signals.jsonl`` (de-duplicated across
+    imports), then train per strategy on everything stored. JSON: ``{"files": [{"file", "layout",
+    "signals", "skipped": {reason: count}, "skipped_lines": [{"line", "reason"}]}], "stored": {"added",
+    "already_stored", "total"}, "strategies": {name: {...train_by_strategy...}}}``."""
+    from magnus_desktop.services.market.recorded import ReplayMarketData
+    from magnus_desktop.services.predictor.magic8 import (
+        Magic8FormatError,
+        load_signals,
+        read_export,
+        store_signals,
+        train_by_strategy,
+    )
+    from magnus_desktop.services.predictor.service import default_model_path
+
+    store = default_model_path().with_name("magic8_signals.jsonl")
+    files, signals = [], []
+    try:
+        results = [read_export(f) for f in args.files]
+    except Magic8FormatError as exc:
+        raise _UsageError(str(exc)) from None
+    for r in results:
+        signals += r.signals
+        files.append({"file": str(r.path), "layout": r.layout, "signals": len(r.signals),
+                      "skipped": r.skipped_by_reason(),
+                      "skipped_lines": [{"line": line, "reason": why} for line, why in r.skipped[:50]]})
+    added, known = store_signals(store, signals)
+    stored = load_signals(store)
+    strategies = {} if args.no_train else train_by_strategy(stored, ReplayMarketData.from_resources(), store.parent)
+    out = {"files": files, "stored": {"added": added, "already_stored": known, "total": len(stored)},
+           "strategies": strategies}
+    if args.format == "json":
+        print(json.dumps(out, indent=2, default=str))
+        return EXIT_OK
+    for f in files:
+        skipped = ", ".join(f"{n} {why}" for why, n in f["skipped"].items()) or "none"
+        note = "" if f["layout"] == "profit" else " (no trade outcomes in this layout)"
+        print(f"{f['file']}: {f['layout']}{note}; {f['signals']} signals; skipped: {skipped}")
+    print(f"stored {added} new signals ({known} already stored); {len(stored)} in {store}")
+    for name, r in strategies.items():
+        if r["trained"]:
+            print(f"{name}: trained on {r['n_train']}, tested on {r['n_test']} (from {r['first_test_day']}): "
+                  f"AUC {r['auc']:.3f}, Brier {r['brier']:.4f} vs majority {r['brier_majority']:.4f}")
+        else:
+            print(f"{name}: not trained: {r['message']}")
+    return EXIT_OK
+
+
 def run_predictor(args: argparse.Namespace) -> int:
     from magnus_desktop.services.market.recorded import MarketDataError
     from magnus_desktop.services.predictor.dataset import DatasetError
     from magnus_desktop.services.predictor.model import PredictorError
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    action = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.predictor_action]
+    action = {"train": _train, "evaluate": _evaluate, "predict": _predict, "import": _import}[args.predictor_action]
     try:
         return action(args)
     except (_UsageError, DatasetError, PredictorError, MarketDataError) as exc:
