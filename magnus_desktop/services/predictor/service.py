@@ -168,6 +168,34 @@ class PredictorService:
         await self._executors.run(EXECUTOR, write)
         return {**result, "day_step": day_step, "file": str(self.evaluation_path), "shipped": False}
 
+    async def import_magic8(self, paths: list[Path]) -> dict[str, Any]:
+        """Import Magic8 exports (``services.predictor.magic8``) into ``magic8_signals.jsonl`` beside the
+        model file and train per strategy on everything stored (predictor executor).
+
+        Returns:
+            ``{"files": [(name, layout, signals, {reason: count})], "added", "total", "strategies"}``.
+
+        Raises:
+            Magic8FormatError: a file is unreadable or not a Magic8 export (nothing is stored).
+        """
+        def run() -> dict[str, Any]:
+            from magnus_desktop.services.predictor.magic8 import (
+                load_signals,
+                read_export,
+                store_signals,
+                train_by_strategy,
+            )
+
+            results = [read_export(p) for p in paths]
+            store = self.model_path.with_name("magic8_signals.jsonl")
+            added, _known = store_signals(store, [s for r in results for s in r.signals])
+            stored = load_signals(store)
+            return {"files": [(r.path.name, r.layout, len(r.signals), r.skipped_by_reason()) for r in results],
+                    "added": added, "total": len(stored),
+                    "strategies": train_by_strategy(stored, self._market, store.parent)}
+
+        return await self._executors.run(EXECUTOR, run)
+
     async def p_win_of(self, underlying: str, day: date, right: str, strike: float, und_price: float,
                        bid: float, ask: float, dte: int) -> tuple[float | None, str]:
         """``p_win`` of selling one contract on ``day`` at its quote (the ticket): IV solved from the mid

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDateEdit,
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -87,6 +88,10 @@ class PredictorPanel(QWidget):
         self.evaluate_button.setObjectName("predictor_evaluate")
         self.evaluate_button.setToolTip("Train on earlier years, test on the next, year by year (purged by the max "
                                         "DTE), against the majority class and Black-Scholes P(OTM): several minutes")
+        self.magic8_button = QPushButton("Import Magic8 history…")
+        self.magic8_button.setObjectName("predictor_magic8")
+        self.magic8_button.setToolTip("Magic8 / DiscordTrading profit exports (CSV): the signals are stored and a "
+                                      "model is trained per strategy once it has enough of them")
         self.years = QTableWidget(0, len(YEAR_COLUMNS) + 1)
         self.years.setObjectName("predictor_years")
         self.years.setHorizontalHeaderLabels(["Test year", *(h for _, h, _ in YEAR_COLUMNS)])
@@ -106,6 +111,7 @@ class PredictorPanel(QWidget):
         vm.message.connect(lambda text, error: set_label(self.status, text, text_color("loss") if error else None))
         self.retrain_button.clicked.connect(self.retrain)
         self.evaluate_button.clicked.connect(vm.evaluate)
+        self.magic8_button.clicked.connect(self.choose_magic8_files)
         self.show_card(vm.card())
         vm.load_evaluation()
 
@@ -122,6 +128,7 @@ class PredictorPanel(QWidget):
         window.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.magic8_button)
         buttons.addWidget(self.retrain_button)
         buttons.addWidget(self.evaluate_button)
         mb.addLayout(window)
@@ -222,6 +229,12 @@ class PredictorPanel(QWidget):
         set_label(self.status, "Building the training set…")
         self.vm.retrain(start, end)
 
+    def choose_magic8_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import Magic8 signal history", "", "CSV exports (*.csv)")
+        if paths:
+            set_label(self.status, f"Importing {len(paths)} file(s)…")
+            self.vm.import_magic8(paths)
+
     def _on_vm_progress(self, stage: str, fraction: float) -> None:
         self.progress.setValue(int(max(0.0, min(fraction, 1.0)) * 1000))
         self.progress.setFormat(f"{stage} — %p%")
@@ -230,5 +243,6 @@ class PredictorPanel(QWidget):
         self.progress.setVisible(busy)
         self.retrain_button.setEnabled(not busy)
         self.evaluate_button.setEnabled(not busy)
+        self.magic8_button.setEnabled(not busy)
         if busy:
             self.progress.setValue(0)

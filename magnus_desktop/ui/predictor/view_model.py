@@ -94,3 +94,29 @@ class PredictorViewModel(QObject):
                 self.message.emit("Evaluation done.", False)
         finally:
             self._set_busy(False)
+
+    @asyncSlot(object)
+    async def import_magic8(self, paths: list[str]) -> None:
+        """Import Magic8 signal-history exports and train per strategy; the outcome is a ``message``."""
+        from pathlib import Path
+
+        from magnus_desktop.services.predictor.magic8 import Magic8FormatError
+
+        if self.busy:
+            return
+        self._set_busy(True)
+        try:
+            out = await self._ctx.predictor.import_magic8([Path(p) for p in paths])
+        except Magic8FormatError as exc:
+            self.message.emit(f"Import refused, nothing stored: {exc}", True)
+        except OSError as exc:
+            self.message.emit(f"The signals could not be stored: {exc}", True)
+        else:
+            files = "; ".join(f"{name}: {layout}, {n} signals"
+                              + (f" ({', '.join(f'{c} {why}' for why, c in skipped.items())} skipped)" if skipped else "")
+                              for name, layout, n, skipped in out["files"])
+            models = "; ".join(f"{name}: AUC {r['auc']:.3f}, Brier {r['brier']:.4f} vs majority {r['brier_majority']:.4f}"
+                               if r["trained"] else f"{name}: {r['message']}" for name, r in out["strategies"].items())
+            self.message.emit(f"{files}. {out['added']} new signals, {out['total']} stored. {models}", False)
+        finally:
+            self._set_busy(False)

@@ -65,3 +65,25 @@ async def test_card_evaluation_and_a_too_short_retrain(qtbot, ctx: AppContext, s
     assert "Retraining failed" in panel.status.text()
     assert ctx.predictor.scorer.model is model_before  # the bundled model stays
     assert not (tmp_path / "data" / "predictor" / "model.json").exists()
+
+
+@pytest.mark.asyncio
+async def test_magic8_import_from_the_dock_reports_counts_and_bad_files(qtbot, ctx: AppContext, tmp_path: Path) -> None:
+    from tests.unit.predictor.test_magic8 import LATEST, _real_rows
+
+    vm = PredictorViewModel(ctx)
+    panel = PredictorPanel(vm)
+    qtbot.addWidget(panel)
+    good = tmp_path / "profit.csv"
+    rows = _real_rows("2016-01-04", "2016-02-26", ("Vertical",))
+    good.write_text("\n".join([LATEST, *rows, rows[0]]) + "\n")  # one duplicate
+    vm.import_magic8([str(good)])
+    await wait_for(lambda: not vm.busy and "stored" in panel.status.text(), timeout=60)
+    text = panel.status.text()
+    assert f"{len(rows)} signals (1 duplicate skipped)" in text and f"{len(rows)} new signals" in text
+    assert "Vertical: too little data" in text
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b\n1,2\n")
+    vm.import_magic8([str(bad)])
+    await wait_for(lambda: not vm.busy and "refused" in panel.status.text(), timeout=60)
+    assert "notes.csv: unknown layout" in panel.status.text()
