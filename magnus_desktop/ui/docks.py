@@ -216,7 +216,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
     DockSpec("dock_nfl", "NFL model", Area.TopDockWidgetArea, nfl_dock, tab_with="dock_watchlists",
-             actions=(DockAction("File", "Open NFL results file…", "open_dialog"),)),
+             actions=(DockAction("File", "Open NFL results file…", "open_dialog", "Ctrl+Alt+N"),)),
     DockSpec("dock_kalshi", "Kalshi", Area.TopDockWidgetArea, kalshi_dock, tab_with="dock_watchlists"),
     DockSpec("dock_research_chart", "Chart", Area.TopDockWidgetArea, research_chart_dock, tab_with="dock_dashboard"),
     DockSpec("dock_research_report", "Research report", Area.TopDockWidgetArea, research_report_dock,
