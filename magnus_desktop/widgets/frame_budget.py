@@ -75,7 +75,14 @@ def track(source: Deferred) -> None:
 def settled() -> bool:
     """True when no queued update waits on the scheduler and no tracked source holds one (what a
     screenshot or a test waits for instead of a fixed sleep)."""
-    return scheduler().pending() == 0 and not any(source.has_pending() for source in list(_deferred))
+    if scheduler().pending():
+        return False
+    for source in list(_deferred):
+        if not shiboken6.isValid(source):  # its Qt object is gone (a closed window): it can never show anything
+            _deferred.discard(source)
+        elif source.has_pending():
+            return False
+    return True
 
 
 def scheduler() -> FrameScheduler:

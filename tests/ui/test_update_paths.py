@@ -166,3 +166,21 @@ def test_settled_waits_for_a_pushed_throttle_value(qtbot) -> None:  # type: igno
     assert not frame_budget.settled()
     qtbot.waitUntil(frame_budget.settled, timeout=2000)
     assert shown == [1]
+
+
+def test_a_source_whose_widget_is_gone_never_holds_settled_back(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A closed window's throttle (its Qt object deleted, a Python reference left somewhere) can never
+    show its pending value: ``settled`` must not wait for it (it waited forever before)."""
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    from magnus_desktop.widgets import frame_budget
+    from magnus_desktop.widgets.throttle import Throttle
+
+    owner = QWidget()
+    throttle = Throttle(lambda _v: None, hz=0.5, parent=owner)
+    qtbot.waitUntil(frame_budget.settled)
+    throttle.push(1)
+    assert throttle.has_pending() and not frame_budget.settled()
+    shiboken6.delete(owner)  # deletes the throttle's Qt object too; `throttle` is still referenced here
+    assert throttle.has_pending() and frame_budget.settled()

@@ -103,8 +103,8 @@ class ScanPanel(QWidget):
         self._apply_preset()
 
     def _lay_out(self) -> None:
-        # three filter pairs per row and the buttons on a row of their own: the dock stays narrow enough
-        # for the window to fit a 1366-px screen beside the Dashboard
+        # two filter pairs per row and the buttons on a row of their own: the dock stays narrow enough
+        # for the window to fit a 1280-px screen beside the Dashboard
         top = QHBoxLayout()
         for w in (QLabel("Universe"), self.universe, QLabel("Preset"), self.preset):
             top.addWidget(w)
@@ -119,10 +119,10 @@ class ScanPanel(QWidget):
                  ("Distance to", self.sma), ("≥ %", self.dist_min), ("≤ %", self.dist_max),
                  ("Demand zone ≤ ATR", self.demand_max), ("No earnings within days", self.earnings_clear))
         for i, (label, w) in enumerate(pairs):
-            row, col = divmod(i, 3)
+            row, col = divmod(i, 2)
             form.addWidget(QLabel(label), row, 2 * col, Qt.AlignmentFlag.AlignRight)
             form.addWidget(w, row, 2 * col + 1)
-        form.setColumnStretch(6, 1)
+        form.setColumnStretch(4, 1)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(top)
