@@ -79,38 +79,65 @@ def private_secret_service(home: Path, keyring_password: str, *, unlocks: bool =
     (home / "run").chmod(0o700)
     env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"), XDG_RUNTIME_DIR=str(home / "run"))
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    # under load the daemon sometimes leaves the login keyring locked although it was given the right
+    # password (it reads --unlock racing its own start-up): a fresh daemon on the same keyrings is tried
+    # up to three times before the test set-up fails
+    for attempt in range(3):
+        daemon, bus_pid, address = _start_daemons(env, keyring_password)
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        try:
+            _wait_for_secrets_service()
+            if unlocks:
+                _wait_until_unlocked()
+            break
+        except RuntimeError:
+            _stop_daemons(daemon, bus_pid)
+            if attempt == 2:
+                _restore_bus(saved)
+                raise
+    try:
+        yield SecretServiceBus(address, keyring_password)
+    finally:
+        _restore_bus(saved)
+        _stop_daemons(daemon, bus_pid)
+
+
+def _start_daemons(env: dict[str, str], keyring_password: str) -> tuple[subprocess.Popen[bytes], int, str]:
     out = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--nopidfile", "--print-address=1", "--print-pid=1"],
         capture_output=True, text=True, check=True, env=env, timeout=10,
     ).stdout.split()
     address, bus_pid = out[0], int(out[1])
-    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    daemon_env = dict(env, DBUS_SESSION_BUS_ADDRESS=address)
     daemon = subprocess.Popen(
         ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=daemon_env,
     )
     assert daemon.stdin is not None
     daemon.stdin.write(keyring_password.encode())
     daemon.stdin.close()
-    saved = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    return daemon, bus_pid, address
+
+
+def _stop_daemons(daemon: subprocess.Popen[bytes], bus_pid: int) -> None:
+    daemon.terminate()
     try:
-        _wait_for_secrets_service()
-        if unlocks:
-            _wait_until_unlocked()
-        yield SecretServiceBus(address, keyring_password)
-    finally:
-        if saved is None:
-            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait(timeout=5)
+        daemon.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait(timeout=5)
+    try:
         os.kill(bus_pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def _restore_bus(saved: str | None) -> None:
+    if saved is None:
+        os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    else:
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved
 
 
 def require_secret_service_programs() -> None:
