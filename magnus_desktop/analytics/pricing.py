@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
-__all__ = ["Greeks", "bs_greeks", "bs_price", "implied_vol", "prob_otm", "right_sign"]
+__all__ = ["Greeks", "bs_greeks", "bs_price", "implied_vol", "iv_and_delta", "prob_otm", "right_sign"]
 
 FloatArray = NDArray[np.float64]
 
@@ -423,3 +423,38 @@ def _halley(
         act, x, s, lo, hi, target_log, ex2 = (a[keep] for a in (act, x, (s + step), lo, hi, target_log, ex2))
     out[act] = np.clip(s, lo, hi)  # not reached in practice: best bracketed estimate
     return out
+
+
+def iv_and_delta(
+    price: float, right: str, und_price: float, strike: float, dte: int, rate: float, div_yield: float = 0.0
+) -> tuple[float, float]:
+    """The implied volatility of one quoted option price and the BSM delta at it.
+
+    One contract (scalars), time as ``dte / 365`` (calendar days). Used wherever an IV is read off a
+    quote's mid (the assistant's tools, the predictor's ``p_win`` of a ticket).
+
+    Args:
+        price: option price (usually the bid/ask mid), USD per share.
+        right: ``"C"`` or ``"P"``.
+        und_price: underlying price, USD.
+        strike: strike, USD.
+        dte: calendar days to expiry.
+        rate: risk-free rate, annualised continuous decimal.
+        div_yield: continuous dividend yield, annualised decimal.
+
+    Returns:
+        ``(iv, delta)``: annualised decimal volatility and the signed delta per share (calls > 0);
+        both NaN when no positive volatility reproduces ``price`` (see :func:`implied_vol`),
+        ``dte`` <= 0 or an input is not finite/positive. Never raises for such a quote.
+
+    Raises:
+        ValueError: ``right`` is not a call/put code.
+    """
+    if not (dte > 0 and math.isfinite(price) and price > 0 and math.isfinite(und_price) and und_price > 0):
+        right_sign(right)  # a bad right is still an error
+        return math.nan, math.nan
+    t = dte / 365.0
+    iv = float(implied_vol(price, right, und_price, strike, t, rate, div_yield))
+    if not (math.isfinite(iv) and iv > 0):
+        return math.nan, math.nan
+    return iv, float(bs_greeks(right, und_price, strike, t, rate, iv, div_yield).delta)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
+from magnus_desktop.analytics.pricing import iv_and_delta
 from magnus_desktop.analytics.scanner import ScanParams
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.assistant.numbers import fmt_pct, fmt_price, fmt_qty
@@ -65,14 +65,9 @@ def chain_of(ctx: AppContext, day: date, symbol: str) -> pd.DataFrame:
 
 
 def _iv_delta(ctx: AppContext, mid: float, right: str, und: float, strike: float, dte: int) -> tuple[float, float]:
-    """BSM implied volatility of ``mid`` and the delta at it (NaN when not solvable)."""
-    if not (math.isfinite(mid) and math.isfinite(und) and dte > 0 and mid > 0):
-        return math.nan, math.nan
-    rate, q = ctx.settings.risk_free_rate, ctx.settings.dividend_yield
-    iv = float(implied_vol(mid, right, und, strike, dte / 365.0, rate, q))
-    if not math.isfinite(iv):
-        return math.nan, math.nan
-    return iv, float(bs_greeks(right, und, strike, dte / 365.0, rate, iv, q).delta)
+    """BSM implied volatility of ``mid`` and the delta at it, at the Settings' rate and dividend
+    yield (NaN when not solvable)."""
+    return iv_and_delta(mid, right, und, strike, dte, ctx.settings.risk_free_rate, ctx.settings.dividend_yield)
 
 
 def _register(reg: ToolRegistry, name: str, description: str, props: dict[str, Any], required: tuple[str, ...],

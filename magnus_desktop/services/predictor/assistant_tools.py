@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from magnus_desktop.analytics.pricing import implied_vol, prob_otm
+from magnus_desktop.analytics.pricing import iv_and_delta, prob_otm
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.services.assistant.numbers import fmt_pct, fmt_qty
 from magnus_desktop.services.assistant.tools import NoDataError, Tool, ToolRegistry, ToolResult, closed_schema
@@ -35,7 +35,7 @@ def register(reg: ToolRegistry, ctx: AppContext) -> None:
             raise NoDataError(f"No data for the {label} on {day.isoformat()}: no two-sided recorded quote")
         dte = (exp - day).days
         p, note = await ctx.predictor.p_win_of("SPXW", day, right, float(strike), q.und_price, q.bid, q.ask, dte)
-        iv = float(implied_vol(0.5 * (q.bid + q.ask), right, q.und_price, float(strike), dte / 365.0, 0.0))
+        iv, _delta = iv_and_delta(0.5 * (q.bid + q.ask), right, q.und_price, float(strike), dte, 0.0)  # as p_win_of
         bs = float(prob_otm(right, q.und_price, float(strike), dte / 365.0, 0.0, iv)) if iv > 0 else math.nan
         if p is None:
             raise NoDataError(f"No data for p_win of the {label} on {day.isoformat()}: {note}")

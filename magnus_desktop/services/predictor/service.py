@@ -210,13 +210,12 @@ class PredictorService:
             return None, f"no p_win: {scorer.fallback}"
 
         def run() -> float:
-            from magnus_desktop.analytics.pricing import bs_greeks, implied_vol
+            from magnus_desktop.analytics.pricing import iv_and_delta
 
-            t = dte / 365.0
-            iv = float(implied_vol(0.5 * (bid + ask), right, und_price, strike, t, 0.0))
+            iv, delta = iv_and_delta(0.5 * (bid + ask), right, und_price, strike, dte, 0.0)
             if not (iv > 0):
                 raise DatasetError(f"no implied volatility from the quote {bid:.2f}/{ask:.2f}")
-            delta = abs(float(bs_greeks(right, und_price, strike, t, 0.0, iv).delta))
+            delta = abs(delta)
             return float(scorer.p_win_many(underlying, day, [right], [strike], [und_price], [iv], [delta], [dte])[0])
 
         try:
