@@ -258,13 +258,26 @@ def _float(value: str) -> float:
         return math.nan
 
 
-def _spreadspoke_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[RowProblem]]:
-    day = _date(row["schedule_date"], "%m/%d/%Y")
-    season = _season(row["schedule_season"])
-    home, away = _team(row["team_home"], "home"), _team(row["team_away"], "away")
+def _game_core(row: Mapping[str, str], line: int, day_fmt: str, *keys: str
+               ) -> tuple[date, int, str, str, int | None, int | None, list[RowProblem]]:
+    """The columns every layout has, by this layout's names ``keys`` = (date, season, home team, away
+    team, home score, away score): ``(day, season, home, away, home_score, away_score, notes)``.
+
+    Raises:
+        _RowError: a bad date, season or team, or the same team twice."""
+    day_key, season_key, home_key, away_key, hs_key, as_key = keys
+    day = _date(row[day_key], day_fmt)
+    season = _season(row[season_key])
+    home, away = _team(row[home_key], "home"), _team(row[away_key], "away")
     if home == away:
         raise _RowError("with the same team twice", f"{home} at home and away")
-    hs, as_, notes = _scores(row["score_home"], row["score_away"], line)
+    hs, as_, notes = _scores(row[hs_key], row[as_key], line)
+    return day, season, home, away, hs, as_, notes
+
+
+def _spreadspoke_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[RowProblem]]:
+    day, season, home, away, hs, as_, notes = _game_core(
+        row, line, "%m/%d/%Y", "schedule_date", "schedule_season", "team_home", "team_away", "score_home", "score_away")
     spread = math.nan
     fav, line_value = row.get("team_favorite_id", ""), _float(row.get("spread_favorite", ""))
     if fav.upper() == "PICK":
@@ -287,12 +300,8 @@ def _spreadspoke_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[R
 
 
 def _nflverse_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[RowProblem]]:
-    day = _date(row["gameday"], "%Y-%m-%d")
-    season = _season(row["season"])
-    home, away = _team(row["home_team"], "home"), _team(row["away_team"], "away")
-    if home == away:
-        raise _RowError("with the same team twice", f"{home} at home and away")
-    hs, as_, notes = _scores(row["home_score"], row["away_score"], line)
+    day, season, home, away, hs, as_, notes = _game_core(
+        row, line, "%Y-%m-%d", "gameday", "season", "home_team", "away_team", "home_score", "away_score")
     game_type = row["game_type"].upper()
     neutral = row.get("location", "").casefold() == "neutral"
     game = NflGame(line, day, season, home, away, hs, as_, neutral, game_type not in ("REG", "PRE", ""),
@@ -302,12 +311,8 @@ def _nflverse_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[RowP
 
 
 def _plain_row(row: Mapping[str, str], line: int) -> tuple[NflGame, list[RowProblem]]:
-    day = _date(row["date"], "%Y-%m-%d")
-    season = _season(row["season"])
-    home, away = _team(row["home"], "home"), _team(row["away"], "away")
-    if home == away:
-        raise _RowError("with the same team twice", f"{home} at home and away")
-    hs, as_, notes = _scores(row["home_score"], row["away_score"], line)
+    day, season, home, away, hs, as_, notes = _game_core(
+        row, line, "%Y-%m-%d", "date", "season", "home", "away", "home_score", "away_score")
     return NflGame(line, day, season, home, away, hs, as_, _flag(row["neutral"], "neutral"),
                    _flag(row["playoff"], "playoff")), notes
 
