@@ -34,7 +34,7 @@ class ResearchService:
 
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
-        self._bars: dict[tuple[str, date], pd.DataFrame] = {}
+        self._bars: dict[tuple[str, date], tuple[int, pd.DataFrame]] = {}  # (symbol, end) -> (days, bars)
 
     async def start(self) -> None:
         """Nothing to open: files and the network are read on demand."""
@@ -54,18 +54,26 @@ class ResearchService:
 
     async def daily_bars(self, symbol: str, end: date, days: int = HISTORY_DAYS) -> pd.DataFrame:
         """Daily bars of ``symbol`` up to ``end`` inclusive (``days`` calendar days back), from the
-        first source that has them; cached per (symbol, end). ``attrs["source"]`` names the source.
+        first source that has them; cached per (symbol, end), the longest history fetched serving shorter ones. ``attrs["source"]`` names the source.
 
         Raises:
             MarketDataError (UnknownSymbol, NoData, SourceOffline): nobody has them; the message says why.
         """
         key = (symbol, end)
-        if key not in self._bars:
+        cached = self._bars.get(key)
+        if cached is None or cached[0] < days:  # a longer history than cached: fetch it
             frame = await self._first_bars(symbol, end - timedelta(days=days), end, "1d")
-            if len(self._bars) > 600:
+            if cached is None and len(self._bars) > 600:
                 self._bars.pop(next(iter(self._bars)))
-            self._bars[key] = frame
-        return self._bars[key]
+            self._bars[key] = (days, frame)
+            return frame
+        have, frame = cached
+        if have == days:
+            return frame
+        start = end - timedelta(days=days)  # a shorter one: the end of the cached history
+        out = frame[frame.index.date >= start]
+        out.attrs = dict(frame.attrs)
+        return out
 
     async def _first_bars(self, symbol: str, start: date, end: date, interval: BarInterval) -> pd.DataFrame:
         """Bars from the first source that has them: the broker session, yfinance (when on), the replay."""

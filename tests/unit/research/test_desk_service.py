@@ -116,3 +116,19 @@ async def test_earnings_with_the_test_only_file(tmp_path: Path, market: ReplayMa
         assert report.summary["n"] == len(inside)
     finally:
         await ctx.aclose()
+
+
+async def test_daily_bars_cache_serves_the_history_length_asked_for(tmp_path: Path, market: ReplayMarketData) -> None:
+    """A short request first (the universe scan's 420 days) must not cap a later longer one (the chart's years)."""
+    ctx = await started(tmp_path, market)
+    try:
+        end = date(2018, 1, 19)
+        short = await ctx.research.daily_bars("AAPL", end, 60)
+        long = await ctx.research.daily_bars("AAPL", end, 3 * 365)
+        again = await ctx.research.daily_bars("AAPL", end, 60)
+        assert len(long) > 10 * len(short) > 0
+        assert long.index[0].date() < date(2015, 2, 1) and short.index[0].date() >= date(2017, 11, 20)
+        pd.testing.assert_frame_equal(again, short)
+        assert again.attrs["source"] == long.attrs["source"] != ""
+    finally:
+        await ctx.aclose()
