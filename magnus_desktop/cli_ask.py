@@ -73,9 +73,13 @@ def run_ask(args: argparse.Namespace) -> int:
 async def ask_once(question: str, replay_date: date | None, *, use_model: bool = True) -> Answer | str:
     """Start a demo context at ``replay_date``, answer ``question``, close. A str = a usage error."""
     from magnus_desktop.services.context import AppContext
+    from magnus_desktop.services.paths import app_paths
     from magnus_desktop.services.settings import Settings, SettingsStore
 
     settings = Settings()
+    # the user's Settings → Assistant (model file, context, threads, temperature, notes folder); the
+    # rest stays at the offline demo defaults. Read only: a missing or bad file gives the defaults.
+    settings.assistant = SettingsStore(app_paths().settings_file).load().assistant
     with tempfile.TemporaryDirectory(prefix="magnus-ask-") as tmp:
         ctx = AppContext(SettingsStore(Path(tmp) / "settings.json"), settings, db_url="sqlite://",
                          settings_read_only="the ask command saves nothing")
@@ -88,7 +92,11 @@ async def ask_once(question: str, replay_date: date | None, *, use_model: bool =
                         f"{days[0].isoformat()} to {days[-1].isoformat()} (trading days only)")
             await ctx.start(replay_date=replay_date or days[0])
             await ctx.refreshed.wait()
-            return await ctx.assistant.ask(question)
+            answer = await ctx.assistant.ask(question)
+            state = ctx.assistant.model_state
+            if use_model and state.status == "unavailable":  # e.g. a truncated or non-GGUF model file
+                print(f"{PROG}: warning: no language model: {state.message}", file=sys.stderr)
+            return answer
         finally:
             await ctx.aclose()
 

@@ -73,3 +73,26 @@ def test_a_bad_format_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["ask", "x", "--format", "xml"])
     assert exc.value.code == 2
+
+
+def test_the_model_of_settings_is_used_and_a_truncated_one_is_named(capsys: pytest.CaptureFixture[str],
+                                                                    isolated_home, tmp_path) -> None:  # noqa: ANN001
+    """`ask` uses Settings → Assistant's model file (as the dock does); a truncated file still gives the
+    tools' answer, with a warning that says why there is no model."""
+    from magnus_desktop.services.assistant.engine import bundled_model_path
+    from magnus_desktop.services.paths import app_paths
+    from magnus_desktop.services.settings import Settings, SettingsStore
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    truncated = tmp_path / "half.gguf"
+    truncated.write_bytes(bundled.read_bytes()[: 2_000_000])
+    settings = Settings()
+    settings.assistant.model_path = str(truncated)
+    SettingsStore(app_paths().settings_file).save(settings)
+    assert main(["ask", "What does vega measure?", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    out, err = json.loads(captured.out), captured.err
+    assert out["model"] == "none"
+    assert "half.gguf" in err and "truncated" in err
+    assert "vega" in str(out["answer"]).lower() and out["citations"]
