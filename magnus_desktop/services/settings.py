@@ -243,11 +243,11 @@ MAX_USER_SCENARIOS = 50
 MAX_SCENARIO_NAME = 40
 
 
-def _above_minus_one(value: float, what: str) -> float:
+def _above_minus_one(value: float, prefix: str = "") -> float:
     if not math.isfinite(value):
-        raise ValueError(f"{what} must be a number (not NaN or infinite)")
+        raise ValueError(f"{prefix}must be a number (not NaN or infinite)")
     if value <= -1.0:
-        raise ValueError(f"{what} must be above -100 % (a price or IV cannot fall to zero or below)")
+        raise ValueError(f"{prefix}must be above -100 % (a price or IV cannot fall to zero or below)")
     return value
 
 
@@ -288,12 +288,12 @@ class UserScenario(BaseModel):
     @field_validator("index_move")
     @classmethod
     def _index_move(cls, value: float) -> float:
-        return _above_minus_one(value, "the index move")
+        return _above_minus_one(value)
 
     @field_validator("iv_change")
     @classmethod
     def _iv_change(cls, value: float) -> float:
-        return _above_minus_one(value, "the IV change")
+        return _above_minus_one(value)
 
     @field_validator("moves", mode="before")
     @classmethod
@@ -308,7 +308,7 @@ class UserScenario(BaseModel):
         for symbol, move in value.items():
             if not symbol or len(symbol) > 20 or not all(ch.isalnum() or ch in "^.-_/" for ch in symbol):
                 raise ValueError(f"{symbol[:20]!r} is not an underlying symbol")
-            _above_minus_one(move, f"the move of {symbol}")
+            _above_minus_one(move, f"the move of {symbol} ")
         return value
 
 

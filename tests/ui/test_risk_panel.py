@@ -14,6 +14,7 @@ from magnus_desktop.services.market.recorded import ReplayMarketData
 from magnus_desktop.services.portfolio.marking import account_summary
 from magnus_desktop.services.risk.positions import to_risk_positions
 from magnus_desktop.services.risk.report import RiskReport, compute_report
+from magnus_desktop.services.settings import UserScenario
 from magnus_desktop.ui.risk.panel import RiskPanel
 
 DAY = date(2018, 2, 2)
@@ -22,9 +23,26 @@ DAY = date(2018, 2, 2)
 class FakeRiskViewModel(QObject):
     report_changed = Signal(object)
     failed = Signal(str)
+    scenarios_changed = Signal(object, str)
+    scenario_refused = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: list[tuple[UserScenario, str | None]] = []
+        self.deleted: list[str] = []
+        self.scenarios: list[UserScenario] = []
 
     def last_report(self) -> RiskReport | None:
         return None
+
+    def user_scenarios(self) -> list[UserScenario]:
+        return list(self.scenarios)
+
+    def save_scenario(self, scenario: UserScenario, replacing: str | None) -> None:
+        self.saved.append((scenario, replacing))
+
+    def delete_scenario(self, name: str) -> None:
+        self.deleted.append(name)
 
     def set_visible(self, visible: bool) -> None:
         self.visible = visible
@@ -53,6 +71,8 @@ def test_risk_panel_shows_every_part(qtbot, report: RiskReport) -> None:  # type
     assert panel.grid.verticalHeaderItem(0).text() == "-20%" and panel.grid.horizontalHeaderItem(30).text() == "IV +100%"
     assert panel.var.rowCount() == 3 and "Kupiec" in panel.backtest.text()
     assert panel.stress.rowCount() == 4 and panel.ranked.rowCount() == 3
+    assert {panel.stress.item(r, 1).text() for r in range(4)} == {"built-in"}
+    assert report.betas["SPXW"].window in panel.betas.text()  # the beta's window is shown, not only in a tool tip
     assert float(panel.ranked.item(0, 1).text().replace(",", "")) <= float(panel.ranked.item(2, 1).text().replace(",", ""))
     assert panel.replay.rowCount() == 5 and panel.replay.item(0, 0).text() == "2018-02-05"
     for i in range(panel.tabs.count()):
