@@ -74,7 +74,7 @@ def test_risk_panel_shows_every_part(qtbot, report: RiskReport) -> None:  # type
         assert panel.grid.columnWidth(j) >= metrics.horizontalAdvance(panel.grid.item(i, j).text()) + 8
     assert panel.var.rowCount() == 3 and "Kupiec" in panel.backtest.text()
     assert panel.stress.rowCount() == 4 and panel.ranked.rowCount() == 3
-    assert {panel.stress.item(r, 1).text() for r in range(4)} == {"built-in"}
+    assert {panel.stress.item(r, 0).text() for r in range(4)} == {"built-in"}
     assert report.betas["SPXW"].window in panel.betas.text()  # the beta's window is shown, not only in a tool tip
     assert float(panel.ranked.item(0, 1).text().replace(",", "")) <= float(panel.ranked.item(2, 1).text().replace(",", ""))
     assert panel.replay.rowCount() == 5 and panel.replay.item(0, 0).text() == "2018-02-05"
@@ -109,8 +109,8 @@ def test_scenario_editor_in_the_stress_tab(qtbot) -> None:  # type: ignore[no-un
     panel = RiskPanel(vm)  # type: ignore[arg-type]
     qtbot.addWidget(panel)
     vm.report_changed.emit(rep)
-    row = next(r for r in range(panel.stress.rowCount()) if panel.stress.item(r, 0).text() == "crash")
-    assert panel.stress.item(row, 1).text() == "user"
+    row = next(r for r in range(panel.stress.rowCount()) if panel.stress.item(r, 1).text() == "crash")
+    assert panel.stress.item(row, 0).text() == "user"
     panel.stress.selectRow(row)
     ranked = [float(panel.ranked.item(r, 1).text().replace(",", "")) for r in range(panel.ranked.rowCount())]
     assert ranked == sorted(ranked) and sum(ranked) == pytest.approx(rep.stress[row].pnl, abs=0.05)

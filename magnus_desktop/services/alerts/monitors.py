@@ -374,9 +374,9 @@ def underlying_notional(inp: MonitorInput) -> dict[str, float]:
 
 def _limit_alert(subject: str, title: str, value: float, limit: float, facts: list[Fact]) -> AlertCandidate:
     priority = Priority.CRITICAL if value >= RISK_CRITICAL_RATIO * limit else Priority.HIGH
-    facts = [Fact("limit", round(limit, 2), "USD"), Fact("current", round(value, 2), "USD"),
+    facts = [Fact("limit", round(float(limit), 2), "USD"), Fact("current", round(float(value), 2), "USD"),
              Fact("over the limit by", round((value / limit - 1.0) * 100.0, 1), "%"), *facts]
-    return AlertCandidate("risk_limits", subject, priority, title, tuple(facts), ("open_ticket",))
+    return AlertCandidate("risk_limits", subject, priority, title, tuple(facts), ("open_position",))
 
 
 def risk_limits(inp: MonitorInput, cfg: AlertSettings) -> list[AlertCandidate]:

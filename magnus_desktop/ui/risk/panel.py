@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -87,7 +87,7 @@ class RiskPanel(QWidget):
         self.var = _table("risk_var", ("Method", *(k.replace("_", " ").upper() for k in VAR_KEYS), "Window"))
         self.backtest = QLabel()
         self.backtest.setWordWrap(True)
-        self.stress = _table("risk_stress", ("Scenario", "Kind", "P&L (USD)", "Margin change (USD)", "Source"))
+        self.stress = _table("risk_stress", ("Kind", "Scenario", "P&L (USD)", "Margin change (USD)", "Source"))
         self.ranked = _table("risk_ranked", ("Position", "P&L (USD)", "Underlying move"))
         self.ranked_title = QLabel("Positions ranked by loss")
         self.ranked_title.setWordWrap(True)
@@ -136,17 +136,20 @@ class RiskPanel(QWidget):
         v.addWidget(self.var)
         v.addWidget(self.backtest)
         self.tabs.addTab(var_page, "VaR / ES")
-        split = QSplitter()
-        split.addWidget(self.stress)
-        right = QWidget()
-        rl = QVBoxLayout(right)
+        # scenarios above the selected one's positions ranked by loss; the trader's editor beside them
+        ranked = QWidget()
+        rl = QVBoxLayout(ranked)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.ranked_title)
         rl.addWidget(self.ranked, 1)
-        rl.addWidget(self.editor)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.stress)
+        left.addWidget(ranked)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.editor)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
         self.tabs.addTab(split, "Stress")
         rp = QWidget()
         r = QVBoxLayout(rp)
@@ -194,8 +197,9 @@ class RiskPanel(QWidget):
             self.var.item(r, len(VAR_KEYS) + 1).setToolTip(v.window)
         self._show_backtest(report)
         chosen = self._selected_scenario()
-        _fill(self.stress, [(s.scenario.name if s.scenario.user else f"{s.scenario.name} — {s.scenario.label}",
-                             "user" if s.scenario.user else "built-in", s.pnl, s.margin_change, s.scenario.source)
+        _fill(self.stress, [("user" if s.scenario.user else "built-in",
+                             s.scenario.name if s.scenario.user else f"{s.scenario.name} — {s.scenario.label}",
+                             s.pnl, s.margin_change, s.scenario.source)
                             for s in report.stress], color_cols=(2,))
         for r, s in enumerate(report.stress):
             self.stress.item(r, 4).setToolTip(s.scenario.source)
