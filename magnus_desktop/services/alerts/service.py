@@ -72,7 +72,7 @@ class AlertService:
         self._live_handle: asyncio.TimerHandle | None = None
         self._last_live_run = -LIVE_RUN_INTERVAL
         self._live_task: asyncio.Task[None] | None = None
-        self._risk_task: asyncio.Task[tuple[Alert, ...]] | None = None
+        self._risk_tasks: set[asyncio.Task[tuple[Alert, ...]]] = set()
         #: the Kalshi hook: a callable returning the markets to check (None = not connected)
         self.kalshi_source: KalshiSource | None = None
         #: False: only replay steps and quote batches run the monitors (the headless CLI)
@@ -105,7 +105,7 @@ class AlertService:
         if self._live_handle is not None:
             self._live_handle.cancel()
         await self.scheduler.aclose()
-        for task in (self._live_task, self._risk_task):
+        for task in (self._live_task, *self._risk_tasks):
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
 
@@ -205,7 +205,14 @@ class AlertService:
         if self._ctx.closed or not self._ctx.settings.alerts.risk_limits_enabled:
             return
         day = datetime.now().date() if self._ctx.portfolio.showing_broker else report.as_of
-        self._risk_task = asyncio.get_running_loop().create_task(self.run(day, ("risk_limits",)))
+        task = asyncio.get_running_loop().create_task(self.run(day, ("risk_limits",)))
+        self._risk_tasks.add(task)
+        task.add_done_callback(self._risk_tasks.discard)
+
+    async def risk_checks_done(self) -> None:
+        """Wait for the risk-limit runs started by risk reports (tests, shutdown)."""
+        while self._risk_tasks:
+            await asyncio.gather(*self._risk_tasks, return_exceptions=True)
 
     async def _raise(self, day: date, result: MonitorRun) -> tuple[Alert, ...]:
         now = self.now(day)

@@ -157,13 +157,13 @@ async def test_a_new_risk_report_runs_the_risk_limits_monitor(tmp_path, market: 
         loss = -next(s.pnl for s in report.stress if s.scenario.name == "2018-02-05")
         ctx.settings.risk_limits.max_loss_usd = loss * 0.9
         ctx.risk.report_changed.emit(report)
-        await ctx.alerts._risk_task
+        await ctx.alerts.risk_checks_done()
         (alert,) = [a for a in ctx.alerts.visible() if a.monitor == "risk_limits"]
         assert alert.subject == "max_loss:2018-02-05" and alert.day == report.as_of
         assert _facts(alert.facts)["current"] == pytest.approx(loss, abs=0.01)
         assert "risk report" in str(_facts(alert.facts)["computed"])
         ctx.risk.report_changed.emit(report)  # the same breach again: de-duplicated
-        await ctx.alerts._risk_task
+        await ctx.alerts.risk_checks_done()
         assert len([a for a in ctx.alerts.visible() if a.monitor == "risk_limits"]) == 1
     finally:
         await ctx.aclose()
