@@ -7,7 +7,9 @@ Usage::
 The demo account is its stored fills when the app's database (the top-level ``--db-url``, else
 the SQLite file in the user data dir) holds it, opened read-only; otherwise its opening book
 (``DEMO_SEED``, filled at each day's recorded bid), as a new install starts. It is marked on the
-replay day (default: the last recorded day) with the bundled real data.
+replay day (default: the last recorded day) with the bundled real data. The trader's own stress
+scenarios (the Risk dock's editor, kept in the settings file) are computed next to the built-in
+ones; the settings file is only read (a file that cannot be used is named on stderr and skipped).
 
 JSON fields (USD unless named; see ``analytics.risk`` for Greek units)::
 
@@ -18,7 +20,9 @@ JSON fields (USD unless named; see ``analytics.risk`` for Greek units)::
      "betas": {underlying: {"beta", "window"}},
      "var": {"historical"|"delta-gamma"|"monte carlo": {"var_95_1d", "var_99_1d", "es_95_1d", "es_99_1d",
              "var_95_10d", "var_99_10d", "es_95_10d", "es_99_10d", "window"}},
-     "scenarios": {"2018-02-05": {"label", "pnl", "margin_change", "source", "worst_position"}, ...},
+     "scenarios": {"2018-02-05": {"label", "pnl", "margin_change", "source", "worst_position",
+                   "kind": "built-in"|"user", "margin_before", "margin_after",
+                   "ranked": [{"position", "pnl", "move"}] (worst first)}, ...; user scenarios keyed by their name},
      "replay_2018_02_05": [{"day", "spx", "vix", "model_pnl", "recorded_pnl"}],
      "backtest": {"days", "exceedances_95", "kupiec_95_lr", "kupiec_95_p", "exceedances_99", ...} | null,
      "errors": {part: why}}
@@ -105,6 +109,31 @@ def seed_fills(market: ReplayMarketData) -> list[Fill]:
     return out
 
 
+def user_scenarios() -> tuple[list[Any], str | None]:
+    """The trader's scenarios from the settings file (read only, never moved aside), and why the
+    file could not be used (None when it could or there is none)."""
+    from pydantic import ValidationError
+
+    from magnus_desktop.services.paths import app_paths
+    from magnus_desktop.services.settings import (
+        Settings,
+        SettingsFileError,
+        SettingsStore,
+        describe_validation_error,
+    )
+
+    store = SettingsStore(app_paths().settings_file)
+    if not store.path.is_file():
+        return [], None
+    try:
+        settings = Settings.model_validate(store._migrate(store._read()))
+    except ValidationError as exc:
+        return [], f"settings file {store.path} not used ({describe_validation_error(exc)}): built-in scenarios only"
+    except (OSError, SettingsFileError, RecursionError) as exc:
+        return [], f"settings file {store.path} not used ({exc}): built-in scenarios only"
+    return list(settings.risk_scenarios), None
+
+
 def build_report(account: str, day: date | None, db_url: str | None) -> RiskReport:
     """The report of ``account`` on ``day`` (None = the last recorded day).
 
@@ -115,6 +144,7 @@ def build_report(account: str, day: date | None, db_url: str | None) -> RiskRepo
     from magnus_desktop.services.portfolio.marking import account_summary
     from magnus_desktop.services.risk.positions import to_risk_positions
     from magnus_desktop.services.risk.report import compute_report
+    from magnus_desktop.services.risk.scenarios import to_scenarios
     from magnus_desktop.services.settings import Settings
 
     if account.strip().lower() != "demo":
@@ -132,7 +162,11 @@ def build_report(account: str, day: date | None, db_url: str | None) -> RiskRepo
     summary = account_summary(fills, day, market, days, starting_cash=settings.demo_starting_cash, rate=rate,
                               div_yield=div)
     positions = to_risk_positions(summary.positions, day, rate, div, market=market, days=days)
-    return compute_report("demo", positions, day, market, rate=rate, div_yield=div, fills=fills)
+    scenarios, problem = user_scenarios()
+    if problem is not None:
+        print(f"{PROG}: warning: {problem}", file=sys.stderr)
+    return compute_report("demo", positions, day, market, rate=rate, div_yield=div, fills=fills,
+                          user_scenarios=to_scenarios(scenarios))
 
 
 def run_risk(args: argparse.Namespace) -> int:
@@ -173,7 +207,11 @@ def report_document(r: RiskReport) -> dict[str, Any]:
         "var": {v.method: {**{k: _num(x) for k, x in v.figures.items()}, "window": v.window} for v in r.var},
         "scenarios": {s.scenario.name: {"label": s.scenario.label, "pnl": _num(s.pnl),
                                         "margin_change": _num(s.margin_change), "source": s.scenario.source,
-                                        "worst_position": s.ranked[0][0] if s.ranked else None} for s in r.stress},
+                                        "worst_position": s.ranked[0][0] if s.ranked else None,
+                                        "kind": "user" if s.scenario.user else "built-in",
+                                        "margin_before": _num(s.margin_before), "margin_after": _num(s.margin_after),
+                                        "ranked": [{"position": label, "pnl": _num(pnl), "move": how}
+                                                   for label, pnl, how in s.ranked]} for s in r.stress},
         "replay_2018_02_05": [{"day": row.path.day.isoformat(), "spx": row.path.spx, "vix": row.path.vix,
                                "model_pnl": _num(row.model_pnl), "recorded_pnl": _num(row.recorded_pnl)}
                               for row in r.replay],
@@ -211,6 +249,9 @@ def format_table(doc: dict[str, Any]) -> str:
     for name, s in doc["scenarios"].items():
         lines.append(f"  {name:<11} {_fmt(s['pnl']):>12}  margin {_fmt(s['margin_change']):>12}  {s['label']}; "
                      f"{s['source']}")
+        if s["ranked"]:
+            worst = s["ranked"][0]
+            lines.append(f"  {'':<11} worst position: {worst['position']} {_fmt(worst['pnl'])} ({worst['move']})")
     lines += ["", "Replay of this book through the week of 2018-02-05 (P&L vs today)"]
     for row in doc["replay_2018_02_05"]:
         lines.append(f"  {row['day']}  SPX {row['spx']:.2f}  VIX {row['vix']:.2f}  model {_fmt(row['model_pnl'])}  "

@@ -321,6 +321,7 @@ class Scenario:
         iv_change: relative IV change of every option (VIX change), decimal.
         source: where the moves come from (bundled bars, or "stated" with the reason).
         days: calendar days that pass (1 for a one-day shock).
+        user: True for a scenario the trader defined (False: a built-in historical shock).
     """
 
     name: str
@@ -330,6 +331,7 @@ class Scenario:
     iv_change: float
     source: str
     days: int = 1
+    user: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,13 @@ from magnus_desktop.services.research.service import ResearchService
 from magnus_desktop.services.risk import RiskService
 from magnus_desktop.services.scanner import ScannerService
 from magnus_desktop.services.session import BrokerSessionManager
-from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsSaveError, SettingsStore
+from magnus_desktop.services.settings import (
+    ACCOUNT_FIELDS,
+    DOCK_FIELDS,
+    Settings,
+    SettingsSaveError,
+    SettingsStore,
+)
 from magnus_desktop.services.storage import (
     Database,
     DatabaseLocked,
@@ -392,7 +398,9 @@ class AppContext:
         replay_date = self.settings.replay_date
         kalshi_was_enabled = self.settings.kalshi.enabled
         for name in type(new).model_fields:
-            if name not in ("schema_version", "replay_date", *ACCOUNT_FIELDS):  # accounts: their own dialog
+            # accounts: their own dialog; the risk scenarios: the Risk dock's editor (a dialog opened
+            # before an edit there must not put back the old list)
+            if name not in ("schema_version", "replay_date", *ACCOUNT_FIELDS, *DOCK_FIELDS):
                 setattr(self.settings, name, getattr(new, name))
         self.settings.replay_date = replay_date
         self.broker.commission_per_contract = new.commission_per_contract

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -53,6 +54,8 @@ _DB_BACKENDS = ("sqlite", "postgresql")
 DEMO_ACCOUNT = "Demo (paper, replay)"
 #: Settings fields owned by the accounts dialog / broker session manager, not the Settings dialog
 ACCOUNT_FIELDS = ("accounts", "active_account")
+#: Settings fields owned by a dock's editor (the Risk dock's scenarios), not the Settings dialog
+DOCK_FIELDS = ("risk_scenarios",)
 AccountKind = Literal["paper", "ib", "robinhood"]
 #: TWS / IB Gateway API ports as IB ships them
 IB_PORTS = {"TWS paper": 7497, "TWS live": 7496, "Gateway paper": 4002, "Gateway live": 4001}
@@ -222,12 +225,115 @@ class AlertSettings(BaseModel):
         default=0.05, ge=0.0, le=1.0,
         description="Kalshi: alert when model probability − price − fees is at least this, USD per 1-USD contract.")
     kalshi_cadence: Cadence = Field(default="30min", description="Kalshi mispricing: how often it runs.")
+    risk_limits_enabled: bool = Field(
+        default=True, description="Monitor: the risk limits of Settings → Risk (each limit is off until you set it); "
+                                  "also runs on every new risk report.")
+    risk_limits_cadence: Cadence = Field(default="hourly", description="Risk limits: how often it runs.")
 
     @model_validator(mode="after")
     def _critical_inside_high(self) -> AlertSettings:
         if self.expiration_critical_dte > self.expiration_high_dte:
             raise ValueError("expiration_critical_dte must be at most expiration_high_dte")
         return self
+
+
+#: the built-in stress scenarios of the Risk dock (``services.risk.history``), by name
+BUILTIN_SCENARIOS: tuple[str, ...] = ("2018-02-05", "2015-08-24", "2020-03-16", "1987-10-19")
+MAX_USER_SCENARIOS = 50
+MAX_SCENARIO_NAME = 40
+
+
+def _above_minus_one(value: float, prefix: str = "") -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{prefix}must be a number (not NaN or infinite)")
+    if value <= -1.0:
+        raise ValueError(f"{prefix}must be above -100 % (a price or IV cannot fall to zero or below)")
+    return value
+
+
+class UserScenario(BaseModel):
+    """A stress scenario the trader defined in the Risk dock (moves are decimals: -0.1 = -10 %).
+
+    Attributes:
+        name: unique key (not a built-in scenario's name), 1-40 characters.
+        index_move: the broad index's move; any underlying without its own move moves by
+            beta x this (decimal, above -1).
+        moves: underlying symbol (upper case) -> its own price move (decimal, above -1).
+        iv_change: relative change of every option's IV (decimal, above -1; +1.0 = IV doubles).
+        days: calendar days that pass (0-3650).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    name: str = Field(min_length=1, max_length=MAX_SCENARIO_NAME, description="Scenario name (unique).")
+    index_move: float = Field(default=0.0, description="Index move, a decimal (-0.1 = -10 %).")
+    moves: dict[str, float] = Field(default_factory=dict, description="Underlying -> own move, decimals.")
+    iv_change: float = Field(default=0.0, description="Relative IV change, a decimal (+1.0 = IV doubles).")
+    days: int = Field(default=1, ge=0, le=MAX_DTE, description="Calendar days that pass.")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _strip_name(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _not_builtin(cls, value: str) -> str:
+        if any(not ch.isprintable() for ch in value):
+            raise ValueError("may not contain control characters")
+        if value.casefold() in {b.casefold() for b in BUILTIN_SCENARIOS}:
+            raise ValueError(f"{value!r} is the name of a built-in scenario; choose another name")
+        return value
+
+    @field_validator("index_move")
+    @classmethod
+    def _index_move(cls, value: float) -> float:
+        return _above_minus_one(value)
+
+    @field_validator("iv_change")
+    @classmethod
+    def _iv_change(cls, value: float) -> float:
+        return _above_minus_one(value)
+
+    @field_validator("moves", mode="before")
+    @classmethod
+    def _upper_symbols(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k).strip().upper(): v for k, v in value.items()}
+        return value
+
+    @field_validator("moves")
+    @classmethod
+    def _moves(cls, value: dict[str, float]) -> dict[str, float]:
+        for symbol, move in value.items():
+            if not symbol or len(symbol) > 20 or not all(ch.isalnum() or ch in "^.-_/" for ch in symbol):
+                raise ValueError(f"{symbol[:20]!r} is not an underlying symbol")
+            _above_minus_one(move, f"the move of {symbol} ")
+        return value
+
+
+class RiskLimitSettings(BaseModel):
+    """Risk limits that feed the alerts (the ``risk_limits`` monitor). Every limit is off (None) by
+    default: a limit only means something for the trader's own account size. Amounts in USD."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, hide_input_in_errors=True)
+
+    max_loss_usd: float | None = Field(
+        default=None, gt=0.0, le=1e12,
+        description="Most the book may lose in the chosen stress scenario (full revaluation), USD; "
+                    "off = no limit.")
+    max_loss_scenario: str = Field(
+        default="2018-02-05", min_length=1, max_length=MAX_SCENARIO_NAME,
+        description="The stress scenario of the max-loss limit: a built-in shock (default 2018-02-05, SPX -4.1 %, "
+                    "VIX +116 %) or one of your scenarios from the Risk dock.")
+    max_short_put_notional_usd: float | None = Field(
+        default=None, gt=0.0, le=1e12,
+        description="Most notional in short puts: strike × multiplier (100) × contracts summed over short puts, "
+                    "USD; off = no limit.")
+    max_underlying_notional_usd: float | None = Field(
+        default=None, gt=0.0, le=1e12,
+        description="Most gross notional per underlying: |qty| × multiplier × underlying price over its options "
+                    "and shares, USD; off = no limit.")
 
 
 class KalshiSettings(BaseModel):
@@ -496,6 +602,13 @@ class Settings(BaseModel):
                                          description="The private assistant: its local model (file, context, threads, temperature, GPU layers) and the notes folder it indexes.")
     desktop: DesktopSettings = Field(default_factory=DesktopSettings,
                                      description="Start with Windows and start minimised to the tray.")
+    risk_limits: RiskLimitSettings = Field(
+        default_factory=RiskLimitSettings,
+        description="Risk limits (max loss in a stress scenario, short-put notional, notional per underlying) "
+                    "checked by the risk-limits alert monitor.")
+    risk_scenarios: list[UserScenario] = Field(
+        default_factory=list, max_length=MAX_USER_SCENARIOS,
+        description="Your stress scenarios, edited in the Risk dock's Stress tab (shown next to the built-in ones).")
 
     @field_validator("accounts")
     @classmethod
@@ -516,6 +629,17 @@ class Settings(BaseModel):
         if accounts is not None and value not in {a.name for a in accounts}:
             log.warning("active account %r is not among the accounts; the demo account is used", value)
             return DEMO_ACCOUNT
+        return value
+
+    @field_validator("risk_scenarios")
+    @classmethod
+    def _unique_scenario_names(cls, value: list[UserScenario]) -> list[UserScenario]:
+        seen: set[str] = set()
+        for scenario in value:
+            key = scenario.name.casefold()
+            if key in seen:
+                raise ValueError(f"two scenarios are named {scenario.name!r}; scenario names must be unique")
+            seen.add(key)
         return value
 
     @field_validator("shortcuts")

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from magnus_desktop.services.desktop.autostart import autostart_supported
 from magnus_desktop.services.settings import (
     ACCOUNT_FIELDS,
+    DOCK_FIELDS,
     AccountConfig,
     AlertSettings,
     AssistantSettings,
@@ -21,6 +22,7 @@ from magnus_desktop.services.settings import (
     MarketDataSettings,
     ResearchFlowSettings,
     ResearchSettings,
+    RiskLimitSettings,
     ScannerSettings,
     Settings,
 )
@@ -193,7 +195,8 @@ def test_restore_defaults_resets_the_form_but_keeps_the_replay_day(dialog: Setti
 
 def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog) -> None:
     skipped = {"schema_version", "replay_date", "scanner", "market_data", "alerts", "kalshi", "research",
-               "research_flow", "assistant", "desktop", *ACCOUNT_FIELDS,  # bookkeeping; nested; accounts: own dialog
+               "research_flow", "assistant", "desktop", "risk_limits", *ACCOUNT_FIELDS,  # bookkeeping; nested; accounts: own dialog
+               *DOCK_FIELDS,  # the Risk dock's scenario editor (tests/ui/test_risk_scenarios.py)
                "shortcuts"}  # its own tab with the window's actions (tests/ui/test_shortcuts.py)
     names = [n for n in Settings.model_fields if n not in skipped]
     names += [f"scanner.{n}" for n in ScannerSettings.model_fields]
@@ -203,13 +206,15 @@ def test_every_setting_has_an_editor_with_its_description(dialog: SettingsDialog
     names += [f"research.{n}" for n in ResearchSettings.model_fields]
     names += [f"research_flow.{n}" for n in ResearchFlowSettings.model_fields]
     names += [f"assistant.{n}" for n in AssistantSettings.model_fields]
+    names += [f"risk_limits.{n}" for n in RiskLimitSettings.model_fields]
     # start_with_windows is shown on Windows only (tests/ui/test_desktop_integration.py)
     names += [f"desktop.{n}" for n in DesktopSettings.model_fields if n != "start_with_windows" or autostart_supported()]
     for name in names:
         model = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
                  "alerts": AlertSettings, "kalshi": KalshiSettings,
                  "research": ResearchSettings, "research_flow": ResearchFlowSettings,
-                 "assistant": AssistantSettings, "desktop": DesktopSettings}.get(name.split(".")[0], Settings)
+                 "assistant": AssistantSettings, "desktop": DesktopSettings,
+                 "risk_limits": RiskLimitSettings}.get(name.split(".")[0], Settings)
         description = model.model_fields[name.split(".")[-1]].description
         assert description and dialog.editor(name).toolTip() == description, name
 
@@ -248,3 +253,25 @@ def test_alert_thresholds_are_edited_in_the_alerts_tab(dialog: SettingsDialog) -
     _ok(dialog)
     result = dialog.result_settings().alerts
     assert (result.profit_target_pct, result.delta_enabled, result.iv_cadence) == (0.65, False, "4h")
+
+
+def test_risk_tab_limits_are_off_until_set_and_offer_the_users_scenarios(qtbot: QtBot, tmp_path: Path) -> None:
+    from magnus_desktop.services.settings import UserScenario
+
+    original = Settings(risk_scenarios=[UserScenario(name="crash", index_move=-0.1)],
+                        risk_limits=RiskLimitSettings(max_short_put_notional_usd=250_000.0))
+    d = SettingsDialog(original, keyring_backend="test keyring", default_log_dir=tmp_path / "logs")
+    qtbot.addWidget(d)
+    loss = d.editor("risk_limits.max_loss_usd")
+    assert loss.text() == "off" and d.editor("risk_limits.max_short_put_notional_usd").value() == 250_000.0
+    combo = d.editor("risk_limits.max_loss_scenario")
+    assert combo.currentData() == "2018-02-05"  # the default: the 5 Feb 2018 shock
+    assert [combo.itemData(i) for i in range(combo.count())] == ["2018-02-05", "2015-08-24", "2020-03-16",
+                                                                 "1987-10-19", "crash"]
+    loss.setValue(50_000.0)
+    combo.setCurrentIndex(combo.findData("crash"))
+    d.editor("risk_limits.max_short_put_notional_usd").setValue(0.0)  # back to off
+    _ok(d)
+    limits = d.result_settings().risk_limits
+    assert (limits.max_loss_usd, limits.max_loss_scenario, limits.max_short_put_notional_usd) == (50_000.0, "crash", None)
+    assert d.result_settings().risk_scenarios == original.risk_scenarios

@@ -109,3 +109,38 @@ async def test_risk_reports_are_rate_limited_and_take_the_latest_account(tmp_pat
         assert threads and all(name.startswith("magnus-risk") for name in threads)
     finally:
         await ctx.aclose()
+
+
+def test_cli_json_adds_the_users_scenarios_by_name(tmp_path: Path) -> None:
+    """A scenario saved in the settings file appears under "scenarios" keyed by its name, marked
+    "user", with its ranked positions; its P&L is the service's own stress test of the same book."""
+    from datetime import date
+
+    from magnus_desktop.analytics.risk import Book, stress_test
+    from magnus_desktop.cli_risk import build_report
+    from magnus_desktop.services.paths import app_paths
+    from magnus_desktop.services.risk.scenarios import to_scenario
+    from magnus_desktop.services.settings import UserScenario
+
+    crash = UserScenario(name="crash -10", index_move=-0.10, iv_change=1.0, days=2)
+    settings = Settings(risk_scenarios=[crash])
+    SettingsStore(app_paths().settings_file).save(settings)
+    before = app_paths().settings_file.read_bytes()
+    out = run_cli("--replay-date", "2018-02-02", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    user = doc["scenarios"]["crash -10"]
+    report = build_report("demo", date(2018, 2, 2), None)
+    book = Book.of(report.positions, settings.risk_free_rate)
+    expected = stress_test(book, to_scenario(crash), {u: b.value for u, b in report.betas.items()})
+    assert user["kind"] == "user" and user["pnl"] == pytest.approx(expected.pnl, abs=0.01) and user["pnl"] < 0
+    assert [r["pnl"] for r in user["ranked"]] == sorted(r["pnl"] for r in user["ranked"])
+    assert user["worst_position"] == user["ranked"][0]["position"] and len(user["ranked"]) == 3
+    assert doc["scenarios"]["2018-02-05"]["kind"] == "built-in"
+    for s in doc["scenarios"].values():  # every field the issue's version had is still there
+        assert {"label", "pnl", "margin_change", "source", "worst_position"} <= set(s)
+    assert app_paths().settings_file.read_bytes() == before  # only read
+    app_paths().settings_file.write_text("{not json", encoding="utf-8")
+    broken = run_cli("--replay-date", "2018-02-02", "--format", "json")
+    assert broken.returncode == 0 and "not used" in broken.stderr and "crash -10" not in json.loads(broken.stdout)["scenarios"]
+    assert app_paths().settings_file.read_text(encoding="utf-8") == "{not json"  # not moved aside

@@ -170,6 +170,10 @@ def test_builtin_scenarios_use_bundled_bars_and_say_when_stated(market: ReplayMa
     assert feb.iv_change == pytest.approx(37.32 / 17.31 - 1, abs=1e-6)  # VIX +116 %
     assert by_name["2020-03-16"].index_move == pytest.approx(239.85 / 269.32 - 1, abs=1e-6)
     assert "stated" in by_name["1987-10-19"].source and "bundled" in feb.source
+    # 1987: S&P 500 282.70 -> 224.84 (-57.86 points; CNNfn), VXO 36.37 -> 150.19 (Cboe): -20.47 %, +313 %
+    oct87 = by_name["1987-10-19"]
+    assert oct87.index_move == pytest.approx((282.70 - 57.86) / 282.70 - 1) and round(oct87.index_move * 100, 2) == -20.47
+    assert round(oct87.iv_change * 100) == 313 and "CNNfn" in oct87.source and "Cboe" in oct87.source
     book = Book.of(demo_positions(market, FEB2), RATE)
     res = stress_test(book, feb, {"SPXW": 1.0})
     assert res.pnl < 0 and res.margin_change > 0

@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from magnus_desktop.models.domain import AccountSummary, OptionContract
-from magnus_desktop.services.alerts.monitors import BETA_MIN_DAYS, KalshiQuote, MonitorInput, base_symbol
+from magnus_desktop.services.alerts.monitors import (
+    BETA_MIN_DAYS,
+    KalshiQuote,
+    MonitorInput,
+    RiskLimitInput,
+    base_symbol,
+)
 
 #: volatility indices recorded for an underlying: symbol → (index symbol, source label)
 IV_INDEX = {"SPX": ("VIX", "VIX close (CBOE 30-day implied volatility of SPX options)")}
@@ -86,7 +92,7 @@ def best_scores(records: Iterable[Mapping[str, Any]], symbols: set[str]) -> dict
 def build_input(market: BarSource, day: date, summary: AccountSummary | None, *,
                 scan_records: Sequence[Mapping[str, Any]] = (), watch_symbols: Iterable[str] = (),
                 prev_scan_best: Mapping[str, float] | None = None, use_market_prices: bool = True,
-                kalshi: Sequence[KalshiQuote] | None = None) -> MonitorInput:
+                kalshi: Sequence[KalshiQuote] | None = None, risk: RiskLimitInput | None = None) -> MonitorInput:
     """The monitors' input at ``day``. ``use_market_prices`` = False (a real account) keeps the
     replay's prices out: only the positions' own underlying prices are used, SPY's price is unknown."""
     positions = summary.positions if summary is not None else ()
@@ -108,4 +114,4 @@ def build_input(market: BarSource, day: date, summary: AccountSummary | None, *,
     watch = {base_symbol(s) for s in watch_symbols}
     return MonitorInput(day=day, positions=positions, prices=prices, betas=betas, spy_price=spy, iv_history=ivs,
                         scan_best=best_scores(scan_records, watch), prev_scan_best=dict(prev_scan_best or {}),
-                        earnings=None, ex_dividend=None, kalshi=kalshi)
+                        earnings=None, ex_dividend=None, kalshi=kalshi, risk=risk)

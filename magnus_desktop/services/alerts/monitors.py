@@ -1,4 +1,4 @@
-"""The eight monitors: pure functions over the current state (no I/O, no clock, no Qt).
+"""The nine monitors: pure functions over the current state (no I/O, no clock, no Qt).
 
 Each takes a :class:`MonitorInput` (positions as marked, prices, scanner rows, IV history, ...)
 and the :class:`~magnus_desktop.services.settings.AlertSettings`, and returns
@@ -9,7 +9,8 @@ raises is reported in ``failures`` and the others still run.
 Priorities: expiration HIGH at dte ≤ ``expiration_high_dte``, CRITICAL at ≤ ``expiration_critical_dte``
 (expiry day included); profit target HIGH; assignment risk HIGH (CRITICAL when ITM with ≤ 1 day
 left); portfolio delta MEDIUM (HIGH beyond twice the band); earnings MEDIUM (HIGH within 7 days);
-watchlist opportunity LOW; unusual IV MEDIUM; Kalshi mispricing MEDIUM.
+watchlist opportunity LOW; unusual IV MEDIUM; Kalshi mispricing MEDIUM; risk limits HIGH (CRITICAL at
+``RISK_CRITICAL_RATIO`` times the limit or more).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import date
 
 from magnus_desktop.models.alerts import AlertCandidate, Fact, Priority
 from magnus_desktop.models.domain import OptionContract, PositionSnapshot
-from magnus_desktop.services.settings import AlertSettings
+from magnus_desktop.services.settings import AlertSettings, RiskLimitSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ CASH_SETTLED_ROOTS = frozenset({"SPX", "SPXW", "NDX", "RUT", "XSP", "VIX"})
 #: days of common daily returns needed before a beta to SPY is used
 BETA_MIN_DAYS = 20
 EARNINGS_SOON_DAYS = 7
+#: a risk limit exceeded by this factor or more raises CRITICAL instead of HIGH
+RISK_CRITICAL_RATIO = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,24 @@ class KalshiQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskLimitInput:
+    """What the risk-limits monitor reads besides the positions.
+
+    Attributes:
+        limits: the limits of Settings → Risk (None = that limit is off).
+        scenario: the max-loss limit's scenario name; scenario_label: what it is.
+        scenario_pnl: the book's P&L in that scenario by full revaluation, USD (NaN = not known).
+        source: where ``scenario_pnl`` comes from (the risk report of a day, or computed for the alerts).
+    """
+
+    limits: RiskLimitSettings
+    scenario: str = ""
+    scenario_label: str = ""
+    scenario_pnl: float = math.nan
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MonitorInput:
     """The state every monitor reads.
 
@@ -66,6 +87,7 @@ class MonitorInput:
         earnings: per symbol, the next earnings date; None = no earnings source at all.
         ex_dividend: per symbol, the next ex-dividend date; None = no dividend source at all.
         kalshi: markets from the Kalshi hook; None = Kalshi not connected.
+        risk: the risk limits and the book's P&L in the max-loss scenario; None = not known.
     """
 
     day: date
@@ -79,6 +101,7 @@ class MonitorInput:
     earnings: Mapping[str, date] | None = None
     ex_dividend: Mapping[str, date] | None = None
     kalshi: Sequence[KalshiQuote] | None = None
+    risk: RiskLimitInput | None = None
 
 
 Monitor = Callable[[MonitorInput, AlertSettings], list[AlertCandidate]]
@@ -323,6 +346,74 @@ def kalshi_mispricing(inp: MonitorInput, cfg: AlertSettings) -> list[AlertCandid
     return out
 
 
+# ---- 9. risk limits ----------------------------------------------------------------------------
+def short_put_notional(positions: Sequence[PositionSnapshot]) -> float:
+    """Σ strike × multiplier × |qty| over short puts, USD (the cash a full assignment would take)."""
+    return float(sum(p.contract.strike * p.contract.multiplier * -p.qty for p in positions
+                     if isinstance(p.contract, OptionContract) and p.contract.right == "P" and p.qty < 0))
+
+
+def underlying_notional(inp: MonitorInput) -> dict[str, float]:
+    """Gross notional per underlying (normalised symbol), USD: Σ |qty| × multiplier × underlying price
+    over its options, plus |shares| × price for stock. A position without any price counts NaN."""
+    out: dict[str, float] = {}
+    for p in inp.positions:
+        if p.qty == 0:
+            continue
+        c = p.contract
+        symbol = _symbol_of(p)
+        if isinstance(c, OptionContract):
+            price = p.und_price if math.isfinite(p.und_price) else inp.prices.get(symbol, math.nan)
+            value = abs(p.qty) * c.multiplier * price
+        else:
+            price = p.mark if math.isfinite(p.mark) else inp.prices.get(symbol, math.nan)
+            value = abs(p.qty) * price
+        out[symbol] = out.get(symbol, 0.0) + value
+    return out
+
+
+def _limit_alert(subject: str, title: str, value: float, limit: float, facts: list[Fact]) -> AlertCandidate:
+    priority = Priority.CRITICAL if value >= RISK_CRITICAL_RATIO * limit else Priority.HIGH
+    facts = [Fact("limit", round(float(limit), 2), "USD"), Fact("current", round(float(value), 2), "USD"),
+             Fact("over the limit by", round((value / limit - 1.0) * 100.0, 1), "%"), *facts]
+    return AlertCandidate("risk_limits", subject, priority, title, tuple(facts), ("open_position",))
+
+
+def risk_limits(inp: MonitorInput, cfg: AlertSettings) -> list[AlertCandidate]:
+    """The limits of Settings → Risk (``inp.risk``): a HIGH alert per breached limit, CRITICAL at
+    ``RISK_CRITICAL_RATIO`` × the limit or more. Subjects: ``max_loss:<scenario>``,
+    ``short_put_notional``, ``underlying:<symbol>``. Nothing while every limit is off."""
+    if inp.risk is None:
+        return []
+    lim, out = inp.risk.limits, []
+    if lim.max_loss_usd is not None and math.isfinite(inp.risk.scenario_pnl) and -inp.risk.scenario_pnl > lim.max_loss_usd:
+        loss, name = -inp.risk.scenario_pnl, inp.risk.scenario
+        out.append(_limit_alert(f"max_loss:{name}", f"Loss in scenario {name} {loss:,.0f} USD exceeds the limit "
+                                f"{lim.max_loss_usd:,.0f} USD", loss, lim.max_loss_usd,
+                                [Fact("scenario", f"{name} — {inp.risk.scenario_label}"),
+                                 Fact("scenario P&L", round(inp.risk.scenario_pnl, 2), "USD"),
+                                 Fact("computed", inp.risk.source)]))
+    if lim.max_short_put_notional_usd is not None:
+        notional = short_put_notional(inp.positions)
+        if notional > lim.max_short_put_notional_usd:
+            count = sum(1 for p in inp.positions if isinstance(p.contract, OptionContract)
+                        and p.contract.right == "P" and p.qty < 0)
+            out.append(_limit_alert("short_put_notional", f"Short-put notional {notional:,.0f} USD exceeds the limit "
+                                    f"{lim.max_short_put_notional_usd:,.0f} USD", notional,
+                                    lim.max_short_put_notional_usd,
+                                    [Fact("short put positions", float(count)),
+                                     Fact("notional", "strike × multiplier × contracts")]))
+    if lim.max_underlying_notional_usd is not None:
+        for symbol, notional in sorted(underlying_notional(inp).items()):
+            if math.isfinite(notional) and notional > lim.max_underlying_notional_usd:
+                out.append(_limit_alert(f"underlying:{symbol}", f"{symbol} notional {notional:,.0f} USD exceeds the "
+                                        f"per-underlying limit {lim.max_underlying_notional_usd:,.0f} USD", notional,
+                                        lim.max_underlying_notional_usd,
+                                        [Fact("underlying", symbol),
+                                         Fact("notional", "|qty| × multiplier × underlying price")]))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class MonitorSpec:
     """A monitor: its ``name`` (the settings prefix and the de-duplication key), label, function."""
@@ -348,6 +439,7 @@ MONITORS: tuple[MonitorSpec, ...] = (
     MonitorSpec("watchlist", "Watchlist opportunities", watchlist_opportunity, "watchlist"),
     MonitorSpec("iv", "Unusual IV", unusual_iv, "iv"),
     MonitorSpec("kalshi", "Kalshi mispricing", kalshi_mispricing, "kalshi"),
+    MonitorSpec("risk_limits", "Risk limits", risk_limits, "risk_limits"),
 )
 MONITOR_NAMES: tuple[str, ...] = tuple(m.name for m in MONITORS)
 

@@ -1,7 +1,8 @@
 """``AlertService``: runs the monitors, de-duplicates, persists and publishes alerts (no Qt).
 
 The monitors run on every replay step (the context's refresher calls :meth:`refresh`), on every
-coalesced account update of a real broker account (quote batches), and on their cadence
+coalesced account update of a real broker account (quote batches), the risk-limits monitor also on
+every new risk report (``RiskService.report_changed``), and all on their cadence
 (:class:`MonitorScheduler`, APScheduler on the asyncio loop). Input building and the monitors run on the compute executor, storage
 on the db executor; the alert list is only touched on the loop thread. In replay "now" is the close
 of the replay day, so the cool-down and snoozes follow the replay clock.
@@ -28,8 +29,15 @@ from psygnal import Signal
 from magnus_desktop.models.alerts import Alert, AlertState
 from magnus_desktop.services.alerts.dedupe import dedupe
 from magnus_desktop.services.alerts.inputs import KALSHI_NOTE, OFFLINE_NOTES, build_input
-from magnus_desktop.services.alerts.monitors import MONITORS, KalshiQuote, MonitorRun, run_monitors
+from magnus_desktop.services.alerts.monitors import (
+    MONITORS,
+    KalshiQuote,
+    MonitorRun,
+    RiskLimitInput,
+    run_monitors,
+)
 from magnus_desktop.services.alerts.repo import AlertRepo, HistoryFilter
+from magnus_desktop.services.alerts.risk_input import RiskLimitInputError, risk_limit_input
 from magnus_desktop.services.alerts.schedule import MonitorScheduler
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.recorded import close_of_day
@@ -37,6 +45,7 @@ from magnus_desktop.services.storage import StorageError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
+    from magnus_desktop.services.risk.report import RiskReport
 
 log = logging.getLogger(__name__)
 #: a real account's quote batches run the monitors at most this often (s)
@@ -63,6 +72,7 @@ class AlertService:
         self._live_handle: asyncio.TimerHandle | None = None
         self._last_live_run = -LIVE_RUN_INTERVAL
         self._live_task: asyncio.Task[None] | None = None
+        self._risk_tasks: set[asyncio.Task[tuple[Alert, ...]]] = set()
         #: the Kalshi hook: a callable returning the markets to check (None = not connected)
         self.kalshi_source: KalshiSource | None = None
         #: False: only replay steps and quote batches run the monitors (the headless CLI)
@@ -73,6 +83,7 @@ class AlertService:
     async def start(self) -> None:
         await self.reload()
         self._ctx.portfolio.account_changed.connect(self._on_portfolio_account_changed)
+        self._ctx.risk.report_changed.connect(self._on_risk_report_changed)
         if self.scheduled:
             self.scheduler.start()
         emit_isolated(self.problems_changed, self.problems())
@@ -90,11 +101,13 @@ class AlertService:
 
     async def aclose(self) -> None:
         self._ctx.portfolio.account_changed.disconnect(self._on_portfolio_account_changed)
+        self._ctx.risk.report_changed.disconnect(self._on_risk_report_changed)
         if self._live_handle is not None:
             self._live_handle.cancel()
         await self.scheduler.aclose()
-        if self._live_task is not None:
-            await asyncio.gather(self._live_task, return_exceptions=True)
+        for task in (self._live_task, *self._risk_tasks):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
 
     # ---- what is shown ------------------------------------------------------------------------------
     @property
@@ -162,13 +175,44 @@ class AlertService:
             except Exception as exc:  # the hook must not stop the other monitors
                 log.exception("the Kalshi source failed")
                 self._failures["kalshi"] = f"its market source failed: {exc}"
+        risk, risk_problem = None, None
+        if cfg.risk_limits_enabled and (names is None or "risk_limits" in names):
+            try:
+                risk = await ctx.run_compute(self._risk_input, day)
+            except RiskLimitInputError as exc:
+                risk_problem = str(exc)
         inp = await ctx.run_compute(lambda: build_input(
             ctx.market, day, ctx.portfolio.last_summary, scan_records=records, watch_symbols=watch,
-            prev_scan_best=self._prev_scan_best, use_market_prices=not ctx.portfolio.showing_broker, kalshi=kalshi))
+            prev_scan_best=self._prev_scan_best, use_market_prices=not ctx.portfolio.showing_broker, kalshi=kalshi,
+            risk=risk))
         result = await ctx.run_compute(run_monitors, inp, cfg, names)
+        if risk_problem is not None:
+            result = MonitorRun(result.candidates, (*result.failures, ("risk_limits", risk_problem)))
         if names is None or "watchlist" in names:
             self._prev_scan_best = {s: score for s, (score, _row) in inp.scan_best.items()}
         return result
+
+    def _risk_input(self, day: date) -> RiskLimitInput:
+        """The risk-limits input (compute thread): the latest risk report when it is of ``day``."""
+        ctx = self._ctx
+        s = ctx.settings
+        return risk_limit_input(s.risk_limits, ctx.portfolio.last_summary, day, ctx.risk.last_report, ctx.market,
+                                s.risk_scenarios, rate=s.risk_free_rate, div_yield=s.dividend_yield, days=ctx.days)
+
+    def _on_risk_report_changed(self, report: RiskReport) -> None:
+        """A new risk report: check the risk limits against it at once (its day; the wall clock's
+        day for a real account)."""
+        if self._ctx.closed or not self._ctx.settings.alerts.risk_limits_enabled:
+            return
+        day = datetime.now().date() if self._ctx.portfolio.showing_broker else report.as_of
+        task = asyncio.get_running_loop().create_task(self.run(day, ("risk_limits",)))
+        self._risk_tasks.add(task)
+        task.add_done_callback(self._risk_tasks.discard)
+
+    async def risk_checks_done(self) -> None:
+        """Wait for the risk-limit runs started by risk reports (tests, shutdown)."""
+        while self._risk_tasks:
+            await asyncio.gather(*self._risk_tasks, return_exceptions=True)
 
     async def _raise(self, day: date, result: MonitorRun) -> tuple[Alert, ...]:
         now = self.now(day)

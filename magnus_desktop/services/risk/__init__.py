@@ -2,6 +2,6 @@
 replay and the VaR backtest (``service.RiskService``; the computation in ``report``)."""
 
 from magnus_desktop.services.risk.report import RiskReport, compute_report
-from magnus_desktop.services.risk.service import RiskService
+from magnus_desktop.services.risk.service import RiskService, ScenarioError
 
-__all__ = ["RiskReport", "RiskService", "compute_report"]
+__all__ = ["RiskReport", "RiskService", "ScenarioError", "compute_report"]

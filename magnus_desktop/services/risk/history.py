@@ -29,11 +29,18 @@ BAR_SHOCKS = (
     ("2015-08-24", "24 Aug 2015 (China devaluation sell-off)", date(2015, 8, 21), date(2015, 8, 24)),
     ("2020-03-16", "16 Mar 2020 (COVID crash)", date(2020, 3, 13), date(2020, 3, 16)),
 )
-#: 19 Oct 1987 predates every bundled series (VIX from 1990, SPY from 1999): stated moves.
+#: 19 Oct 1987 predates every bundled series (VIX from 1990, SPY from 1999): stated moves, checked
+#: against these sources —
+#: S&P 500 close 282.70 (16 Oct) -> 224.84 (19 Oct), -57.86 points, -20.47 %: CNNfn, "The blackest of
+#: Mondays", 13 Oct 1997, https://money.cnn.com/1997/10/13/markets/crash_main/ ("falling 57.86 to 224.84");
+#: VXO close 36.37 (16 Oct) -> 150.19 (19 Oct), +313 %: Cboe Options Hub, "25 Years Ago the VXO Index
+#: Topped 150", 22 Oct 2012, http://www.cboeoptionshub.com/2012/10/22/25-years-ago-the-vxo-index-topped-150-by-matt-moran-2012-10-22-7-32/
+SPX_1987 = (282.70, 224.84)
+VXO_1987 = (36.37, 150.19)
 OCT_1987 = Scenario(
-    "1987-10-19", "19 Oct 1987 (Black Monday)", {}, -0.2047, 150.19 / 36.37 - 1.0,
-    "stated, no bundled bars cover 1987: S&P 500 -20.47 % (close 282.70 -> 224.84); IV scaled by "
-    "the VXO (VIX predecessor) 36.37 -> 150.19")
+    "1987-10-19", "19 Oct 1987 (Black Monday)", {}, SPX_1987[1] / SPX_1987[0] - 1.0, VXO_1987[1] / VXO_1987[0] - 1.0,
+    "stated, no bundled bars cover 1987: S&P 500 -20.47 % (close 282.70 -> 224.84; CNNfn 13 Oct 1997); IV "
+    "scaled by the VXO (VIX predecessor) 36.37 -> 150.19, +313 % (Cboe Options Hub 22 Oct 2012)")
 
 
 def _closes(market: ReplayMarketData, symbol: str, end: date | None = None) -> pd.Series:

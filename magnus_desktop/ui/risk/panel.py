@@ -1,6 +1,7 @@
-"""Risk dock: Greeks by underlying and DTE bucket, the full-revaluation P&L heat map (underlying
-move x IV change), VaR/ES of three methods side by side with their windows and the backtest,
-stress scenarios with positions ranked by loss, and "replay this book through 2018-02-05".
+"""Risk dock: Greeks by underlying and DTE bucket (with each beta to SPY and its window), the
+full-revaluation P&L heat map (underlying move x IV change), VaR/ES of three methods side by side
+with their windows and the backtest, stress scenarios (built-in and the trader's own, edited here)
+with positions ranked by loss, and "replay this book through 2018-02-05".
 
 Amounts in USD; delta in shares and USD, gamma shares per point, theta USD per day, vega USD per
 vol point. Flagged positions (valued at a last known mark) and excluded ones are listed on top.
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.services.risk import RiskReport
+from magnus_desktop.services.settings import UserScenario
+from magnus_desktop.ui.risk.scenario_editor import ScenarioEditor
 from magnus_desktop.ui.risk.view_model import RiskViewModel
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
 from magnus_desktop.widgets.table_model import pnl_color
@@ -77,12 +80,18 @@ class RiskPanel(QWidget):
         self.tabs = QTabWidget()
         self.greeks = _table("risk_greeks", ("Group", "Positions", "Delta (sh)", "Delta (USD)", "Beta-wtd (SPY sh)",
                                              "Gamma (sh/pt)", "Theta (USD/day)", "Vega (USD/vol pt)"))
+        self.betas = QLabel()
+        self.betas.setObjectName("risk_betas")
+        self.betas.setWordWrap(True)
         self.grid = _table("risk_grid", ())
         self.var = _table("risk_var", ("Method", *(k.replace("_", " ").upper() for k in VAR_KEYS), "Window"))
         self.backtest = QLabel()
         self.backtest.setWordWrap(True)
-        self.stress = _table("risk_stress", ("Scenario", "P&L (USD)", "Margin change (USD)", "Source"))
+        self.stress = _table("risk_stress", ("Kind", "Scenario", "P&L (USD)", "Margin change (USD)", "Source"))
         self.ranked = _table("risk_ranked", ("Position", "P&L (USD)", "Underlying move"))
+        self.ranked_title = QLabel("Positions ranked by loss")
+        self.ranked_title.setWordWrap(True)
+        self.editor = ScenarioEditor()
         self.replay = _table("risk_replay", ("Day", "SPX", "VIX", "SPX move", "IV x", "Model P&L (USD)",
                                              "Recorded P&L (USD)"))
         self.replay_note = QLabel()
@@ -92,6 +101,11 @@ class RiskPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs)
         self.stress.itemSelectionChanged.connect(self._show_ranked)
+        self.stress.cellClicked.connect(self._on_stress_cell_clicked)
+        self.editor.save_requested.connect(vm.save_scenario)
+        self.editor.delete_requested.connect(vm.delete_scenario)
+        vm.scenarios_changed.connect(self._on_scenarios_changed)
+        vm.scenario_refused.connect(lambda why: self.editor.show_message(why, error=True))
         vm.report_changed.connect(self.show_report)
         vm.failed.connect(lambda why: self.status.setText(f"Risk could not be computed: {why}"))
         self._report: RiskReport | None = None
@@ -104,7 +118,11 @@ class RiskPanel(QWidget):
         return QSize(480, 360)
 
     def _build_tabs(self) -> None:
-        self.tabs.addTab(self.greeks, "Greeks")
+        greeks_page = QWidget()
+        gp = QVBoxLayout(greeks_page)
+        gp.addWidget(self.greeks, 1)
+        gp.addWidget(self.betas)
+        self.tabs.addTab(greeks_page, "Greeks")
         grid_page = QWidget()
         g = QVBoxLayout(grid_page)
         self.grid_note = QLabel("P&L (USD) by full BSM revaluation, now (no time passing). Rows ↓ underlying move "
@@ -118,9 +136,20 @@ class RiskPanel(QWidget):
         v.addWidget(self.var)
         v.addWidget(self.backtest)
         self.tabs.addTab(var_page, "VaR / ES")
+        # scenarios above the selected one's positions ranked by loss; the trader's editor beside them
+        ranked = QWidget()
+        rl = QVBoxLayout(ranked)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.ranked_title)
+        rl.addWidget(self.ranked, 1)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.stress)
+        left.addWidget(ranked)
         split = QSplitter()
-        split.addWidget(self.stress)
-        split.addWidget(self.ranked)
+        split.addWidget(left)
+        split.addWidget(self.editor)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
         self.tabs.addTab(split, "Stress")
         rp = QWidget()
         r = QVBoxLayout(rp)
@@ -159,15 +188,24 @@ class RiskPanel(QWidget):
         gr = report.greeks
         _fill(self.greeks, [(g.name, str(g.positions), g.delta_shares, g.delta_dollars, g.beta_delta_spy,
                              f"{g.gamma:,.4f}", g.theta, g.vega) for g in (gr.total, *gr.by_bucket, *gr.by_underlying)])
-        self.greeks.setToolTip("Beta to SPY: " + "; ".join(f"{u} {fmt_num(b.value)} ({b.window})"
-                                                           for u, b in report.betas.items()))
+        betas = "; ".join(f"{u} {fmt_num(b.value)} ({b.window})" for u, b in report.betas.items())
+        self.betas.setText(f"Beta to SPY (OLS of daily log returns; weights the beta-weighted delta): {betas or MISSING}")
+        self.greeks.setToolTip("Beta to SPY: " + betas)
         self._show_grid(report)
         _fill(self.var, [(v.method, *(v.figures.get(k, math.nan) for k in VAR_KEYS), v.window) for v in report.var])
+        for r, v in enumerate(report.var):
+            self.var.item(r, len(VAR_KEYS) + 1).setToolTip(v.window)
         self._show_backtest(report)
-        _fill(self.stress, [(f"{s.scenario.name} — {s.scenario.label}", s.pnl, s.margin_change, s.scenario.source)
-                            for s in report.stress], color_cols=(1,))
-        if report.stress:
-            self.stress.selectRow(0)
+        chosen = self._selected_scenario()
+        _fill(self.stress, [("user" if s.scenario.user else "built-in",
+                             s.scenario.name if s.scenario.user else f"{s.scenario.name} — {s.scenario.label}",
+                             s.pnl, s.margin_change, s.scenario.source)
+                            for s in report.stress], color_cols=(2,))
+        for r, s in enumerate(report.stress):
+            self.stress.item(r, 4).setToolTip(s.scenario.source)
+        names = [s.scenario.name for s in report.stress]
+        if names:
+            self.stress.selectRow(names.index(chosen) if chosen in names else 0)
         self._show_replay(report)
 
     def _show_grid(self, report: RiskReport) -> None:
@@ -178,8 +216,15 @@ class RiskPanel(QWidget):
         self.grid.setVerticalHeaderLabels([f"{m:+.0%}" for m in moves])
         self.grid.verticalHeader().setVisible(True)
         self.grid.verticalHeader().setDefaultSectionSize(18)
-        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.grid.horizontalHeader().setDefaultSectionSize(62)
+        header = self.grid.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        finite = grid[np.isfinite(grid)] if grid.size else grid
+        widest = max((f"{x:,.0f}" for x in (finite.min(), finite.max())), key=len) if finite.size else "0"
+        # every cell's number in full (a fixed 62 px cut "-143,194" to "-143,...")
+        width = max(62, self.grid.fontMetrics().horizontalAdvance(widest) + 14)
+        header.setDefaultSectionSize(width)
+        for j in range(len(ivs)):
+            header.resizeSection(j, width)
         scale = float(np.nanmax(np.abs(grid))) if grid.size else 0.0
         for i in range(len(moves)):
             for j in range(len(ivs)):
@@ -202,12 +247,39 @@ class RiskPanel(QWidget):
             f"{', rejected' if k95.rejected else ''}); 99 %: {k99.exceedances} (expected {0.01 * k99.days:.1f}; "
             f"LR {k99.lr:.2f}, p = {k99.p_value:.3f}{', rejected' if k99.rejected else ''}).")
 
+    def _selected_scenario(self) -> str | None:
+        rows = self.stress.selectionModel().selectedRows() if self._report is not None else []
+        if not rows or self._report is None or rows[0].row() >= len(self._report.stress):
+            return None
+        return self._report.stress[rows[0].row()].scenario.name
+
     def _show_ranked(self) -> None:
         rows = self.stress.selectionModel().selectedRows() if self._report is not None else []
-        if not rows or self._report is None:
+        if not rows or self._report is None or rows[0].row() >= len(self._report.stress):
             return
         res = self._report.stress[rows[0].row()]
+        self.ranked_title.setText(f"Positions ranked by loss in {res.scenario.name} (worst first; P&L {fmt_money(res.pnl)}, "
+                                  f"margin {fmt_money(res.margin_before)} → {fmt_money(res.margin_after)})")
         _fill(self.ranked, [(label, pnl, how) for label, pnl, how in res.ranked], color_cols=(1,))
+
+    def _on_stress_cell_clicked(self, row: int, _column: int) -> None:
+        """A click on one of the trader's scenarios puts it in the editor (a built-in one cannot be edited)."""
+        if self._report is None or row >= len(self._report.stress) or not self._report.stress[row].scenario.user:
+            return
+        name = self._report.stress[row].scenario.name
+        scenario = next((s for s in self._vm.user_scenarios() if s.name == name), None)
+        if scenario is not None:
+            self.editor.load(scenario)
+
+    def _on_scenarios_changed(self, scenarios: list[UserScenario], note: str) -> None:
+        """Saved or deleted: the editor shows the saved scenario (or a new form after a delete)."""
+        editing = self.editor.editing
+        form_name = self.editor.name.text().strip()
+        saved = next((s for s in scenarios if s.name == form_name), None)
+        self.editor.load(saved)
+        what = (f"Saved {saved.name!r}: its P&L appears in the table with the next risk report." if saved is not None
+                else f"Deleted {editing!r}." if editing else "Saved.")
+        self.editor.show_message(f"{what} {note}".strip(), error=bool(note))
 
     def _show_replay(self, report: RiskReport) -> None:
         if not report.replay:

@@ -58,6 +58,7 @@ from sqlalchemy.engine import URL, make_url
 from magnus_desktop.services.desktop.autostart import autostart_supported
 from magnus_desktop.services.paths import app_paths
 from magnus_desktop.services.settings import (
+    BUILTIN_SCENARIOS,
     LOG_LEVELS,
     AlertSettings,
     AssistantSettings,
@@ -66,6 +67,7 @@ from magnus_desktop.services.settings import (
     MarketDataSettings,
     ResearchFlowSettings,
     ResearchSettings,
+    RiskLimitSettings,
     ScannerSettings,
     Settings,
     field_errors,
@@ -101,7 +103,8 @@ def _field(path: FieldPath) -> Any:
     nested: dict[str, type[BaseModel]] = {"scanner": ScannerSettings, "market_data": MarketDataSettings,
                                           "alerts": AlertSettings, "kalshi": KalshiSettings,
                                           "research": ResearchSettings, "research_flow": ResearchFlowSettings,
-                                          "assistant": AssistantSettings, "desktop": DesktopSettings}
+                                          "assistant": AssistantSettings, "desktop": DesktopSettings,
+                                          "risk_limits": RiskLimitSettings}
     model: type[BaseModel] = nested.get(path[0], Settings) if len(path) > 1 else Settings
     return model.model_fields[path[-1]]
 
@@ -255,6 +258,7 @@ class SettingsDialog(QDialog):
         self._build_log_dir(form)
 
         self._build_alerts(self._new_tab("Alerts", scroll=True))
+        self._build_risk(self._new_tab("Risk"))
         self._build_research(self._new_tab("Research"))
         self._build_research_flow(self._new_tab("Flow & sectors", scroll=True))
 
@@ -302,6 +306,41 @@ class SettingsDialog(QDialog):
                 self._number(form, path, text, scale=100.0, decimals=1, step=1.0, suffix=" %")
             else:
                 self._number(form, path, text, decimals=2, step=1.0)
+
+    def _build_risk(self, form: QFormLayout) -> None:
+        """The risk limits (Settings → Risk): each off until set; the max-loss scenario is a built-in
+        shock or one of the trader's scenarios (edited in the Risk dock)."""
+        self._optional_money(form, ("risk_limits", "max_loss_usd"), "Max &loss in scenario")
+        user = [s.name for s in self._original.risk_scenarios]
+        items = [(f"{name} (built-in)", name) for name in BUILTIN_SCENARIOS] + [(f"{name} (yours)", name) for name in user]
+        self._combo(form, ("risk_limits", "max_loss_scenario"), "&Scenario of the max loss", items)
+        self._optional_money(form, ("risk_limits", "max_short_put_notional_usd"), "Max short-&put notional")
+        self._optional_money(form, ("risk_limits", "max_underlying_notional_usd"), "Max notional per &underlying")
+        form.addRow("", _help_label("The risk-limits monitor (Settings → Alerts) raises a HIGH alert when a limit "
+                                    "is exceeded, CRITICAL at 1.5 times the limit or more."))
+
+    def _optional_money(self, form: QFormLayout, path: FieldPath, text: str) -> None:
+        """A USD amount that may be off (None): the box's lowest value, 0, reads "off"."""
+        box = QDoubleSpinBox()
+        box.setDecimals(0)
+        box.setRange(0.0, _bounds(path)[1] or 1e12)
+        box.setSingleStep(10_000.0)
+        box.setSuffix(" USD")
+        box.setSpecialValueText("off")
+        box.setGroupSeparatorShown(True)
+        box.valueChanged.connect(self._validate)
+        shown: dict[str, Any] = {}
+
+        def write(value: Any) -> None:
+            box.setValue(0.0 if value is None else float(value))
+            shown.update(box=box.value(), value=value)
+
+        def read() -> Any:
+            if box.value() == shown.get("box"):
+                return shown["value"]
+            return None if box.value() <= 0.0 else box.value()
+
+        self._bind(form, path, text, box, read, write)
 
     def _new_tab(self, title: str, *, scroll: bool = False) -> QFormLayout:
         page = QWidget()
