@@ -147,9 +147,10 @@ class HealthService:
         out = []
         for kind, stats in chain.stats.items():
             total = stats.hits + stats.misses + stats.shared
-            source = chain.last_source.get(kind, "none yet")
-            rate = f"cache hit rate {stats.hit_rate:.0%} of {total:,} requests" if total else "no requests yet"
-            out.append(ConnectionRow(f"Market data — {kind}", source, f"{rate} · sources {order}"))
+            source = chain.last_source.get(kind, "idle")
+            rate = (f"cache hit rate {stats.hit_rate:.0%} of {total:,} request{'s' if total != 1 else ''}" if total
+                    else "no request through the cache yet")
+            out.append(ConnectionRow(f"Market data — {kind}", source, f"{rate} · source order {order}"))
         return out
 
     def _kalshi_row(self) -> ConnectionRow:

@@ -1,0 +1,119 @@
+"""The Health dock offscreen: real figures of a started context, the log viewer's filter and copy,
+backup and restore through the panel, nothing running while hidden."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.logs import LOG_FORMAT
+from magnus_desktop.ui.health.panel import HealthPanel
+from magnus_desktop.ui.health.view_model import HealthViewModel
+from tests.ui.conftest import LoopRunner
+
+
+def _log_file(tmp_path: Path) -> Path:
+    path = tmp_path / "magnus-desktop.log"
+    logger = logging.getLogger("health_panel_test")
+    logger.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.info("portfolio refreshed")
+    logger.warning("SPY quote is stale")
+    logger.error("scanner failed: no chain")
+    logger.removeHandler(handler)
+    handler.close()
+    return path
+
+
+def _panel(qtbot, ctx: AppContext, log_path: Path | None) -> tuple[QMainWindow, HealthPanel, HealthViewModel]:  # type: ignore[no-untyped-def]
+    window = QMainWindow()
+    vm = HealthViewModel(ctx, log_file=lambda: log_path)
+    panel = HealthPanel(vm)
+    vm.setParent(panel)
+    dock = QDockWidget("Health", window)
+    dock.setWidget(panel)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    qtbot.addWidget(window)
+    window.resize(1100, 480)
+    return window, panel, vm
+
+
+def test_status_shows_real_figures_only_while_visible(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path) -> None:
+    window, panel, vm = _panel(qtbot, ctx, _log_file(tmp_path))
+    assert not vm.active
+    window.show()
+    run.until(lambda: panel.connections.rowCount() > 0)
+    names = [panel.connections.item(r, 0).text() for r in range(panel.connections.rowCount())]
+    assert any(n.startswith("Broker session") for n in names)
+    assert {"Market data — quote", "Market data — chain", "Market data — bars", "Kalshi", "Assistant model"} <= set(names)
+    session = ctx.session.status()
+    row = names.index(next(n for n in names if n.startswith("Broker session")))
+    assert panel.connections.item(row, 1).text() == session.state
+    # latency rows come from the context's own executor calls (start-up ran many)
+    assert panel.latency.rowCount() > 0 and panel.latency.item(0, 0).text().split(":")[0] in ctx.executors.names
+    run.until(lambda: "GUI loop lag p99" in panel.summary.text(), timeout=10)
+    text = panel.summary.text()
+    assert "Memory" in text and "MB" in text and str(ctx.db.sqlite_path) in text and "Last backup: none yet" in text
+    window.grab().save("/tmp/health/health-status.png")
+    # hidden: the timers stop
+    window.hide()
+    assert not vm.active
+
+
+def test_log_tab_filters_and_copies(qtbot, run: LoopRunner, ctx: AppContext, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window, panel, vm = _panel(qtbot, ctx, _log_file(tmp_path))
+    window.show()
+    panel.tabs.setCurrentWidget(panel.log_page)
+    run.until(lambda: panel.log_list.count() == 3)
+    panel.level_box.setCurrentIndex(2)  # WARNING and above
+    run.until(lambda: panel.log_list.count() == 2)
+    panel.search_box.setText("scanner")
+    run.until(lambda: panel.log_list.count() == 1)
+    assert "scanner failed" in panel.log_list.item(0).text()
+    panel.log_list.item(0).setSelected(True)
+    panel.copy_selected()
+    assert "scanner failed: no chain" in QGuiApplication.clipboard().text()
+    panel.search_box.setText("")
+    run.until(lambda: panel.log_list.count() == 2)
+    panel.copy_all()
+    assert QGuiApplication.clipboard().text().count("\n") >= 1 and "stale" in QGuiApplication.clipboard().text()
+    assert "of 3 records" in panel.log_status.text()
+
+
+def test_no_log_file_says_so(qtbot, run: LoopRunner, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    window, panel, _vm = _panel(qtbot, ctx, None)
+    window.show()
+    panel.tabs.setCurrentWidget(panel.log_page)
+    run.until(lambda: "terminal only" in panel.log_status.text())
+
+
+def test_backup_and_refused_restore_through_the_panel(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path) -> None:
+    window, panel, vm = _panel(qtbot, ctx, None)
+    window.show()
+    panel.backup_folder = tmp_path / "out"
+    panel.backup_now()
+    run.until(lambda: panel.job_status.text().startswith("Backup written"), timeout=30)
+    made = sorted((tmp_path / "out").glob("magnus-backup-*.zip"))
+    assert len(made) == 1 and zipfile.is_zipfile(made[0])
+    assert panel.backup_button.isEnabled()
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(made[0].read_bytes()[:500])
+    panel.restore_from(bad)
+    run.until(lambda: panel.job_status.text().startswith("⚠"), timeout=30)
+    assert "not touched" in panel.job_status.text()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    panel.backup_folder = blocker / "sub"
+    panel.backup_now()
+    run.until(lambda: "Choose another folder" in panel.job_status.text(), timeout=30)
