@@ -147,7 +147,7 @@ def test_a_valid_backup_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", ["truncated", "not_a_zip", "foreign", "altered_db", "corrupt_db",
-                                  "wrong_revision", "missing_file", "extra_file"])
+                                  "inconsistent_db", "wrong_revision", "missing_file", "extra_file"])
 def test_bad_zips_are_refused(tmp_path: Path, case: str) -> None:
     zip_path, _src = _backup(tmp_path)
     with zipfile.ZipFile(zip_path) as zf:
@@ -167,6 +167,19 @@ def test_bad_zips_are_refused(tmp_path: Path, case: str) -> None:
         mangled = bytearray(db_bytes)
         mangled[100:4096] = b"\xff" * (4096 - 100)
         _rewrite(zip_path, bad, {DB_NAME: bytes(mangled)}, manifest_fix=True)
+    elif case == "inconsistent_db":  # opens fine, but an index disagrees with its table: integrity_check only
+        work = tmp_path / "bad-index.db"
+        work.write_bytes(db_bytes)
+        conn = sqlite3.connect(work)
+        conn.execute("CREATE TABLE zz(a)")
+        conn.execute("CREATE INDEX zz_i ON zz(a)")
+        conn.executemany("INSERT INTO zz VALUES (?)", [(i,) for i in range(50)])
+        conn.commit()
+        conn.execute("PRAGMA writable_schema=ON")
+        conn.execute("UPDATE sqlite_master SET sql='CREATE INDEX zz_i ON zz(-a)' WHERE name='zz_i'")
+        conn.commit()
+        conn.close()
+        _rewrite(zip_path, bad, {DB_NAME: work.read_bytes()}, manifest_fix=True)
     elif case == "wrong_revision":
         work = tmp_path / "rev.db"
         work.write_bytes(db_bytes)
@@ -189,6 +202,8 @@ def test_bad_zips_are_refused(tmp_path: Path, case: str) -> None:
     assert "not touched" in str(info.value) or "does not exist" in str(info.value)
     if case == "wrong_revision":
         assert "9999_future" in str(info.value)
+    if case == "inconsistent_db":
+        assert "integrity check" in str(info.value) and "zz_i" in str(info.value)
 
 
 def test_zip_slip_names_are_refused(tmp_path: Path) -> None:
