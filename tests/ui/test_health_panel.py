@@ -117,3 +117,35 @@ def test_backup_and_refused_restore_through_the_panel(qtbot, run: LoopRunner, ct
     panel.backup_folder = blocker / "sub"
     panel.backup_now()
     run.until(lambda: "Choose another folder" in panel.job_status.text(), timeout=30)
+
+
+def test_restore_in_the_window_brings_back_the_layout_and_settings(qtbot, run: LoopRunner,  # type: ignore[no-untyped-def]
+                                                                   app_vm, tmp_path: Path) -> None:
+    from magnus_desktop.ui.main_window import MainWindow
+
+    ctx = app_vm.ctx
+    win = MainWindow(app_vm)
+    qtbot.addWidget(win)
+    win.show()
+    run(ctx.refresh_now())
+    ctx.settings.risk_free_rate = 0.0271
+    run(ctx.save_settings())
+    win.save_layout()
+    assert win.docks["dock_kalshi"].isVisibleTo(win)
+    panel = win.panel("dock_health")
+    panel.backup_folder = tmp_path / "out"
+    panel.backup_now()
+    run.until(lambda: panel.job_status.text().startswith("Backup written"), timeout=30)
+    made = next((tmp_path / "out").glob("magnus-backup-*.zip"))
+    with zipfile.ZipFile(made) as zf:
+        assert {"config/settings.json", "config/layout.ini", "db/magnus.sqlite3"} <= set(zf.namelist())
+
+    win.docks["dock_kalshi"].close()  # the trader changes the layout and a setting after the backup
+    win.save_layout()
+    ctx.settings.risk_free_rate = 0.09
+    run(ctx.save_settings())
+    panel.restore_from(made)
+    run.until(lambda: panel.job_status.text().startswith("Restored"), timeout=60)
+    assert win.docks["dock_kalshi"].isVisibleTo(win)  # the restored layout.ini was applied
+    assert ctx.settings.risk_free_rate == 0.0271
+    assert ctx.db is not None and ctx.db_problem is None

@@ -99,7 +99,8 @@ def backup_name(now: datetime) -> str:
 
 
 def create_backup(dest_dir: Path, *, db_file: Path | None, config_dir: Path, notes_folder: Path | None = None,
-                  db_note: str = "", now: datetime | None = None, name: str | None = None) -> BackupResult:
+                  db_note: str = "", now: datetime | None = None, name: str | None = None,
+                  settings_file: Path | None = None) -> BackupResult:
     """Write a backup zip into ``dest_dir`` (created if missing).
 
     Args:
@@ -108,6 +109,7 @@ def create_backup(dest_dir: Path, *, db_file: Path | None, config_dir: Path, not
             ``db_note`` says why, e.g. :data:`PG_NOTE`).
         config_dir: folder of ``settings.json``, ``layout.ini``, ``tables.ini``.
         notes_folder: the notes folder (its ``.md``/``.markdown``/``.txt`` files, recursively).
+        settings_file: the settings file (default ``config_dir/settings.json``).
         now: creation time (names the zip).
         name: the zip's file name (default :func:`backup_name`).
 
@@ -123,7 +125,8 @@ def create_backup(dest_dir: Path, *, db_file: Path | None, config_dir: Path, not
     tmp = dest_dir / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         with tempfile.TemporaryDirectory(prefix="magnus-backup-") as scratch:
-            entries = list(_gather(Path(scratch), db_file, config_dir, notes_folder))
+            entries = list(_gather(Path(scratch), db_file, config_dir, notes_folder,
+                                   settings_file or config_dir / "settings.json"))
             revision = _schema_revision(Path(scratch) / "db.sqlite3") if db_file is not None else None
             manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                         "created": now.isoformat(timespec="seconds"), "app_version": __version__,
@@ -144,8 +147,8 @@ def create_backup(dest_dir: Path, *, db_file: Path | None, config_dir: Path, not
     return BackupResult(target, tuple(arc for arc, _ in entries), revision, db_note)
 
 
-def _gather(scratch: Path, db_file: Path | None, config_dir: Path,
-            notes_folder: Path | None) -> Iterable[tuple[str, Path]]:
+def _gather(scratch: Path, db_file: Path | None, config_dir: Path, notes_folder: Path | None,
+            settings_file: Path) -> Iterable[tuple[str, Path]]:
     """(zip name, file to add) pairs; the database snapshot and the masked settings are written to ``scratch``."""
     if db_file is not None:
         if not db_file.is_file():
@@ -154,7 +157,7 @@ def _gather(scratch: Path, db_file: Path | None, config_dir: Path,
         snapshot_sqlite(db_file, snapshot)
         yield DB_NAME, snapshot
     for name in CONFIG_FILES:
-        path = config_dir / name
+        path = settings_file if name == "settings.json" else config_dir / name
         if not path.is_file():
             continue
         if name == "settings.json":
@@ -351,9 +354,10 @@ def _check_settings(path: Path, where: str) -> None:
 
 # ---- install --------------------------------------------------------------------------------------
 def restore_targets(backup: ValidatedBackup, *, db_file: Path | None, config_dir: Path,
-                    notes_folder: Path | None) -> list[tuple[Path, Path]]:
-    """(extracted file, the file it replaces) pairs. Notes go into ``notes_folder`` (skipped when
-    there is none); files of the notes folder not in the backup are left alone.
+                    notes_folder: Path | None, settings_file: Path | None = None) -> list[tuple[Path, Path]]:
+    """(extracted file, the file it replaces) pairs. The settings go to ``settings_file`` (default
+    ``config_dir/settings.json``), notes into ``notes_folder`` (skipped when there is none); files of
+    the notes folder not in the backup are left alone.
 
     Raises:
         RestoreRefused: the backup holds a database but ``db_file`` is None (PostgreSQL in use).
@@ -367,6 +371,8 @@ def restore_targets(backup: ValidatedBackup, *, db_file: Path | None, config_dir
                                      "restore the database with pg_restore, or switch to SQLite in Settings → Data "
                                      "first. Your current data was not touched.")
             pairs.append((extracted, db_file))
+        elif name == "config/settings.json":
+            pairs.append((extracted, settings_file or config_dir / parts[1]))
         elif parts[0] == "config":
             pairs.append((extracted, config_dir / parts[1]))
         elif notes_folder is not None:

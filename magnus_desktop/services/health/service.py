@@ -212,7 +212,7 @@ class HealthService:
             notes = ctx.settings.assistant.notes_folder
             result: BackupResult = await self._run(
                 lambda: create_backup(dest_dir or self.backup_dir, db_file=db_file, config_dir=ctx.paths.config_dir,
-                                      notes_folder=notes, db_note=note))
+                                      notes_folder=notes, db_note=note, settings_file=ctx.settings_store.path))
             await self._run(self._record_backup, result.path)
             log.info("backup written to %s (%d files)", result.path, len(result.files))
             return result
@@ -254,13 +254,20 @@ class HealthService:
             if settings_file is not None:
                 notes = SettingsStore(settings_file).load().assistant.notes_folder
             db_target = self._configured_sqlite()
-            pairs = restore_targets(validated, db_file=db_target, config_dir=ctx.paths.config_dir, notes_folder=notes)
+            pairs = restore_targets(validated, db_file=db_target, config_dir=ctx.paths.config_dir, notes_folder=notes,
+                                    settings_file=ctx.settings_store.path)
             db_file, _note = self._db_file_for_backup()
             stamp = datetime.now(UTC)
             safety: BackupResult = await self._run(
                 lambda: create_backup(self.backup_dir / "before-restore", db_file=db_file,
                                       config_dir=ctx.paths.config_dir, notes_folder=ctx.settings.assistant.notes_folder,
-                                      now=stamp, name=f"before-restore-{stamp:%Y%m%d-%H%M%S}.zip"))
+                                      now=stamp, name=f"before-restore-{stamp:%Y%m%d-%H%M%S}.zip",
+                                      settings_file=ctx.settings_store.path))
+            kept_aside = None
+            if validated.has_db and db_file is None and db_target is not None and db_target.is_file():
+                # the configured file is not in use (unreadable): keep its bytes as they are, too
+                kept_aside = safety.path.with_name(f"{db_target.name}.{safety.path.stem}")
+                await self._run(shutil.copy2, db_target, kept_aside)
             db = ctx.db if validated.has_db else None
 
             def swap() -> None:
@@ -281,6 +288,8 @@ class HealthService:
             await asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, scratch, True)
         message = (f"Restored {zip_path.name} (made {validated.created or 'at an unknown time'}). "
                    f"Your data before the restore was saved to {safety.path}.")
+        if kept_aside is not None:
+            message += f" The database file that could not be opened was kept as {kept_aside}."
         if not reopened:
             message += f" The restored database could not be opened: {ctx.db_problem}"
         if settings_file is not None:

@@ -244,3 +244,39 @@ def test_unwritable_backup_target_under_a_file_gives_a_clear_message(tmp_path: P
     with pytest.raises(BackupError) as info:
         create_backup(blocker / "backups", db_file=None, config_dir=tmp_path)
     assert "cannot be created" in str(info.value) and "Choose another folder" in str(info.value)
+
+
+def test_a_database_backup_is_not_restored_into_postgresql(tmp_path: Path) -> None:
+    from magnus_desktop.services.health.backup import PG_NOTE, restore_targets
+
+    zip_path, _src = _backup(tmp_path)
+    (tmp_path / "x").mkdir()
+    ok = validate_backup(zip_path, tmp_path / "x", known_revisions())
+    with pytest.raises(RestoreRefused, match="PostgreSQL"):
+        restore_targets(ok, db_file=None, config_dir=tmp_path / "cfg", notes_folder=None)
+    settings_only = create_backup(tmp_path / "pg", db_file=None, config_dir=_src / "config", db_note=PG_NOTE)
+    assert settings_only.files == ("config/settings.json",) and "pg_dump" in settings_only.note
+
+
+@pytest.mark.asyncio
+async def test_restore_over_an_unreadable_database_keeps_its_bytes(isolated_home: Path, tmp_path: Path,
+                                                                   market: ReplayMarketData) -> None:
+    ctx = await started(isolated_home, market)
+    try:
+        result = await ctx.health.backup(tmp_path / "out")
+        db_file = ctx.db.sqlite_path
+    finally:
+        await ctx.aclose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    junk = b"not a database " * 100
+    db_file.write_bytes(junk)
+    ctx = await started(isolated_home, market)
+    try:
+        assert ctx.db_problem is not None  # working on a temporary database
+        message = await ctx.health.restore(result.path)
+        assert ctx.db_problem is None and ctx.db.sqlite_path == db_file and len(ctx.portfolio.fills) > 0
+        kept = [p for p in (ctx.health.backup_dir / "before-restore").iterdir() if p.read_bytes() == junk]
+        assert len(kept) == 1 and str(kept[0]) in message
+    finally:
+        await ctx.aclose()
