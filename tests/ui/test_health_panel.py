@@ -149,3 +149,27 @@ def test_restore_in_the_window_brings_back_the_layout_and_settings(qtbot, run: L
     assert win.docks["dock_kalshi"].isVisibleTo(win)  # the restored layout.ini was applied
     assert ctx.settings.risk_free_rate == 0.0271
     assert ctx.db is not None and ctx.db_problem is None
+
+
+def test_lag_probe_sees_a_blocked_gui_loop(qtbot, run: LoopRunner, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    window, _p, _vm = _panel(qtbot, ctx, None)
+    window.show()
+    run.until(lambda: (ctx.health.lag.figures() or _none()).samples >= 4, timeout=10)
+    QTimer.singleShot(0, lambda: time.sleep(0.6))  # a slot that blocks the loop for 600 ms (≥ 350 ms past a tick)
+    run.until(lambda: (ctx.health.lag.figures() or _none()).max_ms >= 300, timeout=10)
+    fig = ctx.health.lag.figures()
+    assert fig is not None and fig.p99_ms >= fig.p50_ms and fig.max_ms < 2000
+    window.hide()
+    samples = fig.samples
+    run.idle(0.8)  # hidden: the probe stops
+    assert (ctx.health.lag.figures() or _none()).samples <= samples
+
+
+def _none():  # type: ignore[no-untyped-def]
+    from magnus_desktop.services.health.lag import LagFigures
+
+    return LagFigures(0, 0.0, 0.0, 0.0, 0.0)

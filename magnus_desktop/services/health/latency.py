@@ -34,9 +34,11 @@ class LatencyRow:
 
 
 def key_of(executor: str, fn: object) -> str:
-    """``"db: PortfolioService._load"``: the executor and the function's qualified name."""
+    """``"db: PortfolioService._load"``: the executor and the function's qualified name (a local
+    function or lambda is named after the function it is in: ``HealthService.backup``)."""
     name = getattr(fn, "__qualname__", None) or getattr(getattr(fn, "func", None), "__qualname__", None)
-    return f"{executor}: {name or type(fn).__name__}"
+    name = (name or type(fn).__name__).replace(".<locals>", "").removesuffix(".<lambda>")
+    return f"{executor}: {name}"
 
 
 class LatencyStats:
