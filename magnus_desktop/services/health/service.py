@@ -158,11 +158,12 @@ class HealthService:
         client = k.client
         if client is None:
             return ConnectionRow("Kalshi", k.state.state, k.state.message)
-        mode = "authenticated" if client.signer is not None else "public (no API key)"
-        last = ("no request yet" if client.last_request_at is None
-                else f"last request {_age((datetime.now(UTC) - client.last_request_at).total_seconds())} ago")
-        waits = (f"{client.rate_limit_waits} rate-limit wait{'s' if client.rate_limit_waits != 1 else ''} "
-                 f"({client.rate_limit_wait_s:.1f} s)")
+        mode = "authenticated" if getattr(client, "signer", None) is not None else "public (no API key)"
+        last_at: datetime | None = getattr(client, "last_request_at", None)
+        last = ("no request yet" if last_at is None
+                else f"last request {_age((datetime.now(UTC) - last_at).total_seconds())} ago")
+        count: int = getattr(client, "rate_limit_waits", 0)
+        waits = f"{count} rate-limit wait{'s' if count != 1 else ''} ({getattr(client, 'rate_limit_wait_s', 0.0):.1f} s)"
         return ConnectionRow("Kalshi", k.state.state, f"{mode} · {last} · {waits} · {k.state.message}")
 
     def _last_backup(self) -> tuple[Path | None, datetime | None]:
