@@ -40,7 +40,7 @@ from magnus_desktop.services.health.backup import (
 )
 from magnus_desktop.services.health.lag import LagFigures, LagWindow
 from magnus_desktop.services.health.latency import LatencyRow, summarise
-from magnus_desktop.services.settings import ACCOUNT_FIELDS, SettingsStore
+from magnus_desktop.services.settings import ACCOUNT_FIELDS, Settings, SettingsStore
 from magnus_desktop.services.storage import sqlite_file_of
 from magnus_desktop.services.storage.database import alembic_config
 
@@ -253,7 +253,7 @@ class HealthService:
             settings_file = validated.files.get("config/settings.json")
             notes = ctx.settings.assistant.notes_folder
             if settings_file is not None:
-                notes = SettingsStore(settings_file).load().assistant.notes_folder
+                notes = await self._run(_keep_database_setting, settings_file, ctx.settings.db_url)
             db_target = self._configured_sqlite()
             pairs = restore_targets(validated, db_file=db_target, config_dir=ctx.paths.config_dir, notes_folder=notes,
                                     settings_file=ctx.settings_store.path)
@@ -283,7 +283,7 @@ class HealthService:
             finally:
                 reopened = await ctx.reopen_database() if validated.has_db else True
             if settings_file is not None:
-                self._apply_restored_settings()
+                self._apply_restored_settings(await self._run(ctx.settings_store.load))
         finally:
             self._busy = False
             await asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, scratch, True)
@@ -299,16 +299,26 @@ class HealthService:
         emit_isolated(self.restored, message)
         return message
 
-    def _apply_restored_settings(self) -> None:
-        """The restored settings file becomes the session's settings (in place, so the save at quit
-        keeps them); broker accounts take effect after a restart."""
+    def _apply_restored_settings(self, new: Settings) -> None:
+        """The restored settings become the session's settings (in place, so the save at quit keeps
+        them); broker accounts take effect after a restart."""
         ctx = self._ctx
-        new = ctx.settings_store.load()
         replay_date = ctx.settings.replay_date
         ctx.apply_settings(new)
         for name in ACCOUNT_FIELDS:
             setattr(ctx.settings, name, getattr(new, name))
         ctx.settings.replay_date = new.replay_date or replay_date
+
+
+def _keep_database_setting(settings_file: Path, db_url: str | None) -> Path | None:
+    """The restored settings keep the database setting in use now (the database is restored into
+    that database's file, so it must stay the one in use); returns their notes folder."""
+    store = SettingsStore(settings_file)
+    restored = store.load()
+    if restored.db_url != db_url:
+        restored.db_url = db_url
+        store.save(restored)
+    return restored.assistant.notes_folder
 
 
 def known_revisions() -> set[str | None]:

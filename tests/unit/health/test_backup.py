@@ -280,3 +280,16 @@ async def test_restore_over_an_unreadable_database_keeps_its_bytes(isolated_home
         assert len(kept) == 1 and str(kept[0]) in message
     finally:
         await ctx.aclose()
+
+
+def test_restored_settings_keep_the_database_in_use(tmp_path: Path) -> None:
+    from magnus_desktop.services.health.service import _keep_database_setting
+
+    path = tmp_path / "settings.json"
+    old = Settings(db_url=f"sqlite:///{tmp_path / 'old.db'}", risk_free_rate=0.031)
+    old.assistant.notes_folder = tmp_path
+    SettingsStore(path).save(old)
+    current = f"sqlite:///{tmp_path / 'now.db'}"
+    assert _keep_database_setting(path, current) == tmp_path
+    restored = SettingsStore(path).load()
+    assert restored.db_url == current and restored.risk_free_rate == 0.031
