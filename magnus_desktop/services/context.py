@@ -11,7 +11,8 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``, ``assistant``;
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``, ``assistant``,
+``health``;
 ``symbol`` is the shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
@@ -36,6 +37,7 @@ from magnus_desktop.services.credentials import CredentialsError, CredentialStor
 from magnus_desktop.services.credentials.db_url import db_url_account, join_db_url
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
+from magnus_desktop.services.health.service import HealthService
 from magnus_desktop.services.history import HistoryService
 from magnus_desktop.services.kalshi.nfl_markets import nfl_probability_provider
 from magnus_desktop.services.kalshi.nfl_service import NflModelService
@@ -174,13 +176,15 @@ class AppContext:
         self.knowledge = KnowledgeService(self)
         #: the private assistant: router + tools over these services, a local model on its own thread
         self.assistant = AssistantService(self)
+        #: the Health dock's figures (connections, latency, loop lag, memory, database) and backup/restore
+        self.health = HealthService(self)
         #: started in this order, closed in the reverse order
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
             ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
             ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge),
-            ("assistant", self.assistant)]
+            ("assistant", self.assistant), ("health", self.health)]
         self.refresher.add("the replay market", self.replay.set_day)
         self.refresher.add("the account", self.portfolio.refresh)
         self.refresher.add("the scanner", self.scanner.refresh)

@@ -10,9 +10,12 @@ the calls of one resource run in order.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from magnus_desktop.services.health.latency import LatencyStats, key_of
 
 T = TypeVar("T")
 
@@ -26,6 +29,8 @@ class Executors:
     def __init__(self, names: tuple[str, ...] = DEFAULT_EXECUTORS) -> None:
         self._pools: dict[str, Executor] = {}
         self._owned: set[str] = set()
+        #: how long each call of :meth:`run` took, per executor and function (the Health dock)
+        self.latency = LatencyStats()
         for name in names:
             self.add(name)
 
@@ -55,8 +60,14 @@ class Executors:
         return tuple(self._pools)
 
     async def run(self, name: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the executor ``name`` and await its result (exceptions propagate)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pools[name], fn, *args)
+        """Run ``fn(*args)`` on the executor ``name`` and await its result (exceptions propagate).
+
+        The call's duration (queueing included: what the caller waited) goes to :attr:`latency`."""
+        start = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pools[name], fn, *args)
+        finally:
+            self.latency.record(key_of(name, fn), time.perf_counter() - start)
 
     def shutdown(self) -> None:
         """Stop the executors created here (idempotent); running calls finish in the background."""

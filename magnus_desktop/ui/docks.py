@@ -25,6 +25,8 @@ from magnus_desktop.ui.audit.panel import AuditPanel
 from magnus_desktop.ui.audit.view_model import AuditViewModel
 from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
+from magnus_desktop.ui.health.panel import HealthPanel
+from magnus_desktop.ui.health.view_model import HealthViewModel
 from magnus_desktop.ui.history.panel import HistoryPanel
 from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
 from magnus_desktop.ui.kalshi.panel import KalshiPanel
@@ -199,6 +201,21 @@ def assistant_dock(app: AppViewModel) -> QWidget:
     return _owned(AssistantPanel(vm, app.orders), vm)
 
 
+def health_dock(app: AppViewModel) -> QWidget:
+    """The Health dock; after a restore the panels follow the restored settings, database and layout."""
+    vm = HealthViewModel(app.ctx)
+    panel = HealthPanel(vm)
+
+    def on_restored(_message: str) -> None:
+        app.settings_applied.emit(app.ctx.settings)
+        app.theme_changed.emit(app.ctx.settings.theme)
+        app.storage_changed.emit()
+        getattr(panel.window(), "reload_layout", lambda: None)()
+
+    vm.restored.connect(on_restored)
+    return _owned(panel, vm)
+
+
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec("dock_dashboard", "Dashboard", Area.TopDockWidgetArea, dashboard_dock, size=(680, 560)),
     DockSpec("dock_scanner", "Scanner — wheel (cash-secured puts / covered calls)", Area.TopDockWidgetArea,
@@ -233,4 +250,5 @@ DOCKS: tuple[DockSpec, ...] = (
              tab_with="dock_dashboard"),
     DockSpec("dock_assistant", "Assistant", Area.TopDockWidgetArea, assistant_dock, tab_with="dock_positions",
              actions=(DockAction("Assistant", "Ask the assistant", "focus_question", "Ctrl+Shift+Space"),)),
+    DockSpec("dock_health", "Health", Area.BottomDockWidgetArea, health_dock, tab_with="dock_watchlists"),
 )

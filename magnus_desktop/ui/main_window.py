@@ -166,6 +166,11 @@ class MainWindow(QMainWindow):
             self.restoreState(self._default_state, LAYOUT_VERSION)
         self.banners.setVisible(bool(self.banners.banners))  # a saved state must not hide a live banner
 
+    def reload_layout(self) -> None:
+        """Apply ``layout.ini`` as it is on disk now (a restore replaced it)."""
+        self._settings.sync()
+        self.restore_layout()
+
     def save_layout(self) -> None:
         self._settings.setValue("geometry", self.saveGeometry())
         self._settings.setValue("state", self.saveState(LAYOUT_VERSION))

@@ -21,9 +21,9 @@ RESEARCH = {"dock_research_chart", "dock_research_report", "dock_research_scan"}
 RESEARCH_DESK = {"dock_research_flow", "dock_research_calendars", "dock_research_earnings", "dock_research_sectors"}
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
          "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl", "dock_kalshi", *RESEARCH,
-         *RESEARCH_DESK, "dock_assistant"}
+         *RESEARCH_DESK, "dock_assistant", "dock_health"}
 TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl",
-          "dock_kalshi", *RESEARCH, *RESEARCH_DESK, "dock_assistant"}  # behind their partner's tab by default
+          "dock_kalshi", *RESEARCH, *RESEARCH_DESK, "dock_assistant", "dock_health"}  # behind their partner's tab by default
 
 
 @pytest.fixture

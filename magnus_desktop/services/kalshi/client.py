@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
@@ -126,6 +126,11 @@ class KalshiClient:
         self._parse_executor = parse_executor
         #: HTTP requests actually sent (retries included), by method: tests and the benchmark read it
         self.sent: dict[str, int] = {}
+        #: when the latest request was sent (UTC), None before the first (the health panel)
+        self.last_request_at: datetime | None = None
+        #: requests that waited for our client-side rate limiter, and the seconds waited in all
+        self.rate_limit_waits = 0
+        self.rate_limit_wait_s = 0.0
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -158,7 +163,11 @@ class KalshiClient:
         try:
             async for attempt in retrying:
                 with attempt:
+                    if not limiter.has_capacity():
+                        self.rate_limit_waits += 1
+                    waited = time.monotonic()
                     async with limiter:
+                        self.rate_limit_wait_s += time.monotonic() - waited
                         return await self._send(method, path, query, body, auth, transform)
         except _Transient as exc:
             raise exc.error from None
@@ -173,6 +182,7 @@ class KalshiClient:
         if self.signer is not None and (auth or path.endswith("/orderbook")):
             request.headers.update(self.signer.headers(method, request.url.path))
         self.sent[method] = self.sent.get(method, 0) + 1
+        self.last_request_at = datetime.now(UTC)
         response = await self._http.send(request)
         if response.status_code < 400:
             content = response.content

@@ -86,6 +86,8 @@ class LayeredMarket:
             kind: TTLCache(maxsize=maxsize, ttl=ttl, timer=clock) for kind, ttl in self.ttls.items()
         }
         self.stats: dict[CacheKind, CacheStats] = {kind: CacheStats() for kind in self.ttls}
+        #: the source that answered the latest uncached request, per kind (the health panel)
+        self.last_source: dict[CacheKind, str] = {}
         self._inflight: dict[Hashable, asyncio.Task[Any]] = {}
         self._forwarders: dict[tuple[QuoteListener, int], QuoteListener] = {}
         self._last_rank: dict[Hashable, tuple[int, float]] = {}
@@ -152,7 +154,7 @@ class LayeredMarket:
             stats.shared += 1
             return await asyncio.shield(task)
         stats.misses += 1
-        task = asyncio.get_running_loop().create_task(self._first_answer(ask))
+        task = asyncio.get_running_loop().create_task(self._first_answer(ask, kind))
         self._inflight[key] = task
         try:
             value = await asyncio.shield(task)
@@ -162,11 +164,13 @@ class LayeredMarket:
         cache[key] = value
         return value
 
-    async def _first_answer(self, ask: Callable[[MarketData], Awaitable[Any]]) -> Any:
+    async def _first_answer(self, ask: Callable[[MarketData], Awaitable[Any]], kind: CacheKind) -> Any:
         failures: list[tuple[MarketData, MarketDataError]] = []
         for src in self._sources:
             try:
-                return await ask(src)
+                value = await ask(src)
+                self.last_source[kind] = src.source
+                return value
             except MarketDataError as exc:
                 log.debug("%s could not answer: %s", src.source, exc)
                 failures.append((src, exc))

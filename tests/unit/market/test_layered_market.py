@@ -174,3 +174,18 @@ async def test_yahoo_offline_falls_through_to_the_replay(
     assert quote.last == pytest.approx(replay_data.bars("SPY", date(2018, 1, 26), date(2018, 1, 26))["close"].iloc[0])
     assert yahoo.state == "offline"
     await yahoo.aclose()
+
+
+@pytest.mark.asyncio
+async def test_last_source_per_kind_names_who_answered_for_the_health_panel() -> None:
+    broker = Scripted("ib", SourceOffline("TWS not running"))
+    replay = Scripted("replay", 286.58)
+    market = LayeredMarket([broker, replay])
+    assert market.last_source == {}
+    await market.underlying_price("SPY")
+    assert market.last_source == {"quote": "replay"}
+    broker.answer = 290.0
+    await market.underlying_price("QQQ")
+    await market.underlying_price("SPY")  # cached: the last uncached answer still names the source
+    assert market.last_source["quote"] == "ib"
+    assert (market.stats["quote"].hits, market.stats["quote"].misses) == (1, 2)

@@ -1,0 +1,1 @@
+"""The Health dock (connections, latency, loop lag, memory, backup/restore, log viewer)."""
