@@ -21,7 +21,7 @@ from sqlalchemy import Date, DateTime, Float, insert, select, update
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
-from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent
+from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent, PositionEvent
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
@@ -297,6 +297,57 @@ def load_position_events(db: Database, account: str | None = None) -> tuple[int,
     with db.session() as session:
         stored = int(session.execute(count).scalar_one())
     return stored, events
+
+
+def load_position_rows(db: Database, account: str | None = None) -> tuple[int, list[PositionEvent]]:
+    """Like :func:`load_position_events`, as light ``PositionEvent`` tuples: only the columns the
+    analytics read come out of the database, as plain tuples (a Core ``select``, no ORM objects,
+    no frozen dataclass per row). The trade-history dock's input.
+
+    Returns:
+        (number of stored events, the events that move a position, oldest first; ties in import order).
+    """
+    from sqlalchemy import func
+
+    where = _EVENTS.c.kind.in_(sorted(POSITION_KINDS)) & (_EVENTS.c.qty != 0)
+    fields = PositionEvent._fields
+    query = select(*(_EVENTS.c[f] for f in fields)).where(where)
+    count = select(func.count()).select_from(_EVENTS)
+    if account is not None:
+        query = query.where(_EVENTS.c.account == account)
+        count = count.where(_EVENTS.c.account == account)
+    make = PositionEvent._make
+    with db.session() as session:
+        stored = int(session.execute(count).scalar_one())
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            rows = session.execute(query.order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)).tuples()
+            return stored, [make(row) for row in rows]
+        unordered = query.add_columns(_EVENTS.c.id)
+        compiled = unordered.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        raw = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # type: ignore[union-attr]
+    at, exp = fields.index("occurred_at"), fields.index("expiry")
+    raw.sort(key=lambda r: (r[at], r[-1]))  # ISO texts sort as times; a Python sort beats SQLite's here
+    to_dt, to_date = datetime.fromisoformat, date.fromisoformat
+    times: dict[str, datetime] = {}  # a history repeats its times (fills of one order) and expiries
+    days: dict[str, date] = {}
+    out = []
+    for row in raw:
+        values = list(row[:-1])
+        text = values[at]
+        when = times.get(text)
+        if when is None:
+            when = times[text] = to_dt(text)
+        values[at] = when
+        text = values[exp]
+        if text is not None:
+            day = days.get(text)
+            if day is None:
+                day = days[text] = to_date(text)
+            values[exp] = day
+        out.append(make(values))
+    return stored, out
 
 
 def _read_events(db: Database, account: str | None, fields: tuple[str, ...], where: Any) -> list[HistoryEvent]:
