@@ -304,18 +304,16 @@ def preview_many(tickets: Iterable[Ticket], account: AccountSummary | AccountBoo
     return [batch.preview(t) for t in tickets]
 
 
-#: Per contract: (held, bid, ask, known, multiplier, is_option, group key, right, strike, expiry, symbol);
-#: bid/ask NaN when not fillable; group key, right, strike, expiry None for shares, symbol "" for options.
-_ContractFill = tuple[int, float, float, bool, int, bool, "GroupKey | None", "str | None", float, "date | None", str]
+#: Per contract: (held, bid, ask, known, multiplier, is_option); bid/ask NaN when not fillable.
+_ContractFill = tuple[int, float, float, bool, int, bool]
 
 
 class _Batch:
     """One account book, one set of quotes and one commission rate for one or many previews.
 
-    Memoises per contract (held quantity, fill prices, group key) and per exposure set (collateral,
-    opened max loss/profit/breakevens): pure functions of their keys, so a memo hit returns exactly
-    the figures a fresh computation would. One pass over a ticket's legs gathers everything the
-    rules need (fills, cash, the collateral groups touched, the exposure opened).
+    Memoises per contract (held quantity, fill prices) and per exposure set (collateral, opened
+    max loss/profit/breakevens): pure functions of their keys, so a memo hit returns exactly the
+    figures a fresh computation would.
     """
 
     __slots__ = ("book", "quotes", "fee", "_fills", "_held_need", "_covered", "_risk")
@@ -334,13 +332,9 @@ class _Batch:
         bid = ask = math.nan
         if quote is not None:
             bid, ask = _fillable(quote.bid), _fillable(quote.ask)
-        held = self.book.held.get(contract, 0)
-        fill: _ContractFill
-        if isinstance(contract, OptionContract):
-            fill = (held, bid, ask, quote is not None, contract.multiplier, True,
-                    (contract.underlying, contract.expiry), contract.right, contract.strike, contract.expiry, "")
-        else:
-            fill = (held, bid, ask, quote is not None, 1, False, None, None, 0.0, None, contract.symbol)
+        option = isinstance(contract, OptionContract)
+        mult = contract.multiplier if option else 1  # type: ignore[union-attr]
+        fill = (self.book.held.get(contract, 0), bid, ask, quote is not None, mult, option)
         self._fills[contract] = fill
         return fill
 
@@ -351,53 +345,30 @@ class _Batch:
         options = closes = opens = 0
         premium = net = 0.0
         stocks = False
-        touched: dict[GroupKey, list[Exposure]] = {}  # collateral groups the order changes
-        share_change: dict[str, float] = {}
-        opened: list[Exposure] = []  # the exposure the order opens, and the cash of its opened units
-        opened_cash = 0.0
-        sides: set[str] = set()
-        opened_expiries: set[date] = set()
         for leg in ticket.legs:
-            held, bid, ask, known, mult, option, gkey, right, strike, expiry, symbol = (
-                fills.get(leg.contract) or self._fill_of(leg.contract))
+            held, bid, ask, known, mult, option = fills.get(leg.contract) or self._fill_of(leg.contract)
             sell = leg.action == "SELL"
-            ratio = leg.ratio
-            signed = -qty * ratio if sell else qty * ratio
+            signed = -qty * leg.ratio if sell else qty * leg.ratio
             price = bid if sell else ask
             after = held + signed
             leg_closes = min(abs(held), abs(signed)) if held * signed < 0 else 0
             leg_opens = max(abs(after) - abs(held), 0) if held * after >= 0 else abs(after)
             legs.append(_Leg(leg, signed, held, price, leg_closes, leg_opens, known))
             units = abs(signed)
-            cash = price if sell else -price
-            premium += cash * mult * units
-            net += cash * ratio
-            closes += leg_closes
-            opens += leg_opens
             if option:
                 options += units
-                added = touched.get(gkey)  # type: ignore[arg-type]
-                if added is None:
-                    added = touched[gkey] = []  # type: ignore[index]
-                added.append((right, strike, float(signed * mult)))  # type: ignore[arg-type]
             else:
                 stocks = True
-                share_change[symbol] = share_change.get(symbol, 0.0) + signed
-            if leg_opens:
-                sides.add("short" if signed < 0 else "long")
-                opened_units = leg_opens if signed > 0 else -leg_opens
-                if option:
-                    opened.append((right, strike, opened_units * mult))  # type: ignore[arg-type]
-                    opened_cash -= opened_units * price * mult
-                    opened_expiries.add(expiry)  # type: ignore[arg-type]
-                else:
-                    opened.append(("S", 0.0, float(opened_units)))
-                    opened_cash -= opened_units * price
+            cash = price if sell else -price
+            premium += cash * mult * units
+            net += cash * leg.ratio
+            closes += leg_closes
+            opens += leg_opens
         commission = self.fee * options
         book = self.book
-        coll_new, coll_freed, uncovered = self._collateral_change(touched, share_change)
-        loss, profit, evens = self._opened_risk(opened, opened_cash, commission)
-        if len(opened_expiries) > 1:  # a calendar: the opened legs have no single expiry to draw a payoff at
+        coll_new, coll_freed, uncovered = self._collateral_change(legs)
+        loss, profit, evens = self._opened_risk(legs, commission)
+        if _several_expiries(legs):
             profit, evens = math.nan, ()
         bp = book.buying_power
         after_bp = bp + premium - commission - coll_new + coll_freed
@@ -406,12 +377,11 @@ class _Batch:
         return TicketPreview(ticket.order_ref, ticket.strategy, fill_price, net, tuple([x.price for x in legs]),
                              premium, commission, coll_new, coll_freed, loss, profit, evens, bp, after_bp,
                              tuple([PositionChange(x.leg.contract, x.held, x.held + x.signed) for x in legs]),
-                             closes, opens, sides.pop() if len(sides) == 1 else "", problems)
+                             closes, opens, _opens_side(legs), problems)
 
-    def _opened_risk(self, exposures: list[Exposure], cash: float,
-                     commission: float) -> tuple[float, float, tuple[float, ...]]:
-        """(max loss, max profit, breakevens) of the opened ``exposures`` with ``cash`` (USD, signed,
-        the opened units' premium), commissions included."""
+    def _opened_risk(self, legs: list[_Leg], commission: float) -> tuple[float, float, tuple[float, ...]]:
+        """(max loss, max profit, breakevens) of the opened exposure, commissions included."""
+        exposures, cash = _opened_exposures(legs)
         if not exposures:
             return 0.0, 0.0, ()
         cash -= commission
@@ -424,11 +394,21 @@ class _Batch:
             risk = self._risk[key] = (-low, high, breakevens_of(prices, values, slope))
         return risk
 
-    def _collateral_change(self, touched: dict[GroupKey, list[Exposure]],
-                           share_change: dict[str, float]) -> tuple[float, float, dict[str, float]]:
-        """(collateral newly secured, collateral freed, {underlying: short-call units not covered}) of
-        the option exposures ``touched`` adds per group and the shares ``share_change`` adds."""
+    def _collateral_change(self, legs: list[_Leg]) -> tuple[float, float, dict[str, float]]:
+        """(collateral newly secured, collateral freed, {underlying: short-call units not covered})."""
         book = self.book
+        touched: dict[GroupKey, list[Exposure]] = {}
+        share_change: dict[str, float] = {}
+        for x in legs:
+            c = x.leg.contract
+            if isinstance(c, OptionContract):
+                key = (c.underlying, c.expiry)
+                added = touched.get(key)
+                if added is None:
+                    added = touched[key] = []
+                added.append((c.right, c.strike, float(x.signed * c.multiplier)))
+            else:
+                share_change[c.symbol] = share_change.get(c.symbol, 0.0) + x.signed
         before = after = 0.0
         uncovered: dict[str, float] = {}
         for key, added in touched.items():
@@ -465,6 +445,35 @@ def _fillable(price: float) -> float:
 
 def _multiplier(contract: Contract) -> int:
     return contract.multiplier if isinstance(contract, OptionContract) else 1
+
+
+def _opens_side(legs: list[_Leg]) -> str:
+    sides = {("short" if x.signed < 0 else "long") for x in legs if x.opens}
+    return sides.pop() if len(sides) == 1 else ""
+
+
+def _several_expiries(legs: list[_Leg]) -> bool:
+    """The opened option legs expire on different days (a calendar): no single payoff at expiry."""
+    expiries = {x.leg.contract.expiry for x in legs if x.opens and isinstance(x.leg.contract, OptionContract)}
+    return len(expiries) > 1
+
+
+def _opened_exposures(legs: list[_Leg]) -> tuple[list[Exposure], float]:
+    """The exposure the order opens, and the premium (USD, signed as cash) of the opened units."""
+    exposures: list[Exposure] = []
+    cash = 0.0
+    for x in legs:
+        if not x.opens:
+            continue
+        units = x.opens if x.signed > 0 else -x.opens
+        c = x.leg.contract
+        if isinstance(c, OptionContract):
+            exposures.append((c.right, c.strike, units * c.multiplier))
+            cash -= units * x.price * c.multiplier
+        else:
+            exposures.append(("S", 0.0, float(units)))
+            cash -= units * x.price
+    return exposures, cash
 
 
 # ---- problems -----------------------------------------------------------------------------------
