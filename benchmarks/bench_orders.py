@@ -14,7 +14,7 @@ import math
 import random
 from datetime import date
 
-from benchmarks.common import Result, timeit_best
+from benchmarks.common import Result, best_interleaved
 
 DAY = date(2018, 1, 2)
 TARGET_MS_PER_10K = 100.0
@@ -67,25 +67,37 @@ def _tickets(n: int):  # type: ignore[no-untyped-def]
 
 
 def run(quick: bool) -> list[Result]:
-    """One row: ``preview_many`` over 10,000 mixed tickets (2,000 with ``quick``), with the per-ticket
-    ``preview`` loop over the same tickets timed in the same run as the reference."""
+    """``preview_many`` over 10,000 mixed tickets (2,000 with ``quick``), with the per-ticket
+    ``preview`` loop over the same tickets timed in the same run as the reference, and the rules as
+    they were before the speed work (:mod:`benchmarks.baseline`) on the same tickets: before/after."""
+    from benchmarks.baseline import baseline_module, label
     from magnus_desktop.services.orders.rules import preview, preview_many
 
     n = 2_000 if quick else 10_000
     tickets, book, quotes = _tickets(n)
-
-    def all_previews() -> list:  # type: ignore[type-arg]
-        return preview_many(tickets, book, quotes, commission_per_contract=0.65)
-
-    def one_by_one() -> list:  # type: ignore[type-arg]
-        return [preview(t, book, quotes, commission_per_contract=0.65) for t in tickets]
-
-    seconds = timeit_best(all_previews, repeat=3 if quick else 7)
-    reference = timeit_best(one_by_one, repeat=3 if quick else 7)
-    refused = sum(bool(p.problems) for p in all_previews())
-    return [Result(f"orders.preview {n:,} tickets", "time", seconds * 1e3, "ms", reference="preview one by one",
+    fns = {
+        "ours": lambda: preview_many(tickets, book, quotes, commission_per_contract=0.65),
+        "one_by_one": lambda: [preview(t, book, quotes, commission_per_contract=0.65) for t in tickets],
+    }
+    old = baseline_module("magnus_desktop/services/orders/rules.py")
+    if old is not None:
+        old_book = old.AccountBook(book.buying_power, list(book.held.items()))
+        fns["before"] = lambda: old.preview_many(tickets, old_book, quotes, commission_per_contract=0.65)
+    best = best_interleaved(fns, repeat=3 if quick else 7)
+    (seconds, cpu), (reference, _) = best["ours"], best["one_by_one"]
+    refused = sum(bool(p.problems) for p in preview_many(tickets, book, quotes, commission_per_contract=0.65))
+    rows = [Result(f"orders.preview {n:,} tickets", "time", seconds * 1e3, "ms", reference="preview one by one",
                    ratio=reference / seconds, target=TARGET_MS_PER_10K * n / 10_000, direction="max_value",
-                   note=f"preview_many (one AccountBook, per-batch memos); preview() per ticket "
-                        f"{reference * 1e3:.0f} ms in this run (ratio = that / ours); real SPXW quotes "
+                   note=f"preview_many (one AccountBook, per-batch memos), CPU {cpu * 1e3:.0f} ms; preview() per "
+                        f"ticket {reference * 1e3:.0f} ms in this run (ratio = that / ours); real SPXW quotes "
                         f"2018-01-02; single/vertical/iron condor/roll 1:1:1:1; {refused:,} with problems "
                         "(e.g. uncovered calls, limits off the quote)")]
+    if "before" in best:
+        before, before_cpu = best["before"]
+        same = repr(old.preview_many(tickets, old_book, quotes, commission_per_contract=0.65)) == repr(
+            preview_many(tickets, book, quotes, commission_per_contract=0.65))
+        rows.append(Result(f"orders.preview {n:,} tickets {label()}", "time", before * 1e3, "ms",
+                           reference="ours (row above)", ratio=before / seconds,
+                           note=f"the rules before the speed work, same tickets, same run: CPU {before_cpu * 1e3:.0f} "
+                                f"ms; ratio = before / ours; previews {'identical' if same else 'DIFFER'}"))
+    return rows

@@ -25,10 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
+from typing import Any
 
-from magnus_desktop.models.history import POSITION_KINDS, HistoryEvent
+from magnus_desktop.models.history import POSITION_KINDS, HistoryEvent, PositionEvent, contract_key_of
 
 LOT_METHOD = "FIFO"
+#: What the analytics accept: whole events or the lighter tuples the trade-history dock reads.
+PositionLike = HistoryEvent | PositionEvent
 _EPS = 1e-9
 
 
@@ -99,54 +102,95 @@ class RealizedReport:
     months: list[MonthPnL]
 
 
-@dataclass(slots=True)
-class _Lot:
-    qty: float  # signed remaining
-    price: float
-    commission_per_unit: float
-    opened_at: datetime
-
-
-@dataclass(slots=True)
 class _Book:
-    first: HistoryEvent
-    lots: deque[_Lot]
-    realized: float = 0.0
-    realized_base: float = 0.0
-    closed: float = 0.0
-    unmatched: float = 0.0
+    """One position's open lots (FIFO) and running totals; a lot is ``[signed remaining qty, price,
+    commission per unit, opened_at]`` (a list: updated in place as it is closed piece by piece)."""
+
+    __slots__ = ("first", "key", "lots", "realized", "realized_base", "closed", "unmatched")
+
+    def __init__(self, first: PositionLike, key: str) -> None:
+        self.first = first
+        self.key = key
+        self.lots: deque[list[Any]] = deque()
+        self.realized = 0.0
+        self.realized_base = 0.0
+        self.closed = 0.0
+        self.unmatched = 0.0
 
 
-def realized_pnl(events: Iterable[HistoryEvent]) -> RealizedReport:
+def realized_pnl(events: Iterable[PositionLike]) -> RealizedReport:
     """FIFO realized P&L per position and per month (see the module docstring).
 
     Args:
-        events: imported events, chronological; cash-only kinds are ignored.
+        events: imported events (``HistoryEvent`` or the lighter ``PositionEvent``), chronological;
+            cash-only kinds are ignored.
 
     Returns:
         The lot matches, one ``PositionPnL`` per position (sorted by account, contract) and one
         ``MonthPnL`` per month and currency (sorted).
     """
     books: dict[tuple[str, str], _Book] = {}
+    by_fields: dict[tuple[Any, ...], _Book] = {}  # the same position by its raw contract fields
     matches: list[LotMatch] = []
+    append = matches.append
     ordered = sorted((e for e in events if e.kind in POSITION_KINDS and e.qty != 0), key=_occurred_at)
-    contract_key = ContractKeys()
     for event in ordered:
-        ck = contract_key(event)
-        key = (event.account, ck)
-        book = books.get(key)
+        fields = _POSITION_FIELDS(event)
+        book = by_fields.get(fields)
         if book is None:
-            book = books[key] = _Book(first=event, lots=deque())
-        _apply(book, event, ck, matches)
+            ck = contract_key_of(*fields[1:])
+            book = books.get((event.account, ck))
+            if book is None:
+                book = books[(event.account, ck)] = _Book(event, ck)
+            by_fields[fields] = book
+        # one event against the book's lots, oldest first
+        qty = event.qty
+        kind = event.kind
+        lots = book.lots
+        if kind != "trade" and lots and (lots[0][0] > 0) == (qty > 0):
+            qty = -qty  # an expiration/assignment always closes what is open
+        price = 0.0 if kind != "trade" else float(event.price or 0.0)
+        fee_per_unit = event.commission / abs(event.qty)
+        remaining = qty
+        if lots and abs(remaining) > _EPS and (lots[0][0] > 0) != (remaining > 0):
+            account, multiplier, closed_at = event.account, event.multiplier, event.occurred_at
+            currency, fx = event.currency, event.fx_rate_to_base
+            while abs(remaining) > _EPS and lots and (lots[0][0] > 0) != (remaining > 0):
+                lot = lots[0]
+                lot_qty, lot_price = lot[0], lot[1]
+                size = min(abs(remaining), abs(lot_qty))
+                sign = 1.0 if lot_qty > 0 else -1.0
+                pnl = ((price - lot_price) * size * multiplier * sign
+                       - lot[2] * size - fee_per_unit * size)
+                append(LotMatch(account, book.key, event.symbol, lot[3], closed_at, sign * size,
+                                lot_price, price, multiplier, pnl, currency, fx))
+                book.realized += pnl
+                book.realized_base += pnl * fx
+                book.closed += size
+                lot[0] = lot_qty = lot_qty - sign * size
+                remaining += sign * size
+                if abs(lot_qty) <= _EPS:
+                    lots.popleft()
+        if abs(remaining) <= _EPS:
+            continue
+        if event.open_close == "C" or kind != "trade":
+            book.unmatched += abs(remaining)
+            continue
+        lots.append([remaining, price, fee_per_unit, event.occurred_at])
     months: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    month_names: dict[tuple[int, int], str] = {}
     for m in matches:
-        cell = months[(month_of(m.closed_at), m.currency)]
+        when = m.closed_at
+        name = month_names.get((when.year, when.month))
+        if name is None:
+            name = month_names[(when.year, when.month)] = month_of(when)
+        cell = months[(name, m.currency)]
         cell[0] += m.realized
         cell[1] += m.realized * m.fx_rate_to_base
     positions = [
         PositionPnL(account=acct, contract_key=ck, symbol=b.first.symbol, underlying=b.first.underlying,
                     asset_category=b.first.asset_category, currency=b.first.currency, realized=b.realized,
-                    realized_base=b.realized_base, closed_qty=b.closed, open_qty=sum(lot.qty for lot in b.lots),
+                    realized_base=b.realized_base, closed_qty=b.closed, open_qty=sum(lot[0] for lot in b.lots),
                     unmatched_qty=b.unmatched)
         for (acct, ck), b in sorted(books.items())
     ]
@@ -162,6 +206,8 @@ def month_of(when: datetime | date) -> str:
 
 _occurred_at = attrgetter("occurred_at")
 _CONTRACT_FIELDS = attrgetter("asset_category", "symbol", "underlying", "expiry", "strike", "right")
+#: account, then the fields of ``contract_key_of``
+_POSITION_FIELDS = attrgetter("account", "asset_category", "symbol", "underlying", "expiry", "strike", "right")
 
 
 class ContractKeys:
@@ -179,34 +225,3 @@ class ContractKeys:
         if key is None:
             key = self._memo[fields] = event.contract_key
         return key
-
-
-def _apply(book: _Book, event: HistoryEvent, contract_key: str, matches: list[LotMatch]) -> None:
-    qty = event.qty
-    if event.kind != "trade" and book.lots and (book.lots[0].qty > 0) == (qty > 0):
-        qty = -qty  # an expiration/assignment always closes what is open
-    price = 0.0 if event.kind != "trade" else float(event.price or 0.0)
-    fee_per_unit = event.commission / abs(event.qty)
-    remaining = qty
-    while abs(remaining) > _EPS and book.lots and (book.lots[0].qty > 0) != (remaining > 0):
-        lot = book.lots[0]
-        size = min(abs(remaining), abs(lot.qty))
-        sign = 1.0 if lot.qty > 0 else -1.0
-        pnl = ((price - lot.price) * size * event.multiplier * sign
-               - lot.commission_per_unit * size - fee_per_unit * size)
-        matches.append(LotMatch(event.account, contract_key, event.symbol, lot.opened_at, event.occurred_at,
-                                sign * size, lot.price, price, event.multiplier, pnl, event.currency,
-                                event.fx_rate_to_base))
-        book.realized += pnl
-        book.realized_base += pnl * event.fx_rate_to_base
-        book.closed += size
-        lot.qty -= sign * size
-        remaining += sign * size
-        if abs(lot.qty) <= _EPS:
-            book.lots.popleft()
-    if abs(remaining) <= _EPS:
-        return
-    if event.open_close == "C" or event.kind != "trade":
-        book.unmatched += abs(remaining)
-        return
-    book.lots.append(_Lot(remaining, price, fee_per_unit, event.occurred_at))

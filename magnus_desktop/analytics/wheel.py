@@ -1,7 +1,7 @@
 """The wheel, cycle by cycle, from imported trade history: put sold → assigned → call sold →
 called away. Pure Python, no I/O.
 
-Input: ``models.history.HistoryEvent`` values (any order; sorted here, stably, by
+Input: ``models.history.HistoryEvent`` (or ``PositionEvent``) values (any order; sorted here, stably, by
 ``occurred_at``). Only equity options (``OPT``) and their underlying's shares (``STK``) take part;
 futures options, cash events and long options (bought to open) are not wheel legs.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from magnus_desktop.analytics.realized import ContractKeys
-from magnus_desktop.models.history import HistoryEvent
+from magnus_desktop.models.history import HistoryEvent, PositionEvent
 
 _EPS = 1e-9
 _STAGE_BY_STEP = {
@@ -101,7 +101,7 @@ class WheelCycle:
         return self.premium + self.stock_proceeds - self.stock_cost
 
 
-def wheel_cycles(events: Iterable[HistoryEvent]) -> list[WheelCycle]:
+def wheel_cycles(events: Iterable[HistoryEvent | PositionEvent]) -> list[WheelCycle]:
     """Every wheel cycle in ``events`` (see the module docstring), oldest first."""
     ordered = sorted((e for e in events if _is_wheel_event(e)), key=lambda e: e.occurred_at)
     current: dict[tuple[str, str], WheelCycle] = {}

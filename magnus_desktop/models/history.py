@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 EventKind = Literal[
     "trade", "expiration", "assignment", "exercise", "dividend", "interest", "fee", "tax",
@@ -79,11 +79,48 @@ class HistoryEvent:
     @property
     def contract_key(self) -> str:
         """Identity of the position this event belongs to (symbol + contract fields)."""
-        if self.expiry is None and self.strike is None:
-            return f"{self.asset_category}:{self.symbol}"
-        expiry = self.expiry.isoformat() if self.expiry else ""
-        strike = "" if self.strike is None else f"{self.strike:g}"
-        return f"{self.asset_category}:{self.underlying}:{expiry}:{strike}:{self.right or ''}"
+        return contract_key_of(self.asset_category, self.symbol, self.underlying, self.expiry, self.strike, self.right)
+
+
+def contract_key_of(asset_category: str, symbol: str, underlying: str, expiry: date | None, strike: float | None,
+                    right: str | None) -> str:
+    """``"STK:AAPL"`` for a position without expiry and strike, else
+    ``"OPT:AAPL:2018-11-16:210:C"`` (category, underlying, ISO expiry, strike, right)."""
+    if expiry is None and strike is None:
+        return f"{asset_category}:{symbol}"
+    expiry_text = expiry.isoformat() if expiry else ""
+    strike_text = "" if strike is None else f"{strike:g}"
+    return f"{asset_category}:{underlying}:{expiry_text}:{strike_text}:{right or ''}"
+
+
+class PositionEvent(NamedTuple):
+    """The fields of a ``HistoryEvent`` that the trade-history analytics read (FIFO realized P&L,
+    wheel cycles), as a light tuple: what the trade-history dock reads from the database (100,000
+    of these build ~5x faster than frozen ``HistoryEvent`` values). Same names, units and
+    meaning as on :class:`HistoryEvent`."""
+
+    account: str
+    kind: EventKind
+    occurred_at: datetime
+    asset_category: str
+    symbol: str
+    underlying: str
+    expiry: date | None
+    strike: float | None
+    right: Literal["C", "P"] | None
+    multiplier: float
+    qty: float
+    price: float | None
+    amount: float
+    commission: float
+    currency: str
+    fx_rate_to_base: float
+    open_close: OpenClose
+
+    @property
+    def contract_key(self) -> str:
+        """As :attr:`HistoryEvent.contract_key`."""
+        return contract_key_of(self.asset_category, self.symbol, self.underlying, self.expiry, self.strike, self.right)
 
 
 @dataclass(frozen=True, slots=True)

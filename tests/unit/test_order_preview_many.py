@@ -5,6 +5,7 @@ verticals, iron condors, rolls, with and without problems) and on hand-made odd 
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import fields
 from datetime import date
 
@@ -74,3 +75,68 @@ def test_a_repeated_exposure_set_gives_the_same_figures_as_a_fresh_batch(repeat:
     first, second = preview_many(tickets, book, quotes, commission_per_contract=FEE)
     fresh = preview(tickets[1], book, quotes, commission_per_contract=FEE)
     assert _same(second, fresh) == [] and _same(first, second) == ["order_ref"]
+
+
+def _random_case(rng: random.Random, n: int) -> tuple[list, AccountBook, dict]:  # type: ignore[type-arg]
+    """``n`` random tickets of every kind on two underlyings and three expiries, against a random book
+    (short and long options, shares or none) and random quotes (some legs unquoted or unknown)."""
+    day = date(2018, 1, 2)
+    expiries = (date(2018, 1, 19), date(2018, 2, 16), date(2018, 3, 16))
+    strikes = {"AAPL": [150.0 + 5 * i for i in range(8)], "SPXW": [2500.0 + 25 * i for i in range(8)]}
+    contracts = [OptionContract(u, e, k, r) for u, ks in strikes.items() for e in expiries for k in ks for r in "PC"]
+    shares = StockContract("AAPL")
+    quotes: dict = {}  # type: ignore[type-arg]
+    for c in [*contracts, shares]:
+        if rng.random() < 0.9:  # some contracts unknown to the market data
+            bid = round(rng.uniform(0.0, 12.0), 2) if rng.random() < 0.95 else math.nan  # some unquoted sides
+            quotes[c] = BidAsk(bid, round((bid if bid == bid else 1.0) + rng.uniform(0.05, 0.6), 2))
+    held = [(c, rng.choice((-2, -1, 1, 3))) for c in rng.sample(contracts, 12)]
+    book = AccountBook(rng.choice((math.nan, 5_000.0, 250_000.0)), [*held, (shares, rng.choice((0.0, 100.0, 350.0)))])
+
+    def one(i: int):  # type: ignore[no-untyped-def]
+        qty = rng.choice((1, 1, 2, 3, 5, 0))
+        u, e = rng.choice(tuple(strikes)), rng.choice(expiries)
+        ks = strikes[u]
+        kind = rng.randrange(6)
+        limit = math.nan if rng.random() < 0.6 else round(rng.uniform(-4, 6) / 0.05) * 0.05
+        if kind == 0:
+            c = rng.choice(contracts)
+            return OrderTicket(c, rng.choice(("BUY", "SELL")), qty, abs(limit) if limit == limit else limit, f"s{i}", day,
+                               position_effect=rng.choice(("auto", "open", "close")))
+        if kind == 1:
+            return OrderTicket(shares, rng.choice(("BUY", "SELL")), qty * 50, math.nan, f"t{i}", day)
+        if kind == 2:
+            j = rng.randrange(1, len(ks))
+            right = rng.choice("PC")
+            legs = (OrderLeg(OptionContract(u, e, ks[j], right), "SELL"), OrderLeg(OptionContract(u, e, ks[j - 1], right), "BUY"))
+            return ComboTicket("vertical", legs if rng.random() < 0.5 else legs[::-1], qty, limit, f"v{i}", day)
+        if kind == 3:
+            a, b = sorted(rng.sample(range(len(ks)), 4))[:2], sorted(rng.sample(range(len(ks)), 4))[2:]
+            legs = (OrderLeg(OptionContract(u, e, ks[a[0]], "P"), "BUY"), OrderLeg(OptionContract(u, e, ks[a[1]], "P"), "SELL"),
+                    OrderLeg(OptionContract(u, e, ks[b[0]], "C"), "SELL"), OrderLeg(OptionContract(u, e, ks[b[1]], "C"), "BUY"))
+            return ComboTicket("iron_condor", legs, qty, limit, f"ic{i}", day)
+        if kind == 4:
+            old, signed = rng.choice(held)
+            new = OptionContract(old.underlying, rng.choice(expiries), rng.choice(strikes[old.underlying]), old.right)
+            legs = (OrderLeg(old, "BUY" if signed < 0 else "SELL"), OrderLeg(new, "SELL" if signed < 0 else "BUY"))
+            return ComboTicket("roll", legs, rng.choice((1, abs(signed), abs(signed) + 1)), limit, f"r{i}", day)
+        k = rng.choice(ks)
+        near, far = sorted(rng.sample(expiries, 2))
+        right = rng.choice("PC")
+        legs = (OrderLeg(OptionContract(u, near, k, right), "SELL"), OrderLeg(OptionContract(u, far, k, right), "BUY"))
+        return ComboTicket("calendar", legs, qty, limit, f"c{i}", day)
+
+    return [one(i) for i in range(n)], book, quotes
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_preview_many_equals_preview_on_random_tickets(seed: int) -> None:
+    """Property: on random books, quotes and tickets (singles, shares, verticals, condors, rolls,
+    calendars; zero quantities, limits on and off the tick, unquoted and unknown legs), the batch
+    gives each ticket exactly the preview a batch of one gives it."""
+    tickets, book, quotes = _random_case(random.Random(seed), 300)
+    many = preview_many(tickets, book, quotes, commission_per_contract=FEE)
+    single = [preview(t, book, quotes, commission_per_contract=FEE) for t in tickets]
+    assert [(t.order_ref, _same(a, b)) for t, a, b in zip(tickets, many, single, strict=True) if _same(a, b)] == []
+    assert {p.strategy for p in many} == {"single", "vertical", "iron_condor", "roll", "calendar"}
+    assert 0 < sum(bool(p.problems) for p in many) < len(many)  # both kinds of ticket are drawn

@@ -20,11 +20,17 @@ from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
-from magnus_desktop.analytics.realized import LOT_METHOD, LotMatch, MonthPnL, PositionPnL, realized_pnl
+from magnus_desktop.analytics.realized import (
+    LOT_METHOD,
+    LotMatch,
+    MonthPnL,
+    PositionLike,
+    PositionPnL,
+    realized_pnl,
+)
 from magnus_desktop.analytics.wheel import WheelCycle, wheel_cycles
-from magnus_desktop.models.history import HistoryEvent
 from magnus_desktop.services.events import emit_isolated
-from magnus_desktop.services.imports import FileKind, ImportReport, import_file, load_position_events
+from magnus_desktop.services.imports import FileKind, ImportReport, import_file, load_position_rows
 from magnus_desktop.services.storage import Database, StorageError
 
 if TYPE_CHECKING:
@@ -62,12 +68,13 @@ class HistorySnapshot:
 EMPTY = HistorySnapshot(0, LOT_METHOD, [], [], [], [], [])
 
 
-def build_snapshot(events: list[HistoryEvent], stored: int | None = None) -> HistorySnapshot:
+def build_snapshot(events: list[PositionLike], stored: int | None = None) -> HistorySnapshot:
     """The snapshot of ``events`` (chronological): pure computation, no I/O.
 
     Args:
-        events: the stored events, or only those that move a position (the analytics read no
-            others; ``services.imports.load_position_events``).
+        events: the stored events (``HistoryEvent``), or only those that move a position (the
+            analytics read no others), e.g. the ``PositionEvent`` tuples of
+            ``services.imports.load_position_rows``.
         stored: number of stored events (default ``len(events)``).
     """
     report = realized_pnl(events)
@@ -81,7 +88,7 @@ _closed_at = attrgetter("closed_at")
 
 def load_snapshot(db: Database) -> HistorySnapshot:
     """Read the stored history and build the snapshot (blocking: a worker thread)."""
-    stored, events = load_position_events(db)
+    stored, events = load_position_rows(db)
     return build_snapshot(events, stored)
 
 
@@ -105,7 +112,7 @@ class HistoryService:
         """
         db = self._db()
         start = time.perf_counter()
-        stored, events = await self._ctx.run_db(load_position_events, db)
+        stored, events = await self._ctx.run_db(load_position_rows, db)
         self.snapshot = await self._ctx.run_compute(build_snapshot, events, stored)
         self.last_load_s = time.perf_counter() - start
         emit_isolated(self.history_changed, self.snapshot)

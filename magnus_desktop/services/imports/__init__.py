@@ -19,11 +19,12 @@ from magnus_desktop.services.imports.service import (
     import_file,
     load_events,
     load_position_events,
+    load_position_rows,
     parse_file,
 )
 
 __all__ = [
     "FILE_KINDS", "FileKind", "ImportFormatError", "ImportReport", "ParsedFile", "ReconciliationRow",
     "SkippedLine", "count_rows", "detect_kind", "import_file", "load_events", "load_position_events",
-    "parse_file", "reconcile",
+    "load_position_rows", "parse_file", "reconcile",
 ]

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import islice
+from itertools import islice, repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import Date, DateTime, Float, insert, select, update
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
-from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent
+from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent, PositionEvent
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
@@ -30,6 +30,10 @@ from magnus_desktop.services.imports.robinhood_csv import HEADER, parse_robinhoo
 from magnus_desktop.services.storage import Database
 
 BATCH = 20_000  # rows per executemany
+#: SQLite page cache (KiB) of the connection while a file is stored: the unique (account, event_key)
+#: index takes content-hash keys (Robinhood) at random places, and a 2 MiB default cache spills
+#: its pages to the WAL again and again; restored after the import.
+IMPORT_CACHE_KIB = 65_536
 _EVENTS = HistoryEventRow.__table__
 _POSITIONS = HistoryPositionRow.__table__
 _IMPORTS = HistoryImportRow.__table__
@@ -149,17 +153,36 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     # time order (stable: ties keep the file's order) = id order, and the (account, occurred_at)
     # index grows at its end instead of at random places
     new_events.sort(key=_occurred_at)
-    _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, (_event_values(e, import_id) for e in new_events))
-    positions = _new_positions(session, parsed)
-    _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
-                 ((import_id, *(getattr(p, f) for f in _POSITION_FIELDS)) for p in positions))
+    connection = session.connection()
+    cache = _set_cache(connection, -IMPORT_CACHE_KIB)
+    try:
+        _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, map(_event_fields, new_events), (import_id,))
+        positions = _new_positions(session, parsed)
+        _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
+                     (tuple(getattr(p, f) for f in _POSITION_FIELDS) for p in positions), (import_id,))
+    finally:
+        _set_cache(connection, cache)
     session.execute(update(_IMPORTS).where(_IMPORTS.c.id == import_id).values(
         rows_imported=len(new_events), duplicates=len(parsed.events) - len(new_events)))
     return import_id, new_events, len(positions)
 
 
-def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+def _set_cache(connection: Any, cache_size: int | None) -> int | None:
+    """Set SQLite's ``PRAGMA cache_size`` of ``connection`` (< 0: KiB, > 0: pages; None: leave it);
+    returns the previous value (None on other databases)."""
+    if connection.dialect.name != "sqlite" or cache_size is None:
+        return None
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar())
+    connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+    return previous
+
+
+def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+                 leading: tuple[Any, ...] = ()) -> None:
     """executemany of ``rows`` (value tuples in ``columns`` order) in batches of :data:`BATCH`.
+
+    ``leading``: values of the first ``len(leading)`` columns, the same on every row (the import
+    id); ``rows`` then hold the other columns only, and the leading values are joined column-wise.
 
     The statement is ``insert(table)`` compiled once for the session's dialect; each column's
     bind processor (e.g. SQLite's datetime → ISO text) is applied here, column-wise, so the rows
@@ -169,6 +192,8 @@ def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: I
     """
     connection = session.connection()
     dialect = connection.dialect
+    if leading:
+        rows = ((*leading, *row) for row in rows) if not dialect.positional else rows
     if not dialect.positional:
         for batch in _batches(rows):
             session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in batch])
@@ -182,11 +207,15 @@ def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: I
     sql = str(compiled)
     for batch in _batches(rows):
         if not in_order:
-            batch = [tuple(row[i] for i in order) for row in batch]
-        if converters:
-            cols = list(zip(*batch, strict=True))
+            batch = [tuple(row[i] for i in order) for row in ((*leading, *r) for r in batch)]
+            leading_here: tuple[Any, ...] = ()
+        else:
+            leading_here = leading
+        if leading_here or converters:  # column-wise: the leading values and the bind processors
+            cols: list[Any] = [repeat(value, len(batch)) for value in leading_here]
+            cols += zip(*batch, strict=True)
             for position, conv in converters:
-                cols[position] = tuple(map(conv, cols[position]))
+                cols[position] = map(conv, cols[position])
             batch = list(zip(*cols, strict=True))
         connection.exec_driver_sql(sql, batch)
 
@@ -260,10 +289,6 @@ _event_fields = attrgetter(*_EVENT_FIELDS)
 _occurred_at = attrgetter("occurred_at")
 
 
-def _event_values(e: HistoryEvent, import_id: int) -> tuple[Any, ...]:
-    return (import_id, *_event_fields(e))
-
-
 def load_events(db: Database, account: str | None = None) -> list[HistoryEvent]:
     """Stored events, oldest first (ties in import order), optionally of one account.
 
@@ -297,6 +322,57 @@ def load_position_events(db: Database, account: str | None = None) -> tuple[int,
     with db.session() as session:
         stored = int(session.execute(count).scalar_one())
     return stored, events
+
+
+def load_position_rows(db: Database, account: str | None = None) -> tuple[int, list[PositionEvent]]:
+    """Like :func:`load_position_events`, as light ``PositionEvent`` tuples: only the columns the
+    analytics read come out of the database, as plain tuples (a Core ``select``, no ORM objects,
+    no frozen dataclass per row). The trade-history dock's input.
+
+    Returns:
+        (number of stored events, the events that move a position, oldest first; ties in import order).
+    """
+    from sqlalchemy import func
+
+    where = _EVENTS.c.kind.in_(sorted(POSITION_KINDS)) & (_EVENTS.c.qty != 0)
+    fields = PositionEvent._fields
+    query = select(*(_EVENTS.c[f] for f in fields)).where(where)
+    count = select(func.count()).select_from(_EVENTS)
+    if account is not None:
+        query = query.where(_EVENTS.c.account == account)
+        count = count.where(_EVENTS.c.account == account)
+    make = PositionEvent._make
+    with db.session() as session:
+        stored = int(session.execute(count).scalar_one())
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            rows = session.execute(query.order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)).tuples()
+            return stored, [make(row) for row in rows]
+        unordered = query.add_columns(_EVENTS.c.id)
+        compiled = unordered.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        raw = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # type: ignore[union-attr]
+    at, exp = fields.index("occurred_at"), fields.index("expiry")
+    raw.sort(key=lambda r: (r[at], r[-1]))  # ISO texts sort as times; a Python sort beats SQLite's here
+    to_dt, to_date = datetime.fromisoformat, date.fromisoformat
+    times: dict[str, datetime] = {}  # a history repeats its times (fills of one order) and expiries
+    days: dict[str, date] = {}
+    out = []
+    for row in raw:
+        values = list(row[:-1])
+        text = values[at]
+        when = times.get(text)
+        if when is None:
+            when = times[text] = to_dt(text)
+        values[at] = when
+        text = values[exp]
+        if text is not None:
+            day = days.get(text)
+            if day is None:
+                day = days[text] = to_date(text)
+            values[exp] = day
+        out.append(make(values))
+    return stored, out
 
 
 def _read_events(db: Database, account: str | None, fields: tuple[str, ...], where: Any) -> list[HistoryEvent]:
