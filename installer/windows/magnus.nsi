@@ -1,6 +1,6 @@
 ; Magnus Desktop — per-user Windows installer (NSIS 3, 64-bit, no admin rights).
 ; Built by installer/build.py --target windows:
-;   makensis -DVERSION=0.1.0 -DSRCDIR=<bundle folder> -DOUTFILE=<setup.exe> -DICON=<magnus.ico> magnus.nsi
+;   makensis [-DFASTCOMPRESS] -DVERSION=0.1.0 -DSRCDIR=<bundle folder> -DOUTFILE=<setup.exe> -DICON=<magnus.ico> magnus.nsi
 ; Silent: setup.exe /S [/D=C:\path]   Uninstall: uninstall.exe /S [/REMOVEDATA]
 ; The uninstaller keeps the user's settings, database and logs unless "Remove my data" is ticked
 ; (or /REMOVEDATA is given).
@@ -11,8 +11,10 @@ ManifestDPIAware true
 RequestExecutionLevel user
 !ifdef NOCOMPRESS
   SetCompress off            ; test installers only (smoke_windows.py's version N-1): fast to build
+!else ifdef FASTCOMPRESS
+  SetCompressor zlib         ; CI (build.py --fast-compress): minutes instead of half an hour, a bigger file
 !else
-  SetCompressor /SOLID lzma
+  SetCompressor /SOLID lzma  ; releases
 !endif
 
 !define APPNAME "Magnus Desktop"

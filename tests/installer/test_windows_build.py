@@ -104,3 +104,60 @@ def test_windows_requirements_leave_out_what_has_no_windows_wheel(build, tmp_pat
         encoding="utf-8")
     monkeypatch.setattr(build, "ROOT", tmp_path)
     assert build.windows_requirements() == ["numpy>=1.26", "qasync>=0.27; python_version < '4'", "pyinstaller>=6.5"]
+
+
+def test_fast_compress_trades_size_for_time(build, tmp_path: Path, monkeypatch) -> None:
+    """CI's zlib installer and the release's solid LZMA installer of the same compressible bundle: both
+    64-bit NSIS installers, LZMA the smaller (so the flag really switches the compressor)."""
+    bundle = tmp_path / "dist" / "MagnusDesktop"
+    (bundle / "_internal").mkdir(parents=True)
+    (bundle / "MagnusDesktop.exe").write_bytes(b"MZ stand-in")
+    # many similar files: solid LZMA compresses across them, per-file zlib cannot
+    for i in range(40):
+        (bundle / "_internal" / f"mod{i}.py").write_text(
+            "".join(f"def f{i}_{j}(x):\n    return x * {j} + {i}\n" for j in range(400)), encoding="utf-8")
+    sizes = {}
+    for fast in (True, False):
+        monkeypatch.setattr(build, "OUT", tmp_path / f"out-{fast}")
+        (tmp_path / f"out-{fast}").mkdir()
+        setup = build.build_nsis(bundle, "0.1.0", fast_compress=fast)
+        data = setup.read_bytes()
+        pe = int.from_bytes(data[0x3C:0x40], "little")
+        assert int.from_bytes(data[pe + 4:pe + 6], "little") == 0x8664
+        sizes[fast] = len(data)
+    assert sizes[False] < sizes[True]
+
+
+def test_dependencies_key_follows_requirements_and_pin(build, monkeypatch) -> None:
+    key = build.dependencies_key("numpy>=1.26\n")
+    assert key == build.dependencies_key("numpy>=1.26\n")
+    assert key != build.dependencies_key("numpy>=1.26\nqasync\n")
+    monkeypatch.setattr(build, "PYTHON_EMBED_SHA256", "0" * 64)
+    assert key != build.dependencies_key("numpy>=1.26\n")
+
+
+def test_cache_lock_is_exclusive(build, tmp_path: Path, monkeypatch) -> None:
+    """A second holder (another CI run on this machine) waits, then fails with a clear message."""
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    with build.cache_lock():
+        child = subprocess.run(
+            [sys.executable, "-c",
+             "import importlib.util, sys\n"
+             f"spec = importlib.util.spec_from_file_location('b', {str(ROOT / 'installer' / 'build.py')!r})\n"
+             "b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)\n"
+             f"b.CACHE = __import__('pathlib').Path({str(tmp_path)!r})\n"
+             "try:\n    b.cache_lock(timeout=0.5).__enter__()\nexcept b.BuildError as e:\n    print('refused:', e)\n"],
+            capture_output=True, text=True, timeout=60)
+    assert "refused:" in child.stdout and "still held" in child.stdout
+    with build.cache_lock(timeout=0.5):  # released: free again
+        pass
+
+
+def test_a_failing_smoke_check_is_named() -> None:
+    spec = importlib.util.spec_from_file_location("magnus_installer_smoke", ROOT / "installer" / "smoke_windows.py")
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    nsis = smoke.CHECKS["nsis"]
+    assert smoke.failed_check(("nsis", "msi"), []) == "dll provenance"
+    assert smoke.failed_check(("nsis", "msi"), ["dll provenance", nsis[0]]) == nsis[1]
+    assert smoke.failed_check(("msi",), ["dll provenance"]) == smoke.CHECKS["msi"][0]
