@@ -132,12 +132,8 @@ def daily_equity(matches: Iterable[LotMatch], cash_events: Iterable[HistoryEvent
     extra = sorted(d for d in days if pd.Timestamp(d) not in index)  # weekend bookings keep their own day
     if extra:
         index = index.union(pd.DatetimeIndex([pd.Timestamp(d) for d in extra]))
-    pnl_s = pd.Series(0.0, index=index)
-    flow_s = pd.Series(0.0, index=index)
-    for d, v in pnl.items():
-        pnl_s[pd.Timestamp(d)] += v
-    for d, v in flow.items():
-        flow_s[pd.Timestamp(d)] += v
+    pnl_s = _on(index, pnl)
+    flow_s = _on(index, flow)
     base = 0.0 if starting_capital is None else float(starting_capital)
     equity = base + (pnl_s + flow_s).cumsum()
     if starting_capital is None:
@@ -148,6 +144,14 @@ def daily_equity(matches: Iterable[LotMatch], cash_events: Iterable[HistoryEvent
         returns = (pnl_s / before.where(before > 0)).astype(float)
     frame = pd.DataFrame({"pnl": pnl_s, "flow": flow_s, "equity": equity, "returns": returns})
     return EquityCurve(frame, None if starting_capital is None else float(starting_capital), capital_source)
+
+
+def _on(index: pd.DatetimeIndex, values: dict[date, float]) -> pd.Series:
+    """``values`` per day on ``index`` (0.0 on the other days)."""
+    if not values:
+        return pd.Series(0.0, index=index)
+    days = pd.DatetimeIndex([pd.Timestamp(d) for d in values])
+    return pd.Series(list(values.values()), index=days, dtype=float).reindex(index, fill_value=0.0)
 
 
 def _day(when: datetime | date) -> date:
@@ -282,10 +286,11 @@ def monthly_returns(curve: EquityCurve) -> pd.DataFrame:
     daily returns of the month, decimal; NaN without a starting capital)."""
     frame = curve.frame
     key = [month_of(ts) for ts in frame.index]
-    grouped = frame.groupby(key, sort=True)
-    out = pd.DataFrame({"pnl": grouped["pnl"].sum()})
-    out["return"] = grouped["returns"].apply(lambda r: float(np.prod(1.0 + r.to_numpy()) - 1.0)
-                                             if r.notna().all() else float("nan"))
+    returns = frame["returns"]
+    out = pd.DataFrame({"pnl": frame["pnl"].groupby(key, sort=True).sum()})
+    compounded = np.expm1(np.log1p(returns.fillna(0.0)).groupby(key, sort=True).sum())
+    missing = returns.isna().groupby(key, sort=True).any()
+    out["return"] = compounded.where(~missing)
     out.index.name = "month"
     return out.reset_index()
 
