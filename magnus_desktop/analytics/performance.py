@@ -12,8 +12,8 @@ Pure (NumPy/pandas, ``empyrical-reloaded`` for the standard ratios), no I/O and 
     r[d]      = pnl[d] / equity[d-1]        (flows are taken at the end of the day, so they
                                              move the equity but are not a return)
 
-Days are business days (Mon-Fri) from the first to the last day with an event; a day without
-events has ``pnl = 0``. ``starting_capital`` is the cash at the start (the statement's own
+Days are business days (Mon-Fri) from the first day with an event (a closed lot's opening day
+included) to the last; a day without events has ``pnl = 0``. ``starting_capital`` is the cash at the start (the statement's own
 starting cash where known, else the app account's starting cash, else ``Settings``); without it
 no percentage return (and no ratio) can be computed, only the USD figures.
 
@@ -109,7 +109,10 @@ def daily_equity(matches: Iterable[LotMatch], cash_events: Iterable[HistoryEvent
     """
     pnl: dict[date, float] = defaultdict(float)
     flow: dict[date, float] = defaultdict(float)
+    first_open: date | None = None
     for m in matches:
+        opened = _day(m.opened_at)
+        first_open = opened if first_open is None or opened < first_open else first_open
         value = m.realized * m.fx_rate_to_base
         if not math.isfinite(value):
             raise PerformanceInputError(f"The closed lot of {m.contract_key} on {m.closed_at:%Y-%m-%d} has no "
@@ -128,7 +131,8 @@ def daily_equity(matches: Iterable[LotMatch], cash_events: Iterable[HistoryEvent
                                     "curve from.")
     if starting_capital is not None and not math.isfinite(starting_capital):
         raise PerformanceInputError("The starting capital is not a number.")
-    index = pd.bdate_range(min(days), max(days))
+    begin = min(days) if first_open is None else min(min(days), first_open)
+    index = pd.bdate_range(begin, max(days))
     extra = sorted(d for d in days if pd.Timestamp(d) not in index)  # weekend bookings keep their own day
     if extra:
         index = index.union(pd.DatetimeIndex([pd.Timestamp(d) for d in extra]))
@@ -212,7 +216,7 @@ def performance_stats(curve: EquityCurve, risk_free_rate: float) -> PerformanceS
     returns = frame["returns"]
     problem = None
     if curve.starting_capital is None:
-        problem = "No starting capital: set one in Settings → Performance or import a statement that states its cash."
+        problem = "No starting capital: set one in Settings → Data → Performance starting capital or import a statement that states its cash."
     elif returns.isna().any():
         problem = "The equity fell to zero or below: returns are not defined after that day."
     elif len(returns) < 2:

@@ -47,6 +47,7 @@ from magnus_desktop.services.market.replay import ReplayMarket
 from magnus_desktop.services.orders import OrderService
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import AppPaths, app_paths
+from magnus_desktop.services.performance import PerformanceService
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.predictor.service import BUNDLED_MODEL, PredictorService
@@ -148,6 +149,8 @@ class AppContext:
         self.overview = MarketOverviewService(self)
         #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
         self.history = HistoryService(self)
+        #: performance of the trade history and the app's fills (paused while its dock is hidden)
+        self.performance = PerformanceService(self)
         #: the active account's risk, recomputed on each portfolio update
         self.risk = RiskService(self)
         #: THE research symbol: watchlists, positions, scanner and the palette set it; research docks follow
@@ -172,7 +175,7 @@ class AppContext:
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
-            ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
+            ("overview", self.overview), ("risk", self.risk), ("performance", self.performance), ("research", self.research), ("desk", self.desk),
             ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge),
             ("assistant", self.assistant)]
         self.refresher.add("the replay market", self.replay.set_day)
