@@ -11,7 +11,8 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``, ``assistant``;
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``performance``, ``journal``, ``research``, ``alerts``,
+``kalshi``, ``assistant``;
 ``symbol`` is the shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
@@ -37,6 +38,7 @@ from magnus_desktop.services.credentials.db_url import db_url_account, join_db_u
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.history import HistoryService
+from magnus_desktop.services.journal import JournalService
 from magnus_desktop.services.kalshi.nfl_markets import nfl_probability_provider
 from magnus_desktop.services.kalshi.nfl_service import NflModelService
 from magnus_desktop.services.kalshi.service import KalshiService
@@ -151,6 +153,8 @@ class AppContext:
         self.history = HistoryService(self)
         #: performance of the trade history and the app's fills (paused while its dock is hidden)
         self.performance = PerformanceService(self)
+        #: the decision journal: entries from tickets, alerts and answers; outcomes linked as positions close
+        self.journal = JournalService(self)
         #: the active account's risk, recomputed on each portfolio update
         self.risk = RiskService(self)
         #: THE research symbol: watchlists, positions, scanner and the palette set it; research docks follow
@@ -175,7 +179,8 @@ class AppContext:
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
-            ("overview", self.overview), ("risk", self.risk), ("performance", self.performance), ("research", self.research), ("desk", self.desk),
+            ("overview", self.overview), ("risk", self.risk), ("performance", self.performance),
+            ("journal", self.journal), ("research", self.research), ("desk", self.desk),
             ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge),
             ("assistant", self.assistant)]
         self.refresher.add("the replay market", self.replay.set_day)
