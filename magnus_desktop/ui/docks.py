@@ -27,6 +27,8 @@ from magnus_desktop.ui.dashboard.panel import DashboardPanel
 from magnus_desktop.ui.dashboard.view_model import DashboardViewModel
 from magnus_desktop.ui.history.panel import HistoryPanel
 from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
+from magnus_desktop.ui.journal.panel import JournalPanel
+from magnus_desktop.ui.journal.view_model import JournalViewModel
 from magnus_desktop.ui.kalshi.panel import KalshiPanel
 from magnus_desktop.ui.kalshi.view_model import KalshiViewModel
 from magnus_desktop.ui.nfl.panel import NflPanel
@@ -170,6 +172,11 @@ def performance_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def journal_dock(app: AppViewModel) -> QWidget:
+    vm = JournalViewModel(app.ctx)
+    return _owned(JournalPanel(vm), vm)
+
+
 def nfl_dock(app: AppViewModel) -> QWidget:
     vm = NflViewModel(app.ctx)
     panel = NflPanel(vm)
@@ -226,6 +233,7 @@ DOCKS: tuple[DockSpec, ...] = (
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
     DockSpec("dock_performance", "Performance", Area.BottomDockWidgetArea, performance_dock,
              tab_with="dock_positions"),
+    DockSpec("dock_journal", "Journal", Area.BottomDockWidgetArea, journal_dock, tab_with="dock_watchlists"),
     DockSpec("dock_nfl", "NFL model", Area.TopDockWidgetArea, nfl_dock, tab_with="dock_watchlists",
              actions=(DockAction("File", "Open NFL results file…", "open_dialog", "Ctrl+Alt+N"),)),
     DockSpec("dock_kalshi", "Kalshi", Area.TopDockWidgetArea, kalshi_dock, tab_with="dock_watchlists"),
