@@ -33,7 +33,7 @@ from magnus_desktop.services.performance import PerformanceReport
 from magnus_desktop.ui.performance.view_model import PerformanceViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.charts import ThousandsAxis, TimeSeriesChart
-from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num, fmt_pct
+from magnus_desktop.widgets.formatting import MISSING, fmt_num, fmt_pct
 from magnus_desktop.widgets.table_model import TEXT_COLORS, pnl_color
 
 STAT_HEADERS = ("Group", "Trades", "Win rate", "Profit factor", "Avg win", "Avg loss", "Expectancy", "Total P&L",
@@ -59,15 +59,15 @@ def _factor(x: float) -> str:
 def stat_rows(stats: Sequence[TradeStats]) -> list[list[object]]:
     """Table rows (texts and P&L floats) of ``stats``."""
     return [[s.key, str(s.trades), fmt_pct(s.win_rate), _factor(s.profit_factor), s.avg_win, s.avg_loss,
-             s.expectancy, s.total_pnl, fmt_money(s.premium_collected) if s.premium_collected else MISSING,
-             fmt_money(s.premium_kept) if s.premium_collected else MISSING, fmt_pct(s.kept_pct)] for s in stats]
+             s.expectancy, s.total_pnl, fmt_num(s.premium_collected) if s.premium_collected else MISSING,
+             fmt_num(s.premium_kept) if s.premium_collected else MISSING, fmt_pct(s.kept_pct)] for s in stats]
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[object]]) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            text = value if isinstance(value, str) else fmt_money(value)
+            text = value if isinstance(value, str) else fmt_num(value)
             item = QTableWidgetItem(text)
             if isinstance(value, float):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -160,7 +160,7 @@ class PerformancePanel(QWidget):
         self.body.addWidget(self.figures)
         self.tabs = QTabWidget(objectName="performance_tabs")
         charts = QSplitter(Qt.Orientation.Vertical)
-        self.equity_chart = TimeSeriesChart("Equity (realized)", "USD")
+        self.equity_chart = TimeSeriesChart("Equity (realized)", "base currency")
         self.drawdown_chart = TimeSeriesChart("Drawdown", "% below peak", zero_line=True)
         charts.addWidget(self.equity_chart)
         charts.addWidget(self.drawdown_chart)
@@ -201,8 +201,8 @@ class PerformancePanel(QWidget):
             self.status.setText(report.empty or "")
             self.status.setVisible(True)
             return
-        self.capital.setText(f"Realized equity (open positions not marked; hover for the method). "
-                             f"Starting capital: {report.capital.source}.")
+        self.capital.setText(f"Realized equity in the account's base currency (open positions not marked; hover "
+                             f"for the method). Starting capital: {report.capital.source}.")
         self.status.setText(" ".join(report.notes))
         self.status.setVisible(bool(report.notes))
         self._show_figures(report)
@@ -210,6 +210,7 @@ class PerformancePanel(QWidget):
         assert curve is not None
         days = [ts.date() for ts in curve.frame.index]
         self.equity_chart.set_series("equity", days, curve.frame["equity"].to_numpy())
+        self.drawdown_chart.setLabel("left", "% below peak" if curve.starting_capital is not None else "below peak")
         if curve.starting_capital is not None:
             wealth = curve.frame["equity"]
             dd = drawdown_series(wealth, curve.starting_capital) * 100.0
@@ -238,21 +239,21 @@ class PerformancePanel(QWidget):
         dd_when = (f" ({s.drawdown_start:%Y-%m-%d} → {s.drawdown_end:%Y-%m-%d})"
                    if s.drawdown_start and s.drawdown_end else "")
         cells: list[tuple[str, str]] = [
-            ("Total P&L", fmt_money(s.total_pnl)), ("Total return", fmt_pct(s.total_return, 2)),
+            ("Total P&L", fmt_num(s.total_pnl)), ("Total return", fmt_pct(s.total_return, 2)),
             ("Annualised return", fmt_pct(s.annual_return, 2)), ("Volatility (ann.)", fmt_pct(s.annual_volatility, 2)),
             ("Sharpe", fmt_num(s.sharpe)), ("Sortino", fmt_num(s.sortino)),
             ("Max drawdown", fmt_pct(s.max_drawdown, 2)),
             ("Drawdown peak → trough", dd_when.strip(" ()") or MISSING),
-            ("Max drawdown (USD)", fmt_money(s.max_drawdown_usd)),
+            ("Max drawdown (USD)", fmt_num(s.max_drawdown_usd)),
             ("Longest drawdown", f"{s.drawdown_days} trading days"), ("Calmar", fmt_num(s.calmar)),
             ("Days", str(s.days)), ("Risk-free rate", fmt_pct(s.risk_free_rate, 2)),
         ]
         if o is not None:
             cells += [("Closed trades", str(o.trades)), ("Win rate", fmt_pct(o.win_rate)),
-                      ("Profit factor", _factor(o.profit_factor)), ("Expectancy / trade", fmt_money(o.expectancy)),
-                      ("Avg win", fmt_money(o.avg_win)), ("Avg loss", fmt_money(o.avg_loss)),
-                      ("Premium collected", fmt_money(o.premium_collected)),
-                      ("Premium kept", f"{fmt_money(o.premium_kept)} ({fmt_pct(o.kept_pct)})")]
+                      ("Profit factor", _factor(o.profit_factor)), ("Expectancy / trade", fmt_num(o.expectancy)),
+                      ("Avg win", fmt_num(o.avg_win)), ("Avg loss", fmt_num(o.avg_loss)),
+                      ("Premium collected", fmt_num(o.premium_collected)),
+                      ("Premium kept", f"{fmt_num(o.premium_kept)} ({fmt_pct(o.kept_pct)})")]
         self.figures.setRowCount(len(cells))
         for r, (name, value) in enumerate(cells):
             self.figures.setItem(r, 0, QTableWidgetItem(name))
