@@ -67,6 +67,10 @@ def run_import(args: argparse.Namespace) -> int:
         if not args.dry_run:
             db = Database.open(getattr(args, "import_db_url", None) or getattr(args, "db_url", None))
         report = import_file(db, args.file, args.kind, args.account, dry_run=args.dry_run)
+        if db is not None:  # the statement's starting cash: the Performance dock's starting capital
+            from magnus_desktop.services.performance.service import statement_cash_rows, store_statement_cash
+
+            store_statement_cash(db, statement_cash_rows(report))
     except ImportFormatError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

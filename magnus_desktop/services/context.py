@@ -11,8 +11,8 @@ Events (payloads):
     notice(str)             something the trader should read (errors included)
 
 Services (each with ``start()`` / ``aclose()`` and its own events): ``quotes``, ``portfolio``, ``audit``,
-``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``research``, ``alerts``, ``kalshi``, ``assistant``,
-``health``;
+``orders``, ``scanner``, ``watchlists``, ``overview``, ``risk``, ``performance``, ``journal``, ``research``, ``alerts``,
+``kalshi``, ``assistant``, ``health``;
 ``symbol`` is the shared research symbol (``SymbolContext``). Each replay day, :attr:`refresher` asks each to refresh,
 isolated from the others.
 """
@@ -39,6 +39,7 @@ from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.executors import Executors
 from magnus_desktop.services.health.service import HealthService
 from magnus_desktop.services.history import HistoryService
+from magnus_desktop.services.journal import JournalService
 from magnus_desktop.services.kalshi.nfl_markets import nfl_probability_provider
 from magnus_desktop.services.kalshi.nfl_service import NflModelService
 from magnus_desktop.services.kalshi.service import KalshiService
@@ -49,6 +50,7 @@ from magnus_desktop.services.market.replay import ReplayMarket
 from magnus_desktop.services.orders import OrderService
 from magnus_desktop.services.overrides import SessionOverrides
 from magnus_desktop.services.paths import AppPaths, app_paths
+from magnus_desktop.services.performance import PerformanceService
 from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.portfolio.service import PortfolioService
 from magnus_desktop.services.predictor.service import BUNDLED_MODEL, PredictorService
@@ -156,6 +158,10 @@ class AppContext:
         self.overview = MarketOverviewService(self)
         #: imported broker statements: closed trades, wheel cycles, monthly realized P&L; imports
         self.history = HistoryService(self)
+        #: performance of the trade history and the app's fills (paused while its dock is hidden)
+        self.performance = PerformanceService(self)
+        #: the decision journal: entries from tickets, alerts and answers; outcomes linked as positions close
+        self.journal = JournalService(self)
         #: the active account's risk, recomputed on each portfolio update
         self.risk = RiskService(self)
         #: THE research symbol: watchlists, positions, scanner and the palette set it; research docks follow
@@ -182,7 +188,8 @@ class AppContext:
         self.services: list[tuple[str, Service]] = [
             ("quotes", self.quotes), ("portfolio", self.portfolio), ("audit", self.audit), ("orders", self.orders),
             ("predictor", self.predictor), ("scanner", self.scanner), ("watchlists", self.watchlists),
-            ("overview", self.overview), ("risk", self.risk), ("research", self.research), ("desk", self.desk),
+            ("overview", self.overview), ("risk", self.risk), ("performance", self.performance),
+            ("journal", self.journal), ("research", self.research), ("desk", self.desk),
             ("alerts", self.alerts), ("nfl", self.nfl), ("kalshi", self.kalshi), ("knowledge", self.knowledge),
             ("assistant", self.assistant), ("health", self.health)]
         self.refresher.add("the replay market", self.replay.set_day)

@@ -569,6 +569,10 @@ class Settings(BaseModel):
     demo_starting_cash: float = Field(
         default=2_000_000.0, gt=0.0, le=1e12,
         description="Cash of the demo paper account when it is first created, USD.")
+    performance_starting_capital: float = Field(
+        default=0.0, ge=0.0, le=1e12,
+        description="Cash at the start of an imported account's history, USD, for the Performance dock's returns "
+                    "and ratios when no statement states it (0 = unknown: only USD figures are shown).")
     replay_speed: float = Field(default=2.0, gt=0.0, le=50.0,
                                 description="Trading days per second while the replay plays.")
     replay_date: date | None = Field(default=None, description="Replay day shown last; the replay resumes there.")

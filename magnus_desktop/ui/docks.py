@@ -29,12 +29,16 @@ from magnus_desktop.ui.health.panel import HealthPanel
 from magnus_desktop.ui.health.view_model import HealthViewModel
 from magnus_desktop.ui.history.panel import HistoryPanel
 from magnus_desktop.ui.history.view_model import HistoryViewModel, ImportViewModel
+from magnus_desktop.ui.journal.panel import JournalPanel
+from magnus_desktop.ui.journal.view_model import JournalViewModel
 from magnus_desktop.ui.kalshi.panel import KalshiPanel
 from magnus_desktop.ui.kalshi.view_model import KalshiViewModel
 from magnus_desktop.ui.nfl.panel import NflPanel
 from magnus_desktop.ui.nfl.view_model import NflViewModel
 from magnus_desktop.ui.orders_blotter.panel import OrdersBlotterPanel
 from magnus_desktop.ui.orders_blotter.view_model import OrdersBlotterViewModel
+from magnus_desktop.ui.performance.panel import PerformancePanel
+from magnus_desktop.ui.performance.view_model import PerformanceViewModel
 from magnus_desktop.ui.positions.panel import PositionsPanel
 from magnus_desktop.ui.positions.view_model import PositionsViewModel
 from magnus_desktop.ui.predictor.panel import PredictorPanel
@@ -163,6 +167,18 @@ def history_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
+def performance_dock(app: AppViewModel) -> QWidget:
+    vm = PerformanceViewModel(app.ctx)
+    panel = PerformancePanel(vm, app.theme)
+    app.theme_changed.connect(panel.apply_theme)
+    return _owned(panel, vm)
+
+
+def journal_dock(app: AppViewModel) -> QWidget:
+    vm = JournalViewModel(app.ctx)
+    return _owned(JournalPanel(vm), vm)
+
+
 def nfl_dock(app: AppViewModel) -> QWidget:
     vm = NflViewModel(app.ctx)
     panel = NflPanel(vm)
@@ -232,6 +248,9 @@ DOCKS: tuple[DockSpec, ...] = (
              size=(780, 380), actions=(DockAction("Alerts", "Show alerts", "focus_alerts", "Ctrl+Shift+L"),)),
     DockSpec("dock_history", "Trade history", Area.BottomDockWidgetArea, history_dock, tab_with="dock_positions",
              actions=(DockAction("File", "Import broker statement…", "import_dialog", "Ctrl+Shift+I"),)),
+    DockSpec("dock_performance", "Performance", Area.BottomDockWidgetArea, performance_dock,
+             tab_with="dock_positions"),
+    DockSpec("dock_journal", "Journal", Area.BottomDockWidgetArea, journal_dock, tab_with="dock_watchlists"),
     DockSpec("dock_nfl", "NFL model", Area.TopDockWidgetArea, nfl_dock, tab_with="dock_watchlists",
              actions=(DockAction("File", "Open NFL results file…", "open_dialog", "Ctrl+Alt+N"),)),
     DockSpec("dock_kalshi", "Kalshi", Area.TopDockWidgetArea, kalshi_dock, tab_with="dock_watchlists"),

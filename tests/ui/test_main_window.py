@@ -21,9 +21,10 @@ RESEARCH = {"dock_research_chart", "dock_research_report", "dock_research_scan"}
 RESEARCH_DESK = {"dock_research_flow", "dock_research_calendars", "dock_research_earnings", "dock_research_sectors"}
 DOCKS = {"dock_dashboard", "dock_positions", "dock_scanner", "dock_watchlists", "dock_orders", "dock_audit",
          "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl", "dock_kalshi", *RESEARCH,
-         *RESEARCH_DESK, "dock_assistant", "dock_health"}
+         *RESEARCH_DESK, "dock_assistant", "dock_performance", "dock_journal", "dock_health"}
 TABBED = {"dock_orders", "dock_audit", "dock_alerts", "dock_history", "dock_risk", "dock_predictor", "dock_nfl",
-          "dock_kalshi", *RESEARCH, *RESEARCH_DESK, "dock_assistant", "dock_health"}  # behind their partner's tab by default
+          "dock_kalshi", *RESEARCH, *RESEARCH_DESK, "dock_assistant", "dock_performance",
+          "dock_journal", "dock_health"}  # behind their partner's tab by default
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_all_docks_present_with_fixed_names(window: MainWindow) -> None:
     assert all(window.docks[n].isVisible() for n in DOCKS - TABBED)
     assert window.docks["dock_history"] in window.tabifiedDockWidgets(window.docks["dock_positions"])
     for dock, partner in (("dock_nfl", "dock_watchlists"), ("dock_kalshi", "dock_watchlists"),
+                          ("dock_performance", "dock_positions"), ("dock_journal", "dock_watchlists"),
                           ("dock_predictor", "dock_scanner"), ("dock_research_chart", "dock_dashboard")):
         assert window.docks[dock] in window.tabifiedDockWidgets(window.docks[partner])
     # the docks start side by side before they are tabbed: the window must not keep that width, and

@@ -18,6 +18,7 @@ from magnus_desktop.models import (  # noqa: F401 - each registers its tables on
     orm_assistant,
     orm_audit,
     orm_history,
+    orm_journal,
 )
 from magnus_desktop.models.orm import Base
 

@@ -25,6 +25,7 @@ from magnus_desktop.models.alerts import ACTION_LABELS, Alert, Priority
 from magnus_desktop.models.domain import OptionContract
 from magnus_desktop.ui.actions import PanelAction, panel_action
 from magnus_desktop.ui.alerts.view_model import AlertsViewModel
+from magnus_desktop.ui.journal.dialog import JournalDialog
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.tables import record_table
 from magnus_desktop.widgets.docking import show_dock
@@ -179,7 +180,7 @@ class AlertsPanel(QWidget):
             button.clicked.connect(lambda _=False, a=action: self.run_action(a))
             self.buttons.addWidget(button)
         for text, slot in (("Acknowledge (a)", self.acknowledge), ("Snooze 1 h (s)", self.snooze),
-                           ("Dismiss (d)", self.dismiss)):
+                           ("Dismiss (d)", self.dismiss), ("Journal…", self.journal_current)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             self.buttons.addWidget(button)
@@ -221,6 +222,16 @@ class AlertsPanel(QWidget):
     def dismiss(self) -> None:
         if ids := self._ids():
             self.vm.dismiss(ids)
+
+    def journal_current(self) -> JournalDialog | None:
+        """The "Journal…" dialog of the current alert (its facts shown; saved with a thesis and tags)."""
+        alert = self.current_alert()
+        if alert is None:
+            return None
+        self.journal_dialog = JournalDialog(self, alert.title, [f.text() for f in alert.facts],
+                                            lambda thesis, tags: self.vm.journal_alert(alert, thesis, tags))
+        self.journal_dialog.open()
+        return self.journal_dialog
 
     def open_current(self) -> None:
         self.open_alert(self.table.currentIndex().row())

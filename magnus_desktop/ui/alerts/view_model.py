@@ -9,6 +9,7 @@ from qasync import asyncSlot
 
 from magnus_desktop.models.alerts import Alert
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.journal.entries import alert_entry
 from magnus_desktop.ui.bridge import bridge
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 
@@ -35,6 +36,10 @@ class AlertsViewModel(QObject):
         """Emit the current state (the dock is built after the services started)."""
         self._on_alerts_alerts_changed(self._ctx.alerts.visible())
         self.problems_changed.emit(self._ctx.alerts.problems())
+
+    def journal_alert(self, alert: Alert, thesis: str, tags: str) -> None:
+        """Journal ``alert`` with the trader's thesis and tags (its facts are the numbers; saved in the background)."""
+        self._ctx.journal.add_soon(alert_entry(alert, thesis, tags))
 
     def now(self) -> datetime:
         return self._ctx.alerts.now() if self._ctx.clock is not None else datetime.now().astimezone()

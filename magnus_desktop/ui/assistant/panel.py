@@ -36,6 +36,7 @@ from magnus_desktop.services.assistant.service import DISCLAIMER, Answer, ModelS
 from magnus_desktop.services.assistant.store import ChatMessage, ChatSession
 from magnus_desktop.services.assistant.tools import TicketRequest, ToolResult
 from magnus_desktop.ui.assistant.view_model import AssistantViewModel
+from magnus_desktop.ui.journal.dialog import JournalDialog
 from magnus_desktop.ui.orders.ticket import replace_ticket
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
 
@@ -159,9 +160,16 @@ class AssistantPanel(QWidget):
         self.stop_button.setToolTip("Stop the answer (Esc)")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.vm.stop)
+        self.journal_button = QPushButton("Journal…")
+        self.journal_button.setObjectName("assistant_journal")
+        self.journal_button.setToolTip("Save the last answer to the decision journal with your thesis and tags")
+        self.journal_button.setEnabled(False)
+        self.journal_button.clicked.connect(self.journal_answer)
+        self.last_answer: Answer | None = None
         side = QVBoxLayout()
         side.addWidget(self.send_button)
         side.addWidget(self.stop_button)
+        side.addWidget(self.journal_button)
         ask = QHBoxLayout()
         ask.addWidget(self.question, 1)
         ask.addLayout(side)
@@ -263,6 +271,8 @@ class AssistantPanel(QWidget):
         self.transcript.ensureCursorVisible()
 
     def _on_vm_finished(self, answer: Answer) -> None:
+        self.last_answer = answer
+        self.journal_button.setEnabled(bool(answer.text.strip()))
         self._pending_text = answer.text
         self._flush_text()
         self._live_start = None
@@ -280,6 +290,17 @@ class AssistantPanel(QWidget):
         if answer.removed_numbers:
             bits.append(f"{len(answer.removed_numbers)} unverified figure(s) removed")
         self.status.setText(" · ".join(bits))
+
+    def journal_answer(self) -> JournalDialog | None:
+        """The "Journal…" dialog of the last answer."""
+        answer = self.last_answer
+        if answer is None:
+            return None
+        facts = [f"Q: {html.escape(answer.question[:300])}", f"A: {html.escape(answer.text[:600])}"]
+        self.journal_dialog = JournalDialog(self, "assistant answer", facts,
+                                            lambda thesis, tags: self.vm.journal_answer(answer, thesis, tags))
+        self.journal_dialog.open()
+        return self.journal_dialog
 
     def _on_vm_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)

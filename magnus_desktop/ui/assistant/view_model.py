@@ -7,6 +7,7 @@ It owns the ``@asyncSlot``s; the panel never calls the service. Answers stream a
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +23,7 @@ from magnus_desktop.services.assistant.service import (
     ToolDone,
 )
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.journal.entries import answer_entry
 from magnus_desktop.services.settings import Settings
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
@@ -111,6 +113,12 @@ class AssistantViewModel(QObject):
         if answer is not None:
             await self._save(answer)  # stored (and the sessions list refreshed) before the dock hears it is done
             self.finished.emit(answer)
+
+    def journal_answer(self, answer: Answer, thesis: str, tags: str) -> None:
+        """Journal an assistant ``answer`` (question, text and tools kept) with a thesis and tags."""
+        day = self._ctx.clock.current if self._ctx.clock is not None else date.today()
+        tools = [call.name for call in answer.tool_calls]
+        self._ctx.journal.add_soon(answer_entry(answer.question, answer.text, tools, thesis, tags, day))
 
     def stop(self) -> None:
         """Stop the answer being generated."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -138,6 +139,14 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.order_type.setToolTip("MKT fills at the quoted bid (sell) or ask (buy); LMT only at your limit or better")
         self.tif = QComboBox()
         self.tif.addItems(["DAY", "GTC"])
+        #: optional: journaled (with the numbers shown) when the order is sent or the ticket cancelled
+        self.thesis = QLineEdit()
+        self.thesis.setObjectName("ticket_thesis")
+        self.thesis.setPlaceholderText("optional: why — saved to the Journal when you send or cancel")
+        self.journal_tags = QLineEdit()
+        self.journal_tags.setObjectName("ticket_journal_tags")
+        self.journal_tags.setPlaceholderText("tags, comma separated")
+        self._journaled = False
         self.chart = PayoffChart()
         self.chart.setObjectName("ticket_payoff_chart")
         self.chart.setMinimumSize(400, 280)
@@ -175,7 +184,8 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
                              ("p_win (if sold)", self.p_win_label),
                              ("Action", self.action), ("Position effect", self.effect),
                              (qty_text, self.qty), ("Order type", self.order_type), ("Limit price", self.limit),
-                             ("Time in force", self.tif)):
+                             ("Time in force", self.tif), ("Thesis (journal)", self.thesis),
+                             ("Journal tags", self.journal_tags)):
             info.addRow(text, widget)
         box = QGroupBox("Risk (estimated at the recorded quote)")
         box.setMinimumWidth(440)
@@ -419,6 +429,23 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.mid_label.setText(fmt_num((bid + ask) / 2.0))
         self.und_label.setText(fmt_num(und))
         self.update_preview()
+
+    def send(self, ticket: OrderTicket) -> None:  # type: ignore[override]
+        """Journal the decision (when a thesis or tags were given), then send (``PlacesOwnOrder.send``)."""
+        self._journal(ticket, "sent")
+        super().send(ticket)
+
+    def reject(self) -> None:  # noqa: D401 (Qt override)
+        """Cancel: a ticket with a thesis is journaled as cancelled first."""
+        if self.pending_ref is None:
+            self._journal(self.build_ticket(), "cancelled")
+        super().reject()
+
+    def _journal(self, ticket: OrderTicket, action: str) -> None:
+        if self._journaled or not (self.thesis.text().strip() or self.journal_tags.text().strip()):
+            return
+        self._journaled = True  # one entry per ticket, even when a rejected order is sent again
+        self.vm.journal_ticket(ticket, action, self.thesis.text(), self.journal_tags.text(), self.quote, self.p_win)
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
         self._check_timer.stop()

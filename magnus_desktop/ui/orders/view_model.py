@@ -29,9 +29,11 @@ from magnus_desktop.models.market import OrderEvent
 from magnus_desktop.services.brokers.paper import OrderRejected
 from magnus_desktop.services.brokers.protocols import BrokerError
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.journal.entries import ticket_entry
 from magnus_desktop.services.orders import LiveOrdersDisabled
 from magnus_desktop.services.orders.payoff import PayoffCurves, payoff_curves
 from magnus_desktop.services.orders.rules import Contract, LegQuote, TicketPreview, preview
+from magnus_desktop.services.portfolio.demo import DEMO_ACCOUNT
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
 
@@ -80,6 +82,17 @@ class OrdersViewModel(QObject):
             self.order_filled.emit(event)
         elif event.state == "rejected":
             self.order_rejected.emit(event.order_ref, event.message)
+
+    def journal_ticket(self, ticket: OrderTicket | ComboTicket, action: str, thesis: str, tags: str,
+                       quote: tuple[float, ...], p_win: float | None) -> None:
+        """Journal ``ticket`` as ``"sent"`` or ``"cancelled"`` with the thesis, tags and the numbers the
+        dialog has (``quote`` = bid, ask, last, underlying of the first leg; saved in the background)."""
+        day = self.replay_day() or date.today()
+        account = DEMO_ACCOUNT if self.tier() == "paper" else ""  # a real account: its statements' names differ
+        s = self._ctx.settings
+        entry = ticket_entry(ticket, action, thesis, tags, account, quote, p_win, day,  # type: ignore[arg-type]
+                             s.risk_free_rate, s.dividend_yield)
+        self._ctx.journal.add_soon(entry)
 
     def theme(self) -> str:
         """``"dark"`` or ``"light"`` (Settings): the payoff chart's colours follow it."""

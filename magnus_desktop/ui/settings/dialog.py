@@ -248,6 +248,8 @@ class SettingsDialog(QDialog):
         form = self._new_tab("Data")
         self._build_database(form)
         self._number(form, ("demo_starting_cash",), "Demo starting &cash", decimals=2, step=10_000.0, suffix=" USD")
+        self._number(form, ("performance_starting_capital",), "Performance starting capital", decimals=2,
+                     step=10_000.0, suffix=" USD")
         self._check(form, ("market_data", "use_yfinance"), "Quotes from &Yahoo Finance")
 
         form = self._new_tab("Replay")
