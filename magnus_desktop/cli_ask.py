@@ -78,8 +78,11 @@ async def ask_once(question: str, replay_date: date | None, *, use_model: bool =
 
     settings = Settings()
     # the user's Settings → Assistant (model file, context, threads, temperature, notes folder); the
-    # rest stays at the offline demo defaults. Read only: a missing or bad file gives the defaults.
-    settings.assistant = SettingsStore(app_paths().settings_file).load().assistant
+    # rest stays at the offline demo defaults. Read only (never moved aside): a bad file gives the defaults.
+    stored, problem = SettingsStore(app_paths().settings_file).peek()
+    if problem is not None:
+        print(f"{PROG}: warning: {problem}", file=sys.stderr)
+    settings.assistant = stored.assistant
     with tempfile.TemporaryDirectory(prefix="magnus-ask-") as tmp:
         ctx = AppContext(SettingsStore(Path(tmp) / "settings.json"), settings, db_url="sqlite://",
                          settings_read_only="the ask command saves nothing")

@@ -93,7 +93,9 @@ def build_document(symbol: str, day: date | None, db_url: str | None = None) -> 
     sym = canonical_symbol(symbol)
     market = ReplayMarketData.from_resources()
     day = day or market.trading_days()[-1]
-    settings = SettingsStore(app_paths().settings_file).load()  # defaults when there is none
+    settings, problem = SettingsStore(app_paths().settings_file).peek()  # read only; defaults when none/bad
+    if problem is not None:
+        print(f"magnus-desktop research: warning: {problem}", file=sys.stderr)
     return build_report(offline_inputs(sym, day, market, settings, _positions(market, day, settings, db_url)))
 
 

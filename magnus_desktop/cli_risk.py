@@ -109,31 +109,6 @@ def seed_fills(market: ReplayMarketData) -> list[Fill]:
     return out
 
 
-def user_scenarios() -> tuple[list[Any], str | None]:
-    """The trader's scenarios from the settings file (read only, never moved aside), and why the
-    file could not be used (None when it could or there is none)."""
-    from pydantic import ValidationError
-
-    from magnus_desktop.services.paths import app_paths
-    from magnus_desktop.services.settings import (
-        Settings,
-        SettingsFileError,
-        SettingsStore,
-        describe_validation_error,
-    )
-
-    store = SettingsStore(app_paths().settings_file)
-    if not store.path.is_file():
-        return [], None
-    try:
-        settings = Settings.model_validate(store._migrate(store._read()))
-    except ValidationError as exc:
-        return [], f"settings file {store.path} not used ({describe_validation_error(exc)}): built-in scenarios only"
-    except (OSError, SettingsFileError, RecursionError) as exc:
-        return [], f"settings file {store.path} not used ({exc}): built-in scenarios only"
-    return list(settings.risk_scenarios), None
-
-
 def build_report(account: str, day: date | None, db_url: str | None) -> RiskReport:
     """The report of ``account`` on ``day`` (None = the last recorded day).
 
@@ -141,11 +116,12 @@ def build_report(account: str, day: date | None, db_url: str | None) -> RiskRepo
         ValueError: an account other than demo, or a day outside the replay calendar.
     """
     from magnus_desktop.services.market.recorded import ReplayMarketData
+    from magnus_desktop.services.paths import app_paths
     from magnus_desktop.services.portfolio.marking import account_summary
     from magnus_desktop.services.risk.positions import to_risk_positions
     from magnus_desktop.services.risk.report import compute_report
     from magnus_desktop.services.risk.scenarios import to_scenarios
-    from magnus_desktop.services.settings import Settings
+    from magnus_desktop.services.settings import SettingsStore
 
     if account.strip().lower() != "demo":
         raise ValueError(f"account {account!r} cannot be computed headless: a real account's positions come "
@@ -156,17 +132,17 @@ def build_report(account: str, day: date | None, db_url: str | None) -> RiskRepo
     if not days[0] <= day <= days[-1]:
         raise ValueError(f"--replay-date {day.isoformat()} is outside the replay ({days[0]} .. {days[-1]})")
     day = max(d for d in days if d <= day)
-    settings = Settings()
+    # the trader's rate, dividend yield, demo capital and scenarios, as the Risk dock uses them (read only)
+    settings, problem = SettingsStore(app_paths().settings_file).peek()
+    if problem is not None:
+        print(f"{PROG}: warning: {problem}: built-in scenarios only", file=sys.stderr)
     rate, div = settings.risk_free_rate, settings.dividend_yield
     fills = demo_fills(market, db_url)
     summary = account_summary(fills, day, market, days, starting_cash=settings.demo_starting_cash, rate=rate,
                               div_yield=div)
     positions = to_risk_positions(summary.positions, day, rate, div, market=market, days=days)
-    scenarios, problem = user_scenarios()
-    if problem is not None:
-        print(f"{PROG}: warning: {problem}", file=sys.stderr)
     return compute_report("demo", positions, day, market, rate=rate, div_yield=div, fills=fills,
-                          user_scenarios=to_scenarios(scenarios))
+                          user_scenarios=to_scenarios(list(settings.risk_scenarios)))
 
 
 def run_risk(args: argparse.Namespace) -> int:

@@ -757,6 +757,19 @@ class SettingsStore:
         #: message for the user about the last ``load`` (defaults used, or a value dropped), else None
         self.problem: str | None = None
 
+    def peek(self) -> tuple[Settings, str | None]:
+        """The stored settings for a headless command: read only, the file is never moved aside or
+        rewritten. Returns ``(settings, problem)``: defaults and why when the file cannot be used
+        (``problem`` None when it was used, or there is none)."""
+        if not os.path.lexists(self.path):
+            return Settings(), None
+        try:
+            return Settings.model_validate(self._migrate(self._read())), None
+        except ValidationError as exc:
+            return Settings(), f"settings file {self.path} not used ({describe_validation_error(exc)}); defaults used"
+        except (OSError, SettingsFileError, RecursionError) as exc:
+            return Settings(), f"settings file {self.path} not used ({exc}); defaults used"
+
     def load(self) -> Settings:
         """The stored settings, or defaults (never raises; see ``problem``)."""
         self.problem = None

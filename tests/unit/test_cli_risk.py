@@ -144,3 +144,14 @@ def test_cli_json_adds_the_users_scenarios_by_name(tmp_path: Path) -> None:
     broken = run_cli("--replay-date", "2018-02-02", "--format", "json")
     assert broken.returncode == 0 and "not used" in broken.stderr and "crash -10" not in json.loads(broken.stdout)["scenarios"]
     assert app_paths().settings_file.read_text(encoding="utf-8") == "{not json"  # not moved aside
+
+
+def test_the_settings_rate_prices_the_headless_report_as_in_the_dock() -> None:
+    """The rate and dividend yield of Settings (as the Risk dock uses them), not the defaults."""
+    from magnus_desktop.services.paths import app_paths
+    from magnus_desktop.services.settings import Settings, SettingsStore
+
+    default = json.loads(run_cli("--replay-date", "2018-02-02", "--format", "json").stdout)
+    SettingsStore(app_paths().settings_file).save(Settings(risk_free_rate=0.08, dividend_yield=0.0))
+    changed = json.loads(run_cli("--replay-date", "2018-02-02", "--format", "json").stdout)
+    assert changed["greeks"] != default["greeks"]
