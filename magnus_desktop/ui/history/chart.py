@@ -39,7 +39,6 @@ class MonthlyPnLChart(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.showGrid(x=False, y=True, alpha=0.2)
-        self.getAxis("left").setWidth(64)
         self.setLabel("left", "Realized P&L (base currency)")
         self.addLine(y=0, pen=pg.mkPen("#808080", width=1))
         self._bars: pg.BarGraphItem | None = None
