@@ -19,7 +19,7 @@ from magnus_desktop.services.paths import resource_path
 def match(closed: date, pnl: float, key: str = "STK:SPY", *, opened: datetime | None = None, qty: float = 1.0,
           open_price: float = 1.0, multiplier: float = 1.0, account: str = "A", fx: float = 1.0) -> LotMatch:
     when = datetime.combine(closed, datetime.min.time()).replace(hour=15)
-    return LotMatch(account, key, key.split(":")[1], opened or when - timedelta(days=3), when, qty, open_price,
+    return LotMatch(account, key, key.split(":")[1], opened or when.replace(hour=10), when, qty, open_price,
                     0.0, multiplier, pnl, "USD", fx)
 
 
@@ -40,17 +40,18 @@ def curve_from_returns(returns: np.ndarray, start: date, capital: float = 100_00
 def test_equity_build_realized_income_and_flows() -> None:
     d1, d2, d3 = date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 7)  # Mon, Tue, Thu
     curve = perf.daily_equity(
-        [match(d1, 100.0), match(d3, -50.0, fx=1.1)],
+        [match(d1, 100.0, opened=datetime(2024, 3, 1, 10)), match(d3, -50.0, fx=1.1)],
         [cash("dividend", d2, 20.0), cash("transfer", d2, 1000.0), cash("fee", d3, -5.0),
          cash("trade", d3, 999.0)],  # a trade's cash is not income: its P&L comes from the lot
         10_000.0, "statement")
     frame = curve.frame
-    assert list(frame.index.date) == [d1, d2, date(2024, 3, 6), d3]
-    assert frame["pnl"].tolist() == pytest.approx([100.0, 20.0, 0.0, -55.0 - 5.0])
-    assert frame["flow"].tolist() == pytest.approx([0.0, 1000.0, 0.0, 0.0])
-    assert frame["equity"].tolist() == pytest.approx([10_100.0, 11_120.0, 11_120.0, 11_060.0])
+    # the curve starts on the first lot's opening day (Fri 1 Mar), before its first close
+    assert list(frame.index.date) == [date(2024, 3, 1), d1, d2, date(2024, 3, 6), d3]
+    assert frame["pnl"].tolist() == pytest.approx([0.0, 100.0, 20.0, 0.0, -55.0 - 5.0])
+    assert frame["flow"].tolist() == pytest.approx([0.0, 0.0, 1000.0, 0.0, 0.0])
+    assert frame["equity"].tolist() == pytest.approx([10_000.0, 10_100.0, 11_120.0, 11_120.0, 11_060.0])
     # the deposit is not a return: day 2's return is its P&L over the equity before it
-    assert frame["returns"].tolist() == pytest.approx([100 / 10_000, 20 / 10_100, 0.0, -60 / 11_120])
+    assert frame["returns"].tolist() == pytest.approx([0.0, 100 / 10_000, 20 / 10_100, 0.0, -60 / 11_120])
 
 
 def test_ratios_hand_computed_small_case() -> None:

@@ -153,7 +153,7 @@ class JournalPanel(QWidget):
         closed = sum(1 for e in entries if e.closed)
         self.status.setText(EMPTY if not entries else
                             f"{len(entries)} journal entr{'y' if len(entries) == 1 else 'ies'}, {closed} with an "
-                            "outcome (linked automatically when the position closes; P&L in USD).")
+                            "outcome (linked automatically when the position closes; P&L in the account's base currency).")
         _fill(self.entries, [entry_row(e) for e in entries])
         review = self._vm.review(entries)
         _fill(self.by_tag, [review_row(r) for r in review["tag"]])
