@@ -92,6 +92,27 @@ class Page(Generic[T]):
     cursor: str
 
 
+def warm_http_imports() -> None:
+    """Import, here (a worker thread), what httpx → httpcore → anyio import lazily on the first
+    request: that first request runs on the GUI event loop, and importing anyio's API and its
+    asyncio backend there stalled it for ~40 ms of CPU (measured while 5,000 markets loaded,
+    ``benchmarks/bench_kalshi.py``)."""
+    import importlib
+
+    import anyio
+
+    # names and modules of anyio 4 / httpcore 1; one a later version no longer has is skipped
+    for name in ("Lock", "Event", "Semaphore", "CancelScope", "fail_after", "move_on_after", "sleep",
+                 "get_cancelled_exc_class", "EndOfStream", "BrokenResourceError", "ClosedResourceError"):
+        getattr(anyio, name, None)
+    for module in ("anyio._backends._asyncio", "anyio.streams.tls", "h11", "httpcore._async.connection_pool",
+                   "httpcore._async.http11", "httpcore._backends.anyio"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+
+
 class KalshiClient:
     """Async Kalshi Trade API v2 client.
 

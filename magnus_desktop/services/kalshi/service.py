@@ -52,7 +52,7 @@ from magnus_desktop.services.alerts.monitors import KalshiQuote
 from magnus_desktop.services.credentials import CredentialsError
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.kalshi.cache import CACHE_FILE, MarketSnapshot, load_snapshot, save_snapshot
-from magnus_desktop.services.kalshi.client import DEMO_URL, PRODUCTION_URL, KalshiClient
+from magnus_desktop.services.kalshi.client import DEMO_URL, PRODUCTION_URL, KalshiClient, warm_http_imports
 from magnus_desktop.services.kalshi.credentials import delete_key, load_signer, save_key
 from magnus_desktop.services.kalshi.errors import KalshiCredentialsError, KalshiError
 from magnus_desktop.services.kalshi.orders import KalshiPreview, audit_entry, preview_order
@@ -208,8 +208,11 @@ class KalshiService:
             await self.client.aclose()
         # building the HTTP client reads the CA bundle (~0.1 s): not on the GUI thread
         factory, compute = self._client_factory, self._ctx.executors["compute"]
-        self.client = await self._ctx.run_compute(
-            lambda: factory(self.base_url, signer=signer, parse_executor=compute))
+        def build() -> KalshiClient:
+            warm_http_imports()  # the first request's lazy imports, off the GUI loop
+            return factory(self.base_url, signer=signer, parse_executor=compute)
+
+        self.client = await self._ctx.run_compute(build)
         try:
             await self.load_markets()
         except KalshiError as exc:
