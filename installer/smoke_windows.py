@@ -136,6 +136,8 @@ def check_dll_provenance(bundle: Path) -> str:
     allowed = {sha(p) for src in sources if src.is_dir() for p in src.rglob("*")
                if p.suffix.lower() in (".dll", ".pyd") and p.is_file()}
     binaries = [p for p in bundle.rglob("*") if p.suffix.lower() in (".dll", ".pyd") and p.is_file()]
+    if not binaries:
+        raise SmokeFailure(f"no DLL/PYD in {bundle}: the bundle is missing (run installer/build.py --target windows)")
     strangers = [str(p.relative_to(bundle)) for p in binaries
                  if p.name.lower() in build.SHIM_DLLS or sha(p) not in allowed]
     if strangers:
