@@ -67,17 +67,17 @@ setup() {
 windows_stage() {
     local t0=$SECONDS rc=0
     echo "dev.sh: Windows build (installer/build.py --target windows --fast-compress)"
-    timeout --kill-after=60 "${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2400}" \
+    timeout --kill-after=60 "${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2100}" \
         "$VENV/bin/python" installer/build.py --target windows --fast-compress || rc=$?
     if [ "$rc" -ne 0 ]; then
-        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows build took over ${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2400} s" >&2
+        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows build took over ${MAGNUS_WINDOWS_BUILD_TIMEOUT:-2100} s" >&2
         echo "dev.sh: FAILED: the Windows build (exit $rc)" >&2
         return "$rc"
     fi
     echo "dev.sh: Windows smoke test (installer/smoke_windows.py)"
-    timeout --kill-after=60 "${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1800}" "$VENV/bin/python" installer/smoke_windows.py || rc=$?
+    timeout --kill-after=60 "${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1200}" "$VENV/bin/python" installer/smoke_windows.py || rc=$?
     if [ "$rc" -ne 0 ]; then
-        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows smoke test took over ${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1800} s" >&2
+        [ "$rc" -eq 124 ] && echo "dev.sh: FAILED: the Windows smoke test took over ${MAGNUS_WINDOWS_SMOKE_TIMEOUT:-1200} s" >&2
         echo "dev.sh: FAILED: the Windows smoke test (exit $rc; the check's name is above)" >&2
         return "$rc"
     fi
