@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.ui.alerts.panel import AlertsPanel
@@ -95,44 +96,25 @@ def _owned(panel: QWidget, vm: object) -> QWidget:
     return panel
 
 
-def dashboard_dock(app: AppViewModel) -> QWidget:
-    vm = DashboardViewModel(app.ctx, app)
-    return _owned(DashboardPanel(vm), vm)
+def panel_dock(panel: Callable[[Any], QWidget], view_model: Callable[[AppViewModel], QObject]
+               ) -> Callable[[AppViewModel], QWidget]:
+    """The factory of a dock whose panel takes only its view model: ``view_model(app)`` builds the
+    view model, the panel gets it and owns it."""
+    def factory(app: AppViewModel) -> QWidget:
+        vm = view_model(app)
+        return _owned(panel(vm), vm)
+
+    return factory
 
 
-def scanner_dock(app: AppViewModel) -> QWidget:
-    vm = ScannerViewModel(app.ctx, app, app.orders)
-    return _owned(ScannerPanel(vm), vm)
-
-
-def positions_dock(app: AppViewModel) -> QWidget:
-    vm = PositionsViewModel(app.ctx, app.orders)
-    return _owned(PositionsPanel(vm), vm)
-
-
-def watchlists_dock(app: AppViewModel) -> QWidget:
-    vm = WatchlistsViewModel(app.ctx)
-    return _owned(WatchlistsPanel(vm), vm)
-
-
-def orders_dock(app: AppViewModel) -> QWidget:
-    vm = OrdersBlotterViewModel(app.ctx)
-    return _owned(OrdersBlotterPanel(vm), vm)
-
-
-def audit_dock(app: AppViewModel) -> QWidget:
-    vm = AuditViewModel(app.ctx)
-    return _owned(AuditPanel(vm), vm)
-
-
-def risk_dock(app: AppViewModel) -> QWidget:
-    vm = RiskViewModel(app.ctx)
-    return _owned(RiskPanel(vm), vm)
-
-
-def predictor_dock(app: AppViewModel) -> QWidget:
-    vm = PredictorViewModel(app.ctx)
-    return _owned(PredictorPanel(vm), vm)
+dashboard_dock = panel_dock(DashboardPanel, lambda app: DashboardViewModel(app.ctx, app))
+scanner_dock = panel_dock(ScannerPanel, lambda app: ScannerViewModel(app.ctx, app, app.orders))
+positions_dock = panel_dock(PositionsPanel, lambda app: PositionsViewModel(app.ctx, app.orders))
+watchlists_dock = panel_dock(WatchlistsPanel, lambda app: WatchlistsViewModel(app.ctx))
+orders_dock = panel_dock(OrdersBlotterPanel, lambda app: OrdersBlotterViewModel(app.ctx))
+audit_dock = panel_dock(AuditPanel, lambda app: AuditViewModel(app.ctx))
+risk_dock = panel_dock(RiskPanel, lambda app: RiskViewModel(app.ctx))
+predictor_dock = panel_dock(PredictorPanel, lambda app: PredictorViewModel(app.ctx))
 
 
 def alerts_dock(app: AppViewModel) -> QWidget:
@@ -174,9 +156,7 @@ def performance_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
-def journal_dock(app: AppViewModel) -> QWidget:
-    vm = JournalViewModel(app.ctx)
-    return _owned(JournalPanel(vm), vm)
+journal_dock = panel_dock(JournalPanel, lambda app: JournalViewModel(app.ctx))
 
 
 def nfl_dock(app: AppViewModel) -> QWidget:
@@ -201,14 +181,8 @@ def kalshi_dock(app: AppViewModel) -> QWidget:
     return _owned(panel, vm)
 
 
-def research_report_dock(app: AppViewModel) -> QWidget:
-    vm = ReportViewModel(app.ctx)
-    return _owned(ReportPanel(vm), vm)
-
-
-def research_scan_dock(app: AppViewModel) -> QWidget:
-    vm = ScanViewModel(app.ctx)
-    return _owned(ScanPanel(vm), vm)
+research_report_dock = panel_dock(ReportPanel, lambda app: ReportViewModel(app.ctx))
+research_scan_dock = panel_dock(ScanPanel, lambda app: ScanViewModel(app.ctx))
 
 
 def assistant_dock(app: AppViewModel) -> QWidget:
