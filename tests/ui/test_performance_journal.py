@@ -155,6 +155,33 @@ def test_ticket_thesis_is_journaled_when_cancelled_with_the_numbers(qtbot, qapp,
     assert e.numbers["iv"] > 0
 
 
+def test_combo_ticket_thesis_is_journaled_with_every_leg(qtbot, qapp, run: LoopRunner, ctx: AppContext,
+                                                         orders_vm: OrdersViewModel) -> None:  # type: ignore[no-untyped-def]
+    """A vertical's ticket journals like a single option's: its legs, its strategy, the first leg's quote."""
+    from magnus_desktop.ui.orders.combo import ComboTicketDialog
+
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        dialog = ComboTicketDialog(orders_vm, "vertical", "SPXW", right="P", expiry=JAN31, strikes=(2600.0, 2550.0))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        run.until(lambda: dialog.preview is not None)
+        dialog.thesis.setText("defined-risk put spread under support")
+        dialog.journal_tags.setText("spread")
+        dialog.reject()
+        run.until(lambda: len(ctx.journal.entries) == 1)
+    finally:
+        qapp.setQuitOnLastWindowClosed(quit_on_close)
+    (e,) = ctx.journal.entries
+    assert dialog.ticket is not None
+    legs = dialog.ticket.legs
+    assert (e.source, e.action, e.strategy, e.tags) == ("ticket", "cancelled", "vertical", ("spread",))
+    assert e.contract_keys == tuple(option_key("SPXW", JAN31, leg.contract.strike, "P") for leg in legs)
+    q = dialog.quotes(legs[:1])[legs[0].contract]
+    assert q is not None and e.numbers["bid"] == q.bid and e.numbers["ask"] == q.ask and e.numbers["iv"] > 0
+
+
 def test_ticket_without_thesis_journals_nothing(qtbot, qapp, run: LoopRunner, ctx: AppContext,
                                                 orders_vm: OrdersViewModel) -> None:  # type: ignore[no-untyped-def]
     quit_on_close = qapp.quitOnLastWindowClosed()

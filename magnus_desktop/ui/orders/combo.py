@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from magnus_desktop.models.domain import OptionContract, OrderLeg, Right, Strategy, Ticket
 from magnus_desktop.services.orders.rules import BidAsk, Contract, TicketPreview, tick_size
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
+from magnus_desktop.ui.orders.journal_fields import JournalsTicket
 from magnus_desktop.ui.orders.risk_box import (
     PlacesOwnOrder,
     RiskBox,
@@ -66,7 +67,7 @@ def replace_combo(previous: QDialog | None, vm: OrdersViewModel, kind: Strategy,
     return dialog
 
 
-class ComboTicketDialog(PlacesOwnOrder, QDialog):
+class ComboTicketDialog(JournalsTicket, PlacesOwnOrder, QDialog):
     """A combo ticket of ``kind`` (``"vertical"``, ``"iron_condor"``, ``"roll"`` or ``"calendar"``).
 
     Args:
@@ -181,6 +182,9 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
         form.addRow("Order type", self.order_type)
         form.addRow("Limit (net)", self.limit)
         form.addRow("Time in force", self.tif)
+        thesis, tags = self._make_journal_fields()
+        form.addRow("Thesis (journal)", thesis)
+        form.addRow("Journal tags", tags)
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(self.risk)
@@ -436,6 +440,12 @@ class ComboTicketDialog(PlacesOwnOrder, QDialog):
 
     def _on_vm_account_changed(self, _summary: object) -> None:
         self.update_preview()
+
+    def journal_quote(self) -> tuple[float, float, float, float]:
+        """The first leg's bid/ask from the chain and the underlying price (NaN where unknown)."""
+        legs = self.ticket.legs if self.ticket is not None else ()
+        q = self.quotes(legs[:1]).get(legs[0].contract) if legs else None
+        return (q.bid if q else math.nan, q.ask if q else math.nan, math.nan, self.und_price)
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
         self._disconnect_vm()

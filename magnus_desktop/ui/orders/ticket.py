@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -41,6 +40,7 @@ from magnus_desktop.services.orders import TicketQuote
 from magnus_desktop.services.orders.rules import BidAsk, TicketPreview
 from magnus_desktop.services.portfolio import DEMO_ACCOUNT
 from magnus_desktop.ui.orders.confirm import ConfirmOrderDialog
+from magnus_desktop.ui.orders.journal_fields import JournalsTicket
 from magnus_desktop.ui.orders.risk_box import (
     PlacesOwnOrder,
     ask_confirmation,
@@ -68,7 +68,7 @@ def replace_ticket(previous: QDialog | None, vm: OrdersViewModel, contract: Opti
     return dialog
 
 
-class OrderTicketDialog(PlacesOwnOrder, QDialog):
+class OrderTicketDialog(JournalsTicket, PlacesOwnOrder, QDialog):
     """A paper ticket for one contract; closes when the view model reports its fill.
 
     A ``closing`` ticket (from the Positions dock) only reduces the held position: its action is
@@ -140,13 +140,7 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.tif = QComboBox()
         self.tif.addItems(["DAY", "GTC"])
         #: optional: journaled (with the numbers shown) when the order is sent or the ticket cancelled
-        self.thesis = QLineEdit()
-        self.thesis.setObjectName("ticket_thesis")
-        self.thesis.setPlaceholderText("optional: why — saved to the Journal when you send or cancel")
-        self.journal_tags = QLineEdit()
-        self.journal_tags.setObjectName("ticket_journal_tags")
-        self.journal_tags.setPlaceholderText("tags, comma separated")
-        self._journaled = False
+        self._make_journal_fields()
         self.chart = PayoffChart()
         self.chart.setObjectName("ticket_payoff_chart")
         self.chart.setMinimumSize(400, 280)
@@ -430,22 +424,11 @@ class OrderTicketDialog(PlacesOwnOrder, QDialog):
         self.und_label.setText(fmt_num(und))
         self.update_preview()
 
-    def send(self, ticket: OrderTicket) -> None:  # type: ignore[override]
-        """Journal the decision (when a thesis or tags were given), then send (``PlacesOwnOrder.send``)."""
-        self._journal(ticket, "sent")
-        super().send(ticket)
+    def journal_quote(self) -> tuple[float, float, float, float]:
+        return self.quote
 
-    def reject(self) -> None:  # noqa: D401 (Qt override)
-        """Cancel: a ticket with a thesis is journaled as cancelled first."""
-        if self.pending_ref is None:
-            self._journal(self.build_ticket(), "cancelled")
-        super().reject()
-
-    def _journal(self, ticket: OrderTicket, action: str) -> None:
-        if self._journaled or not (self.thesis.text().strip() or self.journal_tags.text().strip()):
-            return
-        self._journaled = True  # one entry per ticket, even when a rejected order is sent again
-        self.vm.journal_ticket(ticket, action, self.thesis.text(), self.journal_tags.text(), self.quote, self.p_win)
+    def journal_p_win(self) -> float | None:
+        return self.p_win
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt override)
         self._check_timer.stop()
