@@ -47,3 +47,19 @@ def test_without_the_warm_up_the_first_request_imports_on_the_loop() -> None:
 
 def test_after_the_warm_up_the_first_request_imports_nothing() -> None:
     assert _new_modules("warm") == []
+
+
+def test_the_default_retry_waits_use_no_deprecated_tenacity_argument() -> None:
+    """pytest runs with warnings as errors: building the clients with their default back-off must not warn
+    (tenacity deprecated ``wait_exponential_jitter(initial=…)``; same waits with ``multiplier=``)."""
+    import asyncio
+    import warnings
+
+    from magnus_desktop.services.kalshi.client import KalshiClient
+    from magnus_desktop.services.market.yahoo import YahooMarket
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client = KalshiClient("http://127.0.0.1:9")
+        YahooMarket()
+    asyncio.run(client.aclose())

@@ -142,7 +142,7 @@ class KalshiClient:
         self._reads = AsyncLimiter(reads_per_s, 1.0)
         self._writes = AsyncLimiter(writes_per_s, 1.0)
         self._attempts = max(1, attempts)
-        self._wait = retry_wait if retry_wait is not None else wait_exponential_jitter(initial=0.25, max=8.0)
+        self._wait = retry_wait if retry_wait is not None else wait_exponential_jitter(multiplier=0.25, max=8.0)
         self._clock = clock
         self._parse_executor = parse_executor
         #: HTTP requests actually sent (retries included), by method: tests and the benchmark read it

@@ -153,7 +153,7 @@ class YahooMarket:
         self._session = session
         self._limiter = AsyncLimiter(max_rate, rate_period)
         self._attempts = max(1, attempts)
-        self._wait = retry_wait if retry_wait is not None else wait_exponential_jitter(initial=0.5, max=8.0)
+        self._wait = retry_wait if retry_wait is not None else wait_exponential_jitter(multiplier=0.5, max=8.0)
         self._timeout = timeout
         self.poll_interval = poll_interval
         self.poll_while_offline = poll_while_offline
