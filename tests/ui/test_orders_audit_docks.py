@@ -145,3 +145,31 @@ def test_account_filter_lists_the_accounts_seen(run: LoopRunner, ctx: AppContext
     run.until(lambda: audit_panel.account.findText(name) >= 0)
     audit_panel.account.setCurrentText(name)
     run.until(lambda: audit_panel.model.rowCount() == 2)
+
+
+def test_the_audit_dock_built_before_the_database_opens_loads_once_it_does(
+        run: LoopRunner, tmp_path: Path, replay_market, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The window builds its docks before ``AppContext.start()`` opens the database (as at every
+    start-up): the Audit dock must then show the stored rows and accounts, not "No database is open"."""
+    from magnus_desktop.services.settings import Settings, SettingsStore
+
+    def context() -> AppContext:
+        return AppContext(SettingsStore(tmp_path / "settings.json"), Settings(),
+                          db_url=f"sqlite:///{tmp_path / 'magnus.sqlite3'}", market=replay_market)
+
+    first = context()
+    run(first.start())
+    run(first.orders.place_order(first.orders.new_ticket(PUT, "SELL", 1)))
+    run(first.audit.idle())
+    name = first.session.active.name
+    run(first.aclose())
+
+    second = context()  # not started yet: no database
+    panel = _shown(qtbot, AuditPanel(AuditViewModel(second)), 1300, 360)
+    run.idle(0.3)
+    try:
+        run(second.start())
+        run.until(lambda: panel.model.rowCount() >= 2 and panel.account.findText(name) >= 0)
+        assert "database" not in panel.status.text().lower()
+    finally:
+        run(second.aclose())

@@ -16,6 +16,7 @@ once; the order itself is never held up by the audit log.
 Events (payloads), each emitted with ``emit_isolated``:
     order_changed(OrderLine)   an order's line changed (at once, before its row is stored)
     entry_added(AuditEntry)    a row was stored (with its ``entry_id``)
+    opened()                   the log can be read (once, at the end of ``start``)
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class AuditService:
 
     order_changed = Signal(object)
     entry_added = Signal(object)
+    #: the log can be read: emitted once by :meth:`start` (readers built before it reload on it)
+    opened = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
@@ -99,6 +102,7 @@ class AuditService:
         self._worker = asyncio.get_running_loop().create_task(self._write_loop())
         self._ctx.orders.order_status.connect(self._on_orders_order_status)
         self._ctx.orders.order_modified.connect(self._on_orders_order_modified)
+        emit_isolated(self.opened)
 
     async def aclose(self) -> None:
         """Stop listening; store every row still queued; stop the writer."""
@@ -131,6 +135,11 @@ class AuditService:
     def order_lines(self) -> list[OrderLine]:
         """The recent orders, oldest activity first."""
         return list(self._lines.values())
+
+    @property
+    def is_open(self) -> bool:
+        """True once :meth:`start` has run (the database is open, or known to be missing)."""
+        return self._queue is not None
 
     async def idle(self) -> None:
         """Wait until every row queued so far is stored (tests, export)."""

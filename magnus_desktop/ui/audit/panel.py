@@ -129,8 +129,11 @@ class AuditPanel(QWidget):
         vm.entry_added.connect(self._on_vm_entry_added)
         vm.exported.connect(self._on_vm_exported)
         vm.failed.connect(self._on_vm_failed)
-        vm.load_accounts()
-        self.reload(0)
+        vm.opened.connect(self._on_vm_opened)
+        if vm.is_open:
+            self._on_vm_opened()
+        else:
+            set_label(self.status, "Opening the audit log…")
 
     def _lay_out(self) -> None:
         # two rows, so the dock fits beside Positions on a 1280 px screen
@@ -205,6 +208,11 @@ class AuditPanel(QWidget):
         set_label(self.status, f"Exporting to {path}…")
         self.export_button.setEnabled(False)
         self.vm.export(path, self.current_filter())
+
+    def _on_vm_opened(self) -> None:
+        set_label(self.status, "")
+        self.vm.load_accounts()
+        self.reload(self.offset)
 
     def _on_vm_failed(self, text: str) -> None:
         self.export_button.setEnabled(True)

@@ -27,16 +27,26 @@ class AuditViewModel(QObject):
     #: (path, rows written) after an export
     exported = Signal(str, int)
     failed = Signal(str)
+    #: the audit log became readable (the app's services started after this view model was built)
+    opened = Signal()
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._request = 0
-        bridge(self, [(ctx.audit.entry_added, self.entry_added.emit)])
+        bridge(self, [(ctx.audit.entry_added, self.entry_added.emit), (ctx.audit.opened, self.opened.emit)])
+
+    @property
+    def is_open(self) -> bool:
+        """False while the app's services are still starting (nothing to read yet; ``opened`` follows)."""
+        return self._ctx.audit.is_open
 
     @asyncSlot(object, int, int)
     async def load(self, flt: AuditFilter, offset: int, limit: int) -> None:
-        """Load one page (DB thread); only the newest request's answer is delivered."""
+        """Load one page (DB thread); only the newest request's answer is delivered. Before the
+        services started it does nothing: the panel reloads on ``opened``."""
+        if not self.is_open:
+            return
         self._request += 1
         request = self._request
         try:
@@ -50,6 +60,8 @@ class AuditViewModel(QObject):
 
     @asyncSlot()
     async def load_accounts(self) -> None:
+        if not self.is_open:  # (the panel asks again on ``opened``)
+            return
         try:
             accounts = await self._ctx.audit.accounts()
         except StorageError as exc:
