@@ -181,10 +181,16 @@ async def _burst(ctx: Any, window: Any, loop: Any) -> dict[str, Any]:
     from magnus_desktop.models.alerts import AlertCandidate, Fact, Priority
     from magnus_desktop.services.alerts.monitors import MonitorRun
     from magnus_desktop.services.events import emit_isolated
+    from magnus_desktop.widgets import frame_budget
 
     window.docks["dock_alerts"].show()
     window.docks["dock_alerts"].raise_()
+    # start-up work (the predictor's model and its evaluation charts, the first scans) is not the burst's
+    await ctx.predictor.loaded()
+    await ctx.refreshed.wait()
     await asyncio.sleep(0.5)
+    while not frame_budget.settled():
+        await asyncio.sleep(0.05)
     priorities = (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW)
     candidates = tuple(AlertCandidate("expiration", f"BURST {i:04d}", priorities[i % 4], f"burst alert {i}",
                                       (Fact("n", float(i)),), ("open_position",)) for i in range(N_BURST))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -103,6 +104,8 @@ class PredictorPanel(QWidget):
         self.reliability = _chart("Reliability", "p_win (bin mean)", "win rate")
         self.roc = _chart("ROC", "false-positive rate", "true-positive rate")
         self.deciles = _chart("Avg P&L by p_win decile", "decile (1 = lowest p_win)", "USD / share")
+        self._evaluation: dict[str, Any] | None = None
+        self._evaluation_drawn = False
         self._lay_out()
         vm.card_changed.connect(self.show_card)
         vm.evaluation_changed.connect(self.show_evaluation)
@@ -172,6 +175,22 @@ class PredictorPanel(QWidget):
 
     # ---- evaluation -----------------------------------------------------------------------------
     def show_evaluation(self, ev: dict[str, Any] | None) -> None:
+        """Show an evaluation report (``PredictorService.stored_evaluation`` shape). Drawn at once when
+        the panel is visible; otherwise kept and drawn when it is shown — the charts cost ~50–80 ms
+        of GUI time, which a hidden tab must not spend (it arrives at start-up, beside other work)."""
+        self._evaluation = ev
+        self._evaluation_drawn = False
+        if self.isVisible():
+            self._draw_evaluation()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._evaluation_drawn:
+            self._draw_evaluation()
+
+    def _draw_evaluation(self) -> None:
+        ev = self._evaluation
+        self._evaluation_drawn = True
         for chart in (self.reliability, self.roc, self.deciles):
             chart.clear()
         shown = bool(ev)

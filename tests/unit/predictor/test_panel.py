@@ -56,6 +56,14 @@ async def test_card_evaluation_and_a_too_short_retrain(qtbot, ctx: AppContext, s
     assert len(panel.roc.getPlotItem().listDataItems()) == 2 and not panel.roc.isHidden()
     panel.grab().save(str(tmp_path / "predictor_dock.png"))
 
+    # a hidden panel (a dock tab behind another) keeps the report and draws it only when shown
+    panel.hide()
+    panel.show_evaluation({**report, "day_step": 7, "file": "y", "shipped": False})
+    assert panel.years.rowCount() == len(years) + 1 and "(x)" in panel.evaluation_note.text()
+    panel.show()
+    assert "(y)" in panel.evaluation_note.text()
+    assert len(panel.roc.getPlotItem().listDataItems()) == 2
+
     panel.whole_history.setChecked(False)
     panel.start.setDate(QDate(2018, 1, 2))
     panel.end.setDate(QDate(2018, 2, 15))
