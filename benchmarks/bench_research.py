@@ -103,7 +103,7 @@ async def _scan(n: int) -> dict[str, float]:
     from magnus_desktop.services.context import AppContext
     from magnus_desktop.services.research.gather import zone_params
     from magnus_desktop.services.research.sectors import sp500_symbols
-    from magnus_desktop.services.research.universe import UniverseScan
+    from magnus_desktop.services.research.universe import SCAN_HISTORY_DAYS, UniverseScan
     from magnus_desktop.services.settings import Settings, SettingsStore
 
     tmp = Path(tempfile.mkdtemp())
@@ -114,7 +114,8 @@ async def _scan(n: int) -> dict[str, float]:
     for sym, frame in zip(symbols, universe(n), strict=True):
         frame = frame.copy()
         frame.index = pd.bdate_range(end=pd.Timestamp(day), periods=len(frame), name="date")
-        ctx.research._bars[(sym, day)] = frame  # noqa: SLF001 - the cache a previous scan filled
+        # the cache a previous scan filled: (calendar days fetched, bars)
+        ctx.research._bars[(sym, day)] = (SCAN_HISTORY_DAYS, frame)  # noqa: SLF001
     lags: list[float] = []
     stop = asyncio.Event()
 
