@@ -1,5 +1,6 @@
 """``PerformanceService``: the Performance dock's report of one account, recomputed when the trade
-history changes (imports) and when the app's account changes (fills, the replay day).
+history changes (imports), when the app's account changes (fills, the replay day) and when the
+Kalshi service stores new fills or settlements (the ``Kalshi (…)`` account, strategy "Kalshi").
 
 Reads run on the ``"db"`` executor, the analytics on the service's own ``"performance"`` thread,
 at most every :data:`MIN_INTERVAL_S` seconds while the account keeps changing (a replay playing);
@@ -21,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 from sqlalchemy import select
 
+from magnus_desktop.analytics.kalshi_pnl import kalshi_matches
 from magnus_desktop.models.orm_journal import StatementCashRow
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.kalshi.history import load_history
 from magnus_desktop.services.performance.inputs import (
     Capital,
     PerformanceInputs,
@@ -73,12 +76,14 @@ class PerformanceService:
         ctx.history.history_changed.connect(self._on_history_changed)
         ctx.history.imported.connect(self._on_imported)
         ctx.portfolio.account_changed.connect(self._on_changed)
+        ctx.kalshi.history_stored.connect(self._on_changed)
 
     async def aclose(self) -> None:
         ctx = self._ctx
         ctx.history.history_changed.disconnect(self._on_history_changed)
         ctx.history.imported.disconnect(self._on_imported)
         ctx.portfolio.account_changed.disconnect(self._on_changed)
+        ctx.kalshi.history_stored.disconnect(self._on_changed)
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
@@ -152,8 +157,10 @@ class PerformanceService:
         return report
 
     def _read(self, db: Database, day: Any) -> tuple[PerformanceInputs, dict[str, list[Any]]]:
-        """Blocking reads (db thread): cash events, statements' cash, app accounts and their fills."""
+        """Blocking reads (db thread): cash events, statements' cash, app accounts and their fills,
+        our Kalshi fills and settlements."""
         inputs = PerformanceInputs()
+        inputs.kalshi = load_history(db)
         inputs.cash_events = load_cash_events(db)
         inputs.capital = statement_capital(db)
         fills: dict[str, list[Any]] = {}
@@ -180,6 +187,8 @@ class PerformanceService:
             settle = settle_prices(account_fills, days, day, lambda c, d: settlement_price(ctx.market, c, d)) \
                 if day is not None else {}
             matches[name].extend(app_matches(name, account_fills, settle))
+        for name, kalshi in inputs.kalshi.items():
+            matches[name].extend(kalshi_matches(name, kalshi.fills, kalshi.settlements))
         inputs.matches = dict(matches)
         return inputs
 
