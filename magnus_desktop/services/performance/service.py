@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from magnus_desktop.analytics.kalshi_pnl import kalshi_matches
 from magnus_desktop.models.orm_journal import StatementCashRow
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.kalshi.history import load_history
 from magnus_desktop.services.performance.inputs import (
@@ -62,11 +63,10 @@ class PerformanceService:
         #: the account shown (None: the first one)
         self.account: str | None = None
         self.last_report: PerformanceReport | None = None
-        self.min_interval_s = MIN_INTERVAL_S
-        self._paused = True  # until a dock shows it
-        self._stale = True
-        self._task: asyncio.Task[None] | None = None
-        self._next_start = 0.0
+        # paused until a dock shows it
+        self._worker: CoalescingWorker[None] = CoalescingWorker(
+            self._refresh_quietly, name="performance report", min_interval_s=MIN_INTERVAL_S, paused=True,
+            closed=lambda: ctx.closed)
         self._asked_history = False
         if EXECUTOR not in ctx.executors:
             ctx.executors.add(EXECUTOR)
@@ -77,6 +77,7 @@ class PerformanceService:
         ctx.history.imported.connect(self._on_imported)
         ctx.portfolio.account_changed.connect(self._on_changed)
         ctx.kalshi.history_stored.connect(self._on_changed)
+        self._worker.submit(None)  # stale from the start: computed when a dock first shows it
 
     async def aclose(self) -> None:
         ctx = self._ctx
@@ -84,19 +85,16 @@ class PerformanceService:
         ctx.history.imported.disconnect(self._on_imported)
         ctx.portfolio.account_changed.disconnect(self._on_changed)
         ctx.kalshi.history_stored.disconnect(self._on_changed)
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._worker.aclose()
 
     # ---- scheduling ------------------------------------------------------------------------------
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._worker.paused
 
     def set_paused(self, paused: bool) -> None:
         """The dock is hidden (paused) or shown; showing a stale report recomputes it at once."""
-        self._paused = paused
-        if not paused and self._stale:
-            self._start()
+        self._worker.set_paused(paused)
 
     def select_account(self, account: str | None) -> None:
         """Show ``account`` (recomputed now unless paused)."""
@@ -107,30 +105,16 @@ class PerformanceService:
         self._on_changed()
 
     def _on_changed(self, *_args: Any) -> None:
-        if self._ctx.closed:
-            return
-        self._stale = True
-        if not self._paused:
-            self._start()
+        if not self._ctx.closed:
+            self._worker.submit(None)
 
-    def _start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._stale and not self._ctx.closed and not self._paused:
-            wait = self._next_start - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            self._stale = False
-            self._next_start = loop.time() + self.min_interval_s
-            try:
-                await self.refresh()
-            except (StorageError, ValueError) as exc:
-                log.warning("performance report failed: %s", exc)
-                emit_isolated(self.failed, f"Performance could not be computed: {exc}")
+    async def _refresh_quietly(self, _: None) -> None:
+        """The worker's job: :meth:`refresh`, a failure told through ``failed``."""
+        try:
+            await self.refresh()
+        except (StorageError, ValueError) as exc:
+            log.warning("performance report failed: %s", exc)
+            emit_isolated(self.failed, f"Performance could not be computed: {exc}")
 
     # ---- computing -------------------------------------------------------------------------------
     async def refresh(self) -> PerformanceReport:
