@@ -288,6 +288,7 @@ async def test_kalshi_fills_and_settlements_are_stored_once_and_counted_by_perfo
     _book_history(kalshi_server)
     kalshi_server.history_page_limit = 2  # 4 fills and 3 settlements: two pages each, by cursor
     ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    await ctx.kalshi.history_idle()
     assert ctx.db is not None and ctx.kalshi.history_note is None
     fill_pages = _history_requests(kalshi_server, "/portfolio/fills")
     assert [q.get("cursor") for q in fill_pages[-2:]] == [None, "2"]
@@ -316,6 +317,7 @@ async def test_kalshi_fills_and_settlements_are_stored_once_and_counted_by_perfo
     stored_events: list[object] = []
     ctx.kalshi.history_stored.connect(stored_events.append)
     await ctx.kalshi.refresh_portfolio()
+    await ctx.kalshi.history_idle()
     assert stored_events == [] and _history_requests(kalshi_server, "/portfolio/fills")[-1].get("min_ts")
     again = await ctx.performance.refresh()
     assert again.overall is not None and again.overall.total_pnl == pytest.approx(won + lost + measles)
@@ -336,6 +338,7 @@ async def test_a_malformed_fill_or_a_database_failure_never_breaks_the_kalshi_do
     good = kalshi_server.add_fill(WON, "yes", "buy", 2, 40, 3, "2024-03-01T15:00:00Z")
     kalshi_server.account.fills.append({**good, "fill_id": "broken", "trade_id": "broken", "side": "maybe"})
     ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    await ctx.kalshi.history_idle()
     assert [f.fill_id for f in ctx.kalshi.portfolio.fills] == [good["fill_id"]]  # the dock shows the good one
     assert ctx.kalshi.history_note is not None and "broken" in ctx.kalshi.history_note
     assert ctx.db is not None
@@ -347,5 +350,6 @@ async def test_a_malformed_fill_or_a_database_failure_never_breaks_the_kalshi_do
     seen: list[object] = []
     ctx.kalshi.portfolio_changed.connect(seen.append)
     portfolio = await ctx.kalshi.refresh_portfolio()
+    await ctx.kalshi.history_idle()
     assert seen == [portfolio] and portfolio.balance is not None and len(portfolio.fills) == 2
     assert ctx.kalshi.history_note is not None and "not recorded" in ctx.kalshi.history_note

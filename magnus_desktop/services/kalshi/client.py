@@ -357,7 +357,7 @@ class KalshiClient:
                 log.warning("Kalshi fill skipped: %s", exc)
         return out
 
-    async def fill_history(self, *, min_ts: int | None = None, limit: int = 200) -> Checked[KalshiFill]:
+    async def fill_history(self, *, min_ts: int | None = None, limit: int = 1000) -> Checked[KalshiFill]:
         """``GET /portfolio/fills``, every page (the API's ``cursor``), newest first, since
         ``min_ts`` (Unix seconds; None = all). Prices stay integer cents, fees USD.
 
@@ -370,7 +370,7 @@ class KalshiClient:
         return await self._checked_pages("/portfolio/fills", "fills", {"min_ts": min_ts, "limit": limit},
                                          convert.checked_fill)
 
-    async def settlements(self, *, min_ts: int | None = None, limit: int = 200) -> Checked[KalshiSettlement]:
+    async def settlements(self, *, min_ts: int | None = None, limit: int = 1000) -> Checked[KalshiSettlement]:
         """``GET /portfolio/settlements``, every page, since ``min_ts`` (Unix seconds; None = all).
         Costs and revenue in integer cents, fees USD; malformed ones are left out and described.
 

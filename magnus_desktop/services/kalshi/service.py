@@ -12,8 +12,8 @@ exactly like the options orders (``AuditService.record``: ``placed`` → ``fille
 cancels ``cancel_requested`` → ``cancelled``). A ``client_order_id`` is sent once: a second
 ``place_order`` of the same id (double click, retry) returns the first result without sending.
 
-Each portfolio read (online, with a key) also reads our fills and settlements since the newest
-stored ones, every page by the API's cursor, and stores the new ones in the database
+Each portfolio read (online, with a key) is followed, in the background, by a read of our fills
+and settlements since the newest stored ones, every page by the API's cursor, which stores the new ones in the database
 (:mod:`.history`: prices in cents, de-duplicated by fill id) for the Performance dock's "Kalshi"
 trades. A database failure or a malformed record is logged (:attr:`KalshiService.history_note`)
 and never breaks the dock.
@@ -56,6 +56,7 @@ from magnus_desktop.models.kalshi import (
     market_title,
 )
 from magnus_desktop.services.alerts.monitors import KalshiQuote
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.credentials import CredentialsError
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.kalshi.cache import CACHE_FILE, MarketSnapshot, load_snapshot, save_snapshot
@@ -146,7 +147,10 @@ class KalshiService:
         self._sent: dict[str, _Sent] = {}
         self._task: asyncio.Task[None] | None = None
         self._active = False
-        self._history_lock = asyncio.Lock()
+        # the fills/settlements read runs after each portfolio read, in the background (the first one
+        # of a long-lived account pages through its whole history); reads asked for meanwhile coalesce
+        self._history: CoalescingWorker[None] = CoalescingWorker(self._sync_quietly, name="Kalshi history read",
+                                                                 closed=lambda: ctx.closed)
         #: why the last fills/settlements read was incomplete (None when it was complete)
         self.history_note: str | None = None
 
@@ -191,6 +195,7 @@ class KalshiService:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._history.aclose()
         self._ctx.alerts.kalshi_source = None
         if self.client is not None:
             await self.client.aclose()
@@ -371,12 +376,19 @@ class KalshiService:
         fills = await client.fills(limit=100)
         self.portfolio = KalshiPortfolio(bal, tuple(positions), tuple(resting), tuple(fills), datetime.now(UTC))
         emit_isolated(self.portfolio_changed, self.portfolio)
+        self._history.submit(None)
+        return self.portfolio
+
+    async def history_idle(self) -> None:
+        """Wait until the background fills/settlements read (if any) is done."""
+        await self._history.idle()
+
+    async def _sync_quietly(self, _: None) -> None:
         try:
             await self.sync_history()
         except (KalshiError, StorageError) as exc:
             self.history_note = f"Kalshi fills not recorded for Performance: {exc}"
             log.warning("%s", self.history_note)
-        return self.portfolio
 
     async def sync_history(self) -> tuple[int, int]:
         """Read our fills and settlements since the newest stored ones (every page) and store the
@@ -393,11 +405,10 @@ class KalshiService:
             return 0, 0
         client = self._require_client()
         account = self.account_name
-        async with self._history_lock:
-            fills_since, settled_since = await self._ctx.run_db(read_since, db, account)
-            fills = await client.fill_history(min_ts=fills_since)
-            settlements = await client.settlements(min_ts=settled_since)
-            added = await self._ctx.run_db(store_history, db, account, fills.items, settlements.items)
+        fills_since, settled_since = await self._ctx.run_db(read_since, db, account)
+        fills = await client.fill_history(min_ts=fills_since)
+        settlements = await client.settlements(min_ts=settled_since)
+        added = await self._ctx.run_db(store_history, db, account, fills.items, settlements.items)
         problems = fills.problems + settlements.problems
         for problem in problems[:5]:
             log.warning("Kalshi record left out of Performance: %s", problem)
