@@ -195,6 +195,44 @@ class KalshiFill:
 
 
 @dataclass(frozen=True, slots=True)
+class KalshiSettlement:
+    """How one of our markets settled (``GET /portfolio/settlements``).
+
+    Attributes:
+        market_result: ``yes``, ``no``, ``scalar`` or ``void`` (void: positions returned at cost).
+        yes_count, no_count: contracts of each side held at settlement.
+        yes_cost_cents, no_cost_cents: their total cost basis, integer cents.
+        revenue_cents: the payout, integer cents (a winning contract pays 100).
+        value_cents: the payout of one YES contract in cents (a scalar market), None when not given.
+        fee_usd: fees charged at settlement, USD.
+    """
+
+    ticker: str
+    event_ticker: str
+    market_result: str
+    yes_count: float
+    no_count: float
+    yes_cost_cents: int
+    no_cost_cents: int
+    revenue_cents: int
+    value_cents: int | None
+    fee_usd: float
+    settled_time: datetime | None
+
+    @property
+    def yes_payout_cents(self) -> int | None:
+        """What one YES contract paid, in cents: 100 (yes), 0 (no), ``value_cents`` (scalar);
+        None for a void market (returned at cost) or a scalar without a value."""
+        if self.market_result == "yes":
+            return 100
+        if self.market_result == "no":
+            return 0
+        if self.market_result == "scalar":
+            return self.value_cents
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class KalshiOrder:
     """One of our orders as the exchange reports it (``status``: resting, canceled, executed)."""
 

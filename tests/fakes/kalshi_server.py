@@ -15,6 +15,12 @@ Every portfolio call (and the orderbook, when signed) is verified with ``cryptog
 SHA-256, salt = digest length, over ``timestamp + METHOD + path`` with the query excluded; a wrong
 key id or signature is 401, a timestamp more than ``max_skew_s`` away is 401 ``invalid_timestamp``.
 
+Our trade history: ``add_fill`` books a past fill (spec ``Fill``) on a recorded market at a given
+time, ``settle`` settles a recorded finalized market as it was recorded (its ``result`` and
+``close_time``) into a spec ``Settlement`` of what the account held; ``/portfolio/fills`` (newest
+first) and ``/portfolio/settlements`` are paged by cursor (``history_page_limit`` per page) and
+filtered by ``min_ts``.
+
 Controls: ``fail_next`` (statuses to answer before serving normally, e.g. ``[429]``), ``requests``
 (method, path, query of every request), ``orders_created`` (POSTs that booked an order),
 ``closed_tickers``, ``reject_next_order`` (code, message), ``drop_first_order_reply``.
@@ -29,6 +35,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -82,6 +89,7 @@ class _Account:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     fills: list[dict[str, Any]] = field(default_factory=list)
     positions: dict[str, dict[str, float]] = field(default_factory=dict)
+    settlements: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _d(cents: float) -> str:
@@ -90,6 +98,10 @@ def _d(cents: float) -> str:
 
 def _fp(x: float) -> str:
     return f"{x:.2f}"
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
 
 
 class FakeKalshi:
@@ -108,6 +120,7 @@ class FakeKalshi:
         self.closed_tickers: set[str] = set()
         self.reject_next_order: tuple[str, str] | None = None
         self.drop_first_order_reply = False
+        self.history_page_limit = 100
         self.account = _Account()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -279,7 +292,16 @@ class FakeKalshi:
                      "last_updated_ts": "2024-07-13T12:00:00Z"} for t, p in acct.positions.items()]
             return 200, {"market_positions": rows, "event_positions": [], "cursor": ""}
         if method == "GET" and parts == ["fills"]:
-            return 200, {"fills": list(reversed(acct.fills)), "cursor": ""}
+            rows = [f for f in reversed(acct.fills) if int(f.get("ts") or 0) >= int(q.get("min_ts") or 0)]
+            page, cursor = self._page(rows, {**q, "limit": str(min(int(q.get("limit") or 100), self.history_page_limit))},
+                                      100)
+            return 200, {"fills": page, "cursor": cursor}
+        if method == "GET" and parts == ["settlements"]:
+            since = int(q.get("min_ts") or 0)
+            rows = [st for st in reversed(acct.settlements) if _epoch(st["settled_time"]) >= since]
+            page, cursor = self._page(rows, {**q, "limit": str(min(int(q.get("limit") or 100), self.history_page_limit))},
+                                      100)
+            return 200, {"settlements": page, "cursor": cursor}
         if method == "GET" and parts == ["orders"]:
             rows = [o for o in acct.orders.values() if (not q.get("status") or o["status"] == q["status"])
                     and (not q.get("ticker") or o["ticker"] == q["ticker"])]
@@ -297,6 +319,48 @@ class FakeKalshi:
                 acct.balance_cents += int(round(float(reduced) * float(o[f"{o['side']}_price_dollars"]) * 100))
             return 200, {"order": o, "reduced_by_fp": reduced}
         return 404, {"error": {"code": "not_found", "message": "/".join(parts)}}
+
+    # ---- trade history (tests) ----------------------------------------------------------------------
+    def add_fill(self, ticker: str, side: str, action: str, count: int, price_cents: int, fee_cents: int,
+                 when: str) -> dict[str, Any]:
+        """Book a past fill of ours on the recorded market ``ticker`` at ``price_cents`` of ``side``
+        (ISO time ``when``); returns the spec ``Fill`` served."""
+        if self._market(ticker) is None:
+            raise KeyError(f"{ticker} is not a recorded market")
+        yes = price_cents if side == "yes" else 100 - price_cents
+        fid = uuid.uuid4().hex
+        row = {"fill_id": fid, "trade_id": fid, "order_id": uuid.uuid4().hex, "ticker": ticker,
+               "market_ticker": ticker, "side": side, "action": action, "count_fp": _fp(count),
+               "yes_price_dollars": _d(yes), "no_price_dollars": _d(100 - yes), "is_taker": True,
+               "fee_cost": _d(fee_cents), "created_time": when, "ts": _epoch(when)}
+        with self._lock:
+            self.account.fills.append(row)
+        return row
+
+    def settle(self, ticker: str, fee_cents: int = 0) -> dict[str, Any]:
+        """Settle the recorded finalized market ``ticker`` (its recorded ``result`` at its recorded
+        ``close_time``) on what the account's fills hold; returns the spec ``Settlement`` served."""
+        m = self._market(ticker)
+        if m is None or m.get("result") not in ("yes", "no"):
+            raise KeyError(f"{ticker} is not a recorded settled market")
+        held = {"yes": [0.0, 0.0], "no": [0.0, 0.0]}  # count, cost in cents
+        for f in self.account.fills:
+            if f["ticker"] != ticker:
+                continue
+            count, side = float(f["count_fp"]), f["side"]
+            price = round(float(f[f"{side}_price_dollars"]) * 100)
+            sign = 1 if f["action"] == "buy" else -1
+            held[side][0] += sign * count
+            held[side][1] += sign * count * price
+        result = m["result"]
+        row = {"ticker": ticker, "event_ticker": m["event_ticker"], "market_result": result,
+               "yes_count_fp": _fp(held["yes"][0]), "yes_total_cost_dollars": _d(held["yes"][1]),
+               "no_count_fp": _fp(held["no"][0]), "no_total_cost_dollars": _d(held["no"][1]),
+               "revenue": int(round(held[result][0] * 100)), "settled_time": m["close_time"],
+               "fee_cost": _d(fee_cents), "value": 100 if result == "yes" else 0}
+        with self._lock:
+            self.account.settlements.append(row)
+        return row
 
     def _create(self, body: dict[str, Any]) -> tuple[int, Any]:
         acct = self.account

@@ -258,3 +258,98 @@ async def test_orders_dock_cancel_of_a_resting_kalshi_order(
     assert [a for a, _ in await _audit(ctx)] == ["placed", "cancel_requested", "cancelled"]
     line = next(x for x in ctx.audit.order_lines() if x.order_ref == req.client_order_id)
     assert line.state == "cancelled"
+
+
+# ---- our fills and settlements → the Performance dock -----------------------------------------------
+# Recorded finalized markets (lognorman 2024-07-13): OSCARPIC-24-O settled YES and OSCARPIC-24-KOTFM
+# NO on 2024-03-11, MEASLES-24-100 YES on 2024-04-06.
+WON, LOST, MEASLES = "OSCARPIC-24-O", "OSCARPIC-24-KOTFM", "MEASLES-24-100"
+
+
+def _book_history(server: FakeKalshi) -> None:
+    server.add_fill(WON, "yes", "buy", 10, 40, 17, "2024-03-01T15:00:00Z")
+    server.add_fill(WON, "yes", "sell", 4, 55, 8, "2024-03-05T15:00:00Z")
+    server.add_fill(LOST, "yes", "buy", 5, 20, 8, "2024-03-02T15:00:00Z")
+    server.add_fill(MEASLES, "no", "buy", 3, 25, 5, "2024-03-20T15:00:00Z")
+    for ticker in (WON, LOST, MEASLES):
+        server.settle(ticker)
+
+
+def _history_requests(server: FakeKalshi, path: str) -> list[dict[str, str]]:
+    return [q for m, p, q in server.requests if m == "GET" and p.endswith(path)]
+
+
+@pytest.mark.asyncio
+async def test_kalshi_fills_and_settlements_are_stored_once_and_counted_by_performance(
+        make_ctx: MakeCtx, kalshi_server: FakeKalshi, kalshi_key: rsa.RSAPrivateKey) -> None:
+    from magnus_desktop.analytics.performance import KALSHI
+    from magnus_desktop.services.kalshi.history import load_history
+
+    _book_history(kalshi_server)
+    kalshi_server.history_page_limit = 2  # 4 fills and 3 settlements: two pages each, by cursor
+    ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    await ctx.kalshi.history_idle()
+    assert ctx.db is not None and ctx.kalshi.history_note is None
+    fill_pages = _history_requests(kalshi_server, "/portfolio/fills")
+    assert [q.get("cursor") for q in fill_pages[-2:]] == [None, "2"]
+    account = ctx.kalshi.account_name
+    stored = load_history(ctx.db)[account]
+    assert len(stored.fills) == 4 and sorted(s.ticker for s in stored.settlements) == sorted([WON, LOST, MEASLES])
+    assert {f.yes_price_cents for f in stored.fills if f.ticker == MEASLES} == {75}  # a NO at 25¢ is YES 75¢
+
+    ctx.performance.account = account
+    report = await ctx.performance.refresh()
+    assert report.account == account and account in report.accounts
+    # by hand, USD: contracts x (exit or settlement - entry) - fees
+    won = 4 * (0.55 - 0.40) + 6 * (1.00 - 0.40) - 0.17 - 0.08  # 3.95: 4 sold at 55¢, 6 paid 100¢
+    lost = 5 * (0.00 - 0.20) - 0.08  # -1.08: YES bought at 20¢, settled NO
+    measles = 3 * (0.00 - 0.25) - 0.05  # -0.80: NO bought at 25¢, settled YES
+    assert report.overall is not None and report.overall.total_pnl == pytest.approx(won + lost + measles)
+    assert [s.key for s in report.by_strategy] == [KALSHI]
+    assert {s.key: s.total_pnl for s in report.by_underlying} == pytest.approx(
+        {WON: won, LOST: lost, MEASLES: measles})
+    assert {s.key: s.total_pnl for s in report.by_month} == pytest.approx({"2024-03": won + lost, "2024-04": measles})
+    assert report.overall.wins == 2 and report.overall.losses == 2  # WON closed on two days (sale, settlement)
+    assert report.curve is not None and report.curve.frame["pnl"].sum() == pytest.approx(won + lost + measles)
+    assert report.curve.frame.index[0].date().isoformat() == "2024-03-01"  # the first opening day
+
+    # reading the account again stores nothing new and counts nothing twice; the read starts at the newest
+    stored_events: list[object] = []
+    ctx.kalshi.history_stored.connect(stored_events.append)
+    await ctx.kalshi.refresh_portfolio()
+    await ctx.kalshi.history_idle()
+    assert stored_events == [] and _history_requests(kalshi_server, "/portfolio/fills")[-1].get("min_ts")
+    again = await ctx.performance.refresh()
+    assert again.overall is not None and again.overall.total_pnl == pytest.approx(won + lost + measles)
+    assert len(load_history(ctx.db)[account].fills) == 4
+    # the account filter: the demo account's report has no Kalshi trade
+    ctx.performance.account = report.accounts[0] if report.accounts[0] != account else report.accounts[1]
+    other = await ctx.performance.refresh()
+    assert other.account != account and all(s.key != KALSHI for s in other.by_strategy)
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_fill_or_a_database_failure_never_breaks_the_kalshi_dock(
+        make_ctx: MakeCtx, kalshi_server: FakeKalshi, kalshi_key: rsa.RSAPrivateKey) -> None:
+    from sqlalchemy import text
+
+    from magnus_desktop.services.kalshi.history import load_history
+
+    good = kalshi_server.add_fill(WON, "yes", "buy", 2, 40, 3, "2024-03-01T15:00:00Z")
+    kalshi_server.account.fills.append({**good, "fill_id": "broken", "trade_id": "broken", "side": "maybe"})
+    ctx = await _online_with_key(make_ctx, kalshi_server, kalshi_key)
+    await ctx.kalshi.history_idle()
+    assert [f.fill_id for f in ctx.kalshi.portfolio.fills] == [good["fill_id"]]  # the dock shows the good one
+    assert ctx.kalshi.history_note is not None and "broken" in ctx.kalshi.history_note
+    assert ctx.db is not None
+    assert [f.fill_id for f in load_history(ctx.db)[ctx.kalshi.account_name].fills] == [good["fill_id"]]
+
+    with ctx.db.engine.begin() as conn:  # the database fails under the service
+        conn.execute(text("DROP TABLE kalshi_fills"))
+    kalshi_server.add_fill(LOST, "yes", "buy", 1, 20, 1, "2024-03-02T15:00:00Z")
+    seen: list[object] = []
+    ctx.kalshi.portfolio_changed.connect(seen.append)
+    portfolio = await ctx.kalshi.refresh_portfolio()
+    await ctx.kalshi.history_idle()
+    assert seen == [portfolio] and portfolio.balance is not None and len(portfolio.fills) == 2
+    assert ctx.kalshi.history_note is not None and "not recorded" in ctx.kalshi.history_note

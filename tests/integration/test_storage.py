@@ -19,6 +19,7 @@ from magnus_desktop.models import (
     orm_assistant,  # noqa: F401 - its tables are part of the schema
     orm_history,  # noqa: F401 - its tables are part of the schema
     orm_journal,  # noqa: F401 - its tables are part of the schema
+    orm_kalshi,  # noqa: F401 - its tables are part of the schema
 )
 from magnus_desktop.models.orm import AccountRow, Base
 from magnus_desktop.services.paths import app_paths

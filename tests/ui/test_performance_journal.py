@@ -274,3 +274,39 @@ def test_journal_dock_preferences_apply_only_on_confirm_then_reset(qtbot, ctx: A
     defaults = ScannerSettings()
     run.until(lambda: ctx.settings.scanner.delta_min == defaults.delta_min)
     assert (ctx.settings.scanner.dte_min, ctx.settings.scanner.dte_max) == (defaults.dte_min, defaults.dte_max)
+
+
+def test_kalshi_trades_show_in_the_performance_dock(qtbot, ctx: AppContext, run: LoopRunner,
+                                                    tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Stored Kalshi fills and settlements (recorded markets) become "Kalshi" rows of their own account."""
+    from magnus_desktop.analytics.performance import KALSHI
+    from magnus_desktop.models.kalshi import KalshiFill, KalshiSettlement
+    from magnus_desktop.services.kalshi.history import store_history
+
+    def fill(fid: str, ticker: str, side: str, action: str, count: int, yes: int, fee: float,
+             when: datetime) -> KalshiFill:
+        return KalshiFill(fid, "o" + fid, ticker, side, action, count, yes, 100 - yes, True, fee, when)  # type: ignore[arg-type]
+
+    fills = [fill("1", "OSCARPIC-24-O", "yes", "buy", 10, 40, 0.17, datetime(2024, 3, 1, 15, tzinfo=UTC)),
+             fill("2", "OSCARPIC-24-KOTFM", "yes", "buy", 5, 20, 0.08, datetime(2024, 3, 2, 15, tzinfo=UTC))]
+    settled = [KalshiSettlement("OSCARPIC-24-O", "OSCARPIC-24", "yes", 10, 0, 400, 0, 1000, 100, 0.0,
+                                datetime(2024, 3, 11, 14, 12, tzinfo=UTC)),
+               KalshiSettlement("OSCARPIC-24-KOTFM", "OSCARPIC-24", "no", 5, 0, 100, 0, 0, 0, 0.0,
+                                datetime(2024, 3, 11, 14, 12, tzinfo=UTC))]
+    account = ctx.kalshi.account_name
+    assert ctx.db is not None and store_history(ctx.db, account, fills, settled) == (2, 2)
+    panel = _perf_panel(qtbot, ctx)
+    run.until(lambda: ctx.performance.last_report is not None and account in ctx.performance.last_report.accounts)
+    panel.account.setCurrentText(account)
+    panel.account.activated.emit(panel.account.currentIndex())
+    run.until(lambda: ctx.performance.last_report is not None and ctx.performance.last_report.account == account)
+    report = ctx.performance.last_report
+    assert report is not None and report.overall is not None
+    expected = 10 * (1.00 - 0.40) - 0.17 + 5 * (0.00 - 0.20) - 0.08
+    assert report.overall.total_pnl == pytest.approx(expected)
+    assert [s.key for s in report.by_strategy] == [KALSHI]
+    assert panel.by_strategy.item(1, 0).text() == KALSHI
+    assert panel.by_underlying.rowCount() == 2
+    panel.tabs.setCurrentWidget(panel.by_strategy)
+    panel.grab().save(str(tmp_path / "performance_kalshi.png"))
+    panel.grab().save("/tmp/performance_kalshi.png")

@@ -19,6 +19,7 @@ from magnus_desktop.models import (  # noqa: F401 - each registers its tables on
     orm_audit,
     orm_history,
     orm_journal,
+    orm_kalshi,
 )
 from magnus_desktop.models.orm import Base
 

@@ -29,6 +29,7 @@ from magnus_desktop.analytics.journal import (
 )
 from magnus_desktop.analytics.realized import realized_pnl
 from magnus_desktop.models.journal import JournalEntry
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.journal.repo import JournalInputError, JournalRepo
 from magnus_desktop.services.performance.inputs import app_accounts, app_fills, fill_events, settle_prices
@@ -54,10 +55,8 @@ class JournalService:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self.entries: list[JournalEntry] = []
-        self.min_interval_s = MIN_INTERVAL_S
-        self._link_task: asyncio.Task[None] | None = None
-        self._link_pending = False
-        self._next_link = 0.0
+        self._links: CoalescingWorker[None] = CoalescingWorker(
+            self._link_quietly, name="journal outcome links", min_interval_s=MIN_INTERVAL_S, closed=lambda: ctx.closed)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
@@ -71,9 +70,9 @@ class JournalService:
     async def aclose(self) -> None:
         self._ctx.history.history_changed.disconnect(self._on_changed)
         self._ctx.portfolio.account_changed.disconnect(self._on_changed)
-        pending = [t for t in (self._link_task, *self._tasks) if t is not None]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._links.aclose()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _repo(self) -> JournalRepo:
         if self._ctx.db is None:
@@ -114,23 +113,14 @@ class JournalService:
     def _on_changed(self, *_args: Any) -> None:
         if self._ctx.closed or not any(not e.closed and e.contract_keys for e in self.entries):
             return
-        self._link_pending = True
-        if self._link_task is None or self._link_task.done():
-            self._link_task = asyncio.get_running_loop().create_task(self._run_links())
+        self._links.submit(None)
 
-    async def _run_links(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._link_pending and not self._ctx.closed:
-            wait = self._next_link - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            self._link_pending = False
-            self._next_link = loop.time() + self.min_interval_s
-            try:
-                await self.link_now()
-            except StorageError as exc:
-                log.warning("journal outcomes not linked: %s", exc)
+    async def _link_quietly(self, _: None) -> None:
+        """The worker's job: :meth:`link_now`; a database failure is logged (the next change retries)."""
+        try:
+            await self.link_now()
+        except StorageError as exc:
+            log.warning("journal outcomes not linked: %s", exc)
 
     async def link_now(self) -> int:
         """Link the outcomes of closed positions (history and the app's fills); returns how many."""

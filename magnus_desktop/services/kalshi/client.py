@@ -45,6 +45,7 @@ from magnus_desktop.models.kalshi import (
     KalshiOrder,
     KalshiPosition,
     KalshiSeries,
+    KalshiSettlement,
     OrderBook,
     OrderRequest,
     PublicTrade,
@@ -90,6 +91,14 @@ class Page(Generic[T]):
 
     items: list[T]
     cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checked(Generic[T]):
+    """Records read from every page, and a sentence per malformed one left out."""
+
+    items: list[T]
+    problems: list[str]
 
 
 def warm_http_imports() -> None:
@@ -337,9 +346,56 @@ class KalshiClient:
                                                  convert.position, auth=True) for p in page]
 
     async def fills(self, *, ticker: str | None = None, limit: int = 200) -> list[KalshiFill]:
-        """``GET /portfolio/fills``: the latest fills (one page of ``limit``)."""
+        """``GET /portfolio/fills``: the latest fills (one page of ``limit``); a malformed fill is
+        logged and left out (it never hides the others)."""
         data = await self._call("GET", "/portfolio/fills", params={"ticker": ticker, "limit": limit}, auth=True)
-        return [convert.fill(f) for f in data.get("fills") or ()]
+        out = []
+        for f in data.get("fills") or ():
+            try:
+                out.append(convert.checked_fill(f))
+            except convert.MalformedRecord as exc:
+                log.warning("Kalshi fill skipped: %s", exc)
+        return out
+
+    async def fill_history(self, *, min_ts: int | None = None, limit: int = 1000) -> Checked[KalshiFill]:
+        """``GET /portfolio/fills``, every page (the API's ``cursor``), newest first, since
+        ``min_ts`` (Unix seconds; None = all). Prices stay integer cents, fees USD.
+
+        Returns:
+            The fills and, for each malformed one left out, why (:func:`.convert.checked_fill`).
+
+        Raises:
+            KalshiError: a page could not be read (nothing is returned then).
+        """
+        return await self._checked_pages("/portfolio/fills", "fills", {"min_ts": min_ts, "limit": limit},
+                                         convert.checked_fill)
+
+    async def settlements(self, *, min_ts: int | None = None, limit: int = 1000) -> Checked[KalshiSettlement]:
+        """``GET /portfolio/settlements``, every page, since ``min_ts`` (Unix seconds; None = all).
+        Costs and revenue in integer cents, fees USD; malformed ones are left out and described.
+
+        Raises:
+            KalshiError: a page could not be read.
+        """
+        return await self._checked_pages("/portfolio/settlements", "settlements", {"min_ts": min_ts, "limit": limit},
+                                         convert.settlement)
+
+    async def _checked_pages(self, path: str, key: str, params: Mapping[str, Any],
+                             parse: Callable[[Any], T]) -> Checked[T]:
+        def safe(obj: Any) -> T | str:
+            try:
+                return parse(obj)
+            except convert.MalformedRecord as exc:
+                return str(exc)
+
+        out: Checked[T] = Checked([], [])
+        async for page in self._pages(path, key, params, safe, auth=True):
+            for item in page:
+                if isinstance(item, str):
+                    out.problems.append(item)
+                else:
+                    out.items.append(item)
+        return out
 
     async def orders(self, *, status: str | None = None, ticker: str | None = None) -> list[KalshiOrder]:
         """``GET /portfolio/orders`` (``status``: resting, canceled, executed), all pages."""

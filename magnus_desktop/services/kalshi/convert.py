@@ -23,6 +23,7 @@ from magnus_desktop.models.kalshi import (
     KalshiOrder,
     KalshiPosition,
     KalshiSeries,
+    KalshiSettlement,
     OrderBook,
     OrderRequest,
     PublicTrade,
@@ -206,6 +207,62 @@ def fill(obj: Json) -> KalshiFill:
                       yes_price_cents=_price(obj, "yes_price") or 0, no_price_cents=_price(obj, "no_price") or 0,
                       is_taker=bool(obj.get("is_taker")), fee_usd=_usd(obj.get("fee_cost")),
                       created_time=parse_time(obj.get("created_time") or obj.get("ts")))
+
+
+_SIDES = ("yes", "no")
+_ACTIONS = ("buy", "sell")
+_RESULTS = ("yes", "no", "scalar", "void")
+
+
+class MalformedRecord(ValueError):
+    """A fill or settlement the exchange sent without a field we need (the message names it)."""
+
+
+def checked_fill(obj: Json) -> KalshiFill:
+    """A fill for the records (the Performance dock's history): like :func:`fill`, but refused
+    when the fill id, ticker, side, action, a positive count, a price in 1..99 cents, a finite fee
+    or the time is missing.
+
+    Raises:
+        MalformedRecord: what is missing or wrong.
+    """
+    if not isinstance(obj, Mapping):
+        raise MalformedRecord(f"a fill is not an object: {obj!r:.80}")
+    if obj.get("side") not in _SIDES or obj.get("action") not in _ACTIONS:
+        raise MalformedRecord(f"fill {obj.get('fill_id')!r}: side/action {obj.get('side')!r}/{obj.get('action')!r}")
+    f = fill(obj)
+    problems = [name for name, bad in (("fill_id", not f.fill_id), ("ticker", not f.ticker),
+                                       ("count", not f.count > 0), ("yes_price", not 1 <= f.yes_price_cents <= 99),
+                                       ("fee_cost", not math.isfinite(f.fee_usd)),
+                                       ("created_time", f.created_time is None)) if bad]
+    if problems:
+        raise MalformedRecord(f"fill {f.fill_id or '?'} of {f.ticker or '?'}: bad or missing {', '.join(problems)}")
+    return f
+
+
+def settlement(obj: Json) -> KalshiSettlement:
+    """``Settlement`` (costs from ``*_total_cost_dollars`` → cents; ``revenue`` and ``value`` are cents).
+
+    Raises:
+        MalformedRecord: no ticker, an unknown result, no settled time or a non-finite fee.
+    """
+    if not isinstance(obj, Mapping):
+        raise MalformedRecord(f"a settlement is not an object: {obj!r:.80}")
+    ticker, result = str(obj.get("ticker") or ""), obj.get("market_result")
+    when = parse_time(obj.get("settled_time"))
+    fee = _nan0(obj.get("fee_cost"))
+    revenue, value = obj.get("revenue"), obj.get("value")
+    if not ticker or result not in _RESULTS or when is None or not isinstance(revenue, (int, float)):
+        raise MalformedRecord(f"settlement of {ticker or '?'}: result {result!r}, settled_time "
+                              f"{obj.get('settled_time')!r}, revenue {revenue!r}")
+    return KalshiSettlement(ticker=ticker, event_ticker=str(obj.get("event_ticker") or ""), market_result=str(result),
+                            yes_count=_count(obj, "yes_count"), no_count=_count(obj, "no_count"),
+                            yes_cost_cents=dollars_to_cents(obj.get("yes_total_cost_dollars")) or 0,
+                            no_cost_cents=dollars_to_cents(obj.get("no_total_cost_dollars")) or 0,
+                            revenue_cents=int(revenue),
+                            value_cents=int(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                            else None,
+                            fee_usd=fee, settled_time=when)
 
 
 def order(obj: Json) -> KalshiOrder:

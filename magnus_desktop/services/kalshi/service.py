@@ -12,11 +12,18 @@ exactly like the options orders (``AuditService.record``: ``placed`` → ``fille
 cancels ``cancel_requested`` → ``cancelled``). A ``client_order_id`` is sent once: a second
 ``place_order`` of the same id (double click, retry) returns the first result without sending.
 
+Each portfolio read (online, with a key) is followed, in the background, by a read of our fills
+and settlements since the newest stored ones, every page by the API's cursor, which stores the new ones in the database
+(:mod:`.history`: prices in cents, de-duplicated by fill id) for the Performance dock's "Kalshi"
+trades. A database failure or a malformed record is logged (:attr:`KalshiService.history_note`)
+and never breaks the dock.
+
 Events (payloads):
     state_changed(KalshiState)          online / offline / connecting / error, with a sentence
     markets_reset(MarketSnapshot)       the browser's whole content (cache or start of a load)
     markets_page(tuple[KalshiMarket])   more markets of the load in progress
     portfolio_changed(KalshiPortfolio)  balance, positions, resting orders, fills
+    history_stored(tuple[int, int])     new fills and settlements stored for the Performance dock
     order_status(KalshiOrderEvent)      an order placed / filled / rejected / cancelled
     model_changed(bool)                 a model-probability provider was plugged in (True) or out
 """
@@ -49,13 +56,16 @@ from magnus_desktop.models.kalshi import (
     market_title,
 )
 from magnus_desktop.services.alerts.monitors import KalshiQuote
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.credentials import CredentialsError
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.kalshi.cache import CACHE_FILE, MarketSnapshot, load_snapshot, save_snapshot
 from magnus_desktop.services.kalshi.client import DEMO_URL, PRODUCTION_URL, KalshiClient, warm_http_imports
 from magnus_desktop.services.kalshi.credentials import delete_key, load_signer, save_key
 from magnus_desktop.services.kalshi.errors import KalshiCredentialsError, KalshiError
+from magnus_desktop.services.kalshi.history import read_since, store_history
 from magnus_desktop.services.kalshi.orders import KalshiPreview, audit_entry, preview_order
+from magnus_desktop.services.storage import StorageError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
@@ -120,6 +130,7 @@ class KalshiService:
     portfolio_changed = Signal(object)
     order_status = Signal(object)
     model_changed = Signal(bool)
+    history_stored = Signal(object)
 
     def __init__(self, ctx: AppContext, *,
                  client_factory: Callable[..., KalshiClient] | None = None) -> None:
@@ -136,6 +147,12 @@ class KalshiService:
         self._sent: dict[str, _Sent] = {}
         self._task: asyncio.Task[None] | None = None
         self._active = False
+        # the fills/settlements read runs after each portfolio read, in the background (the first one
+        # of a long-lived account pages through its whole history); reads asked for meanwhile coalesce
+        self._history: CoalescingWorker[None] = CoalescingWorker(self._sync_quietly, name="Kalshi history read",
+                                                                 closed=lambda: ctx.closed)
+        #: why the last fills/settlements read was incomplete (None when it was complete)
+        self.history_note: str | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------
     @property
@@ -178,6 +195,7 @@ class KalshiService:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._history.aclose()
         self._ctx.alerts.kalshi_source = None
         if self.client is not None:
             await self.client.aclose()
@@ -358,7 +376,47 @@ class KalshiService:
         fills = await client.fills(limit=100)
         self.portfolio = KalshiPortfolio(bal, tuple(positions), tuple(resting), tuple(fills), datetime.now(UTC))
         emit_isolated(self.portfolio_changed, self.portfolio)
+        self._history.submit(None)
         return self.portfolio
+
+    async def history_idle(self) -> None:
+        """Wait until the background fills/settlements read (if any) is done."""
+        await self._history.idle()
+
+    async def _sync_quietly(self, _: None) -> None:
+        try:
+            await self.sync_history()
+        except (KalshiError, StorageError) as exc:
+            self.history_note = f"Kalshi fills not recorded for Performance: {exc}"
+            log.warning("%s", self.history_note)
+
+    async def sync_history(self) -> tuple[int, int]:
+        """Read our fills and settlements since the newest stored ones (every page) and store the
+        new ones; returns (new fills, new settlements) and emits ``history_stored`` when any.
+
+        Malformed records are left out and named in :attr:`history_note` (the others are stored).
+
+        Raises:
+            KalshiError: the exchange could not be read (nothing stored).
+            StorageError: the database could not be read or written.
+        """
+        db = self._ctx.db
+        if db is None:
+            return 0, 0
+        client = self._require_client()
+        account = self.account_name
+        fills_since, settled_since = await self._ctx.run_db(read_since, db, account)
+        fills = await client.fill_history(min_ts=fills_since)
+        settlements = await client.settlements(min_ts=settled_since)
+        added = await self._ctx.run_db(store_history, db, account, fills.items, settlements.items)
+        problems = fills.problems + settlements.problems
+        for problem in problems[:5]:
+            log.warning("Kalshi record left out of Performance: %s", problem)
+        self.history_note = (f"{len(problems)} Kalshi record(s) left out of Performance (malformed): {problems[0]}"
+                             if problems else None)
+        if any(added):
+            emit_isolated(self.history_stored, added)
+        return added
 
     async def refresh_portfolio_quietly(self) -> None:
         try:

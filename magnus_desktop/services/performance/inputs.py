@@ -6,6 +6,8 @@
   trade events and matched FIFO like the imports (``analytics.realized``); an option the app still
   held after its expiry is closed at its intrinsic value on the first trading day after expiry
   (the same settlement the account marking uses, ``services.portfolio.marking``);
+- our Kalshi fills and settlements (``services.kalshi.history``), realized per market
+  (``analytics.kalshi_pnl``) under the Kalshi account's name;
 - the starting cash: a statement's own starting cash (``statement_cash``, recorded at import), else
   the app account's starting cash, else ``Settings.performance_starting_capital`` when > 0.
 """
@@ -27,6 +29,7 @@ from magnus_desktop.models.history import HistoryEvent
 from magnus_desktop.models.orm import AccountRow
 from magnus_desktop.models.orm_history import HistoryEventRow
 from magnus_desktop.models.orm_journal import StatementCashRow
+from magnus_desktop.services.kalshi.history import KalshiHistory
 from magnus_desktop.services.storage import Database
 from magnus_desktop.services.storage.repositories import TradeRepo
 
@@ -53,6 +56,7 @@ class PerformanceInputs:
         capital: starting capital per account (``Capital.amount`` None when unknown).
         app_accounts: the accounts the app itself trades (their trades are the app's fills).
         end_day: per app account, the last day to draw (the replay day); imports end at their last event.
+        kalshi: per Kalshi account, its stored fills and settlements (matched into ``matches``).
     """
 
     matches: dict[str, list[LotMatch]] = field(default_factory=dict)
@@ -60,6 +64,7 @@ class PerformanceInputs:
     capital: dict[str, Capital] = field(default_factory=dict)
     app_accounts: list[str] = field(default_factory=list)
     end_day: dict[str, date] = field(default_factory=dict)
+    kalshi: dict[str, KalshiHistory] = field(default_factory=dict)
 
     @property
     def accounts(self) -> list[str]:

@@ -1,5 +1,6 @@
 """``PerformanceService``: the Performance dock's report of one account, recomputed when the trade
-history changes (imports) and when the app's account changes (fills, the replay day).
+history changes (imports), when the app's account changes (fills, the replay day) and when the
+Kalshi service stores new fills or settlements (the ``Kalshi (…)`` account, strategy "Kalshi").
 
 Reads run on the ``"db"`` executor, the analytics on the service's own ``"performance"`` thread,
 at most every :data:`MIN_INTERVAL_S` seconds while the account keeps changing (a replay playing);
@@ -21,8 +22,11 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal
 from sqlalchemy import select
 
+from magnus_desktop.analytics.kalshi_pnl import kalshi_matches
 from magnus_desktop.models.orm_journal import StatementCashRow
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.events import emit_isolated
+from magnus_desktop.services.kalshi.history import load_history
 from magnus_desktop.services.performance.inputs import (
     Capital,
     PerformanceInputs,
@@ -59,11 +63,10 @@ class PerformanceService:
         #: the account shown (None: the first one)
         self.account: str | None = None
         self.last_report: PerformanceReport | None = None
-        self.min_interval_s = MIN_INTERVAL_S
-        self._paused = True  # until a dock shows it
-        self._stale = True
-        self._task: asyncio.Task[None] | None = None
-        self._next_start = 0.0
+        # paused until a dock shows it
+        self._worker: CoalescingWorker[None] = CoalescingWorker(
+            self._refresh_quietly, name="performance report", min_interval_s=MIN_INTERVAL_S, paused=True,
+            closed=lambda: ctx.closed)
         self._asked_history = False
         if EXECUTOR not in ctx.executors:
             ctx.executors.add(EXECUTOR)
@@ -73,25 +76,25 @@ class PerformanceService:
         ctx.history.history_changed.connect(self._on_history_changed)
         ctx.history.imported.connect(self._on_imported)
         ctx.portfolio.account_changed.connect(self._on_changed)
+        ctx.kalshi.history_stored.connect(self._on_changed)
+        self._worker.submit(None)  # stale from the start: computed when a dock first shows it
 
     async def aclose(self) -> None:
         ctx = self._ctx
         ctx.history.history_changed.disconnect(self._on_history_changed)
         ctx.history.imported.disconnect(self._on_imported)
         ctx.portfolio.account_changed.disconnect(self._on_changed)
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        ctx.kalshi.history_stored.disconnect(self._on_changed)
+        await self._worker.aclose()
 
     # ---- scheduling ------------------------------------------------------------------------------
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._worker.paused
 
     def set_paused(self, paused: bool) -> None:
         """The dock is hidden (paused) or shown; showing a stale report recomputes it at once."""
-        self._paused = paused
-        if not paused and self._stale:
-            self._start()
+        self._worker.set_paused(paused)
 
     def select_account(self, account: str | None) -> None:
         """Show ``account`` (recomputed now unless paused)."""
@@ -102,30 +105,16 @@ class PerformanceService:
         self._on_changed()
 
     def _on_changed(self, *_args: Any) -> None:
-        if self._ctx.closed:
-            return
-        self._stale = True
-        if not self._paused:
-            self._start()
+        if not self._ctx.closed:
+            self._worker.submit(None)
 
-    def _start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._stale and not self._ctx.closed and not self._paused:
-            wait = self._next_start - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            self._stale = False
-            self._next_start = loop.time() + self.min_interval_s
-            try:
-                await self.refresh()
-            except (StorageError, ValueError) as exc:
-                log.warning("performance report failed: %s", exc)
-                emit_isolated(self.failed, f"Performance could not be computed: {exc}")
+    async def _refresh_quietly(self, _: None) -> None:
+        """The worker's job: :meth:`refresh`, a failure told through ``failed``."""
+        try:
+            await self.refresh()
+        except (StorageError, ValueError) as exc:
+            log.warning("performance report failed: %s", exc)
+            emit_isolated(self.failed, f"Performance could not be computed: {exc}")
 
     # ---- computing -------------------------------------------------------------------------------
     async def refresh(self) -> PerformanceReport:
@@ -152,8 +141,10 @@ class PerformanceService:
         return report
 
     def _read(self, db: Database, day: Any) -> tuple[PerformanceInputs, dict[str, list[Any]]]:
-        """Blocking reads (db thread): cash events, statements' cash, app accounts and their fills."""
+        """Blocking reads (db thread): cash events, statements' cash, app accounts and their fills,
+        our Kalshi fills and settlements."""
         inputs = PerformanceInputs()
+        inputs.kalshi = load_history(db)
         inputs.cash_events = load_cash_events(db)
         inputs.capital = statement_capital(db)
         fills: dict[str, list[Any]] = {}
@@ -180,6 +171,8 @@ class PerformanceService:
             settle = settle_prices(account_fills, days, day, lambda c, d: settlement_price(ctx.market, c, d)) \
                 if day is not None else {}
             matches[name].extend(app_matches(name, account_fills, settle))
+        for name, kalshi in inputs.kalshi.items():
+            matches[name].extend(kalshi_matches(name, kalshi.fills, kalshi.settlements))
         inputs.matches = dict(matches)
         return inputs
 

@@ -13,7 +13,6 @@ Events (payloads):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 
 from magnus_desktop.analytics.risk import RiskError, Scenario
 from magnus_desktop.models.domain import AccountSummary
+from magnus_desktop.services.coalescing import CoalescingWorker
 from magnus_desktop.services.events import emit_isolated
 from magnus_desktop.services.market.recorded import MarketDataError
 from magnus_desktop.services.risk.positions import KnownMark, to_risk_positions
@@ -54,13 +54,12 @@ class RiskService:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self.last_report: RiskReport | None = None
-        self._pending: AccountSummary | None = None
-        self._task: asyncio.Task[None] | None = None
         self._known: dict[object, KnownMark] = {}
-        #: seconds between two reports while the account keeps changing (a replay playing)
-        self.min_interval_s = MIN_INTERVAL_S
-        self._next_start = 0.0  # loop time before which no new report starts
-        self._paused = False
+        # a replay at 10 days/s changes the account 10 times a second: a report starts at most every
+        # ``min_interval_s`` (the latest account wins), so the risk thread does not compete with the
+        # panels' refresh for the CPU and the GIL
+        self._worker: CoalescingWorker[AccountSummary] = CoalescingWorker(
+            self._report, name="risk report", min_interval_s=MIN_INTERVAL_S, closed=lambda: ctx.closed)
         if EXECUTOR not in ctx.executors:  # its own thread: a report never queues ahead of a refresh pass
             ctx.executors.add(EXECUTOR)
 
@@ -69,8 +68,16 @@ class RiskService:
 
     async def aclose(self) -> None:
         self._ctx.portfolio.account_changed.disconnect(self._on_portfolio_account_changed)
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._worker.aclose()
+
+    @property
+    def min_interval_s(self) -> float:
+        """Seconds between two reports while the account keeps changing (a replay playing)."""
+        return self._worker.min_interval_s
+
+    @min_interval_s.setter
+    def min_interval_s(self, seconds: float) -> None:
+        self._worker.min_interval_s = seconds
 
     @property
     def user_scenarios(self) -> tuple[Scenario, ...]:
@@ -142,47 +149,28 @@ class RiskService:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._worker.paused
 
     def set_paused(self, paused: bool) -> None:
         """Paused, account changes are kept (the latest) but no report is computed: the Risk dock
         pauses the service while it is hidden, so a replay does not pay for reports nobody sees.
         Resuming computes the latest account at once."""
-        self._paused = paused
-        if not paused and self._pending is not None:
-            self._start()
+        self._worker.set_paused(paused)
 
     def _on_portfolio_account_changed(self, summary: AccountSummary) -> None:
-        if self._ctx.closed:
+        if not self._ctx.closed:
+            self._worker.submit(summary)
+
+    async def _report(self, summary: AccountSummary) -> None:
+        """The worker's job: compute and publish the report of ``summary``."""
+        try:
+            report = await self.compute(summary)
+        except (RiskError, MarketDataError, ValueError) as exc:
+            log.warning("risk report failed: %s", exc)
+            emit_isolated(self.failed, str(exc))
             return
-        self._pending = summary
-        if not self._paused:
-            self._start()
-
-    def _start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending is not None and not self._ctx.closed and not self._paused:
-            # a replay at 10 days/s changes the account 10 times a second: start a report at most
-            # every ``min_interval_s`` (the latest account wins), so the risk thread does not compete
-            # with the panels' refresh for the CPU and the GIL
-            wait = self._next_start - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue  # the account may have changed again meanwhile: take the latest
-            summary, self._pending = self._pending, None
-            self._next_start = loop.time() + self.min_interval_s
-            try:
-                report = await self.compute(summary)
-            except (RiskError, MarketDataError, ValueError) as exc:
-                log.warning("risk report failed: %s", exc)
-                emit_isolated(self.failed, str(exc))
-                continue
-            self.last_report = report
-            emit_isolated(self.report_changed, report)
+        self.last_report = report
+        emit_isolated(self.report_changed, report)
 
     async def compute(self, summary: AccountSummary) -> RiskReport:
         """The report of ``summary`` (compute thread): demo fills enable the replay backtest."""

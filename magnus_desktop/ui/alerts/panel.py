@@ -28,7 +28,7 @@ from magnus_desktop.ui.alerts.view_model import AlertsViewModel
 from magnus_desktop.ui.journal.dialog import JournalDialog
 from magnus_desktop.ui.orders.ticket import OrderTicketDialog, replace_ticket
 from magnus_desktop.ui.tables import record_table
-from magnus_desktop.widgets.docking import show_dock
+from magnus_desktop.widgets.docking import enclosing_dock, show_dock
 from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.table_model import Column, RecordTableModel
 
@@ -137,7 +137,7 @@ class AlertsPanel(QWidget):
 
     def _on_vm_unread_changed(self, count: int) -> None:
         self.unread = count
-        dock = self._dock()
+        dock = enclosing_dock(self)
         if dock is not None:
             dock.setWindowTitle(f"{TITLE} ({count})" if count else TITLE)
 
@@ -149,12 +149,6 @@ class AlertsPanel(QWidget):
         """Say once, above the other problems, that there is no system tray (alerts stay here)."""
         self._tray_note = note
         self._on_vm_problems_changed(self._problems)
-
-    def _dock(self) -> QDockWidget | None:
-        w = self.parentWidget()
-        while w is not None and not isinstance(w, QDockWidget):
-            w = w.parentWidget()
-        return w
 
     def current_alert(self) -> Alert | None:
         record = self.table.record_at(self.table.currentIndex().row())

@@ -13,12 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QKeyEvent, QShowEvent, QTextCursor
+from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -39,6 +38,7 @@ from magnus_desktop.ui.assistant.view_model import AssistantViewModel
 from magnus_desktop.ui.journal.dialog import JournalDialog
 from magnus_desktop.ui.orders.ticket import replace_ticket
 from magnus_desktop.ui.orders.view_model import OrdersViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 
 REPAINT_MS = 66
 MAX_TABLE_ROWS = 12
@@ -107,7 +107,7 @@ class AssistantPanel(QWidget):
         self._live_html = ""
         self._pending_text: str | None = None
         self._shown_once = False
-        self._follows_dock = False
+        follow_dock_visibility(self, self._on_dock_visibility_changed)
         self._build()
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -188,18 +188,8 @@ class AssistantPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.disclaimer)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """The model loads the first time someone can see the dock (a tab behind another is "shown"
-        to Qt but reports ``visibilityChanged(False)``; outside a dock, being shown is being seen)."""
-        super().showEvent(event)
-        dock = self.parentWidget()
-        if not isinstance(dock, QDockWidget):
-            self._on_dock_visibility_changed(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self._on_dock_visibility_changed)
-
     def _on_dock_visibility_changed(self, visible: bool) -> None:
+        """The model loads the first time someone can see the dock (``follow_dock_visibility``)."""
         if visible and not self._shown_once:
             self._shown_once = True
             self.vm.load_model()

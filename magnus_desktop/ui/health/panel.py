@@ -17,11 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 from magnus_desktop.services.health.logtail import LEVEL_NAMES, LogRecordText
 from magnus_desktop.services.health.service import HealthSnapshot
 from magnus_desktop.ui.health.view_model import HealthViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.table_model import text_color
 
@@ -103,7 +103,7 @@ class HealthPanel(QWidget):
     def __init__(self, vm: HealthViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.vm = vm
-        self._follows_dock = False
+        follow_dock_visibility(self, self.vm.set_visible)
         self.backup_folder: Path = vm.backup_dir()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("health_tabs")
@@ -304,26 +304,3 @@ class HealthPanel(QWidget):
 
     def copy_all(self) -> None:
         QGuiApplication.clipboard().setText("\n".join(r.text for r in self._records))
-
-    # ---- visibility -------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """In a dock, follow the dock's visibility (a tab behind another is "visible" to Qt but
-        reports ``visibilityChanged(False)``); outside a dock, being shown is being seen."""
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self.vm.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self.vm.set_visible)
-            self.vm.set_visible(not dock.visibleRegion().isEmpty() or dock.isFloating())
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self.vm.set_visible(False)
-
-    def _dock(self) -> QDockWidget | None:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent

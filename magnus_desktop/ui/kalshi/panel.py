@@ -3,9 +3,7 @@ the market browser, the selected market and the account, and the order ticket.""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -24,6 +22,7 @@ from magnus_desktop.ui.kalshi.market_view import MarketView
 from magnus_desktop.ui.kalshi.portfolio import PortfolioView
 from magnus_desktop.ui.kalshi.ticket import KalshiTicket
 from magnus_desktop.ui.kalshi.view_model import KalshiViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.table_model import text_color
 
 
@@ -32,7 +31,7 @@ class KalshiPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("kalshi_panel")
         self._vm = vm
-        self._follows_dock = False
+        follow_dock_visibility(self, self._vm.set_visible)
         self.banner = QLabel(objectName="kalshi_banner")
         self.banner.setWordWrap(True)
         self.connect_button = QPushButton("Connect", objectName="kalshi_connect")
@@ -146,24 +145,3 @@ class KalshiPanel(QWidget):
         dialog = KalshiKeyDialog(self._vm, self._vm.service.environment, self)
         dialog.open()
         return dialog
-
-    # ---- visibility (nothing polled while hidden) ---------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self._vm.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self._vm.set_visible)
-            self._vm.set_visible(not dock.visibleRegion().isEmpty())
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self._vm.set_visible(False)
-
-    def _dock(self) -> QDockWidget | None:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent

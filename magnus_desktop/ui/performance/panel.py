@@ -12,11 +12,9 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,6 +31,7 @@ from magnus_desktop.services.performance import PerformanceReport
 from magnus_desktop.ui.performance.view_model import PerformanceViewModel
 from magnus_desktop.ui.theme import chart_colors
 from magnus_desktop.widgets.charts import ThousandsAxis, TimeSeriesChart
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.formatting import MISSING, fmt_num, fmt_pct
 from magnus_desktop.widgets.table_model import TEXT_COLORS, pnl_color
 
@@ -133,7 +132,7 @@ class PerformancePanel(QWidget):
     def __init__(self, vm: PerformanceViewModel, theme: str = "dark", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        self._follows_dock = False
+        follow_dock_visibility(self, self._vm.set_visible)
         self._theme = theme
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -260,24 +259,3 @@ class PerformancePanel(QWidget):
             item = QTableWidgetItem(value)
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.figures.setItem(r, 1, item)
-
-    # ---- visibility ------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self._vm.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self._vm.set_visible)
-            self._vm.set_visible(dock.isVisible())
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self._vm.set_visible(False)
-
-    def _dock(self) -> QDockWidget | None:
-        w = self.parentWidget()
-        while w is not None and not isinstance(w, QDockWidget):
-            w = w.parentWidget()
-        return w

@@ -6,11 +6,11 @@ from datetime import date
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from magnus_desktop.services.context import AppContext
 from magnus_desktop.ui.bridge import bridge
+from magnus_desktop.widgets.docking import follow_dock_visibility
 
 
 class SymbolFollower(QObject):
@@ -77,30 +77,11 @@ class SymbolFollower(QObject):
 
 
 class FollowsDock(QWidget):
-    """A panel that reports its dock's visibility to ``self.follower.set_visible``."""
+    """A panel that reports whether its dock can be seen to ``self.follower.set_visible``
+    (``widgets.docking.follow_dock_visibility``)."""
 
     follower: SymbolFollower
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._follows_dock = False
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self.follower.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self.follower.set_visible)
-            self.follower.set_visible(True)  # being shown (a tab behind another is not shown)
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self.follower.set_visible(False)
-
-    def _dock(self) -> QDockWidget | None:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent
+        follow_dock_visibility(self, lambda seen: self.follower.set_visible(seen))

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from magnus_desktop.ui.research.desk_view_model import DeskViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.table_model import text_color
 
 
@@ -22,7 +22,7 @@ class DeskPanel(QWidget):
         super().__init__(parent)
         self.setObjectName(name)
         self.vm = vm
-        self._follows_dock = False
+        follow_dock_visibility(self, self.vm.set_visible)
         self.header = QLabel()
         self.header.setObjectName(f"{name}_header")
         self.header.setWordWrap(True)
@@ -73,29 +73,6 @@ class DeskPanel(QWidget):
         self.notes.setVisible(bool(lines))
         self.notes.setText("\n".join(lines))
         self.notes.setStyleSheet(f"color: {text_color('loss' if warn else 'no_data').name()};")
-
-    # ---- visibility -------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """In a dock, follow the dock's visibility (a tab behind another is "visible" to Qt but
-        reports ``visibilityChanged(False)``); outside a dock, being shown is being seen."""
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self.vm.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self.vm.set_visible)
-            self.vm.set_visible(not dock.visibleRegion().isEmpty() or dock.isFloating())
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self.vm.set_visible(False)
-
-    def _dock(self) -> QDockWidget | None:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent
 
 
 def records(frame: Any) -> list[dict[str, Any]]:

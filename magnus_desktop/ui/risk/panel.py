@@ -15,10 +15,9 @@ from datetime import timedelta
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QHideEvent, QShowEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -33,6 +32,7 @@ from magnus_desktop.services.risk import RiskReport
 from magnus_desktop.services.settings import UserScenario
 from magnus_desktop.ui.risk.scenario_editor import ScenarioEditor
 from magnus_desktop.ui.risk.view_model import RiskViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.formatting import MISSING, fmt_money, fmt_num
 from magnus_desktop.widgets.table_model import pnl_color
 
@@ -74,7 +74,7 @@ class RiskPanel(QWidget):
     def __init__(self, vm: RiskViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        self._follows_dock = False
+        follow_dock_visibility(self, self._vm.set_visible)
         self.status = QLabel("Risk appears after the account's first update.")
         self.status.setWordWrap(True)
         self.tabs = QTabWidget()
@@ -156,27 +156,6 @@ class RiskPanel(QWidget):
         r.addWidget(self.replay_note)
         r.addWidget(self.replay)
         self.tabs.addTab(rp, "Replay 2018-02-05")
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """In a dock, follow the dock's visibility (a tab behind another is "visible" to Qt but
-        reports ``visibilityChanged(False)``); outside a dock, being shown is being seen."""
-        super().showEvent(event)
-        dock = self._dock()
-        if dock is None:
-            self._vm.set_visible(True)
-        elif not self._follows_dock:
-            self._follows_dock = True
-            dock.visibilityChanged.connect(self._vm.set_visible)
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        super().hideEvent(event)
-        self._vm.set_visible(False)  # a hidden panel costs the replay nothing
-
-    def _dock(self) -> QDockWidget | None:
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QDockWidget):
-            parent = parent.parentWidget()
-        return parent
 
     def show_report(self, report: RiskReport) -> None:
         self._report = report
