@@ -82,3 +82,24 @@ def test_performance_does_not_compute_behind_another_tab(qtbot, ctx: AppContext,
     run.until(lambda: not ctx.performance.paused)
     front_dock.raise_()
     run.until(lambda: ctx.performance.paused)
+
+
+def test_the_predictor_draws_its_evaluation_only_once_its_tab_is_raised(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
+    """The evaluation charts cost 50-140 ms of GUI time: a Predictor tab behind another keeps the
+    report and draws it when raised (it arrives at start-up, while the trader looks at the scanner)."""
+    from magnus_desktop.ui.predictor.panel import PredictorPanel
+    from magnus_desktop.ui.predictor.view_model import PredictorViewModel
+
+    panel = PredictorPanel(PredictorViewModel(ctx))
+    window, _front_dock, behind_dock = _tabbed(qtbot, QWidget(), panel)
+    window.show()
+    qtbot.waitExposed(window)
+    report = {"overall": {"auc": 0.61}, "per_year": {"2016": {"auc": 0.6}}, "roc": [{"fpr": 0.0, "tpr": 0.0},
+              {"fpr": 1.0, "tpr": 1.0}], "calibration_curve": [], "pnl_by_decile": [], "settings": {}}
+    panel.show_evaluation(report)
+    qtbot.wait(50)
+    assert panel.years.rowCount() == 0 and panel.roc.getPlotItem().listDataItems() == []
+    behind_dock.raise_()
+    # (the view model may have delivered the stored evaluation meanwhile: whichever came last is drawn)
+    qtbot.waitUntil(lambda: panel.years.rowCount() >= 2)
+    assert len(panel.roc.getPlotItem().listDataItems()) == 2  # the diagonal and the curve

@@ -10,7 +10,6 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from magnus_desktop.ui.predictor.view_model import PredictorViewModel
+from magnus_desktop.widgets.docking import follow_dock_visibility
 from magnus_desktop.widgets.labels import set_label
 from magnus_desktop.widgets.table_model import text_color
 
@@ -106,6 +106,8 @@ class PredictorPanel(QWidget):
         self.deciles = _chart("Avg P&L by p_win decile", "decile (1 = lowest p_win)", "USD / share")
         self._evaluation: dict[str, Any] | None = None
         self._evaluation_drawn = False
+        self._seen = False
+        follow_dock_visibility(self, self._on_seen_changed)  # (a tab behind another is not seen)
         self._lay_out()
         vm.card_changed.connect(self.show_card)
         vm.evaluation_changed.connect(self.show_evaluation)
@@ -180,12 +182,12 @@ class PredictorPanel(QWidget):
         of GUI time, which a hidden tab must not spend (it arrives at start-up, beside other work)."""
         self._evaluation = ev
         self._evaluation_drawn = False
-        if self.isVisible():
+        if self._seen:
             self._draw_evaluation()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._evaluation_drawn:
+    def _on_seen_changed(self, seen: bool) -> None:
+        self._seen = seen
+        if seen and not self._evaluation_drawn:
             self._draw_evaluation()
 
     def _draw_evaluation(self) -> None:
