@@ -198,3 +198,17 @@ def test_as_dict_gives_every_field_and_plain_positions() -> None:
     assert d["positions"] == ({"contract": {"underlying": "SPXW", "expiry": date(2018, 1, 31), "strike": 2600.0,
                                             "right": "P", "multiplier": 100, "con_id": None}, "before": 0, "after": -1},)
     assert d["collateral"] == 260_000.0 and d["premium"] == 570.0
+
+
+def test_a_quantity_beyond_the_batch_integers_is_refused_with_a_sentence() -> None:
+    """The batch computes in 64-bit integers: 10**20 contracts must give a clear refusal, not an
+    OverflowError (the figures of a refused ticket are those of quantity 0)."""
+    put = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
+    book, quote = AccountBook(1e6, []), BidAsk(5.7, 5.9)
+    huge = preview(OrderTicket(put, "SELL", 10**20, math.nan, "x", date(2018, 1, 2)), book, quote)
+    assert huge.problems == ("Quantity 100,000,000,000,000,000,000 is more than the 1,000,000,000 contracts a ticket "
+                             "can hold.",)
+    assert huge.premium == 0.0 and huge.opens == 0
+    limit = preview(OrderTicket(put, "SELL", 10**9, math.nan, "y", date(2018, 1, 2)), book, quote)
+    assert limit.opens == 10**9 and limit.collateral == 2600.0 * 100 * 10**9
+    assert limit.problems[0].startswith("Not enough buying power")

@@ -72,6 +72,9 @@ from magnus_desktop.models.market import StockContract
 
 #: Rounding slack (USD) when comparing buying power before and after an order.
 CENT = 0.005
+#: The largest ticket quantity (contracts or shares) the rules preview; a larger one is refused with
+#: its own sentence (the batch computes in 64-bit integers; no listed order comes near it).
+MAX_QTY = 10**9
 #: Roots whose options follow the Cboe SPX tick rules.
 SPX_FAMILY = frozenset({"SPX", "SPXW", "XSP"})
 #: The currency every account here trades in.
@@ -423,7 +426,7 @@ class _Batch:
         nl = np.array(nlegs, dtype=np.intp)
         lt = np.repeat(np.arange(n), nl)
         starts = np.cumsum(nl) - nl
-        qtys = [q if isinstance(q, int) and q > 0 else 0 for q in map(_QTY, tickets)]
+        qtys = [q if isinstance(q, int) and 0 < q <= MAX_QTY else 0 for q in map(_QTY, tickets)]
         qty = np.array(qtys, dtype=np.int64)
         sell = np.array([a == "SELL" for a in actions], dtype=bool)
         held = c_held[lc].astype(np.int64)
@@ -668,7 +671,10 @@ def _problems(ticket: Ticket, legs: list[_Leg], qty: int, net: float, book: Acco
     out: list[str] = []
     if qty < 1:
         unit = "share" if all(isinstance(x.leg.contract, StockContract) for x in legs) else "contract"
-        out.append(f"Quantity must be a whole number of at least 1 {unit}; got {ticket.qty!r}.")
+        if isinstance(ticket.qty, int) and ticket.qty > MAX_QTY:
+            out.append(f"Quantity {ticket.qty:,} is more than the {MAX_QTY:,} {unit}s a ticket can hold.")
+        else:
+            out.append(f"Quantity must be a whole number of at least 1 {unit}; got {ticket.qty!r}.")
     if ticket.currency != ACCOUNT_CURRENCY or stocks and any(
             isinstance(x.leg.contract, StockContract) and x.leg.contract.currency != ACCOUNT_CURRENCY for x in legs):
         currency = next((x.leg.contract.currency for x in legs if isinstance(x.leg.contract, StockContract)
