@@ -1,26 +1,34 @@
 """``rules.preview_many`` (the bulk path the orders benchmark uses) equals ``rules.preview`` ticket
 by ticket, field for field, on the benchmark's tickets (real SPXW quotes of 2018-01-02: single legs,
-verticals, iron condors, rolls, with and without problems) and on hand-made odd tickets."""
+verticals, iron condors, rolls, with and without problems), on hand-made odd tickets and on random
+books and tickets of every kind; and that the sentence gate of the batch (problem sentences written only
+for tickets a check may concern) gives what writing every ticket's sentences gives."""
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import fields
 from datetime import date
 
 import pytest
 
 from magnus_desktop.models.domain import ComboTicket, OptionContract, OrderLeg, OrderTicket
 from magnus_desktop.models.market import StockContract
-from magnus_desktop.services.orders.rules import AccountBook, BidAsk, TicketPreview, preview, preview_many
+from magnus_desktop.services.orders.rules import (
+    AccountBook,
+    BidAsk,
+    TicketPreview,
+    _Batch,
+    preview,
+    preview_many,
+)
 
 FEE = 0.65
 
 
 def _same(a: TicketPreview, b: TicketPreview) -> list[str]:
     """Fields that differ (repr, so NaN == NaN and 0.0 != -0.0)."""
-    return [f.name for f in fields(TicketPreview) if repr(getattr(a, f.name)) != repr(getattr(b, f.name))]
+    return [f for f in TicketPreview._fields if repr(getattr(a, f)) != repr(getattr(b, f))]
 
 
 def test_preview_many_equals_preview_on_the_benchmark_tickets() -> None:
@@ -66,7 +74,7 @@ def test_preview_many_equals_preview_on_odd_tickets() -> None:
 
 @pytest.mark.parametrize("repeat", [2])
 def test_a_repeated_exposure_set_gives_the_same_figures_as_a_fresh_batch(repeat: int) -> None:
-    """The batch memo (collateral and risk per exposure set) returns what a fresh computation does."""
+    """A ticket repeated in a batch gets what a fresh batch of one gives it."""
     day = date(2018, 1, 2)
     put = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
     book = AccountBook(1e6, [])
@@ -78,11 +86,14 @@ def test_a_repeated_exposure_set_gives_the_same_figures_as_a_fresh_batch(repeat:
 
 
 def _random_case(rng: random.Random, n: int) -> tuple[list, AccountBook, dict]:  # type: ignore[type-arg]
-    """``n`` random tickets of every kind on two underlyings and three expiries, against a random book
-    (short and long options, shares or none) and random quotes (some legs unquoted or unknown)."""
+    """``n`` random tickets of every kind on two underlyings and four expiries (one already past),
+    against a random book (short and long options, shares or none) and random quotes (some legs
+    unquoted or unknown): single options buy/sell to open/close, market and limit (on and off the
+    tick, NaN), shares, verticals, iron condors, rolls, calendars, a covered call as a combo with its
+    shares, a few tickets in EUR."""
     day = date(2018, 1, 2)
-    expiries = (date(2018, 1, 19), date(2018, 2, 16), date(2018, 3, 16))
-    strikes = {"AAPL": [150.0 + 5 * i for i in range(8)], "SPXW": [2500.0 + 25 * i for i in range(8)]}
+    expiries = (date(2017, 12, 15), date(2018, 1, 19), date(2018, 2, 16), date(2018, 3, 16))
+    strikes = {"AAPL": [147.3, *(150.0 + 5 * i for i in range(7))], "SPXW": [2500.0 + 25 * i for i in range(8)]}
     contracts = [OptionContract(u, e, k, r) for u, ks in strikes.items() for e in expiries for k in ks for r in "PC"]
     shares = StockContract("AAPL")
     quotes: dict = {}  # type: ignore[type-arg]
@@ -97,14 +108,21 @@ def _random_case(rng: random.Random, n: int) -> tuple[list, AccountBook, dict]: 
         qty = rng.choice((1, 1, 2, 3, 5, 0))
         u, e = rng.choice(tuple(strikes)), rng.choice(expiries)
         ks = strikes[u]
-        kind = rng.randrange(6)
+        kind = rng.randrange(7)
         limit = math.nan if rng.random() < 0.6 else round(rng.uniform(-4, 6) / 0.05) * 0.05
+        currency = "EUR" if rng.random() < 0.03 else "USD"
         if kind == 0:
             c = rng.choice(contracts)
+            explicit = {"order_type": "LMT"} if limit != limit and rng.random() < 0.1 else {}  # a limit order, NaN
             return OrderTicket(c, rng.choice(("BUY", "SELL")), qty, abs(limit) if limit == limit else limit, f"s{i}", day,
-                               position_effect=rng.choice(("auto", "open", "close")))
+                               position_effect=rng.choice(("auto", "open", "close")), currency=currency, **explicit)
         if kind == 1:
-            return OrderTicket(shares, rng.choice(("BUY", "SELL")), qty * 50, math.nan, f"t{i}", day)
+            stock_limit = math.nan if rng.random() < 0.7 else round(rng.uniform(165, 175), rng.choice((2, 3)))
+            return OrderTicket(shares, rng.choice(("BUY", "SELL")), qty * 50, stock_limit, f"t{i}", day)
+        if kind == 6:  # a covered call written as a combo with its shares (not a listed combo: a structure problem)
+            call = OptionContract("AAPL", e, rng.choice(strikes["AAPL"]), "C")
+            return ComboTicket("vertical", (OrderLeg(shares, "BUY", 100), OrderLeg(call, "SELL")), qty, math.nan,
+                               f"cc{i}", day, currency=currency)
         if kind == 2:
             j = rng.randrange(1, len(ks))
             right = rng.choice("PC")
@@ -140,3 +158,57 @@ def test_preview_many_equals_preview_on_random_tickets(seed: int) -> None:
     assert [(t.order_ref, _same(a, b)) for t, a, b in zip(tickets, many, single, strict=True) if _same(a, b)] == []
     assert {p.strategy for p in many} == {"single", "vertical", "iron_condor", "roll", "calendar"}
     assert 0 < sum(bool(p.problems) for p in many) < len(many)  # both kinds of ticket are drawn
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_sentence_gate_misses_no_problem(seed: int) -> None:
+    """The batch writes problem sentences only for tickets one of its checks flags (and a combo's
+    structure sentences once per distinct combo): writing every ticket's sentences gives the same."""
+    tickets, book, quotes = _random_case(random.Random(100 + seed), 400)
+    gated = _Batch(book, quotes, FEE).run(tickets)
+    every = _Batch(book, quotes, FEE, every_sentence=True).run(tickets)
+    assert [t.order_ref for t, a, b in zip(tickets, gated, every, strict=True) if _same(a, b)] == []
+
+
+def test_a_ticket_gets_the_same_preview_wherever_it_stands_in_the_batch() -> None:
+    tickets, book, quotes = _random_case(random.Random(7), 300)
+    forward = preview_many(tickets, book, quotes, commission_per_contract=FEE)
+    shuffled = tickets[:]
+    random.Random(8).shuffle(shuffled)
+    by_ref = {p.order_ref: p for p in preview_many(shuffled, book, quotes, commission_per_contract=FEE)}
+    assert [p.order_ref for p in forward if _same(p, by_ref[p.order_ref])] == []
+
+
+def test_the_random_tickets_meet_every_kind_of_problem() -> None:
+    """The property cases above draw each kind of refusal (so their equality covers it)."""
+    said = " | ".join(s for seed in range(12) for p in preview_many(*_random_case(random.Random(seed), 300)[:3])
+                      for s in p.problems)
+    for phrase in ("expired on", "is not a contract the active market data knows", "No recorded", "off the tick size",
+                   "would not fill", "must be a covered call", "short needs a margin account", "Not enough buying power",
+                   "Quantity must be a whole number", "trades in USD only", "to close needs a", "to open would close",
+                   "A roll closes a held position", "made of options only", "The limit price must be a finite number"):
+        assert phrase in said, phrase
+
+
+def test_as_dict_gives_every_field_and_plain_positions() -> None:
+    put = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
+    p = preview(OrderTicket(put, "SELL", 1, math.nan, "x", date(2018, 1, 2)), AccountBook(1e6, []), BidAsk(5.7, 5.9))
+    d = p.as_dict()
+    assert list(d) == list(TicketPreview._fields)
+    assert d["positions"] == ({"contract": {"underlying": "SPXW", "expiry": date(2018, 1, 31), "strike": 2600.0,
+                                            "right": "P", "multiplier": 100, "con_id": None}, "before": 0, "after": -1},)
+    assert d["collateral"] == 260_000.0 and d["premium"] == 570.0
+
+
+def test_a_quantity_beyond_the_batch_integers_is_refused_with_a_sentence() -> None:
+    """The batch computes in 64-bit integers: 10**20 contracts must give a clear refusal, not an
+    OverflowError (the figures of a refused ticket are those of quantity 0)."""
+    put = OptionContract("SPXW", date(2018, 1, 31), 2600.0, "P")
+    book, quote = AccountBook(1e6, []), BidAsk(5.7, 5.9)
+    huge = preview(OrderTicket(put, "SELL", 10**20, math.nan, "x", date(2018, 1, 2)), book, quote)
+    assert huge.problems == ("Quantity 100,000,000,000,000,000,000 is more than the 1,000,000,000 contracts a ticket "
+                             "can hold.",)
+    assert huge.premium == 0.0 and huge.opens == 0
+    limit = preview(OrderTicket(put, "SELL", 10**9, math.nan, "y", date(2018, 1, 2)), book, quote)
+    assert limit.opens == 10**9 and limit.collateral == 2600.0 * 100 * 10**9
+    assert limit.problems[0].startswith("Not enough buying power")

@@ -187,7 +187,7 @@ class AuditService:
             self._ctx.session.active.name
         entry = AuditEntry(at=mod.at, account=account, action="modified", order_ref=mod.order_ref,
                            params={**ticket_params(mod.ticket), "modification": "accepted" if mod.accepted else "refused"},
-                           preview=jsonable(dataclasses.asdict(mod.preview)) if mod.preview is not None else {},
+                           preview=jsonable(mod.preview.as_dict()) if mod.preview is not None else {},
                            result=mod.result, broker_order_id=line.broker_order_id if line is not None else "",
                            source=line.source if line is not None else "")
         self._show(entry)
@@ -237,7 +237,7 @@ class AuditService:
             if summary is None or preview is None:
                 return {"note": "no preview: the broker has no rule preview or the account is not marked yet"}
             given = await preview(ticket, summary)
-        figures = dataclasses.asdict(given)
+        figures = given.as_dict()
         if summary is not None:
             figures["account_as_of"] = summary.as_of
         return figures
