@@ -139,7 +139,8 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     """Insert one parsed file inside the caller's transaction (bulk Core inserts).
 
     One query reads the event keys already stored for the file's accounts (duplicate detection in
-    memory, no per-row query); the new rows go in as executemany batches of :data:`BATCH`.
+    memory, no per-row query); the new rows go in as executemany batches of :data:`BATCH`
+    (on SQLite built by :func:`_sqlite_insert`, elsewhere by :func:`_bulk_insert`).
 
     Returns:
         (import id, the events newly stored, number of positions newly stored).
