@@ -178,13 +178,9 @@ def realized_pnl(events: Iterable[PositionLike]) -> RealizedReport:
             continue
         lots.append([remaining, price, fee_per_unit, event.occurred_at])
     months: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    month_names: dict[tuple[int, int], str] = {}
+    month_name = MonthNames()
     for m in matches:
-        when = m.closed_at
-        name = month_names.get((when.year, when.month))
-        if name is None:
-            name = month_names[(when.year, when.month)] = month_of(when)
-        cell = months[(name, m.currency)]
+        cell = months[(month_name(m.closed_at), m.currency)]
         cell[0] += m.realized
         cell[1] += m.realized * m.fx_rate_to_base
     positions = [
@@ -202,6 +198,18 @@ def month_of(when: datetime | date) -> str:
     """``YYYY-MM`` of ``when``. Formatted from the fields: ``strftime`` imports a module on every
     call, which costs ~20x more inside a Qt process (shiboken hooks every import)."""
     return f"{when.year:04d}-{when.month:02d}"
+
+
+class MonthNames(dict[tuple[int, int], str]):
+    """``names(when)`` is :func:`month_of` ``(when)``, memoised per (year, month): a history closes
+    many lots in few months."""
+
+    def __call__(self, when: datetime | date) -> str:
+        key = (when.year, when.month)
+        name = self.get(key)
+        if name is None:
+            name = self[key] = month_of(when)
+        return name
 
 
 _occurred_at = attrgetter("occurred_at")

@@ -26,13 +26,13 @@ def test_the_page_cache_is_large_during_the_inserts_and_restored_after(tmp_path:
     try:
         default = _cache_sizes(db)
         seen: list[int] = []
-        real = imports_service._bulk_insert
+        real = imports_service._sqlite_insert  # SQLite's insert path
 
-        def spy(session, *args, **kwargs):  # type: ignore[no-untyped-def]
-            seen.append(int(session.connection().exec_driver_sql("PRAGMA cache_size").scalar()))
-            return real(session, *args, **kwargs)
+        def spy(connection, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(int(connection.exec_driver_sql("PRAGMA cache_size").scalar()))
+            return real(connection, *args, **kwargs)
 
-        monkeypatch.setattr(imports_service, "_bulk_insert", spy)
+        monkeypatch.setattr(imports_service, "_sqlite_insert", spy)
         report = import_file(db, FLEX)
         assert report.rows_imported > 0
         assert seen and set(seen) == {-imports_service.IMPORT_CACHE_KIB} and default != {seen[0]}
@@ -41,7 +41,7 @@ def test_the_page_cache_is_large_during_the_inserts_and_restored_after(tmp_path:
         def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
             raise ImportFormatError(FLEX, 3, "refused while storing")
 
-        monkeypatch.setattr(imports_service, "_bulk_insert", broken)
+        monkeypatch.setattr(imports_service, "_sqlite_insert", broken)
         with pytest.raises(ImportFormatError):
             import_file(db, FLEX, account="OTHER")
         assert _cache_sizes(db) == default

@@ -13,7 +13,8 @@ Events (payloads):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from psygnal import Signal
 from magnus_desktop.analytics.realized import (
     LOT_METHOD,
     LotMatch,
+    MonthNames,
     MonthPnL,
     PositionLike,
     PositionPnL,
@@ -49,6 +51,9 @@ class HistorySnapshot:
         months: realized P&L per close month and currency (``realized_base`` in base currency).
         cycles: wheel cycles, oldest first.
         accounts: the accounts that have events.
+        month_bars: per account, (months ``YYYY-MM`` ascending, realized P&L of the lots closed
+            in each, converted to the account's base currency at each close's
+            ``fx_rate_to_base``): the dock's bar chart, summed here off the GUI thread.
     """
 
     events: int
@@ -58,6 +63,7 @@ class HistorySnapshot:
     months: list[MonthPnL]
     cycles: list[WheelCycle]
     accounts: list[str]
+    month_bars: dict[str, tuple[list[str], list[float]]] = field(default_factory=dict)
 
     @property
     def realized_base(self) -> float:
@@ -80,7 +86,26 @@ def build_snapshot(events: list[PositionLike], stored: int | None = None) -> His
     report = realized_pnl(events)
     matches = sorted(report.matches, key=_closed_at, reverse=True)
     return HistorySnapshot(len(events) if stored is None else stored, report.lot_method, matches, report.positions,
-                           report.months, wheel_cycles(events), sorted({e.account for e in events}))
+                           report.months, wheel_cycles(events), sorted({e.account for e in events}),
+                           month_bars(matches))
+
+
+def month_bars(matches: list[LotMatch]) -> dict[str, tuple[list[str], list[float]]]:
+    """Per account: (months ``YYYY-MM`` ascending, realized P&L of the lots closed in each month,
+    converted to the account's base currency at each close's ``fx_rate_to_base``). Each month's
+    sum runs in the order of ``matches``."""
+    totals: dict[str, defaultdict[str, float]] = {}
+    month_name = MonthNames()
+    for m in matches:
+        total = totals.get(m.account)
+        if total is None:
+            total = totals[m.account] = defaultdict(float)
+        total[month_name(m.closed_at)] += m.realized * m.fx_rate_to_base
+    out = {}
+    for account, total in totals.items():
+        months = sorted(total)
+        out[account] = (months, [total[month] for month in months])
+    return out
 
 
 _closed_at = attrgetter("closed_at")

@@ -125,6 +125,17 @@ class _RowReader:
         self.contracts: dict[str, tuple[str, str, date, float, str] | None] = {}
         #: money text -> USD (prices and amounts repeat)
         self.amounts: dict[str, float] = {}
+        #: quantity text -> (quantity, short mark) (quantities repeat)
+        self.quantities: dict[str, tuple[float, bool]] = {}
+
+    def quantity(self, line: int, text: str) -> tuple[float, bool]:
+        """:func:`_quantity`, memoised per text."""
+        value = self.quantities.get(text)
+        if value is None:
+            value = _quantity(self.path, line, text)
+            if len(self.quantities) < 100_000:
+                self.quantities[text] = value
+        return value
 
     def money(self, line: int, name: str, text: str) -> float:
         """:func:`parse_money`, memoised per text."""
@@ -163,7 +174,7 @@ class _RowReader:
                 raise ImportFormatError(path, line, f"{code} row without an option description like "
                                         f"'SPY 12/15/2023 Call $470.00' (got {description!r})")
             symbol, underlying, expiry, strike, right = contract
-            qty, short = _quantity(path, line, qty_text)
+            qty, short = self.quantity(line, qty_text)
             if code in OPTION_TRADES:
                 sign, oc = OPTION_TRADES[code]
                 price = self.money(line, "Price", price_text)
@@ -179,7 +190,7 @@ class _RowReader:
         if code in STOCK_TRADES:
             if not instrument:
                 raise ImportFormatError(path, line, f"{code} row without an Instrument")
-            qty, _short = _quantity(path, line, qty_text)
+            qty, _short = self.quantity(line, qty_text)
             price = self.money(line, "Price", price_text)
             amount = self.money(line, "Amount", amount_text)
             sign = STOCK_TRADES[code]
@@ -231,7 +242,8 @@ def parse_robinhood_csv(path: Path | str, account: str | None = None) -> ParsedF
                         raise ImportFormatError(path, 1, "not a Robinhood activity CSV (header must be "
                                                 + ",".join(HEADER) + ")")
                     continue
-                if not "".join(fields[:9]).strip():  # a blank record
+                first = fields[0] if fields else ""
+                if (not first or first.isspace()) and not "".join(fields[:9]).strip():  # a blank record
                     ended = ended or len(fields) > 9  # the disclaimer closes the data
                     continue
                 if ended:

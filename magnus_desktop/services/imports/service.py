@@ -139,7 +139,8 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     """Insert one parsed file inside the caller's transaction (bulk Core inserts).
 
     One query reads the event keys already stored for the file's accounts (duplicate detection in
-    memory, no per-row query); the new rows go in as executemany batches of :data:`BATCH`.
+    memory, no per-row query); the new rows go in as executemany batches of :data:`BATCH`
+    (on SQLite built by :func:`_sqlite_insert`, elsewhere by :func:`_bulk_insert`).
 
     Returns:
         (import id, the events newly stored, number of positions newly stored).
@@ -156,10 +157,13 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     connection = session.connection()
     cache = _set_cache(connection, -IMPORT_CACHE_KIB)
     try:
-        _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, map(_event_fields, new_events), (import_id,))
         positions = _new_positions(session, parsed)
-        _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
-                     (tuple(getattr(p, f) for f in _POSITION_FIELDS) for p in positions), (import_id,))
+        sqlite = connection.dialect.name == "sqlite" and connection.dialect.paramstyle == "qmark"
+        if not (sqlite and _sqlite_insert(connection, _EVENTS, import_id, _EVENT_FIELDS, new_events)):
+            _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, map(_event_fields, new_events), (import_id,))
+        if not (sqlite and _sqlite_insert(connection, _POSITIONS, import_id, _POSITION_FIELDS, positions)):
+            _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
+                         (tuple(getattr(p, f) for f in _POSITION_FIELDS) for p in positions), (import_id,))
     finally:
         _set_cache(connection, cache)
     session.execute(update(_IMPORTS).where(_IMPORTS.c.id == import_id).values(
@@ -220,6 +224,43 @@ def _bulk_insert(session: Session, table: Any, columns: tuple[str, ...], rows: I
         connection.exec_driver_sql(sql, batch)
 
 
+def _sqlite_insert(connection: Any, table: Any, import_id: int, fields: tuple[str, ...], items: list[Any]) -> bool:
+    """executemany of ``items`` (objects with the attributes ``fields``) into ``table`` on SQLite,
+    ``import_id`` in every row, in batches of :data:`BATCH`.
+
+    The rows are stored exactly as the ORM would store them (each column's bind processor, e.g.
+    datetime → ISO text, applied; memoised per value), but built one tuple per item in one pass:
+    the columns that need no conversion first (one C ``attrgetter``), then the converted ones; the
+    statement names its columns in that order. Returns False (nothing done) when the columns do
+    not fit that form (fewer than two plain ones, more than two converted ones).
+    """
+    dialect = connection.dialect
+    converters = {f: _converter(table.c[f].type, dialect) for f in fields}
+    plain = [f for f in fields if converters[f] is None]
+    converted = [(f, conv) for f, conv in converters.items() if conv is not None]
+    if len(plain) < 2 or len(converted) > 2:  # attrgetter of one name returns no tuple; rows below spell out two
+        return False
+    quote = dialect.identifier_preparer.quote
+    names = ("import_id", *plain, *(f for f, _conv in converted))
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    get = attrgetter(*plain)
+    for start in range(0, len(items), BATCH):
+        batch = items[start:start + BATCH]
+        if not converted:
+            rows = [(import_id, *get(item)) for item in batch]
+        elif len(converted) == 1:
+            (f1, c1), = converted
+            a1 = attrgetter(f1)
+            rows = [(import_id, *get(item), c1(a1(item))) for item in batch]
+        else:
+            (f1, c1), (f2, c2) = converted
+            a1, a2 = attrgetter(f1), attrgetter(f2)
+            rows = [(import_id, *get(item), c1(a1(item)), c2(a2(item))) for item in batch]
+        connection.exec_driver_sql(sql, rows)
+    return True
+
+
 def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """The column's bind processor (None when it has none, or when the driver takes the value as
     it is: SQLite's ``Float`` processor only turns ints into floats, which REAL affinity does too).
@@ -255,6 +296,11 @@ def _new_events(session: Session, events: list[HistoryEvent]) -> list[HistoryEve
     for acct in accounts:
         stored.update((acct, k) for k in session.execute(
             select(_EVENTS.c.event_key).where(_EVENTS.c.account == acct)).scalars())
+    if len(accounts) == 1:  # the usual file: one account, so the keys alone identify the events
+        keys = {key for _acct, key in stored}
+        add = keys.add
+        # add() returns None: an event is kept the first time its key is seen
+        return [e for e in events if e.event_key not in keys and not add(e.event_key)]
     fresh = []
     for e in events:
         ident = (e.account, e.event_key)
@@ -267,8 +313,9 @@ def _new_events(session: Session, events: list[HistoryEvent]) -> list[HistoryEve
 def _new_positions(session: Session, parsed: ParsedFile) -> list[Any]:
     if not parsed.positions:
         return []
-    stored = set(session.execute(select(_POSITIONS.c.account, _POSITIONS.c.report_date, _POSITIONS.c.position_key)
-                                 .where(_POSITIONS.c.account.in_({p.account for p in parsed.positions}))).tuples())
+    stored = {tuple(row) for row in session.execute(
+        select(_POSITIONS.c.account, _POSITIONS.c.report_date, _POSITIONS.c.position_key)
+        .where(_POSITIONS.c.account.in_({p.account for p in parsed.positions})))}
     fresh = []
     for p in parsed.positions:
         ident = (p.account, p.report_date, p.position_key)
@@ -346,7 +393,7 @@ def load_position_rows(db: Database, account: str | None = None) -> tuple[int, l
         stored = int(session.execute(count).scalar_one())
         connection = session.connection()
         if connection.dialect.name != "sqlite":
-            rows = session.execute(query.order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)).tuples()
+            rows = session.execute(query.order_by(_EVENTS.c.occurred_at, _EVENTS.c.id))
             return stored, [make(row) for row in rows]
         unordered = query.add_columns(_EVENTS.c.id)
         compiled = unordered.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})

@@ -3,13 +3,12 @@ realized P&L per month as bars. The history loads off the GUI thread; an import 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from magnus_desktop.analytics.realized import LotMatch, month_of
+from magnus_desktop.analytics.realized import LotMatch
 from magnus_desktop.analytics.wheel import WheelCycle
 from magnus_desktop.services.history import HistorySnapshot
 from magnus_desktop.ui.history.chart import MonthlyPnLChart
@@ -79,16 +78,6 @@ def cycle_record(c: WheelCycle, n: int) -> dict[str, Any]:
             "steps": " → ".join(f"{s.occurred_at.date().isoformat()} {s.step}" for s in c.steps)}
 
 
-def month_bars(matches: list[LotMatch]) -> tuple[list[str], list[float]]:
-    """(months ``YYYY-MM``, realized P&L of the lots closed in each, converted to the account's base
-    currency at each close's ``fx_rate_to_base``) for the bar chart; one account's matches."""
-    total: dict[str, float] = defaultdict(float)
-    for m in matches:
-        total[month_of(m.closed_at)] += m.realized * m.fx_rate_to_base
-    months = sorted(total)
-    return months, [total[m] for m in months]
-
-
 class HistoryPanel(QWidget):
     def __init__(self, vm: HistoryViewModel, import_vm: ImportViewModel, theme: str = "dark",
                  parent: QWidget | None = None) -> None:
@@ -153,7 +142,7 @@ class HistoryPanel(QWidget):
         cycles = [c for c in s.cycles if c.account == account]
         self.lots.set_records([lot_record(m, s.lot_method, i) for i, m in enumerate(matches[:MAX_LOTS])])
         self.cycles.set_records([cycle_record(c, i) for i, c in enumerate(cycles)])
-        months, values = month_bars(matches)
+        months, values = s.month_bars.get(account, ([], []))
         self.chart.set_months(months, values)
         self.header.setText(self.describe(s, len(matches), cycles, sum(values)))
 
