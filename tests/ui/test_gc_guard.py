@@ -112,3 +112,49 @@ def test_after_a_freeze_the_smaller_old_generation_is_the_baseline(fake_gc) -> N
         assert guard.check() == 2
     finally:
         guard.stop()
+
+
+def test_no_collection_while_paused_then_it_resumes(fake_gc) -> None:  # noqa: ANN001
+    guard = MainThreadGarbageCollector()
+    try:
+        fake_gc.count = (gc.get_threshold()[0] + 1, 0, 0)
+        with gc_guard.paused():
+            with gc_guard.paused():  # blocks may overlap (two refreshes across an await)
+                assert guard.check() == -1
+            assert gc_guard.is_paused()
+            assert guard.check() == -1
+        assert not gc_guard.is_paused()
+        assert guard.check() == 0
+        assert fake_gc.collected == [0]
+    finally:
+        guard.stop()
+
+
+def test_a_pause_that_outlives_its_limit_is_ignored(fake_gc, monkeypatch) -> None:  # noqa: ANN001
+    guard = MainThreadGarbageCollector()
+    try:
+        fake_gc.count = (gc.get_threshold()[0] + 1, 0, 0)
+        with gc_guard.paused():
+            monkeypatch.setattr(gc_guard, "MAX_PAUSE_S", 0.0)
+            assert guard.check() == 0
+        assert fake_gc.collected == [0]
+    finally:
+        guard.stop()
+
+
+def test_a_pause_stops_automatic_collection_and_restores_it() -> None:
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with gc_guard.paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        gc.disable()
+        with gc_guard.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()

@@ -17,6 +17,7 @@ from magnus_desktop.services.history import HistorySnapshot
 from magnus_desktop.services.imports import FileKind, ImportFormatError, detect_kind
 from magnus_desktop.services.storage import StorageError
 from magnus_desktop.ui.bridge import bridge
+from magnus_desktop.widgets import gc_guard
 
 
 class HistoryViewModel(QObject):
@@ -40,10 +41,13 @@ class HistoryViewModel(QObject):
 
     @asyncSlot()
     async def refresh(self) -> None:
-        """Re-read the history off the GUI thread (``snapshot_changed`` follows)."""
+        """Re-read the history off the GUI thread (``snapshot_changed`` follows). Garbage collection
+        waits meanwhile (``gc_guard.paused``): the read and the FIFO allocate several objects per
+        stored row and make no garbage cycles."""
         self._set_loading(True)
         try:
-            await self._ctx.history.refresh()
+            with gc_guard.paused():
+                await self._ctx.history.refresh()
         except StorageError as exc:
             if shiboken6.isValid(self):
                 self.failed.emit(f"Could not read the trade history: {exc}")
