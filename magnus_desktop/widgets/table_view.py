@@ -205,8 +205,11 @@ class RecordTableView(QTableView):
             return 0
         metrics = self.fontMetrics()
         margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1)
+        # the width is capped at max_width px and no character is narrower than 1 px: measuring
+        # max_width characters is enough (a wheel cycle's steps run to thousands of characters)
+        cap = model.columns[column].max_width
         longest = sorted(texts, key=len, reverse=True)[:4]
-        return max(metrics.horizontalAdvance(t) for t in longest) + margin + int(self.showGrid()) + 2
+        return max(metrics.horizontalAdvance(t[:cap]) for t in longest) + margin + int(self.showGrid()) + 2
 
     def column_width_needed(self, column: int) -> int:
         """Width (px) that shows the header and the cells of ``column``, capped at its ``max_width``."""

@@ -116,6 +116,18 @@ def test_max_width_caps_a_long_column(qtbot) -> None:  # type: ignore[no-untyped
     assert view.columnWidth(4) == 80 < view.sizeHintForColumn(4)
 
 
+def test_a_text_of_100k_narrow_characters_is_capped_and_measured_on_its_first_max_width(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fitting measures at most ``max_width`` characters of a text (a wheel cycle's steps run to
+    thousands): the column still gets its cap, also for the narrowest character."""
+    records = [{**RECORDS[0], "note": "i" * 100_000}, {**RECORDS[1], "note": "i" * 80}]
+    view = make_view(qtbot, None, records=records)
+    view.set_column_visible("note", True)
+    assert view.column_width_needed(4) == 80 == view.columnWidth(4)
+    long_only = make_view(qtbot, None, name="long", records=records[:1])
+    cap_only = make_view(qtbot, None, name="cap", records=records[1:])
+    assert long_only.cells_width(4) == cap_only.cells_width(4)
+
+
 def test_copy_table_puts_visible_display_text_on_the_clipboard(qtbot, qapp: QApplication) -> None:  # type: ignore[no-untyped-def]
     view = make_view(qtbot, None)
     view.set_column_visible("expiry", False)
