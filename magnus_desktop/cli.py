@@ -58,11 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def utf8_output() -> None:
+    """The headless commands write UTF-8 to stdout and stderr whatever the console's code page.
+
+    On Windows a piped stdout is cp1252, which cannot encode the reports' "→", "≤" or a non-Latin
+    ticker: ``print`` raised UnicodeEncodeError mid-report (found under Wine). Streams that are not
+    text files of their own (a test's capture) are left alone."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from magnus_desktop.cli_scan import join_negative_values
 
     parser = build_parser()
     args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
+    if args.command is not None:
+        utf8_output()
     if args.command == "scan":
         from magnus_desktop.cli_scan import run_scan
 

@@ -109,3 +109,15 @@ def test_markdown_as_a_subprocess() -> None:
     assert "## Analysts" in out.stdout and "rsi_14" in out.stdout
     assert not math.isnan(float(next(line for line in out.stdout.splitlines() if line.startswith("| rsi_14"))
                                  .split("|")[2].replace(",", "")))
+
+
+def test_a_cp1252_console_gets_utf8_json_not_a_crash() -> None:
+    """A Windows pipe is cp1252: the report's "→" and "—" raised UnicodeEncodeError mid-output (found
+    under Wine). The headless commands write UTF-8 whatever the stream's encoding."""
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    out = subprocess.run([sys.executable, "-m", "magnus_desktop", "research", "SPY", "--replay-date", "2018-01-26",
+                          "--format", "json"], capture_output=True, cwd=ROOT, env=env, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr.decode("utf-8", "replace")
+    doc = json.loads(out.stdout.decode("utf-8"))
+    assert doc["symbol"] == "SPY" and doc["indicators"]["as_of"] == "2018-01-26"
+    assert any(ord(ch) > 255 for ch in out.stdout.decode("utf-8"))  # it holds text cp1252 cannot encode
