@@ -64,7 +64,7 @@ def test_status_shows_real_figures_only_while_visible(qtbot, run: LoopRunner, ct
     run.until(lambda: "GUI loop lag p99" in panel.summary.text(), timeout=10)
     text = panel.summary.text()
     assert "Memory" in text and "MB" in text and str(ctx.db.sqlite_path) in text and "Last backup: none yet" in text
-    window.grab().save("/tmp/health/health-status.png")
+    assert window.grab().save(str(tmp_path / "health-status.png"))
     # hidden: the timers stop
     window.hide()
     assert not vm.active

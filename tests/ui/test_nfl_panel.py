@@ -33,7 +33,7 @@ def plain_file(tmp_path: Path) -> Path:
 
 
 def test_loads_scores_and_shows_a_file(qtbot, run: LoopRunner, ctx: AppContext, plain_file: Path,  # type: ignore[no-untyped-def]
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     threads: list[str] = []
     real_read = nfl_module.read_results
 
@@ -72,7 +72,7 @@ def test_loads_scores_and_shows_a_file(qtbot, run: LoopRunner, ctx: AppContext, 
     assert ctx.nfl.probability_for("Gotham", "KC", date(2002, 1, 1)) is None
     panel.show()
     qtbot.waitExposed(panel)
-    panel.grab().save("/tmp/elo-panel.png")
+    panel.grab().save(str(tmp_path / "elo-panel.png"))
 
 
 def test_a_bad_file_says_why_and_keeps_the_last_model(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
@@ -96,7 +96,7 @@ def test_a_bad_file_says_why_and_keeps_the_last_model(qtbot, run: LoopRunner, ct
     assert again.seasons.rowCount() == 3
 
 
-def test_real_spreadspoke_in_the_panel(qtbot, run: LoopRunner, ctx: AppContext, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+def test_real_spreadspoke_in_the_panel(qtbot, run: LoopRunner, ctx: AppContext, shared_data: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     vm = NflViewModel(ctx)
     panel = NflPanel(vm)
     qtbot.addWidget(panel)
@@ -110,4 +110,4 @@ def test_real_spreadspoke_in_the_panel(qtbot, run: LoopRunner, ctx: AppContext, 
     assert "ambiguous" in panel.problems.text()
     panel.show()
     qtbot.waitExposed(panel)
-    panel.grab().save("/tmp/elo-panel-real.png")
+    panel.grab().save(str(tmp_path / "elo-panel-real.png"))

@@ -309,4 +309,3 @@ def test_kalshi_trades_show_in_the_performance_dock(qtbot, ctx: AppContext, run:
     assert panel.by_underlying.rowCount() == 2
     panel.tabs.setCurrentWidget(panel.by_strategy)
     panel.grab().save(str(tmp_path / "performance_kalshi.png"))
-    panel.grab().save("/tmp/performance_kalshi.png")

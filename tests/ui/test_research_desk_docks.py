@@ -4,6 +4,7 @@ they follow the research symbol and the day, compute only while shown, and say w
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -37,19 +38,20 @@ def _shown(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel, factor
     return panel
 
 
-def _grab(panel: QWidget, name: str) -> None:
-    panel.grab().save(f"/tmp/research-flow-{name}.png")
+def _grab(panel: QWidget, folder: Path, name: str) -> None:
+    """Save what the panel shows (the PNGs are looked at while developing; the test's own folder)."""
+    assert panel.grab().save(str(folder / f"research-{name}.png"))
 
 
 def test_flow_dock_ranks_the_replay_days_activity(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
-                                                  app_vm: AppViewModel) -> None:
+                                                  app_vm: AppViewModel, tmp_path: Path) -> None:
     panel = _shown(qtbot, run, ctx, app_vm, desk_docks.flow_dock)
     report = panel.vm.last_report
     run.until(lambda: panel.model.rowCount() == len(report.rows) > 0)
     assert report.day == DAY and report.symbol == "SPX"
     assert "SPXW 2,695.16 (1.74%)" in panel.header.text() and "from 2018-02-05's trades" in panel.header.text()
     assert "replay · as of 2018-02-06 close" in panel.header.text()
-    _grab(panel, "flow")
+    _grab(panel, tmp_path, "flow")
     # another symbol: the old figures are greyed at once, then the dock says what is missing
     ctx.symbol.set("AAPL", "test")
     assert panel.stale and not panel.table.isEnabled()
@@ -79,7 +81,7 @@ def test_hidden_flow_dock_computes_nothing(qtbot, run: LoopRunner, ctx: AppConte
     assert calls == ["SPX"]  # once, with the latest symbol
 
 
-def test_sectors_dock_offline(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel) -> None:  # type: ignore[no-untyped-def]
+def test_sectors_dock_offline(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     panel = _shown(qtbot, run, ctx, app_vm, desk_docks.sectors_dock, "AAPL")
     report = panel.vm.last_report
     run.until(lambda: panel.allocation_model.rowCount() == 1 and panel.strength_model.rowCount() == 2)
@@ -88,11 +90,11 @@ def test_sectors_dock_offline(qtbot, run: LoopRunner, ctx: AppContext, app_vm: A
     assert {r["symbol"] for r in panel.strength_model.records()} == {"SPY", "AAPL"}
     assert "sector ETFs XLC, XLY" in panel.notes.text() and "AAPL: bars end earlier" in panel.strength_note.text()
     assert report.threshold == ctx.settings.research_flow.sector_concentration_pct
-    _grab(panel, "sectors")
+    _grab(panel, tmp_path, "sectors")
 
 
 def test_earnings_dock_offline_says_there_is_no_source(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
-                                                       app_vm: AppViewModel) -> None:
+                                                       app_vm: AppViewModel, tmp_path: Path) -> None:
     panel = _shown(qtbot, run, ctx, app_vm, desk_docks.earnings_dock, "AAPL")
     run.until(lambda: panel.calendar_model.rowCount() > 0)
     statuses = {r["symbol"]: r["status"] for r in panel.calendar_model.records()}
@@ -101,11 +103,11 @@ def test_earnings_dock_offline_says_there_is_no_source(qtbot, run: LoopRunner, c
     assert "No earnings source: set an earnings file" in panel.notes.text() and "Past reactions of AAPL: no earnings source" in panel.notes.text()
     run.until(lambda: panel.risk_model.rowCount() > 0)
     assert {(r["risk"], r["note"]) for r in panel.risk_model.records()} == {("no", "index: no earnings")}
-    _grab(panel, "earnings-offline")
+    _grab(panel, tmp_path, "earnings-offline")
 
 
 def test_earnings_dock_with_a_file(qtbot, run: LoopRunner, ctx: AppContext, app_vm: AppViewModel,  # type: ignore[no-untyped-def]
-                                   shared_data) -> None:
+                                   shared_data, tmp_path: Path) -> None:
     ctx.settings.research.earnings_file = str(shared_data / "earnings" / "daniel-bassett_earnings_1993-2024.csv")
     panel = _shown(qtbot, run, ctx, app_vm, desk_docks.earnings_dock, "AAPL")
     run.until(lambda: panel.reaction_model.rowCount() > 10)
@@ -113,7 +115,7 @@ def test_earnings_dock_with_a_file(qtbot, run: LoopRunner, ctx: AppContext, app_
     assert cal["AAPL"]["next_report"] == date(2018, 5, 1)  # after 2018-02-06: the 1 Feb report is past
     assert "Past reactions (AAPL)" == panel.tabs.tabText(2) and "reports in the bars" in panel.summary.text()
     panel.tabs.setCurrentIndex(2)
-    _grab(panel, "earnings-file")
+    _grab(panel, tmp_path, "earnings-file")
 
 
 def test_calendars_dock_says_the_replay_has_one_expiry(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
@@ -127,7 +129,7 @@ def test_calendars_dock_says_the_replay_has_one_expiry(qtbot, run: LoopRunner, c
 
 
 def test_calendars_panel_on_a_real_multi_expiry_chain(qtbot, run: LoopRunner, ctx: AppContext,  # type: ignore[no-untyped-def]
-                                                      app_vm: AppViewModel, keep_app) -> None:
+                                                      app_vm: AppViewModel, keep_app, tmp_path: Path) -> None:
     """The Agilent chain of 2016-01-05 (7 expiries): ranked rows, the payoff chart, the combo ticket."""
     from pathlib import Path
 
@@ -150,7 +152,7 @@ def test_calendars_panel_on_a_real_multi_expiry_chain(qtbot, run: LoopRunner, ct
     first = panel.selected()
     assert first["strike"] == rows.iloc[0]["strike"] and panel.ticket_button.isEnabled()
     assert len(panel.chart.breakeven_labels) == 2 and "sell 2016-01-15" in panel.chart_note.text()
-    _grab(panel, "calendars")
+    _grab(panel, tmp_path, "calendars")
     app_vm.orders.request_chain = lambda key, _und: app_vm.orders.chain_received.emit(key, chain, "")
     app_vm.orders.replay_day = lambda: date(2016, 1, 5)  # the chain's day: its expiries are open
     dialog = panel.open_ticket()
@@ -163,7 +165,7 @@ def test_calendars_panel_on_a_real_multi_expiry_chain(qtbot, run: LoopRunner, ct
     assert legs[0].contract.strike == legs[1].contract.strike == first["strike"]
     assert dialog.risk.labels["max_profit"].text() == "on the chart (near expiry)" and dialog.preview.max_loss > 0
     assert len(dialog.chart.breakeven_labels) == 2
-    dialog.grab().save("/tmp/research-flow-calendar-ticket.png")
+    assert dialog.grab().save(str(tmp_path / "research-calendar-ticket.png"))
     dialog.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Signal
@@ -59,7 +60,7 @@ def report() -> RiskReport:
     return compute_report("demo", pos, DAY, market, rate=0.015, fills=fills)
 
 
-def test_risk_panel_shows_every_part(qtbot, report: RiskReport) -> None:  # type: ignore[no-untyped-def]
+def test_risk_panel_shows_every_part(qtbot, report: RiskReport, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     vm = FakeRiskViewModel()
     panel = RiskPanel(vm)  # type: ignore[arg-type]
     qtbot.addWidget(panel)
@@ -82,7 +83,7 @@ def test_risk_panel_shows_every_part(qtbot, report: RiskReport) -> None:  # type
         panel.tabs.setCurrentIndex(i)
         panel.show()
         qtbot.waitExposed(panel)
-        panel.grab().save(f"/tmp/risk_tab{i}.png")
+        assert panel.grab().save(str(tmp_path / f"risk_tab{i}.png"))
 
 
 def test_risk_panel_fits_a_narrow_dock(qtbot, report: RiskReport) -> None:  # type: ignore[no-untyped-def]

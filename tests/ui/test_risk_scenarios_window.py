@@ -5,6 +5,7 @@ marked "user"; a max-loss limit in that scenario raises the risk-limits alert fr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from magnus_desktop.ui.app_view_model import AppViewModel
 from magnus_desktop.ui.main_window import MainWindow
@@ -12,7 +13,7 @@ from magnus_desktop.ui.risk.panel import RiskPanel
 from tests.ui.conftest import LoopRunner
 
 
-def test_scenario_editor_end_to_end(qtbot, app_vm: AppViewModel, run: LoopRunner) -> None:  # type: ignore[no-untyped-def]
+def test_scenario_editor_end_to_end(qtbot, app_vm: AppViewModel, run: LoopRunner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = app_vm.ctx
     win = MainWindow(app_vm)
     qtbot.addWidget(win)
@@ -41,7 +42,7 @@ def test_scenario_editor_end_to_end(qtbot, app_vm: AppViewModel, run: LoopRunner
         run.idle(0.05)
         assert message in ed.message.text()
         assert ctx.settings.risk_scenarios == [] and (settings_file.read_bytes() if settings_file.exists() else b"") == before
-    win.grab().save("/tmp/risklimits-editor-error.png")
+    win.grab().save(str(tmp_path / "risklimits-editor-error.png"))
     ed.iv_change.setText("100")
     ed.index_move.setText("-10")
     ed.name.setText("crash")
@@ -69,7 +70,7 @@ def test_scenario_editor_end_to_end(qtbot, app_vm: AppViewModel, run: LoopRunner
     run.until(lambda: any(a.subject == "max_loss:crash" for a in ctx.alerts.visible()), timeout=20)
     panel.stress.selectRow(row)
     run.idle(0.1)
-    win.grab().save("/tmp/risklimits-editor-saved.png")
+    win.grab().save(str(tmp_path / "risklimits-editor-saved.png"))
     win.docks["dock_alerts"].raise_()
     run.idle(0.3)
-    win.docks["dock_alerts"].grab().save("/tmp/risklimits-alerts.png")
+    win.docks["dock_alerts"].grab().save(str(tmp_path / "risklimits-alerts.png"))
