@@ -24,7 +24,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +99,28 @@ class Checked(Generic[T]):
 
     items: list[T]
     problems: list[str]
+
+
+def _or_problem(parse: Callable[[Any], T]) -> Callable[[Any], T | str]:
+    """``parse``, with a malformed record (:class:`.convert.MalformedRecord`) turned into the sentence
+    saying why, so one bad record never hides the others."""
+    def safe(obj: Any) -> T | str:
+        try:
+            return parse(obj)
+        except convert.MalformedRecord as exc:
+            return str(exc)
+
+    return safe
+
+
+def _split(parsed: Iterable[T | str], out: Checked[T]) -> Checked[T]:
+    """Add :func:`_or_problem` results to ``out``: records to ``items``, sentences to ``problems``."""
+    for item in parsed:
+        if isinstance(item, str):
+            out.problems.append(item)
+        else:
+            out.items.append(item)
+    return out
 
 
 def warm_http_imports() -> None:
@@ -349,13 +371,10 @@ class KalshiClient:
         """``GET /portfolio/fills``: the latest fills (one page of ``limit``); a malformed fill is
         logged and left out (it never hides the others)."""
         data = await self._call("GET", "/portfolio/fills", params={"ticker": ticker, "limit": limit}, auth=True)
-        out = []
-        for f in data.get("fills") or ():
-            try:
-                out.append(convert.checked_fill(f))
-            except convert.MalformedRecord as exc:
-                log.warning("Kalshi fill skipped: %s", exc)
-        return out
+        checked = _split(map(_or_problem(convert.checked_fill), data.get("fills") or ()), Checked([], []))
+        for problem in checked.problems:
+            log.warning("Kalshi fill skipped: %s", problem)
+        return checked.items
 
     async def fill_history(self, *, min_ts: int | None = None, limit: int = 1000) -> Checked[KalshiFill]:
         """``GET /portfolio/fills``, every page (the API's ``cursor``), newest first, since
@@ -382,19 +401,9 @@ class KalshiClient:
 
     async def _checked_pages(self, path: str, key: str, params: Mapping[str, Any],
                              parse: Callable[[Any], T]) -> Checked[T]:
-        def safe(obj: Any) -> T | str:
-            try:
-                return parse(obj)
-            except convert.MalformedRecord as exc:
-                return str(exc)
-
         out: Checked[T] = Checked([], [])
-        async for page in self._pages(path, key, params, safe, auth=True):
-            for item in page:
-                if isinstance(item, str):
-                    out.problems.append(item)
-                else:
-                    out.items.append(item)
+        async for page in self._pages(path, key, params, _or_problem(parse), auth=True):
+            _split(page, out)
         return out
 
     async def orders(self, *, status: str | None = None, ticker: str | None = None) -> list[KalshiOrder]:
