@@ -105,8 +105,7 @@ class PerformanceService:
         self._on_changed()
 
     def _on_changed(self, *_args: Any) -> None:
-        if not self._ctx.closed:
-            self._worker.submit(None)
+        self._worker.submit(None)  # (nothing starts once the context is closed: the worker checks)
 
     async def _refresh_quietly(self, _: None) -> None:
         """The worker's job: :meth:`refresh`, a failure told through ``failed``."""
