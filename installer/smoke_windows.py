@@ -43,6 +43,8 @@ import build  # noqa: E402  (installer/build.py: paths, shims, Wine helpers)
 APP_DIR_NSIS = r"C:\users\{user}\AppData\Local\Programs\Magnus Desktop"
 DATA = ("AppData", "Local", "Magnus", "MagnusDesktop")
 REPLAY_DATE = "2018-02-06"
+#: the title of PyInstaller's windowed bootloader's message box for an exception that reached the top of the app
+CRASH_DIALOG = "Unhandled exception"
 
 
 #: the checks in the order they run; a failure is reported with the name of the first one not passed
@@ -95,15 +97,45 @@ class Wine:
         return env
 
     def run(self, *args: str, timeout: float = 900, check: bool = True) -> tuple[int, str]:
-        """``wine args…``, output piped, then wait for every process of the prefix (installers
-        re-launch themselves)."""
-        proc = subprocess.run(["wine", *args], env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, timeout=timeout)
+        """``wine args…``, output piped (stderr into stdout), then wait for every process of the prefix
+        (installers re-launch themselves)."""
+        code, out, _err = self.watched(*args, timeout=timeout, merge=True)
+        if check and code != 0:
+            raise SmokeFailure(f"wine {' '.join(args[:3])} exited {code}:\n{out[-3000:]}")
+        return code, out
+
+    def watched(self, *args: str, timeout: float, merge: bool = False) -> tuple[int, str, str]:
+        """``wine args…`` with piped output, failing at once when the frozen app's unhandled-exception
+        dialog (:data:`CRASH_DIALOG`) opens: it waits for a click, so the run would sit until ``timeout``.
+        Returns (exit code, stdout, stderr; stderr is "" with ``merge``).
+
+        Raises:
+            SmokeFailure: the dialog opened, or ``timeout`` seconds passed; with the output so far.
+        """
+        proc = subprocess.Popen(["wine", *args], env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT if merge else subprocess.PIPE, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                out, err = proc.communicate(timeout=3)  # retrying after TimeoutExpired loses no output
+                break
+            except subprocess.TimeoutExpired:
+                dialog = self.crash_dialog_open()
+                if not dialog and time.monotonic() < deadline:
+                    continue
+                subprocess.run(["wineserver", "-k"], env=self.env(), timeout=120)
+                out, err = proc.communicate(timeout=60)
+                text = (out + (err or b"")).decode("utf-8", errors="replace")
+                why = f"the app's '{CRASH_DIALOG}' dialog opened" if dialog else f"no exit after {timeout:.0f} s"
+                raise SmokeFailure(f"wine {' '.join(args[:3])}: {why}:\n{text[-3000:]}") from None
         subprocess.run(["wineserver", "-w"], env=self.env(), timeout=timeout)
-        out = proc.stdout.decode("utf-8", errors="replace")
-        if check and proc.returncode != 0:
-            raise SmokeFailure(f"wine {' '.join(args[:3])} exited {proc.returncode}:\n{out[-3000:]}")
-        return proc.returncode, out
+        return proc.returncode, out.decode("utf-8", errors="replace"), (err or b"").decode("utf-8", errors="replace")
+
+    def crash_dialog_open(self) -> bool:
+        """Whether a window titled :data:`CRASH_DIALOG` is open on this prefix's display."""
+        found = subprocess.run(["xdotool", "search", "--name", CRASH_DIALOG], env={"DISPLAY": self.display},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
+        return found.returncode == 0
 
     def path(self, windows_path: str) -> Path:
         """The Linux path of ``C:\\…`` in this prefix."""
@@ -182,18 +214,15 @@ def ask(wine: Wine, exe: str) -> dict[str, object]:
     the tool's facts, and the knowledge index must have cited passages. stdout is kept apart from stderr
     (the JSON is stdout; warnings go to stderr). Returns the model, the latency and the generated text."""
     t0 = time.perf_counter()
-    proc = subprocess.run(["wine", exe, "ask", ASK_QUESTION, "--replay-date", REPLAY_DATE, "--format", "json"],
-                          env=wine.env(), capture_output=True, stdin=subprocess.DEVNULL,
-                          timeout=900)
-    subprocess.run(["wineserver", "-w"], env=wine.env(), timeout=900)
+    code, out, err = wine.watched(exe, "ask", ASK_QUESTION, "--replay-date", REPLAY_DATE, "--format", "json",
+                                  timeout=900)
     seconds = round(time.perf_counter() - t0, 1)
-    out, err = (proc.stdout.decode("utf-8", errors="replace"), proc.stderr.decode("utf-8", errors="replace"))
     try:
         answer = json.loads(out[out.index("{"):])
     except ValueError as exc:
-        raise SmokeFailure(f"ask: exit {proc.returncode}, no JSON on stdout ({exc}):\n{out[-1500:]}\n{err[-1500:]}") from None
-    if proc.returncode != 0 or answer.get("model") in (None, "none"):
-        raise SmokeFailure(f"ask: exit {proc.returncode}, model {answer.get('model')!r} (the bundled model did not "
+        raise SmokeFailure(f"ask: exit {code}, no JSON on stdout ({exc}):\n{out[-1500:]}\n{err[-1500:]}") from None
+    if code != 0 or answer.get("model") in (None, "none"):
+        raise SmokeFailure(f"ask: exit {code}, model {answer.get('model')!r} (the bundled model did not "
                            f"load):\n{err[-2000:]}")
     failed = [call.get("result", {}).get("error") for call in answer.get("tool_calls", [])
               if (call.get("result") or {}).get("error")]
