@@ -46,7 +46,8 @@ def run(quick: bool = False) -> list[Result]:
                            ratio=size / bundle_mb if bundle_mb else float("nan"), target=BUDGET_MB,
                            direction="max_value",
                            note="budget 250 MB with every capability"
-                           + (f"; {info['nsis_compressor']}" if kind == "nsis" and "nsis_compressor" in info else "")))
+                           + (f"; {info['nsis_compressor']}" if kind == "nsis" and "nsis_compressor" in info else "")
+                           + ("; MSZIP, the only compression wixl's cabinet writer has" if kind == "msi" else "")))
     cached = " (Python + wheels cached)" if info.get("dependencies_cached") else ""
     rows.append(Result("windows.build", "time", float(info.get("total_s", float("nan"))), "s",
                        note=", ".join(f"{k} {v} s" for k, v in info.get("timings_s", {}).items()) + cached))
