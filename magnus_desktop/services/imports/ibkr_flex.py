@@ -39,7 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from magnus_desktop.models.history import EventKind, HistoryEvent, StatementBalance
+from magnus_desktop.models.history import EventKind, HistoryEvent, StatementBalance, new_history_event
 from magnus_desktop.services.imports.common import (
     ImportFormatError,
     ParsedFile,
@@ -300,7 +300,7 @@ class _FlexReader:
         symbol, underlying, expiry, strike, right, multiplier = self.contract(a, line)
         oc = a.get("openCloseIndicator", "")
         # positional, in HistoryEvent's field order (account, broker, event_key, kind, occurred_at, ...)
-        self.result.events.append(HistoryEvent(
+        self.result.events.append(new_history_event(
             self.account(), "ibkr", self.key("T", a.get("transactionID") or a.get("tradeID", ""), a),
             self.note_kind(a.get("notes", "")), self.when(a.get("dateTime") or a.get("tradeDate", ""), line),
             category, symbol, underlying, expiry, strike, right, multiplier, qty, price,

@@ -22,7 +22,13 @@ from sqlalchemy import CheckConstraint, Date, DateTime, Float, insert, select, u
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
-from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent, PositionEvent
+from magnus_desktop.models.history import (
+    EVENT_KINDS,
+    POSITION_KINDS,
+    HistoryEvent,
+    PositionEvent,
+    new_history_event,
+)
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
@@ -493,6 +499,7 @@ def _read_events(db: Database, account: str | None, fields: tuple[str, ...], whe
     to_dt, to_date = datetime.fromisoformat, date.fromisoformat
     times: dict[str, datetime] = {}  # a history repeats its times (fills of one order)
     whole = fields == _EVENT_FIELDS
+    new_event = new_history_event
     out = []
     for row in rows:
         values = list(row[:-1])
@@ -503,7 +510,7 @@ def _read_events(db: Database, account: str | None, fields: tuple[str, ...], whe
         values[at] = when
         if values[exp] is not None:
             values[exp] = to_date(values[exp])
-        out.append(HistoryEvent(*values) if whole else HistoryEvent(values[0], "", "", *values[1:], "", 0))
+        out.append(new_event(*values) if whole else new_event(values[0], "", "", *values[1:], "", 0))
     return out
 
 
