@@ -119,3 +119,19 @@ def test_bulk_session_commits_rolls_back_and_translates_like_session(db: Databas
         session.execute(text("INSERT INTO t VALUES (1)"))
     with db.session() as session:
         assert session.execute(text("SELECT x FROM t")).scalars().all() == [1]
+
+
+def test_a_unique_violation_while_checks_are_skipped_is_refused_and_the_flag_restored(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write SQLite refuses while the CHECKs are skipped (here: one key twice, which the duplicate
+    check would normally catch) reports the database's own error; the flag is back afterwards."""
+    parsed = parse_file(FLEX)
+    parsed.events.append(dataclasses.replace(parsed.events[0], source_line=999))  # same event_key
+    monkeypatch.setattr(imports_service, "_new_events", lambda _session, events: list(events))
+    spy = _Spy(monkeypatch)
+    with pytest.raises(ConstraintViolation, match="UNIQUE constraint failed"), db.bulk_session() as session:
+        imports_service.store_parsed(session, parsed, "0" * 64)
+    assert spy.seen["ignore_check_constraints"] == 1
+    assert spy.raw is not None
+    assert (_pragma(spy.raw, "synchronous"), _pragma(spy.raw, "ignore_check_constraints")) == (FULL, 0)
+    assert count_rows(db) == EMPTY
