@@ -6,11 +6,15 @@ Robinhood rows are skipped when that folder is absent) repeated to 100,000 rows 
 ``--quick``). Flex rows get fresh ``transactionID``/``tradeID``; Robinhood rows have no id and get
 unique content-hash keys from their occurrence number. Target: >= 50,000 rows/s end to end (read,
 parse, validate, reconcile, duplicate check, bulk insert, commit; the FIFO realized P&L of the
-report is computed when first asked for, so it is not in this row). Parse-only and store-only rows
+report is computed when first asked for, so it is not in this row), the best of 2 imports into
+fresh database files (1 with ``--quick``): on 2 shared cores one run alone swings by up to 1.5x. Parse-only and store-only rows
 are printed for information, each with a floor measured in the same run: the bare tokenizer (expat
 handing every element's attributes to a handler that does nothing; ``csv.reader`` alone) and raw
-``sqlite3`` executemany of the same rows into the same schema; the end-to-end row's note gives the
-rate those two floors allow together.
+``sqlite3`` executemany of the same rows into the same schema, with the settings an import runs
+with (``synchronous=NORMAL``, CHECK constraints tested in Python, not by SQLite); the end-to-end
+row's note gives the rate those two floors allow together. The Flex file is about 1.4 kB per
+row (some 60 attributes per ``<Trade>``), so its bare tokenizer alone takes about the whole
+2 s that 50,000 rows/s allows for 100,000 rows.
 
 Trade-history dock: the time from creating the dock's panel on the 100,000-row Flex history to
 its tables and monthly bars shown and painted (events read on the db executor, FIFO + wheel on the
@@ -65,7 +69,9 @@ def synthetic_robinhood(n: int, out: Path) -> Path:
     return out
 
 
-def _measure(name: str, path: Path, n: int, tmp: Path) -> list[Result]:
+def _measure(name: str, path: Path, n: int, tmp: Path, repeat: int) -> list[Result]:
+    """The parse, store and end-to-end rows of one file; the end-to-end import is the best of
+    ``repeat`` runs, each into a fresh database file."""
     from benchmarks.baseline import baseline_module, label
     from magnus_desktop.services.imports import import_file, parse_file
     from magnus_desktop.services.imports.service import store_parsed
@@ -76,10 +82,10 @@ def _measure(name: str, path: Path, n: int, tmp: Path) -> list[Result]:
         out = fn()
         return out, time.perf_counter() - wall, time.process_time() - cpu
 
-    def store(fn, db_name: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    def store(fn, db_name: str, bulk: bool = True) -> tuple[float, float]:  # type: ignore[no-untyped-def]
         db = Database.open(f"sqlite:///{tmp / db_name}")
         try:
-            with db.session() as session:
+            with db.bulk_session() if bulk else db.session() as session:
                 _, wall, cpu = timed(lambda: fn(session, parsed, "0" * 64))
         finally:
             db.close()
@@ -88,13 +94,17 @@ def _measure(name: str, path: Path, n: int, tmp: Path) -> list[Result]:
     parsed, parse_s, parse_cpu = timed(lambda: parse_file(path))
     store_s, store_cpu = store(store_parsed, name + "-store.sqlite3")
     old = baseline_module("magnus_desktop/services/imports/service.py")
-    before = store(old.store_parsed, name + "-before.sqlite3") if old is not None else None
-    db = Database.open(f"sqlite:///{tmp / (name + '.sqlite3')}")
-    try:
-        report, total_s, total_cpu = timed(lambda: import_file(db, path))
-    finally:
-        db.close()
-    assert report.rows_imported == len(parsed.events) == n, (report.rows_imported, n)
+    before = store(old.store_parsed, name + "-before.sqlite3", bulk=False) if old is not None else None
+    runs = []
+    for db_name in (name + ".sqlite3", name + "-again.sqlite3")[:repeat]:  # the first file is kept (dock rows)
+        db = Database.open(f"sqlite:///{tmp / db_name}")
+        try:
+            report, total_s, total_cpu = timed(lambda: import_file(db, path))  # noqa: B023 - called at once
+        finally:
+            db.close()
+        assert report.rows_imported == len(parsed.events) == n, (report.rows_imported, n)
+        runs.append((total_s, total_cpu))
+    total_s, total_cpu = min(runs)
     floor_parse = _floor_parse(path, name)
     floor_store = _floor_sqlite(parsed.events, tmp / (name + "-floor.sqlite3"))
     limit = 1.0 / (1.0 / floor_parse + 1.0 / floor_store)
@@ -106,17 +116,19 @@ def _measure(name: str, path: Path, n: int, tmp: Path) -> list[Result]:
                f"rows/s in this run, so mapping takes {max(parse_s - n / floor_parse, 0.0):.2f} s; "
                "ratio = tokenizer / ours"),
         Result(f"imports.{name} store only", "rows/s", n / store_s, "rows/s", reference="raw sqlite3",
-               ratio=floor_store / (n / store_s), note=f"store_parsed + commit (duplicate check, rows, executemany), "
+               ratio=floor_store / (n / store_s), note=f"store_parsed + commit in the import's bulk_session (duplicate check, rows, executemany), "
                f"CPU {store_cpu:.2f} s of {store_s:.2f} s; raw sqlite3 executemany of the same rows, same schema "
                f"{floor_store:,.0f} rows/s in this run; ratio = raw / ours"),
     ]
     if before is not None:
         rows.append(Result(f"imports.{name} store only {label()}", "rows/s", n / before[0], "rows/s",
                            reference="ours (row above)", ratio=before[0] / store_s,
-                           note=f"store_parsed as before the speed work, same parsed rows, same run: CPU "
+                           note=f"store_parsed as before the speed work (in a plain session, as import_file "
+                                f"used it then), same parsed rows, same run: CPU "
                                 f"{before[1]:.2f} s of {before[0]:.2f} s; ratio = before time / ours"))
     rows.append(Result(f"imports.{name} into SQLite", "rows/s", n / total_s, "rows/s", target=TARGET,
-                       direction="min_value", note=f"{size}; {total_s:.2f} s end to end (CPU {total_cpu:.2f} s); "
+                       direction="min_value", note=f"{size}; {total_s:.2f} s end to end (CPU {total_cpu:.2f} s), best of "
+                       f"{len(runs)} imports into fresh files ({', '.join(f'{w:.2f}' for w, _c in runs)} s); "
                        f"the floors of this run (bare tokenizer, then raw inserts, no row work between) allow "
                        f"at most {limit:,.0f} rows/s"))
     return rows
@@ -148,8 +160,9 @@ def _floor_parse(path: Path, name: str) -> float:
 
 def _floor_sqlite(events: list, db_path: Path) -> float:  # type: ignore[type-arg]
     """Rows/s of raw ``sqlite3`` executemany of ``events`` (already converted to the stored
-    texts) into the app's schema, one transaction, WAL, foreign keys on: what the store path
-    could reach with no per-row work at all."""
+    texts) into the app's schema, one transaction, WAL, foreign keys on, and the settings an
+    import runs with (``synchronous=NORMAL``; CHECK constraints skipped, the importer tests
+    them in Python): what the store path could reach with no per-row work at all."""
     import sqlite3
     from operator import attrgetter
 
@@ -170,6 +183,8 @@ def _floor_sqlite(events: list, db_path: Path) -> float:  # type: ignore[type-ar
     try:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA ignore_check_constraints=ON")
         start = time.perf_counter()
         con.execute("BEGIN")
         con.execute("INSERT INTO history_imports (id, imported_at, file_name, file_sha256, file_kind, account, "
@@ -317,11 +332,11 @@ def run(quick: bool = False) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        results += _measure("ibkr-flex", synthetic_flex(n, tmp / "flex.xml"), n, tmp)
+        results += _measure("ibkr-flex", synthetic_flex(n, tmp / "flex.xml"), n, tmp, 1 if quick else 2)
         results += _dock_rows(tmp / "ibkr-flex.sqlite3", n, quick)
         results += _history_load(tmp / "ibkr-flex.sqlite3", n, quick)
         if RH.is_file():
-            results += _measure("robinhood-csv", synthetic_robinhood(n, tmp / "rh.csv"), n, tmp)
+            results += _measure("robinhood-csv", synthetic_robinhood(n, tmp / "rh.csv"), n, tmp, 1 if quick else 2)
         else:
             results.append(Result("imports.robinhood-csv into SQLite", "rows/s", float("nan"), "rows/s",
                                   note=f"{RH} absent (test-only data)"))

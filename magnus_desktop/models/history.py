@@ -9,9 +9,12 @@ shares or contracts; ``fx_rate_to_base`` converts ``currency`` into the account'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
+
+_T = TypeVar("_T")
 
 EventKind = Literal[
     "trade", "expiration", "assignment", "exercise", "dividend", "interest", "fee", "tax",
@@ -80,6 +83,26 @@ class HistoryEvent:
     def contract_key(self) -> str:
         """Identity of the position this event belongs to (symbol + contract fields)."""
         return contract_key_of(self.asset_category, self.symbol, self.underlying, self.expiry, self.strike, self.right)
+
+
+def _slot_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """A positional constructor of the frozen slots dataclass ``cls`` (every field, in order, no
+    defaults) that sets each slot through its descriptor, where the generated ``__init__`` calls
+    ``object.__setattr__`` once per field: the same value (equal, same hash), built in about two
+    thirds of the time. Only for classes without ``__post_init__``."""
+    assert not hasattr(cls, "__post_init__")
+    names = [f.name for f in fields(cls)]
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    env.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    body = "".join(f"    set_{name}(obj, {name})\n" for name in names)
+    exec(f"def make({', '.join(names)}, /):\n    obj = new(cls)\n{body}    return obj\n", env)  # noqa: S102
+    make: Callable[..., _T] = env["make"]
+    return make
+
+
+#: ``new_history_event(*values)`` is ``HistoryEvent(*values)`` (all 21 fields, positional only),
+#: about a third faster: for the parsers and readers that build 100,000 events at a time.
+new_history_event: Callable[..., HistoryEvent] = _slot_constructor(HistoryEvent)
 
 
 def contract_key_of(asset_category: str, symbol: str, underlying: str, expiry: date | None, strike: float | None,

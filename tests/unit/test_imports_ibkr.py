@@ -198,3 +198,23 @@ def test_numbers_and_times_seen_before_do_not_hide_a_later_missing_or_bad_value(
     bad_time = text.replace(last, re.sub(r'dateTime="[^"]*"', 'dateTime="2018-13-45"', last), 1)
     with pytest.raises(ImportFormatError, match=rf"line {line}: date/time '2018-13-45'"):
         parse_ibkr_flex(_write(tmp_path, bad_time))
+
+
+def test_line_numbers_stay_right_past_the_first_chunk_the_parser_reads(tmp_path: Path) -> None:
+    """The file goes to expat 1 MiB at a time: a bad row or broken XML several MiB in is still
+    reported on its own line."""
+    text = FLEX.read_text()
+    row = re.search(r"<Trade [^>]*/>", text)
+    assert row is not None
+    rows = "\n".join(re.sub(r'transactionID="\d+"', f'transactionID="7{i:09d}"', row[0]) for i in range(4000))
+    big = text.replace("<Trades>", "<Trades>\n" + rows, 1)
+    assert len(big.encode()) > 3 * 2**20
+    bad_at = big.index(rows) + rows.rindex("<Trade ")  # the last added row, past 3 MiB
+    line = big[:bad_at].count("\n") + 1
+    wrong = big[:bad_at] + big[bad_at:].replace('currency="', 'currency="X', 1)
+    with pytest.raises(ImportFormatError, match=rf"statement\.xml, line {line}: wrong currency"):
+        parse_ibkr_flex(_write(tmp_path, wrong))
+    broken = big[:bad_at] + "<Trade <" + big[bad_at:]
+    with pytest.raises(ImportFormatError, match=rf"statement\.xml, line {line}: malformed or truncated XML"):
+        parse_ibkr_flex(_write(tmp_path, broken))
+    assert len(parse_ibkr_flex(_write(tmp_path, big)).events) == len(_raw_rows(text, "Trade")) + 4000

@@ -39,7 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from magnus_desktop.models.history import EventKind, HistoryEvent, StatementBalance
+from magnus_desktop.models.history import EventKind, HistoryEvent, StatementBalance, new_history_event
 from magnus_desktop.services.imports.common import (
     ImportFormatError,
     ParsedFile,
@@ -64,6 +64,8 @@ OTHER_FLEX_SECTIONS = frozenset(
     "OpenDividendAccruals SecuritiesInfo ConversionRates HKIPOOpenSubscriptions CommissionCredits "
     "StockGrantActivities SLBCollaterals IncentiveCouponAccrualDetails DepositsOnHold".split()
 )
+#: Bytes handed to expat at a time.
+_CHUNK = 1 << 20
 #: Entries kept per memo of a reader (distinct contracts, numbers, date/times).
 _MEMO_LIMIT = 100_000
 #: The attributes that define a contract (see ``_FlexReader.contract``).
@@ -300,7 +302,7 @@ class _FlexReader:
         symbol, underlying, expiry, strike, right, multiplier = self.contract(a, line)
         oc = a.get("openCloseIndicator", "")
         # positional, in HistoryEvent's field order (account, broker, event_key, kind, occurred_at, ...)
-        self.result.events.append(HistoryEvent(
+        self.result.events.append(new_history_event(
             self.account(), "ibkr", self.key("T", a.get("transactionID") or a.get("tradeID", ""), a),
             self.note_kind(a.get("notes", "")), self.when(a.get("dateTime") or a.get("tradeDate", ""), line),
             category, symbol, underlying, expiry, strike, right, multiplier, qty, price,
@@ -402,8 +404,11 @@ def parse_ibkr_flex(path: Path | str, account: str | None = None) -> ParsedFile:
     path = Path(path)
     reader = _FlexReader(path, account)
     try:
-        with path.open("rb") as fh:
-            reader.parser.ParseFile(fh)
+        with path.open("rb") as fh:  # 1 MiB at a time: ParseFile's 2 KiB reads cost 7-13 % more on 141 MB
+            parse = reader.parser.Parse
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                parse(chunk, False)
+            parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise ImportFormatError(path, exc.lineno, f"malformed or truncated XML ({xml.parsers.expat.ErrorString(exc.code)})") from None
     except OSError as exc:

@@ -40,7 +40,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from magnus_desktop.models.domain import OptionContract
-from magnus_desktop.models.history import EventKind, HistoryEvent
+from magnus_desktop.models.history import EventKind, HistoryEvent, new_history_event
 from magnus_desktop.services.imports.common import ImportFormatError, ParsedFile, SkippedLine
 
 HEADER = ("Activity Date", "Process Date", "Settle Date", "Instrument", "Description", "Trans Code",
@@ -166,27 +166,31 @@ class _RowReader:
 
     def event(self, fields: list[str], line: int) -> HistoryEvent | SkippedLine:
         activity, _process, _settle, instrument, description, code, qty_text, price_text, amount_text = fields
-        when = _us_datetime(self.path, line, activity)
-        path, account = self.path, self.account
+        when = _DATES.get(activity) or _us_datetime(self.path, line, activity)
+        path, account, amounts = self.path, self.account, self.amounts
         if code in OPTION_TRADES or code in OPTION_EVENTS:
-            contract = self.contract(description)
+            contract = self.contracts.get(description) or self.contract(description)
             if contract is None:
                 raise ImportFormatError(path, line, f"{code} row without an option description like "
                                         f"'SPY 12/15/2023 Call $470.00' (got {description!r})")
             symbol, underlying, expiry, strike, right = contract
-            qty, short = self.quantity(line, qty_text)
+            qty, short = self.quantities.get(qty_text) or self.quantity(line, qty_text)
             if code in OPTION_TRADES:
                 sign, oc = OPTION_TRADES[code]
-                price = self.money(line, "Price", price_text)
-                amount = self.money(line, "Amount", amount_text)
-                return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "OPT", symbol, underlying,
-                                    expiry, strike, right, _OPTION_MULTIPLIER, sign * qty, price, amount,  # type: ignore[arg-type]
-                                    _fee(sign, qty * price * OPTION_MULTIPLIER, amount), "USD", 1.0, oc,  # type: ignore[arg-type]
-                                    description, line)
+                price = amounts.get(price_text)
+                if price is None:
+                    price = self.money(line, "Price", price_text)
+                amount = amounts.get(amount_text)
+                if amount is None:
+                    amount = self.money(line, "Amount", amount_text)
+                return new_history_event(account, "robinhood", self.key(fields), "trade", when, "OPT", symbol,
+                                         underlying, expiry, strike, right, _OPTION_MULTIPLIER, sign * qty, price,
+                                         amount, _fee(sign, qty * price * OPTION_MULTIPLIER, amount), "USD", 1.0, oc,
+                                         description, line)
             amount = self.money(line, "Amount", amount_text) if amount_text else 0.0
-            return HistoryEvent(account, "robinhood", self.key(fields), OPTION_EVENTS[code], when, "OPT", symbol,
-                                underlying, expiry, strike, right, _OPTION_MULTIPLIER,  # type: ignore[arg-type]
-                                qty if short else -qty, 0.0, amount, 0.0, "USD", 1.0, "C", description, line)
+            return new_history_event(account, "robinhood", self.key(fields), OPTION_EVENTS[code], when, "OPT", symbol,
+                                     underlying, expiry, strike, right, _OPTION_MULTIPLIER,
+                                     qty if short else -qty, 0.0, amount, 0.0, "USD", 1.0, "C", description, line)
         if code in STOCK_TRADES:
             if not instrument:
                 raise ImportFormatError(path, line, f"{code} row without an Instrument")
@@ -194,14 +198,15 @@ class _RowReader:
             price = self.money(line, "Price", price_text)
             amount = self.money(line, "Amount", amount_text)
             sign = STOCK_TRADES[code]
-            return HistoryEvent(account, "robinhood", self.key(fields), "trade", when, "STK", instrument, instrument,
-                                None, None, None, 1.0, sign * qty, price, amount, _fee(sign, qty * price, amount),
-                                "USD", 1.0, "O" if sign > 0 else "C", description, line)
+            return new_history_event(account, "robinhood", self.key(fields), "trade", when, "STK", instrument,
+                                     instrument, None, None, None, 1.0, sign * qty, price, amount,
+                                     _fee(sign, qty * price, amount), "USD", 1.0, "O" if sign > 0 else "C",
+                                     description, line)
         if code in CASH_CODES:
             amount = self.money(line, "Amount", amount_text)
-            return HistoryEvent(account, "robinhood", self.key(fields), CASH_CODES[code], when,
-                                "STK" if instrument else "CASH", instrument, instrument, None, None, None, 1.0,
-                                0.0, None, amount, 0.0, "USD", 1.0, "", description, line)
+            return new_history_event(account, "robinhood", self.key(fields), CASH_CODES[code], when,
+                                     "STK" if instrument else "CASH", instrument, instrument, None, None, None, 1.0,
+                                     0.0, None, amount, 0.0, "USD", 1.0, "", description, line)
         return SkippedLine(line, f"trans code {code!r} ({description.splitlines()[0] if description else 'no description'}) "
                                  "is not imported")
 

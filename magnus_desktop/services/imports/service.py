@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice, repeat
-from operator import attrgetter
+from operator import add, attrgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, insert, select, update
+from sqlalchemy import CheckConstraint, Date, DateTime, Float, insert, select, update
 from sqlalchemy.orm import Session
 
 from magnus_desktop.analytics.realized import RealizedReport, realized_pnl
-from magnus_desktop.models.history import EVENT_KINDS, POSITION_KINDS, HistoryEvent, PositionEvent
+from magnus_desktop.models.history import (
+    EVENT_KINDS,
+    POSITION_KINDS,
+    HistoryEvent,
+    PositionEvent,
+    new_history_event,
+)
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
@@ -128,7 +135,7 @@ def import_file(db: Database | None, path: Path | str, kind: FileKind | None = N
         return ImportReport(parsed.path, parsed.kind, parsed.account, True, len(keys),
                             sum(keys.values()) - len(keys), len(parsed.positions),
                             _by_kind(parsed.events), parsed.skipped, recon, None, parsed.events)
-    with db.session() as session:
+    with db.bulk_session() as session:  # on SQLite: synchronous=NORMAL for this transaction only
         import_id, new_events, n_positions = store_parsed(session, parsed, sha)
     return ImportReport(parsed.path, parsed.kind, parsed.account, False, len(new_events),
                         len(parsed.events) - len(new_events), n_positions, _by_kind(new_events),
@@ -159,8 +166,9 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     try:
         positions = _new_positions(session, parsed)
         sqlite = connection.dialect.name == "sqlite" and connection.dialect.paramstyle == "qmark"
-        if not (sqlite and _sqlite_insert(connection, _EVENTS, import_id, _EVENT_FIELDS, new_events)):
-            _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, map(_event_fields, new_events), (import_id,))
+        with _checks_done_here(connection, sqlite and _event_checks_hold(new_events)):
+            if not (sqlite and _sqlite_insert(connection, _EVENTS, import_id, _EVENT_FIELDS, new_events)):
+                _bulk_insert(session, _EVENTS, _EVENT_COLUMNS, map(_event_fields, new_events), (import_id,))
         if not (sqlite and _sqlite_insert(connection, _POSITIONS, import_id, _POSITION_FIELDS, positions)):
             _bulk_insert(session, _POSITIONS, ("import_id", *_POSITION_FIELDS),
                          (tuple(getattr(p, f) for f in _POSITION_FIELDS) for p in positions), (import_id,))
@@ -169,6 +177,56 @@ def store_parsed(session: Session, parsed: ParsedFile, sha256: str) -> tuple[int
     session.execute(update(_IMPORTS).where(_IMPORTS.c.id == import_id).values(
         rows_imported=len(new_events), duplicates=len(parsed.events) - len(new_events)))
     return import_id, new_events, len(positions)
+
+
+#: The CHECK constraints of ``history_events`` (their SQL, as the model declares it) and, for each,
+#: a test over a list of events that is True only when every event satisfies it. Values a test
+#: cannot judge (NaN, a text where a number belongs) make it False, leaving the verdict to SQLite.
+_EVENT_CHECKS: dict[str, Callable[[list[HistoryEvent]], bool]] = {
+    f"kind IN ({', '.join(map(repr, EVENT_KINDS))})": lambda events: set(map(attrgetter("kind"), events)) <= _KINDS,
+    "\"right\" IS NULL OR \"right\" IN ('C', 'P')": lambda events: set(map(attrgetter("right"), events)) <= _RIGHTS,
+    "multiplier > 0": lambda events: _all_positive(map(attrgetter("multiplier"), events)),
+    "fx_rate_to_base > 0": lambda events: _all_positive(map(attrgetter("fx_rate_to_base"), events)),
+}
+_KINDS = frozenset(EVENT_KINDS)
+_RIGHTS = frozenset({None, "C", "P"})
+
+
+def _all_positive(values: Iterable[Any]) -> bool:
+    """True when every value is a number > 0 (each distinct value compared once; NaN is not > 0)."""
+    try:
+        return all(value > 0 for value in set(values))
+    except TypeError:  # unhashable, or not comparable with 0
+        return False
+
+
+def _event_checks_hold(events: list[HistoryEvent]) -> bool:
+    """True when ``events`` satisfy every CHECK constraint of ``history_events``, tested here in
+    bulk; False when they do not, or when the table's constraints are not the ones tested here."""
+    declared = {str(c.sqltext) for c in _EVENTS.constraints if isinstance(c, CheckConstraint)}
+    return declared == set(_EVENT_CHECKS) and all(check(events) for check in _EVENT_CHECKS.values())
+
+
+@contextmanager
+def _checks_done_here(connection: Any, done: bool) -> Iterator[None]:
+    """With ``done`` (SQLite only): SQLite skips the CHECK constraints (``PRAGMA
+    ignore_check_constraints``) for the block, because :func:`_event_checks_hold` has tested them
+    for the rows it inserts; restored when the block ends, also on error.
+
+    Why: SQLite evaluates the ``kind IN (...)`` check by building a small temporary index for every
+    inserted row, which costs about as much as the rest of the insert. NOT NULL, UNIQUE and foreign
+    keys are enforced as always. Changing the flag makes SQLite re-prepare its statements, so no
+    statement compiled without the checks outlives the block.
+    """
+    if not done:
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar())
+    connection.exec_driver_sql("PRAGMA ignore_check_constraints=ON")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA ignore_check_constraints={'ON' if previous else 'OFF'}")
 
 
 def _set_cache(connection: Any, cache_size: int | None) -> int | None:
@@ -229,59 +287,58 @@ def _sqlite_insert(connection: Any, table: Any, import_id: int, fields: tuple[st
     ``import_id`` in every row, in batches of :data:`BATCH`.
 
     The rows are stored exactly as the ORM would store them (each column's bind processor, e.g.
-    datetime → ISO text, applied; memoised per value), but built one tuple per item in one pass:
-    the columns that need no conversion first (one C ``attrgetter``), then the converted ones; the
-    statement names its columns in that order. Returns False (nothing done) when the columns do
-    not fit that form (fewer than two plain ones, more than two converted ones).
+    datetime → ISO text, applied; memoised per value), but each row is built by C code alone: the
+    columns that need no conversion come from one ``attrgetter``, the converted ones are appended
+    (``operator.add`` of two tuples), and ``import_id`` is a literal of the statement, which names
+    its columns in that order. Returns False (nothing done) when fewer than two columns need no
+    conversion (``attrgetter`` of one name returns no tuple).
     """
     dialect = connection.dialect
     converters = {f: _converter(table.c[f].type, dialect) for f in fields}
     plain = [f for f in fields if converters[f] is None]
     converted = [(f, conv) for f, conv in converters.items() if conv is not None]
-    if len(plain) < 2 or len(converted) > 2:  # attrgetter of one name returns no tuple; rows below spell out two
+    if len(plain) < 2:
         return False
     quote = dialect.identifier_preparer.quote
     names = ("import_id", *plain, *(f for f, _conv in converted))
     sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join('?' * len(names))})")
+           f"VALUES ({int(import_id)}, {', '.join('?' * (len(names) - 1))})")
     get = attrgetter(*plain)
     for start in range(0, len(items), BATCH):
         batch = items[start:start + BATCH]
-        if not converted:
-            rows = [(import_id, *get(item)) for item in batch]
-        elif len(converted) == 1:
-            (f1, c1), = converted
-            a1 = attrgetter(f1)
-            rows = [(import_id, *get(item), c1(a1(item))) for item in batch]
+        if converted:
+            tails = zip(*(map(conv, map(attrgetter(f), batch)) for f, conv in converted), strict=True)
+            rows = list(map(add, map(get, batch), tails))
         else:
-            (f1, c1), (f2, c2) = converted
-            a1, a2 = attrgetter(f1), attrgetter(f2)
-            rows = [(import_id, *get(item), c1(a1(item)), c2(a2(item))) for item in batch]
+            rows = list(map(get, batch))
         connection.exec_driver_sql(sql, rows)
     return True
+
+
+class _Memo(dict[Any, Any]):
+    """``processor(value)`` memoised per value: ``memo[value]`` (a C dict lookup once seen)."""
+
+    def __init__(self, processor: Callable[[Any], Any]) -> None:
+        super().__init__({None: None})
+        self.processor = processor
+
+    def __missing__(self, value: Any) -> Any:
+        out = self[value] = self.processor(value)
+        return out
 
 
 def _converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """The column's bind processor (None when it has none, or when the driver takes the value as
     it is: SQLite's ``Float`` processor only turns ints into floats, which REAL affinity does too).
-    A date/time processor is memoised per value: a statement repeats its dates and times."""
+    A date/time processor is memoised per value (a statement repeats its dates and times) and
+    called as a C dict lookup; a value that is no date raises ``TypeError`` (unhashable, or the
+    processor's own)."""
     processor = column_type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None or (dialect.name == "sqlite" and isinstance(column_type, Float)):
         return None
     if not isinstance(column_type, Date | DateTime):
         return processor
-    memo: dict[Any, Any] = {None: None}
-
-    def convert(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            out = memo[value] = processor(value)
-            return out
-        except TypeError:  # unhashable: not a date; let the processor say what is wrong
-            return processor(value)
-
-    return convert
+    return _Memo(processor).__getitem__
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -442,6 +499,7 @@ def _read_events(db: Database, account: str | None, fields: tuple[str, ...], whe
     to_dt, to_date = datetime.fromisoformat, date.fromisoformat
     times: dict[str, datetime] = {}  # a history repeats its times (fills of one order)
     whole = fields == _EVENT_FIELDS
+    new_event = new_history_event
     out = []
     for row in rows:
         values = list(row[:-1])
@@ -452,7 +510,7 @@ def _read_events(db: Database, account: str | None, fields: tuple[str, ...], whe
         values[at] = when
         if values[exp] is not None:
             values[exp] = to_date(values[exp])
-        out.append(HistoryEvent(*values) if whole else HistoryEvent(values[0], "", "", *values[1:], "", 0))
+        out.append(new_event(*values) if whole else new_event(values[0], "", "", *values[1:], "", 0))
     return out
 
 

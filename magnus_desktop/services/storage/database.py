@@ -256,8 +256,60 @@ class Database:
             StorageError: a subclass describing the failure; nothing of the block is stored.
         """
         session = self._sessions()
-        try:
+        with self._unit_of_work(session):
             yield session
+
+    @contextmanager
+    def bulk_session(self) -> Iterator[Session]:
+        """:meth:`session` for one large write (a statement import): on SQLite its transaction
+        runs with ``PRAGMA synchronous=NORMAL`` instead of the default ``FULL``.
+
+        In WAL mode (see ``_on_sqlite_connect``) ``NORMAL`` cannot corrupt the database: a power
+        loss right after the commit may lose that last transaction, which an import can simply
+        repeat (its rows are skipped as duplicates if they were kept). The setting cannot change
+        inside a transaction, so it is set on the session's own connection before the transaction
+        begins and restored after it ends, also on error; if it cannot be restored the connection
+        is discarded, so the rest of the application never writes with it. Other databases: the
+        same as :meth:`session`.
+
+        Raises:
+            StorageError: as :meth:`session`; nothing of the block is stored.
+        """
+        if self._backend != "sqlite":
+            with self.session() as session:
+                yield session
+            return
+        try:
+            connection = self._engine.connect()  # pooled; no transaction begun yet
+        except DBAPIError as exc:
+            raise self.translate(exc) from exc
+        try:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            previous = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+            raw.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            connection.close()
+            where = self.describe()
+            raise self._translate_sqlite(exc, str(exc).strip() or type(exc).__name__,
+                                         where[0].upper() + where[1:]) from exc
+        try:
+            session = Session(bind=connection, expire_on_commit=False)
+            with self._unit_of_work(session):
+                yield session
+        finally:
+            try:
+                raw.execute(f"PRAGMA synchronous={previous}")
+            except sqlite3.Error:
+                log.warning("could not restore PRAGMA synchronous after a bulk write; connection discarded")
+                connection.invalidate()
+            connection.close()
+
+    @contextmanager
+    def _unit_of_work(self, session: Session) -> Iterator[None]:
+        """Commit ``session`` when the block ends, roll it back on any exception, close it."""
+        try:
+            yield
             session.commit()
         except DBAPIError as exc:
             _rollback(session)
