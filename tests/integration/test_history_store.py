@@ -164,3 +164,16 @@ def test_import_command_stores_the_dock_snapshot(tmp_path: Path, capsys: pytest.
         assert _same(_stored(db), load_snapshot(db))
     finally:
         db.close()
+
+
+def test_stored_snapshot_round_trips_on_each_backend(db_url: str) -> None:
+    database = Database.open(db_url)
+    try:
+        import_file(database, FLEX)
+        service = _Context(database).history
+        computed = asyncio.run(service.refresh())  # computed, then written back
+        assert not service.from_stored
+        assert _same(asyncio.run(service.refresh()), computed) and service.from_stored
+        assert _same(computed, load_snapshot(database))
+    finally:
+        database.close()

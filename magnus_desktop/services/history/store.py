@@ -267,6 +267,10 @@ def save(db: Database, version: str, snapshot: HistorySnapshot) -> bool:
     """
     try:
         payload = encode(snapshot, version)
+    except (TypeError, ValueError, OverflowError) as exc:  # a value JSON cannot hold: a bug, not bad data
+        log.warning("The trade-history result cannot be stored (%s); it is computed on every open", exc)
+        return False
+    try:
         code = code_version()
         with db.session() as session:
             if _events_version(session) != version:
