@@ -12,7 +12,9 @@ Output (``--format json``)::
      "reconciliation": [{"currency", "source", "statement_balance", "computed_balance", "difference"}],
      "realized": {"lot_method": "FIFO", "positions": [...], "months": [...]}}
 
-Amounts are in each row's currency. ``realized`` covers the events of this file only.
+Amounts are in each row's currency. ``realized`` covers the events of this file only. After the
+import the trade-history dock's snapshot of the whole history is computed and stored
+(``services.history.store.update_stored``), so the app's first open of the dock reads it.
 
 Exit codes: 0 = imported and every stated balance reconciles within 0.01; 3 = imported (or dry
 run) but a balance differs by more than 0.01; 2 = bad input (one line on stderr naming file and
@@ -71,6 +73,11 @@ def run_import(args: argparse.Namespace) -> int:
             from magnus_desktop.services.performance.service import statement_cash_rows, store_statement_cash
 
             store_statement_cash(db, statement_cash_rows(report))
+            # the trade-history dock's snapshot, stored now so the app's first open of the dock reads it
+            # instead of recomputing the FIFO over every event (a failure only logs: the dock computes)
+            from magnus_desktop.services.history.store import update_stored
+
+            update_stored(db, report)
     except ImportFormatError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

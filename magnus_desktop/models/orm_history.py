@@ -6,6 +6,9 @@
   how a repeated import is detected.
 - ``history_positions``: the open positions a statement lists (IBKR ``OpenPositions``), one row
   per account, report date and contract.
+- ``history_results``: the trade-history dock's computed snapshot (FIFO lots, wheel cycles, month
+  bars), stored with the version of the events and of the analytics code it was computed from
+  (``services.history.store``). Derived data only: deleting it loses nothing.
 
 Units as in ``models.history``: prices per share/unit in ``currency``, amounts in ``currency``,
 signed quantities. Tables live on the shared declarative ``Base`` of ``models.orm``, so Alembic
@@ -24,6 +27,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -118,3 +122,22 @@ class HistoryPositionRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     fx_rate_to_base: Mapped[float] = mapped_column(Float)
     source_line: Mapped[int] = mapped_column(Integer)
+
+
+class HistoryResultRow(Base):
+    """A stored trade-history snapshot (``services.history.store``); derived from ``history_events``.
+
+    ``events_version`` names the events it was computed from (count, largest id, newest import),
+    ``code_version`` the analytics that computed it; a reader uses ``payload`` (zlib-compressed
+    JSON, layout ``payload_format``) only when both match the database and the running code.
+    """
+
+    __tablename__ = "history_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)  # 'snapshot'
+    events_version: Mapped[str] = mapped_column(String(160))
+    code_version: Mapped[str] = mapped_column(String(64))
+    payload_format: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from magnus_desktop.services.context import AppContext
+from magnus_desktop.services.history import store
 from magnus_desktop.services.imports import count_rows, import_file
 from magnus_desktop.ui.history.import_dialog import ImportDialog
 from magnus_desktop.ui.history.panel import HistoryPanel
@@ -91,3 +92,32 @@ def test_bad_file_shows_file_and_line_and_stores_nothing(
     dialog.vm.run_import(str(bad), None, "")  # importing it anyway is refused too
     run.idle(0.5)
     assert count_rows(ctx.db)["history_events"] == 0
+
+
+def test_a_second_open_reads_the_stored_snapshot_and_shows_the_same(
+        qtbot, ctx: AppContext, run: LoopRunner, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+    assert ctx.db is not None
+    import_file(ctx.db, FLEX)
+    import_file(ctx.db, shared_data / RH_NAME)
+
+    def shown(panel: HistoryPanel) -> list[tuple[str, list[dict], list[dict], list[float], str]]:
+        out = []
+        for account in ("U1234567", "robinhood"):
+            panel.account.setCurrentText(account)
+            panel.lots.flush()
+            panel.cycles.flush()
+            out.append((account, panel.lots.records(), panel.cycles.records(), list(panel.chart.values),
+                        panel.header.text()))
+        return out
+
+    first = _panel(qtbot, ctx)  # computes from the events, then stores the snapshot
+    run.until(lambda: first.shown_snapshot is not None and first.shown_snapshot.events > 0)
+    assert not ctx.history.from_stored
+    computed, computed_view = first.shown_snapshot, shown(first)
+    run.until(lambda: store.read_stored(ctx.db)[1] is not None)  # written back on the db executor
+    second = _panel(qtbot, ctx)
+    run.until(lambda: second.shown_snapshot is not None and second.shown_snapshot is not computed)
+    assert ctx.history.from_stored
+    assert second.shown_snapshot == computed
+    assert shown(second) == computed_view
+    assert all(records for _a, records, _c, _v, _h in computed_view)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from magnus_desktop.analytics.realized import LotMatch
-from magnus_desktop.services.history.service import month_bars
+from magnus_desktop.services.history.snapshot import month_bars
 
 
 def _match(account: str, closed: datetime, realized: float, fx: float = 1.0) -> LotMatch:

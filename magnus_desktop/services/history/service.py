@@ -1,9 +1,10 @@
 """``HistoryService``: the stored trade history as one snapshot (closed lots with FIFO realized
 P&L, wheel cycles, realized P&L per month), and broker-statement imports.
 
-Blocking work runs on the context's executors: reading the events on ``"db"``, the FIFO and wheel
-analytics on ``"compute"``, an import (parse + one transaction) on ``"db"``. After an import the
-snapshot is rebuilt and ``history_changed`` fires, so every view refreshes.
+Blocking work runs on the context's executors: reading the stored snapshot or the events on
+``"db"``, decoding it or the FIFO and wheel analytics on ``"compute"``, an import (parse + one
+transaction) on ``"db"``. After an import the snapshot is rebuilt (and stored again, see
+``services.history.store``) and ``history_changed`` fires, so every view refreshes.
 
 Events (payloads):
     history_changed(HistorySnapshot)
@@ -13,108 +14,19 @@ Events (payloads):
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psygnal import Signal
 
-from magnus_desktop.analytics.realized import (
-    LOT_METHOD,
-    LotMatch,
-    MonthNames,
-    MonthPnL,
-    PositionLike,
-    PositionPnL,
-    realized_pnl,
-)
-from magnus_desktop.analytics.wheel import WheelCycle, wheel_cycles
 from magnus_desktop.services.events import emit_isolated
-from magnus_desktop.services.imports import FileKind, ImportReport, import_file, load_position_rows
+from magnus_desktop.services.history import store
+from magnus_desktop.services.history.snapshot import EMPTY, HistorySnapshot, build_snapshot
+from magnus_desktop.services.imports import FileKind, ImportReport, import_file
 from magnus_desktop.services.storage import Database, StorageError
 
 if TYPE_CHECKING:
     from magnus_desktop.services.context import AppContext
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySnapshot:
-    """Everything the trade-history dock shows; amounts in each row's currency.
-
-    Attributes:
-        events: number of stored events.
-        lot_method: how closes are matched to lots (``"FIFO"``).
-        matches: closed lots, newest close first.
-        positions: realized P&L per position (account + contract).
-        months: realized P&L per close month and currency (``realized_base`` in base currency).
-        cycles: wheel cycles, oldest first.
-        accounts: the accounts that have events.
-        month_bars: per account, (months ``YYYY-MM`` ascending, realized P&L of the lots closed
-            in each, converted to the account's base currency at each close's
-            ``fx_rate_to_base``): the dock's bar chart, summed here off the GUI thread.
-    """
-
-    events: int
-    lot_method: str
-    matches: list[LotMatch]
-    positions: list[PositionPnL]
-    months: list[MonthPnL]
-    cycles: list[WheelCycle]
-    accounts: list[str]
-    month_bars: dict[str, tuple[list[str], list[float]]] = field(default_factory=dict)
-
-    @property
-    def realized_base(self) -> float:
-        """Total realized P&L in the accounts' base currency."""
-        return sum(m.realized_base for m in self.months)
-
-
-EMPTY = HistorySnapshot(0, LOT_METHOD, [], [], [], [], [])
-
-
-def build_snapshot(events: list[PositionLike], stored: int | None = None) -> HistorySnapshot:
-    """The snapshot of ``events`` (chronological): pure computation, no I/O.
-
-    Args:
-        events: the stored events (``HistoryEvent``), or only those that move a position (the
-            analytics read no others), e.g. the ``PositionEvent`` tuples of
-            ``services.imports.load_position_rows``.
-        stored: number of stored events (default ``len(events)``).
-    """
-    report = realized_pnl(events)
-    matches = sorted(report.matches, key=_closed_at, reverse=True)
-    return HistorySnapshot(len(events) if stored is None else stored, report.lot_method, matches, report.positions,
-                           report.months, wheel_cycles(events), sorted({e.account for e in events}),
-                           month_bars(matches))
-
-
-def month_bars(matches: list[LotMatch]) -> dict[str, tuple[list[str], list[float]]]:
-    """Per account: (months ``YYYY-MM`` ascending, realized P&L of the lots closed in each month,
-    converted to the account's base currency at each close's ``fx_rate_to_base``). Each month's
-    sum runs in the order of ``matches``."""
-    totals: dict[str, defaultdict[str, float]] = {}
-    month_name = MonthNames()
-    for m in matches:
-        total = totals.get(m.account)
-        if total is None:
-            total = totals[m.account] = defaultdict(float)
-        total[month_name(m.closed_at)] += m.realized * m.fx_rate_to_base
-    out = {}
-    for account, total in totals.items():
-        months = sorted(total)
-        out[account] = (months, [total[month] for month in months])
-    return out
-
-
-_closed_at = attrgetter("closed_at")
-
-
-def load_snapshot(db: Database) -> HistorySnapshot:
-    """Read the stored history and build the snapshot (blocking: a worker thread)."""
-    stored, events = load_position_rows(db)
-    return build_snapshot(events, stored)
 
 
 class HistoryService:
@@ -126,22 +38,36 @@ class HistoryService:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self.snapshot: HistorySnapshot = EMPTY
-        #: seconds the last refresh took (read + analytics)
+        #: seconds the last refresh took (read + analytics, or read of the stored snapshot)
         self.last_load_s = 0.0
+        #: True when the last refresh read the stored snapshot instead of computing it
+        self.from_stored = False
 
     async def refresh(self) -> HistorySnapshot:
         """Re-read the stored history off the GUI thread; emits ``history_changed``.
+
+        Reads the stored snapshot (``services.history.store``) when it was computed from exactly
+        the stored events by this code; otherwise (missing, stale, unreadable) reads the events and
+        computes it, emits, then writes it back on the db executor.
 
         Raises:
             StorageError: the database could not be read.
         """
         db = self._db()
         start = time.perf_counter()
-        stored, events = await self._ctx.run_db(load_position_rows, db)
-        self.snapshot = await self._ctx.run_compute(build_snapshot, events, stored)
+        version, payload = await self._ctx.run_db(store.read_stored, db)
+        snapshot = None if payload is None else await self._ctx.run_compute(store.decode, payload, version)
+        self.from_stored = snapshot is not None
+        version_read: str | None = None
+        if snapshot is None:
+            stored, events, version_read = await self._ctx.run_db(store.load_events, db)
+            snapshot = await self._ctx.run_compute(build_snapshot, events, stored)
+        self.snapshot = snapshot
         self.last_load_s = time.perf_counter() - start
-        emit_isolated(self.history_changed, self.snapshot)
-        return self.snapshot
+        emit_isolated(self.history_changed, snapshot)
+        if not self.from_stored and version_read is not None:
+            await self._ctx.run_db(store.save, db, version_read, snapshot)
+        return snapshot
 
     async def preview(self, path: Path | str, kind: FileKind | None = None,
                       account: str | None = None) -> ImportReport:
