@@ -28,7 +28,6 @@ worker thread.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib.util
 import json
@@ -36,8 +35,6 @@ import logging
 import sys
 import zlib
 from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
 from operator import attrgetter
@@ -51,6 +48,7 @@ from magnus_desktop.analytics.realized import LotMatch, MonthPnL, PositionPnL
 from magnus_desktop.analytics.wheel import WheelCycle, WheelStep
 from magnus_desktop.models.history import POSITION_KINDS, PositionEvent
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryResultRow
+from magnus_desktop.services.gcpause import automatic_collection_paused
 from magnus_desktop.services.history.snapshot import HistorySnapshot, build_snapshot
 from magnus_desktop.services.imports import ImportReport, load_position_rows
 from magnus_desktop.services.storage import Database, StorageError
@@ -311,7 +309,7 @@ def update_stored(db: Database, report: ImportReport | None = None) -> bool:
     except StorageError as exc:
         log.info("The trade-history result was not updated (%s)", exc)
         return False
-    with _automatic_collection_paused():
+    with automatic_collection_paused():
         if report is not None and not report.dry_run and report.duplicates == 0 and \
                 int(version.split(":", 1)[0]) == report.rows_imported == len(report.events):
             events: list[Any] = [e for e in report.events if e.kind in POSITION_KINDS and e.qty != 0]
@@ -325,21 +323,6 @@ def update_stored(db: Database, report: ImportReport | None = None) -> bool:
         if version_read is None:
             return False
         return save(db, version_read, build_snapshot(events, stored))
-
-
-@contextmanager
-def _automatic_collection_paused() -> Iterator[None]:
-    """CPython's automatic garbage collection off for the block, if it was on (the command line; the
-    app runs it on the GUI thread only and has it off). The FIFO and the encoding allocate
-    several objects per closed lot and make no reference cycles; otherwise each full collection
-    walks every event of the import still in memory: ~0.2 s of 0.55 s per 100,000 Flex rows."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class _Texts:

@@ -30,6 +30,7 @@ from magnus_desktop.models.history import (
     new_history_event,
 )
 from magnus_desktop.models.orm_history import HistoryEventRow, HistoryImportRow, HistoryPositionRow
+from magnus_desktop.services.gcpause import automatic_collection_paused
 from magnus_desktop.services.imports.common import FileKind, ImportFormatError, ParsedFile, SkippedLine
 from magnus_desktop.services.imports.ibkr_flex import parse_ibkr_flex
 from magnus_desktop.services.imports.reconcile import ReconciliationRow, reconcile
@@ -127,6 +128,12 @@ def import_file(db: Database | None, path: Path | str, kind: FileKind | None = N
         ImportFormatError: bad input (names file and line); nothing stored.
         StorageError: the database refused the write; nothing stored.
     """
+    with automatic_collection_paused():  # a command-line import: see services/gcpause.py
+        return _import_file(db, path, kind, account, dry_run)
+
+
+def _import_file(db: Database | None, path: Path | str, kind: FileKind | None, account: str | None,
+                 dry_run: bool) -> ImportReport:
     parsed = parse_file(path, kind, account)
     sha = _sha256(parsed.path)
     recon = reconcile(parsed)
