@@ -294,7 +294,7 @@ class Database:
             raise self._translate_sqlite(exc, str(exc).strip() or type(exc).__name__,
                                          where[0].upper() + where[1:]) from exc
         try:
-            session = Session(bind=connection, expire_on_commit=False)
+            session = self._sessions(bind=connection)  # the sessions' own settings, on this connection
             with self._unit_of_work(session):
                 yield session
         finally:
