@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command is not None:
         utf8_output()
+    from magnus_desktop.services.desktop.hangdump import arm_from_env
+
+    arm_from_env()  # MAGNUS_DUMP_STACKS_AFTER: where a hanging run waits (off unless set)
     if args.command == "scan":
         from magnus_desktop.cli_scan import run_scan
 

@@ -67,6 +67,7 @@ def run_ask(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {result}", file=sys.stderr)
         return EXIT_USAGE
     sys.stdout.write(format_answer(result, args.format))
+    sys.stdout.flush()  # the answer is out even if something holds the interpreter's exit up
     return EXIT_OK
 
 

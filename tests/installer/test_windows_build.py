@@ -221,3 +221,55 @@ def test_a_failing_smoke_check_is_named() -> None:
     assert smoke.failed_check(("nsis", "msi"), []) == "dll provenance"
     assert smoke.failed_check(("nsis", "msi"), ["dll provenance", nsis[0]]) == nsis[1]
     assert smoke.failed_check(("msi",), ["dll provenance"]) == smoke.CHECKS["msi"][0]
+
+
+def _smoke_module():
+    spec = importlib.util.spec_from_file_location("magnus_installer_smoke", ROOT / "installer" / "smoke_windows.py")
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    return smoke
+
+
+class _HangingWine:
+    """``watched`` hangs (raises SmokeHang) the first ``hangs`` times, then prints ``answer``."""
+
+    def __init__(self, smoke, hangs: int, answer: dict) -> None:
+        self.smoke, self.hangs, self.answer = smoke, hangs, answer
+        self.calls: list[tuple[float, dict]] = []
+
+    def watched(self, *args: str, timeout: float, merge: bool = False, extra_env: dict | None = None):
+        self.calls.append((timeout, dict(extra_env or {})))
+        if len(self.calls) <= self.hangs:
+            raise self.smoke.SmokeHang(f"no exit after {timeout:.0f} s:\nThread 0x1 (most recent call first):")
+        import json
+
+        return 0, json.dumps(self.answer), ""
+
+
+_ANSWER = {"model": "SmolLM2", "answer": "A covered call sells a call against 100 shares you own.",
+           "tool_calls": [], "citations": [{"source": "kb/covered-call.md", "text": "..."}], "latency_ms": 1.0}
+
+
+def test_ask_that_hangs_once_runs_again_and_keeps_the_stacks() -> None:
+    smoke = _smoke_module()
+    wine = _HangingWine(smoke, hangs=1, answer=_ANSWER)
+    result = smoke.ask(wine, "MagnusDesktop.exe")
+    assert [t for t, _ in wine.calls] == list(smoke.ASK_TIMEOUT_S)
+    assert all(env == {"MAGNUS_DUMP_STACKS_AFTER": str(smoke.ASK_STACKS_AFTER_S)} for _, env in wine.calls)
+    assert len(result["hangs"]) == 1 and "most recent call first" in result["hangs"][0]
+    assert result["citations"] == 1
+    from magnus_desktop.services.desktop.hangdump import ENV
+
+    assert smoke.HANGDUMP_ENV == ENV  # the smoke test imports no app code: the name is restated
+
+
+def test_ask_that_hangs_twice_fails_with_both_outputs() -> None:
+    smoke = _smoke_module()
+    with pytest.raises(smoke.SmokeHang, match="hung twice"):
+        smoke.ask(_HangingWine(smoke, hangs=2, answer=_ANSWER), "MagnusDesktop.exe")
+
+
+def test_ask_without_citations_still_fails_after_a_hang() -> None:
+    smoke = _smoke_module()
+    with pytest.raises(smoke.SmokeFailure, match="no citations"):
+        smoke.ask(_HangingWine(smoke, hangs=1, answer={**_ANSWER, "citations": []}), "MagnusDesktop.exe")
